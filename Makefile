@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: MIT
+# microtrain: `make demo`, `make test`, `make natmod ARCH=...`, `make bench`.
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+ARCH ?= x64
+NATMOD_ARCHES := x64 armv6m armv7m armv7emsp armv7emdp rv32imc xtensa
+
+.PHONY: venv demo test natmod natmod-all bench hostlib clean
+
+venv: $(STAMP)
+
+# The venv is rebuilt when the pins or the package metadata change.
+$(STAMP): requirements.txt host_tools/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VPY) -m pip install --quiet --disable-pip-version-check --no-deps -e host_tools
+	touch $@
+
+natmod: $(STAMP)
+	$(VENV)/bin/microtrain natmod build --arch $(ARCH) -o dist/$(ARCH)/_microtrain.mpy
+
+natmod-all: $(STAMP)
+	for a in $(NATMOD_ARCHES); do $(VENV)/bin/microtrain natmod build --arch $$a -o dist/$$a/_microtrain.mpy || exit 1; done
+
+test: $(STAMP)
+	$(VENV)/bin/pytest -q tests
+
+demo: $(STAMP)
+	$(VPY) examples/demo/run_demo.py
+
+bench: $(STAMP)
+	$(VPY) bench/run_bench.py
+
+clean:
+	rm -rf build dist
