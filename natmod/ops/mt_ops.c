@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+#include "mt_ops.h"
+#include "mt_op_adapters.h"
+
+// Op ids are positions in this table. The host reads names and ids from the built library,
+// never from a second list, and a training program records which table it was compiled for.
+static const mt_op_info op_table[] = {
+    {"mt_dot_s8", mt_op_dot_s8, 0, 3, "bbi", 1u << 2},
+};
+
+size_t mt_op_count(void) {
+    return sizeof(op_table) / sizeof(op_table[0]);
+}
+
+const mt_op_info *mt_op_get(uint32_t op_id) {
+    if (op_id >= mt_op_count()) {
+        return NULL;
+    }
+    return &op_table[op_id];
+}
+
+mt_status mt_op_run(uint32_t op_id, const int32_t *args, size_t n_args, const mt_buf *bufs,
+                    size_t n_bufs) {
+    const mt_op_info *op = mt_op_get(op_id);
+    if (op == NULL) {
+        return MT_ERR_UNKNOWN_OP;
+    }
+    if (n_args != op->n_args || n_bufs != op->n_bufs) {
+        return MT_ERR_ARGS;
+    }
+    return op->fn(args, n_args, bufs, n_bufs);
+}
