@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: MIT
+import pytest
+
+from microtrain_tools.arches import ARCHES
+from microtrain_tools.boards import board_names, load_board
+from microtrain_tools.errors import MicrotrainError
+
+
+def test_every_board_file_loads_and_names_a_known_arch():
+    names = board_names()
+    assert "unix" in names and "rp2040" in names
+    for name in names:
+        board = load_board(name)
+        assert board.name == name, f"{name}.toml says name={board.name}"
+        assert board.arch.name in ARCHES
+        assert 0 < board.default_budget_kb <= board.ram_kb
+
+
+def test_unix_board_is_x64():
+    assert load_board("unix").arch.name == "x64"
+
+
+def test_unknown_board_error_lists_known_boards():
+    with pytest.raises(MicrotrainError, match="unknown board 'nope'.*rp2040"):
+        load_board("nope")
