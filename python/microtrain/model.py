@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: MIT
+# A packed model on the device: predict, learn, evaluate, save. Runs on boards and on the unix
+# port; never imports numpy. All compute happens in the native module, which runs a training
+# program compiled on the host; this file only checks inputs and hands over buffers.
+from array import array
+
+import _microtrain
+
+from . import state
+
+BUNDLE_FORMAT = 1
+LOSS_CROSS_ENTROPY = "softmax_ce"
+LOSS_MSE = "mse"
+
+
+class Model:
+    def __init__(self, bundle):
+        if getattr(bundle, "FORMAT", None) != BUNDLE_FORMAT:
+            raise ValueError("bundle format %r, this package reads %d"
+                             % (getattr(bundle, "FORMAT", None), BUNDLE_FORMAT))
+        self.name = bundle.NAME
+        self.model_id = bundle.MODEL_ID
+        self.input_size = bundle.INPUT_SIZE
+        self.n_outputs = bundle.N_OUTPUTS
+        self.loss_kind = bundle.LOSS
+        self._bundle = bundle
+        # Everything learn() touches is allocated here, once.
+        self._arena = bytearray(bundle.ARENA_SIZE)
+        self._params = bytearray(bundle.PARAMS)
+        self._x = array("f", bytes(4 * self.input_size))
+        if self.loss_kind == LOSS_CROSS_ENTROPY:
+            self._y = array("i", [0])
+        else:
+            self._y = array("f", bytes(4 * self.n_outputs))
+        # logits, then the loss
+        self._out = array("f", bytes(4 * (self.n_outputs + 1)))
+        _microtrain.check(bundle.PREDICT, *self._regions())
+        _microtrain.check(bundle.LEARN, *self._regions())
+
+    def _regions(self):
+        return (self._arena, self._bundle.WEIGHTS, self._params, self._x, self._y, self._out)
+
+    def _set_input(self, x):
+        if len(x) != self.input_size:
+            raise ValueError("x has %d values, the model takes %d" % (len(x), self.input_size))
+        xs = self._x
+        for i in range(self.input_size):
+            xs[i] = x[i]
+
+    def _set_target(self, y):
+        if self.loss_kind == LOSS_CROSS_ENTROPY:
+            if not isinstance(y, int) or not 0 <= y < self.n_outputs:
+                raise ValueError("label must be an int in 0..%d, got %r" % (self.n_outputs - 1, y))
+            self._y[0] = y
+        else:
+            if len(y) != self.n_outputs:
+                raise ValueError("y has %d values, the model has %d outputs"
+                                 % (len(y), self.n_outputs))
+            for i in range(self.n_outputs):
+                self._y[i] = y[i]
+
+    def _argmax(self):
+        out = self._out
+        best = 0
+        for i in range(1, self.n_outputs):
+            if out[i] > out[best]:
+                best = i
+        return best
+
+    def predict(self, x):
+        """Class index (cross-entropy models) of x, a sequence of input_size numbers."""
+        self._set_input(x)
+        _microtrain.run(self._bundle.PREDICT, self._arena, self._bundle.WEIGHTS, self._params,
+                        self._x, self._y, self._out)
+        return self._argmax()
+
+    def logits(self):
+        """The outputs of the last predict or learn, as a new list of floats."""
+        return [self._out[i] for i in range(self.n_outputs)]
+
+    def learn(self, x, y, return_loss=True):
+        """One training step on (x, y). Returns the loss before the step.
+
+        With return_loss=False it returns None and allocates nothing on the heap (a float
+        return value is a heap object on most ports); the loss stays readable via last_loss().
+        """
+        self._set_input(x)
+        self._set_target(y)
+        _microtrain.run(self._bundle.LEARN, self._arena, self._bundle.WEIGHTS, self._params,
+                        self._x, self._y, self._out)
+        if return_loss:
+            return self._out[self.n_outputs]
+        return None
+
+    def last_loss(self):
+        return self._out[self.n_outputs]
+
+    def evaluate(self, xs, ys):
+        """Accuracy of predict over the samples xs with labels ys."""
+        if len(xs) != len(ys):
+            raise ValueError("%d inputs but %d labels" % (len(xs), len(ys)))
+        if not xs:
+            raise ValueError("no samples to evaluate")
+        correct = 0
+        for i in range(len(xs)):
+            if self.predict(xs[i]) == ys[i]:
+                correct += 1
+        return correct / len(xs)
+
+    def memory(self):
+        """Bytes this model holds in RAM: arena, trainable state, I/O buffers."""
+        return {
+            "arena": len(self._arena),
+            "params": len(self._params),
+            "io": 4 * (len(self._x) + len(self._y) + len(self._out)),
+        }
+
+    def save(self, path=None):
+        """Write the learned state; the previous file survives until the new one is complete."""
+        state.save(path or self.name + ".state", self.model_id, self._params)
+
+    def load_state(self, path=None):
+        """Restore a saved state; a damaged or foreign file raises and changes nothing."""
+        state.load_into(path or self.name + ".state", self.model_id, self._params)
+
+
+def load(name, state_path=None):
+    """Import the bundle module `name` (model.mpy from `microtrain pack`) and set it up."""
+    bundle = __import__(name)
+    model = Model(bundle)
+    if state_path is not None:
+        model.load_state(state_path)
+    return model
