@@ -27,37 +27,37 @@ class Model:
         # Everything learn() touches is allocated here, once.
         self._arena = bytearray(bundle.ARENA_SIZE)
         self._params = bytearray(bundle.PARAMS)
-        self._x = array("f", bytes(4 * self.input_size))
         if self.loss_kind == LOSS_CROSS_ENTROPY:
             self._y = array("i", [0])
         else:
             self._y = array("f", bytes(4 * self.n_outputs))
         # logits, then the loss
         self._out = array("f", bytes(4 * (self.n_outputs + 1)))
-        _microtrain.check(bundle.PREDICT, *self._regions())
-        _microtrain.check(bundle.LEARN, *self._regions())
+        x = array("f", bytes(4 * self.input_size))
+        for program in (bundle.PREDICT, bundle.LEARN):
+            _microtrain.check(program, self._arena, bundle.WEIGHTS, self._params, x, self._y,
+                              self._out)
 
-    def _regions(self):
-        return (self._arena, self._bundle.WEIGHTS, self._params, self._x, self._y, self._out)
-
-    def _set_input(self, x):
+    def _input(self, x):
+        # An array('f') goes to the native code as it is (no copy, no allocation); any other
+        # sequence is converted, which allocates. The native code checks typecode and length.
+        if not isinstance(x, array):
+            x = array("f", x)
         if len(x) != self.input_size:
             raise ValueError("x has %d values, the model takes %d" % (len(x), self.input_size))
-        xs = self._x
-        for i in range(self.input_size):
-            xs[i] = x[i]
+        return x
 
-    def _set_target(self, y):
+    def _target(self, y):
         if self.loss_kind == LOSS_CROSS_ENTROPY:
             if not isinstance(y, int) or not 0 <= y < self.n_outputs:
                 raise ValueError("label must be an int in 0..%d, got %r" % (self.n_outputs - 1, y))
             self._y[0] = y
-        else:
-            if len(y) != self.n_outputs:
-                raise ValueError("y has %d values, the model has %d outputs"
-                                 % (len(y), self.n_outputs))
-            for i in range(self.n_outputs):
-                self._y[i] = y[i]
+            return self._y
+        if not isinstance(y, array):
+            y = array("f", y)
+        if len(y) != self.n_outputs:
+            raise ValueError("y has %d values, the model has %d outputs" % (len(y), self.n_outputs))
+        return y
 
     def _argmax(self):
         out = self._out
@@ -69,9 +69,9 @@ class Model:
 
     def predict(self, x):
         """Class index (cross-entropy models) of x, a sequence of input_size numbers."""
-        self._set_input(x)
+        x = self._input(x)
         _microtrain.run(self._bundle.PREDICT, self._arena, self._bundle.WEIGHTS, self._params,
-                        self._x, self._y, self._out)
+                        x, self._y, self._out)
         return self._argmax()
 
     def logits(self):
@@ -84,10 +84,10 @@ class Model:
         With return_loss=False it returns None and allocates nothing on the heap (a float
         return value is a heap object on most ports); the loss stays readable via last_loss().
         """
-        self._set_input(x)
-        self._set_target(y)
+        x = self._input(x)
+        y = self._target(y)
         _microtrain.run(self._bundle.LEARN, self._arena, self._bundle.WEIGHTS, self._params,
-                        self._x, self._y, self._out)
+                        x, y, self._out)
         if return_loss:
             return self._out[self.n_outputs]
         return None
@@ -112,7 +112,7 @@ class Model:
         return {
             "arena": len(self._arena),
             "params": len(self._params),
-            "io": 4 * (len(self._x) + len(self._y) + len(self._out)),
+            "io": 4 * (len(self._y) + len(self._out)),
         }
 
     def save(self, path=None):
