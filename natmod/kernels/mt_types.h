@@ -40,4 +40,23 @@ typedef struct {
     const int32_t *shift;
 } mt_quant_params;
 
+// Residual add with TFLite's int8 ADD arithmetic: each input (q + offset) is shifted left by
+// MT_ADD_LEFT_SHIFT, scaled by its own multiplier (s_i / (2 max(s_1, s_2))), the two are summed
+// and the sum is scaled by the output multiplier (2 max(s_1, s_2) / (2^20 s_out)).
+#define MT_ADD_LEFT_SHIFT 20
+
+typedef struct {
+    int32_t offset;  // -zero point of this input
+    int32_t multiplier;
+    int32_t shift;
+} mt_add_input_params;
+
+typedef struct {
+    mt_add_input_params in1, in2;
+    int32_t output_multiplier;
+    int32_t output_shift;
+    int32_t output_offset;  // +output zero point
+    int32_t act_min, act_max;
+} mt_add_params;
+
 #endif
