@@ -11,7 +11,8 @@
     X(MT_ERR_BUFFER_SIZE, "buffer too small for its shape")           \
     X(MT_ERR_PARAM, "parameter out of range")                         \
     X(MT_ERR_UNKNOWN_OP, "unknown op")                                \
-    X(MT_ERR_PROGRAM, "corrupt training program")
+    X(MT_ERR_PROGRAM, "corrupt training program")                     \
+    X(MT_ERR_ALIGN, "buffer not aligned to its element size")
 
 typedef enum {
 #define MT_STATUS_ENUM(name, text) name,
