@@ -1,0 +1,443 @@
+# SPDX-License-Identifier: MIT
+"""Links ELF relocatable objects into a natmod .mpy v6.3 (NATMOD_FACTS sections 1, 4, 6).
+
+The whole image (code, rodata, const pointer tables, GOT) is one text blob that the loader
+copies; BSS is a separate zeroed block. Only the sections reachable from `mpy_init` are kept,
+and library members are pulled only when a kept section needs one of their symbols.
+Per-arch relocation rules live in relocs/<arch family>.py.
+"""
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..arches import Arch, get_arch
+from .ar_archive import read_archive
+from .elf_objects import SHF_EXECINSTR, SHF_TLS, SHF_WRITE, ElfObject, Section, load_object
+from .errors import LinkError
+from .mpy_format import LoaderReloc
+from .relocs import rules_for
+from .symbols import GOT_SYMBOL, Target, missing_symbol_advice, special_target
+from .writer import write_mpy
+
+ENTRY_SYMBOL = "mpy_init"
+
+
+@dataclass
+class LinkResult:
+    out_path: Path
+    arch: str
+    text_size: int
+    bss_size: int
+    qstrs: list[str]
+    n_loader_relocs: int
+    got_size: int
+    symbols: dict[str, Target]  # every kept global and local symbol, by name (first wins)
+    sections: dict[str, int] = field(default_factory=dict)  # "obj:section" -> image offset
+    members: list[str] = field(default_factory=list)  # library members that were pulled
+    mpy_size: int = 0
+
+
+@dataclass
+class Placed:
+    obj: ElfObject
+    section: Section
+    region: str  # "text" or "bss"
+    offset: int = 0
+
+
+class RelocSite:
+    """One relocation being applied: the place, the resolved symbol and helpers to patch."""
+
+    def __init__(self, linker, placed: Placed, reloc, target: Target):
+        self.linker = linker
+        self.placed = placed
+        self.reloc = reloc
+        self.target = target
+        self.place = placed.offset + reloc.offset  # P, as an offset in the text blob
+        self.image = linker.image
+
+    @property
+    def type_name(self) -> str:
+        return self.linker.rules.name_of(self.reloc.type)
+
+    @property
+    def symbol_name(self) -> str:
+        return self.linker.symbol_label(self.placed.obj, self.reloc.symbol, self.addend_hint())
+
+    def addend_hint(self) -> int:
+        return self.reloc.addend if self.reloc.addend is not None else 0
+
+    def fail(self, problem: str, fix: str = "") -> None:
+        where = f"{self.placed.obj.name} ({self.placed.section.name}+{self.reloc.offset:#x})"
+        msg = f"{where}: {self.type_name} to `{self.symbol_name}`: {problem}"
+        raise LinkError(msg + (f"; {fix}" if fix else ""))
+
+    # Field access (all arches are little-endian).
+    def read(self, size: int, at: int = 0) -> int:
+        pos = self.place + at
+        return int.from_bytes(self.image[pos : pos + size], "little")
+
+    def write(self, size: int, value: int, at: int = 0) -> None:
+        pos = self.place + at
+        self.image[pos : pos + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+
+    def write_signed(self, size: int, value: int, at: int = 0) -> None:
+        bits = 8 * size
+        if not -(1 << (bits - 1)) <= value < (1 << (bits - 1)):
+            self.fail(f"value {value:#x} does not fit {bits} bits", "the module is too large")
+        self.write(size, value, at)
+
+    # Symbol values.
+    def local_address(self, what: str = "a pc-relative reference") -> int:
+        """S for references that the loader cannot fix: the target must be in the text blob."""
+        t = self.target
+        if t.region == "text":
+            return t.offset
+        if t.region == "bss":
+            self.fail(
+                f"{what} to BSS, which the loader puts in a separate block",
+                "static and hidden variables without initialiser are reached this way: make it "
+                "a non-static global with default visibility (then it goes through the GOT)",
+            )
+        self.fail(
+            f"{what} to {t.describe()}, which only exists at run time",
+            "declare it `extern` and access it through a pointer (GOT)",
+        )
+
+    def got_slot(self) -> int:
+        return self.linker.got_offset(self.target, self)
+
+    def got_base(self) -> int:
+        return self.linker.got_start
+
+    def absolute_word(self, addend: int, size: int) -> None:
+        """A pointer-sized data word: store the offset, let the loader add the base."""
+        if size != self.linker.arch.word_size:
+            self.fail(f"{8 * size}-bit absolute address in a {8 * self.linker.arch.word_size}-bit "
+                      "module", "use pointer-sized data")
+        t = self.target
+        if t.region in ("fun_value", "fun_table", "null") and addend:
+            self.fail(f"offset {addend:+d} from a runtime-provided object is not supported")
+        if t.region == "null":
+            self.write(size, 0)
+            return
+        self.write(size, t.stored_offset + addend)
+        self.linker.add_loader_reloc(self.place, t.loader_kind, self)
+
+
+class _Linker:
+    def __init__(self, arch: Arch, source_name: str):
+        self.arch = arch
+        self.rules = rules_for(arch)
+        self.objects: list[ElfObject] = []
+        self.libs = []
+        self.defs: dict[str, tuple[ElfObject, object]] = {}
+        self.qstrs = [source_name]
+        self.kept: dict[tuple[int, int], Placed] = {}
+        self.missing: dict[str, str] = {}
+        self.members: list[str] = []
+        self.image = bytearray()
+        self.got: dict[Target, int] = {}
+        self.got_start = 0
+        self.loader_relocs: dict[int, LoaderReloc] = {}
+        self.bss_size = 0
+
+    # -- inputs --------------------------------------------------------------------------
+    def add_object(self, obj: ElfObject, from_lib: bool) -> None:
+        self.objects.append(obj)
+        for sym in obj.defined_globals():
+            if sym.shndx == "SHN_COMMON":
+                raise LinkError(
+                    f"{obj.name}: `{sym.name}` is a COMMON symbol (an uninitialised global "
+                    "compiled without -fno-common); compile with -fno-common"
+                )
+            old = self.defs.get(sym.name)
+            if old is None or (old[1].bind == "STB_WEAK" and sym.bind != "STB_WEAK"):
+                self.defs[sym.name] = (obj, sym)
+            elif sym.bind != "STB_WEAK" and old[1].bind != "STB_WEAK" and not from_lib:
+                raise LinkError(
+                    f"`{sym.name}` is defined twice: in {old[0].name} and in {obj.name}"
+                )
+
+    def qstr_index(self, name: str) -> int:
+        if name not in self.qstrs[1:]:
+            self.qstrs.append(name)
+        return self.qstrs.index(name, 1)
+
+    def pull_from_libs(self, name: str) -> bool:
+        for lib in self.libs:
+            offset = lib.member_for(name)
+            if offset is None:
+                continue
+            member = lib.load_member(offset, self.arch)
+            if member not in self.objects:
+                self.add_object(member, from_lib=True)
+                self.members.append(member.name)
+            return name in self.defs
+        return False
+
+    # -- resolution ----------------------------------------------------------------------
+    def resolve(self, obj: ElfObject, sym) -> tuple[ElfObject, object] | Target | None:
+        """(object, defining symbol), or a runtime Target, or None if missing."""
+        if sym.bind == "STB_LOCAL" and sym.defined:
+            return obj, sym
+        if sym.name in self.defs:
+            return self.defs[sym.name]
+        if sym.defined and sym.shndx != "SHN_COMMON":
+            return obj, sym
+        if sym.name == GOT_SYMBOL:
+            return Target("got")
+        special = special_target(sym.name, self.qstr_index)
+        if special is not None:
+            return special
+        if self.pull_from_libs(sym.name):
+            return self.defs[sym.name]
+        if sym.bind == "STB_WEAK":
+            return Target("null")
+        self.missing.setdefault(sym.name, obj.name)
+        return None
+
+    def keep(self, obj: ElfObject, section: Section, referrer: str) -> None:
+        key = (id(obj), section.index)
+        if key in self.kept:
+            return
+        region = classify(obj, section, referrer)
+        if region is None:
+            return
+        self.kept[key] = Placed(obj, section, region)
+        self._queue.append(self.kept[key])
+
+    def collect(self) -> Placed:
+        entry = self.defs.get(ENTRY_SYMBOL)
+        if entry is None:
+            raise LinkError(
+                f"no object defines `{ENTRY_SYMBOL}`, the module's entry point: define "
+                f"`mp_obj_t {ENTRY_SYMBOL}(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, "
+                "mp_obj_t *args)` as a non-static function"
+            )
+        obj, sym = entry
+        self._queue: list[Placed] = []
+        self.keep(obj, obj.sections[sym.shndx], ENTRY_SYMBOL)
+        entry_placed = self.kept[(id(obj), sym.shndx)]
+        if entry_placed.region != "text" or not entry_placed.section.flags & SHF_EXECINSTR:
+            raise LinkError(f"{obj.name}: `{ENTRY_SYMBOL}` is not in a code section")
+        while self._queue:
+            placed = self._queue.pop()
+            for reloc in placed.obj.relocs.get(placed.section.index, []):
+                if reloc.type in self.rules.ignored:
+                    continue
+                found = self.resolve(placed.obj, reloc.symbol)
+                if isinstance(found, tuple):
+                    dobj, dsym = found
+                    if dsym.shndx == "SHN_ABS":
+                        raise LinkError(
+                            f"{dobj.name}: absolute symbol `{dsym.name}` is not supported"
+                        )
+                    label = self.symbol_label(dobj, dsym, reloc.addend or 0)
+                    self.keep(dobj, dobj.sections[dsym.shndx], label)
+        if self.missing:
+            lines = [
+                f"undefined symbol `{name}`, needed by {needer}: {missing_symbol_advice(name)}"
+                for name, needer in self.missing.items()
+            ]
+            raise LinkError("\n".join(lines))
+        return entry_placed
+
+    def target_of(self, obj: ElfObject, sym) -> Target:
+        found = self.resolve(obj, sym)
+        if isinstance(found, Target):
+            return found
+        dobj, dsym = found
+        placed = self.kept[(id(dobj), dsym.shndx)]
+        return Target(placed.region, placed.offset + dsym.value)
+
+    def symbol_label(self, obj: ElfObject, sym, addend: int) -> str:
+        """A name for messages: section symbols become the variable at that offset."""
+        if sym.type != "STT_SECTION":
+            return sym.name
+        for s in obj.symbols:
+            if s.shndx == sym.shndx and s.type in ("STT_OBJECT", "STT_FUNC") and s.value == addend:
+                return s.name
+        return f"{sym.name}+{addend:#x}"
+
+    # -- layout --------------------------------------------------------------------------
+    def layout(self, entry: Placed) -> None:
+        max_align = 16 if self.arch.word_size == 4 else 32
+        order = [entry] + [p for p in self._ordered() if p is not entry and p.region == "text"]
+        order = self.rules.order_text(order, entry)
+        offset = self.rules.entry_stub_size(entry)
+        for p in order:
+            check_align(p, max_align)
+            offset = align_up(offset, p.section.align)
+            p.offset = offset
+            offset += p.section.size
+        bss = 0
+        for p in self._ordered():
+            if p.region == "bss":
+                check_align(p, max_align)
+                bss = align_up(bss, p.section.align)
+                p.offset = bss
+                bss += p.section.size
+        self.bss_size = align_up(bss, self.arch.word_size)
+        self.text_order = order
+        self.text_end = offset
+
+    def _ordered(self) -> list[Placed]:
+        # Input order: objects as given, then library members as pulled; sections by index.
+        rank = {id(o): i for i, o in enumerate(self.objects)}
+        return sorted(self.kept.values(), key=lambda p: (rank[id(p.obj)], p.section.index))
+
+    def build_got(self) -> None:
+        word = self.arch.word_size
+        targets = []
+        for p in self.text_order:
+            for reloc in p.obj.relocs.get(p.section.index, []):
+                if reloc.type in self.rules.got_types:
+                    t = self.target_of(p.obj, reloc.symbol)
+                    if t not in targets:
+                        targets.append(t)
+        self.got_start = self.rules.got_position(self, align_up(self.text_end, word), targets)
+        for i, t in enumerate(targets):
+            self.got[t] = self.got_start + i * word
+        end = max(self.text_end, self.got_start + len(targets) * word)
+        self.image = bytearray(align_up(end, word))
+        for p in self.text_order:
+            self.image[p.offset : p.offset + p.section.size] = p.section.data
+        for t, slot in self.got.items():
+            self.image[slot : slot + word] = t.stored_offset.to_bytes(word, "little")
+            if t.loader_kind is not None:
+                self.add_loader_reloc(slot, t.loader_kind, None)
+        self.got_size = len(targets) * word
+
+    def got_offset(self, target: Target, site: RelocSite) -> int:
+        if target not in self.got:
+            site.fail("internal: no GOT slot was made for this symbol")
+        return self.got[target]
+
+    def add_loader_reloc(self, offset: int, kind: int, site: RelocSite | None) -> None:
+        if offset % self.arch.word_size:
+            msg = f"pointer word at text+{offset:#x} is not {self.arch.word_size}-byte aligned"
+            if site is not None:
+                site.fail(msg, "align pointer tables (do not pack them)")
+            raise LinkError(msg)
+        if offset in self.loader_relocs:
+            raise LinkError(f"internal: two loader relocations on the word at text+{offset:#x}")
+        self.loader_relocs[offset] = LoaderReloc(offset, kind)
+
+    def apply_relocations(self) -> None:
+        self.rules.prepare(self)
+        for p in self.text_order:
+            for reloc in p.obj.relocs.get(p.section.index, []):
+                if reloc.type in self.rules.ignored:
+                    continue
+                site = RelocSite(self, p, reloc, self.target_of(p.obj, reloc.symbol))
+                self.rules.apply(site)
+
+    def symbol_map(self) -> dict[str, Target]:
+        result = {}
+        for p in self.kept.values():
+            for s in p.obj.symbols:
+                if s.shndx == p.section.index and s.name and s.type != "STT_SECTION":
+                    result.setdefault(s.name, Target(p.region, p.offset + s.value))
+        return result
+
+
+def classify(obj: ElfObject, section: Section, referrer: str) -> str | None:
+    """Which blob a section belongs to; refuses sections a natmod cannot have."""
+    if not section.alloc:
+        return None
+    if section.flags & SHF_TLS:
+        raise LinkError(
+            f"{obj.name}: `{referrer}` is thread-local ({section.name}); natmods have no TLS"
+        )
+    if section.kind == "SHT_NOBITS":
+        return "bss"
+    if section.kind in ("SHT_INIT_ARRAY", "SHT_FINI_ARRAY", "SHT_PREINIT_ARRAY"):
+        raise LinkError(
+            f"{obj.name}: constructors/destructors ({section.name}) are not run by the loader; "
+            "do the work in mpy_init"
+        )
+    if not section.flags & SHF_WRITE or section.name.startswith(".data.rel.ro"):
+        return "text"
+    if section.size == 0:
+        return None
+    raise LinkError(
+        f"{obj.name}: `{referrer}` is initialised writable data ({section.name}), which the "
+        "loader cannot provide: make it `const` (pointer tables then go to .data.rel.ro), or "
+        "make it a non-static global without initialiser and set it in mpy_init"
+    )
+
+
+def check_align(p: Placed, max_align: int) -> None:
+    if p.section.align > max_align:
+        raise LinkError(
+            f"{p.obj.name}: {p.section.name} needs {p.section.align}-byte alignment, but the "
+            f"loader only guarantees {max_align}: reduce the alignment of that data"
+        )
+
+
+def align_up(value: int, align: int) -> int:
+    return (value + align - 1) // align * align
+
+
+def link(objects, arch, out_path, *, libs=(), source_name=None) -> LinkResult:
+    """Links `objects` (ELF .o paths) and `libs` (.a paths) for `arch` into `out_path`."""
+    arch = get_arch(arch) if isinstance(arch, str) else arch
+    if arch.note and not _has_rules(arch):
+        raise LinkError(f"arch {arch.name}: {arch.note}")
+    out_path = Path(out_path)
+    linker = _Linker(arch, source_name or out_path.name)
+    if not objects:
+        raise LinkError("no object files to link")
+    for path in objects:
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise LinkError(f"cannot read object {path}: {err.strerror}") from None
+        linker.add_object(load_object(data, path.name, arch), from_lib=False)
+    linker.libs = [read_archive(lib) for lib in libs]
+    entry = linker.collect()
+    linker.layout(entry)
+    linker.build_got()
+    linker.rules.write_entry_stub(linker, entry)
+    linker.apply_relocations()
+    relocs = list(linker.loader_relocs.values())
+    blob = write_mpy(arch, linker.qstrs, bytes(linker.image), relocs, linker.bss_size)
+    _write_atomically(out_path, blob)
+    return LinkResult(
+        out_path=out_path,
+        arch=arch.name,
+        text_size=len(linker.image),
+        bss_size=linker.bss_size,
+        qstrs=list(linker.qstrs),
+        n_loader_relocs=len(relocs),
+        got_size=linker.got_size,
+        symbols=linker.symbol_map(),
+        sections={f"{p.obj.name}:{p.section.name}": p.offset for p in linker.kept.values()},
+        members=list(linker.members),
+        mpy_size=len(blob),
+    )
+
+
+def _has_rules(arch: Arch) -> bool:
+    try:
+        rules_for(arch)
+    except LinkError:
+        return False
+    return True
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    # A failed link never leaves a half-written .mpy behind.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
