@@ -1,0 +1,142 @@
+# SPDX-License-Identifier: MIT
+"""Builds the native module `_microtrain` for one arch: compile every C file, link a .mpy.
+
+Sources are every *.c of natmod/{sdk,module,ops,kernels} (others add kernels and ops there, so
+nothing is listed by hand). Flags come from `microtrain_tools.arches`; the libgcc helpers an
+arch needs (soft float, division) are linked from the compiler's own libgcc.a.
+"""
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .arches import COMMON_CFLAGS, Arch, get_arch
+from .errors import MicrotrainError
+from .paths import BUILD_DIR, NATMOD_DIR
+
+# Compiled in this order; the order of objects does not matter to the linker.
+SOURCE_DIRS = ("sdk", "module", "ops", "kernels")
+MODULE_NAME = "_microtrain"
+
+
+@dataclass
+class CompileResult:
+    source: Path
+    object: Path
+    warnings: str  # the compiler's stderr of a successful compile ("" when clean)
+
+
+@dataclass
+class BuildResult:
+    arch: str
+    out_path: Path
+    objects: list[Path]
+    libs: list[Path]
+    warnings: dict[str, str]  # source (relative to natmod/) -> compiler stderr
+    link: object  # microtrain_tools.mpy.linker.LinkResult
+
+
+def natmod_sources(dirs=SOURCE_DIRS) -> list[Path]:
+    return [path for d in dirs for path in sorted((NATMOD_DIR / d).glob("*.c"))]
+
+
+def find_compiler(arch: Arch) -> str:
+    """The compiler's path, or a MicrotrainError that says which package provides it."""
+    path = shutil.which(arch.cc)
+    if path:
+        return path
+    if not arch.package:
+        raise MicrotrainError(f"arch {arch.name}: compiler {arch.cc} not found; {arch.note}")
+    raise MicrotrainError(
+        f"arch {arch.name}: compiler {arch.cc} not found; "
+        f"install the Debian package {arch.package} (apt-get install {arch.package})"
+    )
+
+
+def compile_flags(arch: Arch) -> list[str]:
+    return [
+        *COMMON_CFLAGS,
+        *arch.cflags,
+        f'-DMT_ARCH_NAME="{arch.name}"',
+        f'-DMT_VERSION="{__version__}"',
+        f"-DMT_WORD_SIZE={arch.word_size}",
+        f"-I{NATMOD_DIR}",
+    ]
+
+
+def object_path(source: Path, build_dir: Path) -> Path:
+    # kernels/mt_x.c -> <build_dir>/kernels/mt_x.o: names stay unique across folders.
+    rel = source.relative_to(NATMOD_DIR) if source.is_relative_to(NATMOD_DIR) else source
+    return build_dir / rel.parent.name / (source.stem + ".o")
+
+
+def compile_source(arch: Arch, source: Path, obj: Path, extra_flags=()) -> CompileResult:
+    cc = find_compiler(arch)
+    obj.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [cc, *compile_flags(arch), *extra_flags, "-c", str(source), "-o", str(obj)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise MicrotrainError(
+            f"compiling {source} for {arch.name} failed:\n{proc.stderr.strip()}\n"
+            f"command: {' '.join(cmd)}"
+        )
+    return CompileResult(source, obj, proc.stderr.strip())
+
+
+def libgcc_path(arch: Arch) -> Path:
+    """The libgcc.a matching the arch's flags (the multilib for its CPU and float ABI)."""
+    cc = find_compiler(arch)
+    proc = subprocess.run(
+        [cc, *arch.cflags, "-print-libgcc-file-name"], capture_output=True, text=True
+    )
+    path = Path(proc.stdout.strip())
+    if proc.returncode != 0 or not path.is_file():
+        raise MicrotrainError(
+            f"arch {arch.name}: {arch.cc} -print-libgcc-file-name gave no libgcc.a "
+            f"({proc.stderr.strip() or path}); reinstall {arch.package}"
+        )
+    return path
+
+
+def build_module(arch_name: str, out_path, *, build_dir=None, log=print) -> BuildResult:
+    """Compile natmod/ for arch_name into build_dir (default build/<arch>/) and link out_path.
+
+    log(text) receives one line per step. Raises MicrotrainError (compiler missing, compile
+    error, link error) with a message that names the problem.
+    """
+    arch = get_arch(arch_name)
+    find_compiler(arch)
+    out_path = Path(out_path)
+    build_dir = Path(build_dir) if build_dir is not None else BUILD_DIR / arch.name
+    sources = natmod_sources()
+    if not sources:
+        raise MicrotrainError(f"no C sources found under {NATMOD_DIR}")
+
+    objects, warnings = [], {}
+    for source in sources:
+        rel = source.relative_to(NATMOD_DIR)
+        log(f"  CC  [{arch.name}] natmod/{rel}")
+        result = compile_source(arch, source, object_path(source, build_dir))
+        objects.append(result.object)
+        if result.warnings:
+            warnings[str(rel)] = result.warnings
+            log(result.warnings)
+
+    libs = [libgcc_path(arch)] if arch.needs_libgcc else []
+    log(f"  LD  [{arch.name}] {out_path}" + (f" (+ {libs[0]})" if libs else ""))
+    link_result = _link(objects, arch, out_path, libs)
+    log(
+        f"  OK  [{arch.name}] {out_path}: {link_result.mpy_size} bytes, "
+        f"text {link_result.text_size}, bss {link_result.bss_size}"
+    )
+    return BuildResult(arch.name, out_path, objects, libs, warnings, link_result)
+
+
+def _link(objects, arch: Arch, out_path: Path, libs):
+    try:
+        from .mpy.linker import link
+    except ImportError as err:
+        raise MicrotrainError(f"the natmod linker is not available: {err}") from None
+    return link(objects, arch, out_path, libs=libs, source_name=f"{MODULE_NAME}.mpy")
