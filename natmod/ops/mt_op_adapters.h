@@ -11,5 +11,12 @@
     mt_status fn_name(const int32_t *args, size_t n_args, const mt_buf *bufs, size_t n_bufs)
 
 MT_OP_ADAPTER(mt_op_dot_s8);
+MT_OP_ADAPTER(mt_op_conv2d_s8_fwd);
+MT_OP_ADAPTER(mt_op_pwconv2d_s8_fwd);
+MT_OP_ADAPTER(mt_op_dwconv2d_s8_fwd);
+MT_OP_ADAPTER(mt_op_fc_s8_fwd);
+MT_OP_ADAPTER(mt_op_add_s8_fwd);
+MT_OP_ADAPTER(mt_op_avgpool_s8_fwd);
+MT_OP_ADAPTER(mt_op_dequant_s8_f32);
 
 #endif

@@ -6,6 +6,13 @@
 // never from a second list, and a training program records which table it was compiled for.
 static const mt_op_info op_table[] = {
     {"mt_dot_s8", mt_op_dot_s8, 0, 3, "bbi", 1u << 2},
+    {"mt_conv2d_s8_fwd", mt_op_conv2d_s8_fwd, 20, 6, "iibbib", 1u << 5},
+    {"mt_pwconv2d_s8_fwd", mt_op_pwconv2d_s8_fwd, 20, 6, "iibbib", 1u << 5},
+    {"mt_dwconv2d_s8_fwd", mt_op_dwconv2d_s8_fwd, 20, 6, "iibbib", 1u << 5},
+    {"mt_fc_s8_fwd", mt_op_fc_s8_fwd, 16, 6, "iibbib", 1u << 5},
+    {"mt_add_s8_fwd", mt_op_add_s8_fwd, 15, 3, "bbb", 1u << 2},
+    {"mt_avgpool_s8_fwd", mt_op_avgpool_s8_fwd, 12, 2, "bb", 1u << 1},
+    {"mt_dequant_s8_f32", mt_op_dequant_s8_f32, 6, 2, "bf", 1u << 1},
 };
 
 size_t mt_op_count(void) {

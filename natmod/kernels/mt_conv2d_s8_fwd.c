@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+#include "mt_conv2d_s8_fwd.h"
+
+#include "mt_check.h"
+#include "mt_pwconv2d_s8_fwd.h"
+#include "mt_requant.h"
+
+// The portable path: any filter, stride and padding.
+static void conv2d_portable(const mt_conv_params *p, const mt_quant_params *quant,
+                            const mt_dims *in, const int8_t *input, const mt_dims *f,
+                            const int8_t *filter, const int32_t *bias, const mt_dims *out,
+                            int8_t *output) {
+    const int32_t in_off = p->act.input_offset;
+    for (int32_t b = 0; b < out->n; b++) {
+        for (int32_t oy = 0; oy < out->h; oy++) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            // Rows of the window inside the input; padding rows add zero (input at its zero point).
+            const int32_t ky_begin = y0 < 0 ? -y0 : 0;
+            const int32_t ky_end = in->h - y0 < f->h ? in->h - y0 : f->h;
+            for (int32_t ox = 0; ox < out->w; ox++) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                const int32_t kx_begin = x0 < 0 ? -x0 : 0;
+                const int32_t kx_end = in->w - x0 < f->w ? in->w - x0 : f->w;
+                int8_t *out_px = output + ((b * out->h + oy) * out->w + ox) * out->c;
+                for (int32_t oc = 0; oc < out->c; oc++) {
+                    int32_t acc = 0;
+                    for (int32_t ky = ky_begin; ky < ky_end; ky++) {
+                        for (int32_t kx = kx_begin; kx < kx_end; kx++) {
+                            const int8_t *x = input + ((b * in->h + y0 + ky) * in->w + x0 + kx) * in->c;
+                            const int8_t *w = filter + ((oc * f->h + ky) * f->w + kx) * f->c;
+                            for (int32_t ic = 0; ic < in->c; ic++) {
+                                acc += (int32_t)w[ic] * ((int32_t)x[ic] + in_off);
+                            }
+                        }
+                    }
+                    acc = mt_add_sat_s32(acc, bias[oc]);
+                    out_px[oc] = mt_requant_s8(acc, quant->multiplier[oc], quant->shift[oc],
+                                               p->act.output_offset, p->act.act_min,
+                                               p->act.act_max);
+                }
+            }
+        }
+    }
+}
+
+mt_status mt_conv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params *quant,
+                           const mt_dims *input_dims, const int8_t *input,
+                           const mt_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                           const mt_dims *output_dims, int8_t *output) {
+    mt_status st = mt_conv_dims_check(params, input_dims, filter_dims, output_dims);
+    if (st != MT_OK) {
+        return st;
+    }
+    if (filter_dims->c != input_dims->c || output_dims->c != filter_dims->n) {
+        return MT_ERR_SHAPE;
+    }
+    if ((int64_t)filter_dims->h * filter_dims->w * filter_dims->c > MT_MAX_ACC_TERMS) {
+        return MT_ERR_SHAPE;
+    }
+    if ((st = mt_act_check(&params->act)) != MT_OK ||
+        (st = mt_quant_check(quant, output_dims->c)) != MT_OK) {
+        return st;
+    }
+    if (mt_pwconv2d_s8_fwd_applies(params, filter_dims)) {
+        return mt_pwconv2d_s8_fwd(params, quant, input_dims, input, filter_dims, filter, bias,
+                                  output_dims, output);
+    }
+    conv2d_portable(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
+                    output);
+    return MT_OK;
+}

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+#include "mt_fc_s8_fwd.h"
+
+#include "mt_check.h"
+#include "mt_requant.h"
+
+mt_status mt_fc_s8_fwd(const mt_act_params *act, const mt_quant_params *quant,
+                       const mt_dims *input_dims, const int8_t *input, const mt_dims *filter_dims,
+                       const int8_t *filter, const int32_t *bias, const mt_dims *output_dims,
+                       int8_t *output) {
+    int32_t in_count, count;
+    mt_status st;
+    if ((st = mt_dims_count(input_dims, &in_count)) != MT_OK ||
+        (st = mt_dims_count(filter_dims, &count)) != MT_OK ||
+        (st = mt_dims_count(output_dims, &count)) != MT_OK) {
+        return st;
+    }
+    const int32_t rows = input_dims->n;
+    const int32_t c_in = in_count / rows;
+    const int32_t c_out = filter_dims->n;
+    if (filter_dims->h != 1 || filter_dims->w != 1 || filter_dims->c != c_in) {
+        return MT_ERR_SHAPE;
+    }
+    if (output_dims->n != rows || output_dims->h != 1 || output_dims->w != 1 ||
+        output_dims->c != c_out) {
+        return MT_ERR_SHAPE;
+    }
+    if (c_in > MT_MAX_ACC_TERMS) {
+        return MT_ERR_SHAPE;
+    }
+    if ((st = mt_act_check(act)) != MT_OK || (st = mt_quant_check(quant, c_out)) != MT_OK) {
+        return st;
+    }
+    for (int32_t r = 0; r < rows; r++) {
+        const int8_t *x = input + r * c_in;
+        const int8_t *w = filter;
+        for (int32_t oc = 0; oc < c_out; oc++, w += c_in) {
+            int32_t acc = 0;
+            for (int32_t i = 0; i < c_in; i++) {
+                acc += (int32_t)w[i] * ((int32_t)x[i] + act->input_offset);
+            }
+            acc = mt_add_sat_s32(acc, bias[oc]);
+            output[r * c_out + oc] = mt_requant_s8(acc, quant->multiplier[oc], quant->shift[oc],
+                                                   act->output_offset, act->act_min,
+                                                   act->act_max);
+        }
+    }
+    return MT_OK;
+}

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+// Requantization, written once: TFLite's MultiplyByQuantizedMultiplier (double rounding), the
+// same three steps as host_tools/microtrain_tools/quant.py, bit for bit. Every forward kernel's
+// output step goes through mt_requant_s8, so they all round the same way.
+#ifndef MT_REQUANT_H
+#define MT_REQUANT_H
+
+#include <stdint.h>
+
+// The rounding shift below needs `>>` on a negative int32 to be arithmetic. C99 leaves it to the
+// compiler; gcc (every arch we build for) defines it so. Fail the build anywhere it is not.
+typedef char mt_requant_needs_arithmetic_shift[((-1) >> 1) == -1 ? 1 : -1];
+
+// Valid range of a requantization shift: scale ~= multiplier * 2^(shift - 31).
+#define MT_SHIFT_MIN (-31)
+#define MT_SHIFT_MAX 30
+
+// (a * b * 2 + 2^31) / 2^32 rounded half away from zero (gemmlowp), saturating the one overflow.
+static inline int32_t mt_sat_rounding_doubling_high_mul(int32_t a, int32_t b) {
+    if (a == INT32_MIN && b == INT32_MIN) {
+        return INT32_MAX;
+    }
+    int64_t ab = (int64_t)a * (int64_t)b;
+    int64_t num = ab + (ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30)));
+    // Division by 2^31 truncating toward zero, without a 64-bit divide helper.
+    return (int32_t)(num >= 0 ? (num >> 31) : -((-num) >> 31));
+}
+
+// x / 2^exponent rounded to nearest, ties away from zero; exponent in [0, 31].
+static inline int32_t mt_rounding_divide_by_pot(int32_t x, int32_t exponent) {
+    int32_t mask = (int32_t)(((uint32_t)1 << exponent) - 1u);
+    int32_t remainder = x & mask;
+    int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+// x * multiplier * 2^(shift - 31), shift in [MT_SHIFT_MIN, MT_SHIFT_MAX]. TFLite wraps the left
+// shift in int32 (reachable only for scales > 1); we saturate, as quant.py does.
+static inline int32_t mt_requant(int32_t x, int32_t multiplier, int32_t shift) {
+    int32_t left = shift > 0 ? shift : 0;
+    int32_t right = shift > 0 ? 0 : -shift;
+    int64_t shifted = (int64_t)x * ((int64_t)1 << left);
+    if (shifted > INT32_MAX) {
+        shifted = INT32_MAX;
+    } else if (shifted < INT32_MIN) {
+        shifted = INT32_MIN;
+    }
+    return mt_rounding_divide_by_pot(mt_sat_rounding_doubling_high_mul((int32_t)shifted, multiplier),
+                                     right);
+}
+
+// int32 accumulator -> int8: scale, add the output zero point, clamp to the fused activation.
+static inline int8_t mt_requant_s8(int32_t acc, int32_t multiplier, int32_t shift,
+                                   int32_t output_offset, int32_t act_min, int32_t act_max) {
+    int32_t y = mt_requant(acc, multiplier, shift);
+    // y is within int32; adding an offset in [-128, 127] is done wide so it cannot wrap.
+    int64_t out = (int64_t)y + output_offset;
+    if (out < act_min) {
+        out = act_min;
+    } else if (out > act_max) {
+        out = act_max;
+    }
+    return (int8_t)out;
+}
+
+// a + b saturated to int32 (bias added to an accumulator never wraps).
+static inline int32_t mt_add_sat_s32(int32_t a, int32_t b) {
+    int64_t s = (int64_t)a + (int64_t)b;
+    if (s > INT32_MAX) {
+        return INT32_MAX;
+    }
+    if (s < INT32_MIN) {
+        return INT32_MIN;
+    }
+    return (int32_t)s;
+}
+
+#endif

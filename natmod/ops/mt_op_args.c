@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+#include "mt_op_args.h"
+
+#include <stdint.h>
+
+#include "../kernels/mt_check.h"
+
+mt_dims mt_op_dims(const int32_t *args) {
+    mt_dims d = {args[0], args[1], args[2], args[3]};
+    return d;
+}
+
+mt_act_params mt_op_act_params(const int32_t *args) {
+    mt_act_params a = {args[0], args[1], args[2], args[3]};
+    return a;
+}
+
+mt_conv_params mt_op_conv_params(const int32_t *args) {
+    mt_conv_params p = {args[0], args[1], args[2], args[3], mt_op_act_params(args + 4)};
+    return p;
+}
+
+float mt_op_float(int32_t bits) {
+    // A union, not memcpy: no library call in a freestanding build.
+    union {
+        int32_t i;
+        float f;
+    } u;
+    u.i = bits;
+    return u.f;
+}
+
+mt_status mt_op_check_buf(const mt_buf *buf, int32_t count, size_t elem_size) {
+    if (count < 0 || buf->len / elem_size < (size_t)count) {
+        return MT_ERR_BUFFER_SIZE;
+    }
+    if (((uintptr_t)buf->data & (elem_size - 1)) != 0) {
+        return MT_ERR_ALIGN;
+    }
+    return MT_OK;
+}
+
+mt_status mt_op_check_tensor(const mt_buf *buf, const mt_dims *dims, size_t elem_size) {
+    int32_t count;
+    mt_status st = mt_dims_count(dims, &count);
+    if (st != MT_OK) {
+        return st;
+    }
+    return mt_op_check_buf(buf, count, elem_size);
+}
+
+mt_status mt_op_call_conv(mt_conv_kernel kernel, const int32_t *args, const mt_buf *bufs) {
+    const mt_conv_params params = mt_op_conv_params(args);
+    const int32_t *dims_args = args + MT_OP_CONV_ARGS;
+    const mt_dims in = mt_op_dims(dims_args);
+    const mt_dims filter = mt_op_dims(dims_args + MT_OP_DIMS_ARGS);
+    const mt_dims out = mt_op_dims(dims_args + 2 * MT_OP_DIMS_ARGS);
+    mt_status st;
+    if ((st = mt_op_check_tensor(&bufs[2], &in, 1)) != MT_OK ||
+        (st = mt_op_check_tensor(&bufs[3], &filter, 1)) != MT_OK ||
+        (st = mt_op_check_tensor(&bufs[5], &out, 1)) != MT_OK ||
+        (st = mt_op_check_buf(&bufs[0], out.c, 4)) != MT_OK ||
+        (st = mt_op_check_buf(&bufs[1], out.c, 4)) != MT_OK ||
+        (st = mt_op_check_buf(&bufs[4], out.c, 4)) != MT_OK) {
+        return st;
+    }
+    const mt_quant_params quant = {(const int32_t *)bufs[0].data, (const int32_t *)bufs[1].data};
+    return kernel(&params, &quant, &in, (const int8_t *)bufs[2].data, &filter,
+                  (const int8_t *)bufs[3].data, (const int32_t *)bufs[4].data, &out,
+                  (int8_t *)bufs[5].data);
+}
