@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: MIT
+#ifndef MT_AVGPOOL_F32_GRAD_IN_H
+#define MT_AVGPOOL_F32_GRAD_IN_H
+
+#include "mt_grad.h"
+
+// Gradient w.r.t. the input of a global average pool ({n,h,w,c} -> {n,1,1,c}):
+//   grad_in[n,y,x,c] (+)= grad_out[n,c] / (float)(h * w)
+mt_status mt_avgpool_f32_grad_in(const mt_dims *input_dims, float *grad_in, int32_t accumulate,
+                                 const float *grad_out);
+
+#endif

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+#include "mt_xent_s8_grad_in.h"
+
+#include "mt_fmath.h"
+
+mt_status mt_xent_s8_grad_in(const mt_loss_params *params, const int8_t *logits,
+                             const int32_t *labels, float *loss, float *grad) {
+    const int32_t n = params->batch, c = params->classes;
+    if (n < 1 || c < 1 || (int64_t)n * c > MT_MAX_ELEMS || !(params->input_scale > 0.0f)) {
+        return MT_ERR_PARAM;
+    }
+    for (int32_t b = 0; b < n; b++) {
+        if (labels[b] < 0 || labels[b] >= c) {
+            return MT_ERR_PARAM;
+        }
+    }
+    const float s = params->input_scale;
+    const float count = (float)n;
+    float total = 0.0f;
+    for (int32_t b = 0; b < n; b++) {
+        const int8_t *q = logits + b * c;
+        float *g = grad + b * c;
+        int32_t q_max = q[0];
+        for (int32_t i = 1; i < c; i++) {
+            q_max = q[i] > q_max ? q[i] : q_max;
+        }
+        const float m = s * (float)(q_max + params->input_offset);
+        float sum = 0.0f;
+        for (int32_t i = 0; i < c; i++) {
+            g[i] = mt_expf(s * (float)(q[i] + params->input_offset) - m);
+            sum += g[i];
+        }
+        const float z_label = s * (float)(q[labels[b]] + params->input_offset);
+        total += mt_logf(sum) - (z_label - m);
+        for (int32_t i = 0; i < c; i++) {
+            g[i] = (g[i] / sum - (i == labels[b] ? 1.0f : 0.0f)) / count;
+        }
+    }
+    *loss = total / count;
+    return MT_OK;
+}
