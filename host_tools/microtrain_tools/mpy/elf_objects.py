@@ -41,6 +41,7 @@ class Symbol:
     name: str
     value: int
     shndx: object  # int section index, or "SHN_UNDEF" / "SHN_ABS" / "SHN_COMMON"
+    size: int
     bind: str  # STB_LOCAL / STB_GLOBAL / STB_WEAK
     type: str  # STT_FUNC / STT_OBJECT / STT_SECTION / ...
     visibility: str
@@ -126,6 +127,7 @@ def _convert(elf: ELFFile, name: str, arch) -> ElfObject:
                     index=i,
                     name=s.name,
                     value=s["st_value"],
+                    size=s["st_size"],
                     shndx=s["st_shndx"],
                     bind=s["st_info"]["bind"],
                     type=s["st_info"]["type"],

@@ -254,13 +254,19 @@ class _Linker:
         return Target(placed.region, placed.offset + dsym.value)
 
     def symbol_label(self, obj: ElfObject, sym, addend: int) -> str:
-        """A name for messages: section symbols become the variable at that offset."""
-        if sym.type != "STT_SECTION":
+        """A name for messages: a section symbol becomes the variable at that offset (x64
+        pc-relative addends are a few bytes short of the target, hence the small slack)."""
+        if sym.type != "STT_SECTION" and not sym.name.startswith(".L"):
             return sym.name
-        for s in obj.symbols:
-            if s.shndx == sym.shndx and s.type in ("STT_OBJECT", "STT_FUNC") and s.value == addend:
-                return s.name
-        return f"{sym.name}+{addend:#x}"
+        if sym.type != "STT_SECTION":
+            addend += sym.value  # an assembler label (.LANCHOR0) inside the section
+        named = [s for s in obj.symbols
+                 if s.shndx == sym.shndx and s.type in ("STT_OBJECT", "STT_FUNC")]
+        for slack in (0, 4, 5, 6, 8):
+            for s in named:
+                if s.value <= addend + slack < s.value + max(s.size, 1):
+                    return s.name
+        return f"{sym.name}{addend:+#x}"
 
     # -- layout --------------------------------------------------------------------------
     def layout(self, entry: Placed) -> None:
@@ -339,9 +345,14 @@ class _Linker:
         result = {}
         for p in self.kept.values():
             for s in p.obj.symbols:
-                if s.shndx == p.section.index and s.name and s.type != "STT_SECTION":
+                if s.shndx == p.section.index and s.type != "STT_SECTION" and _named(s.name):
                     result.setdefault(s.name, Target(p.region, p.offset + s.value))
         return result
+
+
+def _named(name: str) -> bool:
+    # Skip ARM/RISC-V mapping symbols ($t, $d, $x) and assembler-local labels.
+    return bool(name) and not name.startswith(("$", ".L"))
 
 
 def classify(obj: ElfObject, section: Section, referrer: str) -> str | None:
