@@ -1,0 +1,19 @@
+# SPDX-License-Identifier: MIT
+"""Reference of mt_dequant_s8_f32: int8 -> float32, scale * (q + input_offset) in float32."""
+
+import numpy as np
+
+from . import args as A
+
+
+def dequant_s8_f32(input_offset: int, scale, x):
+    return (x.astype(np.int32) + input_offset).astype(np.float32) * np.float32(scale)
+
+
+def op(args, bufs):
+    dims = A.dims(args[2:6])
+    out = A.tensor(bufs[1], dims)
+    out[...] = dequant_s8_f32(int(args[0]), A.bits_f32(int(args[1])), A.tensor(bufs[0], dims))
+
+
+OPS = {"mt_dequant_s8_f32": op}
