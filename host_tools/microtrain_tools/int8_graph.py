@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import quant
+from .reference import tflite_params
 from .errors import MicrotrainError
 from .model import INPUT, read_graph_json, read_npz
 
@@ -45,7 +45,7 @@ VERSION = 1
 WEIGHT_OPS = ("conv2d", "dwconv2d", "pwconv2d", "fc")
 OPS = WEIGHT_OPS + ("add", "avgpool", "flatten")
 ACTS = ("none", "relu", "relu6")
-ADD_LEFT_SHIFT = 20
+ADD_LEFT_SHIFT = tflite_params.LEFT_SHIFT
 
 # op -> array name -> dtype
 ARRAYS = {
@@ -161,27 +161,23 @@ class Int8Graph:
 
 
 def act_range(act: str, scale: float, zero_point: int) -> tuple[int, int]:
-    """The clamp in int8 output units that a fused activation becomes."""
-    if act == "none":
-        return -128, 127
-    lo = max(-128, int(zero_point))
-    if act == "relu":
-        return lo, 127
-    if act == "relu6":
-        return lo, min(127, int(zero_point) + int(round(6.0 / scale)))
-    raise MicrotrainError(f"unknown activation {act!r}; known: {ACTS}")
+    """The clamp in int8 output units that a fused activation becomes (TFLite's rule)."""
+    if act not in ACTS:
+        raise MicrotrainError(f"unknown activation {act!r}; known: {ACTS}")
+    return tflite_params.activation_range(act, scale, zero_point)
 
 
 def conv_requant(s_x: float, w_scale, s_y: float):
-    """Per-channel multiplier and shift for s_x * w_scale[c] / s_y."""
-    return quant.quantize_multipliers(s_x * np.asarray(w_scale, np.float64) / s_y)
+    """Per-channel multiplier and shift for s_x * w_scale[c] / s_y (scales as float32)."""
+    return tflite_params.conv_multipliers(s_x, w_scale, s_y)
 
 
 def add_requant(s_a: float, s_b: float, s_y: float):
-    """TFLite's int8 add: inputs scaled to 2*max(s_a, s_b) after a left shift of 20."""
-    twice_max = 2.0 * max(s_a, s_b)
-    reals = [s_a / twice_max, s_b / twice_max, twice_max / ((1 << ADD_LEFT_SHIFT) * s_y)]
-    return quant.quantize_multipliers(reals)
+    """TFLite's int8 add: inputs scaled to 2*max(s_a, s_b) after a left shift of 20; returns
+    int32 multipliers and shifts [input a, input b, output]."""
+    p = tflite_params.add_params(s_a, 0, s_b, 0, s_y, 0)
+    return (np.array([p.input1_multiplier, p.input2_multiplier, p.output_multiplier], np.int32),
+            np.array([p.input1_shift, p.input2_shift, p.output_shift], np.int32))
 
 
 # ---- checks ----------------------------------------------------------------------------------

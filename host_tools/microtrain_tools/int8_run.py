@@ -24,38 +24,48 @@ def _reference():
     return REFERENCE_OPS
 
 
+def _dims(x) -> list:
+    n, h, w, c = x.shape
+    return [n, h, w, c]
+
+
+def _filter_dims(ly: Int8Layer) -> list:
+    w = ly.weight
+    if ly.op == "dwconv2d":
+        return [1, *w.shape]
+    if ly.op == "fc":
+        return [w.shape[0], 1, 1, w.shape[1]]
+    return list(w.shape)
+
+
 def _run_layer(ops, graph: Int8Graph, ly: Int8Layer, xs):
-    t_in = graph.tensors[ly.inputs[0]]
-    t_out = graph.tensors[ly.name]
-    a = ly.arrays
-    at = ly.attrs
-    if ly.op in ("conv2d", "pwconv2d", "dwconv2d", "fc"):
-        kwargs = dict(input_offset=-t_in.zero_point, output_offset=t_out.zero_point,
-                      act_min=at["act_min"], act_max=at["act_max"])
+    """One layer as the op call the device makes: the adapter's flat args and buffers."""
+    t_in, t_out = graph.tensors[ly.inputs[0]], graph.tensors[ly.name]
+    n = xs[0].shape[0]
+    out = np.zeros((n, *t_out.shape), np.int8)
+    a, at = ly.arrays, ly.attrs
+    act = [-t_in.zero_point, t_out.zero_point, at["act_min"], at["act_max"]]
+    if ly.has_weights:
+        bufs = [a["multiplier"], a["shift"], xs[0], a["weight"], a["bias"], out]
         if ly.op == "fc":
-            x = xs[0].reshape(xs[0].shape[0], -1)
-            y = ops["mt_fc_s8_fwd"](x, a["weight"], a["bias"], a["multiplier"], a["shift"],
-                                    **kwargs)
-            return y.reshape(len(x), 1, 1, -1)
-        return ops[f"mt_{ly.op}_s8_fwd"](xs[0], a["weight"], a["bias"], a["multiplier"],
-                                          a["shift"], stride=at["stride"],
-                                          padding=at["padding"], **kwargs)
-    if ly.op == "add":
+            args = act + [n, 1, 1, t_in.shape[-1]] + _filter_dims(ly) + _dims(out)
+        else:
+            args = [*at["stride"], *at["padding"], *act, *_dims(xs[0]), *_filter_dims(ly),
+                    *_dims(out)]
+        ops[f"mt_{ly.op}_s8_fwd"](args, bufs)
+    elif ly.op == "add":
         t_b = graph.tensors[ly.inputs[1]]
-        return ops["mt_add_s8_fwd"](
-            xs[0], xs[1], in1_offset=-t_in.zero_point, in1_multiplier=int(a["multiplier"][0]),
-            in1_shift=int(a["shift"][0]), in2_offset=-t_b.zero_point,
-            in2_multiplier=int(a["multiplier"][1]), in2_shift=int(a["shift"][1]),
-            output_multiplier=int(a["multiplier"][2]), output_shift=int(a["shift"][2]),
-            output_offset=t_out.zero_point, act_min=at["act_min"], act_max=at["act_max"])
-    if ly.op == "avgpool":
-        return ops["mt_avgpool_s8_fwd"](xs[0], input_offset=-t_in.zero_point,
-                                        output_offset=t_out.zero_point,
-                                        act_min=at.get("act_min", -128),
-                                        act_max=at.get("act_max", 127))
-    if ly.op == "flatten":
-        return xs[0].reshape(xs[0].shape[0], 1, 1, -1)
-    raise MicrotrainError(f"layer {ly.name!r}: no reference op for {ly.op!r}")
+        m, s = a["multiplier"], a["shift"]
+        args = [-t_in.zero_point, m[0], s[0], -t_b.zero_point, m[1], s[1], m[2], s[2],
+                t_out.zero_point, at["act_min"], at["act_max"], *_dims(out)]
+        ops["mt_add_s8_fwd"]([int(v) for v in args], [xs[0], xs[1], out])
+    elif ly.op == "avgpool":
+        ops["mt_avgpool_s8_fwd"](act + _dims(xs[0]) + _dims(out), [xs[0], out])
+    elif ly.op == "flatten":
+        out[...] = xs[0].reshape(out.shape)
+    else:
+        raise MicrotrainError(f"layer {ly.name!r}: no reference op for {ly.op!r}")
+    return out
 
 
 def run(graph: Int8Graph, xq, keep=False):
@@ -68,7 +78,7 @@ def run(graph: Int8Graph, xq, keep=False):
     tensors = {INPUT: xq}
     for ly in graph.layers:
         y = _run_layer(ops, graph, ly, [tensors[name] for name in ly.inputs])
-        tensors[ly.name] = np.asarray(y, dtype=np.int8)
+        tensors[ly.name] = y
         if not keep:  # free what no later layer reads
             for name in list(tensors):
                 if name != ly.name and not _read_later(graph, ly, name):
