@@ -14,6 +14,7 @@ COMMANDS = {
     "link": "link",
     "inspect": "inspect",
     "natmod": "natmod",
+    "import": "import_model",
 }
 
 

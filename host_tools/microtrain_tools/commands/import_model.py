@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: MIT
+"""`microtrain import`: a float model (+ calibration data) or a paper model -> int8 graph."""
+
+import click
+
+from ..importers import describe, import_model
+from ..int8_graph import save_graph
+from ..quantize import format_report
+
+
+@click.command(help="Quantize MODEL (.npz float model, or a paper model .pkl) to an int8 "
+               "graph file (.mtg).")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--calib", type=click.Path(dir_okay=False),
+              help="calibration samples: .npz with x (n, h, w, c) [and y]")
+@click.option("--eval", "eval_path", type=click.Path(dir_okay=False),
+              help="labelled samples for the float vs int8 report: .npz with x and y")
+@click.option("--classes", default=10, show_default=True, help="classes of a paper model's "
+              "new head")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="the int8 graph file to write (.mtg)")
+def command(model, calib, eval_path, classes, output):
+    graph, report = import_model(model, calib, eval_path, classes,
+                                 log=lambda msg: click.echo(f"  {msg}"))
+    save_graph(graph, output)
+    click.echo(describe(graph))
+    click.echo(format_report(report))
+    click.echo(f"wrote {output}")
