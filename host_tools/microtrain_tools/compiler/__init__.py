@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: MIT
+"""The compiler: (int8 graph, update plan) -> predict and learn programs over one arena.
+
+    compiled = compile_model(graph, plan)
+    compiled.predict, compiled.learn      # OpCall lists with fixed buffer references
+    compiled.weights, compiled.params     # the frozen and the trainable region's initial bytes
+    compiled.arena_size
+
+Autodiff happens here, once, on the host: the learn program is the forward, the loss, and the
+backward of only the layers the plan updates, each update emitted right after its gradient
+(operator reordering), so no gradient buffer outlives its layer.
+"""
+
+from dataclasses import dataclass, field
+
+from ..errors import MicrotrainError
+from ..int8_graph import Int8Graph
+from ..model import INPUT
+from ..program import BufRef, Region
+from . import forward
+from .layout import ArenaTensor, Blob, Emitter, place, resolve
+
+PARAM_ARRAYS = ("weight", "bias", "multiplier", "shift", "w_scale")
+
+
+@dataclass
+class Compiled:
+    graph: Int8Graph
+    predict: list
+    learn: list
+    weights: bytes
+    params: bytes
+    arena_size: int
+    input_dtype: str
+    n_outputs: int
+    loss: str
+    tensors: dict = field(default_factory=dict)  # ArenaTensor -> offset, for reports and tests
+    blob_entries: dict = field(default_factory=dict)  # (region, name) -> BufRef
+
+
+class _Builder:
+    def __init__(self, graph, input_dtype, trainable):
+        self.graph = graph
+        self.input_dtype = input_dtype
+        self.weights = Blob(Region.WEIGHTS)
+        self.params = Blob(Region.PARAMS)
+        self.layer_refs = {}  # layer name -> {array name -> BufRef}
+        for ly in graph.layers:
+            refs = {}
+            for key in PARAM_ARRAYS:
+                if key in ly.arrays:
+                    blob = self.params if (ly.name, key) in trainable else self.weights
+                    refs[key] = blob.add(f"{ly.name}/{key}", ly.arrays[key])
+            self.layer_refs[ly.name] = refs
+        self.activations = {}
+
+    def activation(self, name) -> ArenaTensor:
+        """The arena tensor of graph tensor `name` (flatten outputs share their input's)."""
+        if name not in self.activations:
+            h, w, c = self.graph.tensors[name].shape
+            self.activations[name] = ArenaTensor(name, h * w * c, "activation")
+        return self.activations[name]
+
+    def emit_forward(self, e, x_region_ref):
+        g = self.graph
+        if self.input_dtype == "float32":
+            forward.emit_quantize_input(e, g.input, x_region_ref, self.activation(INPUT))
+        else:
+            self.activations[INPUT] = x_region_ref  # int8 input is read where the caller has it
+        for ly in g.layers:
+            if ly.op == "flatten":
+                self.activations[ly.name] = self.activation(ly.inputs[0])
+                continue
+            rule = forward.FORWARD.get(ly.op)
+            if rule is None:
+                raise MicrotrainError(f"layer {ly.name!r}: the compiler has no rule for {ly.op!r}")
+            xs = [self.activation(name) for name in ly.inputs]
+            rule(e, g, ly, self.layer_refs[ly.name], xs, self.activation(ly.name))
+
+
+def io_refs(graph, input_dtype):
+    h, w, c = graph.input.shape
+    n_out = graph.output.shape[-1]
+    itemsize = 4 if input_dtype == "float32" else 1
+    x = BufRef(Region.INPUT, 0, h * w * c * itemsize)
+    logits = BufRef(Region.OUTPUT, 0, 4 * n_out)
+    loss = BufRef(Region.OUTPUT, 4 * n_out, 4)
+    return x, logits, loss
+
+
+def compile_predict(graph: Int8Graph, input_dtype: str = "float32") -> Compiled:
+    """A model with nothing to learn: the predict program only."""
+    return compile_model(graph, None, input_dtype=input_dtype)
+
+
+def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32") -> Compiled:
+    if input_dtype not in ("float32", "int8"):
+        raise MicrotrainError(f"input dtype must be float32 or int8, got {input_dtype!r}")
+    if graph.output.shape[:2] != (1, 1):
+        raise MicrotrainError(f"the last layer must give (1, 1, n) logits, "
+                              f"got {graph.output.shape}")
+    trainable = plan.trainable_arrays() if plan is not None else set()
+    b = _Builder(graph, input_dtype, trainable)
+    x, logits, _ = io_refs(graph, input_dtype)
+
+    pred = Emitter()
+    b.emit_forward(pred, x)
+    forward.emit_dequantize(pred, graph.output, b.activation(graph.layers[-1].name), logits)
+
+    programs = [pred.ops]
+    learn_ops = []
+    loss = "none"
+    if plan is not None:
+        from .backward import emit_learn
+
+        learn_ops = emit_learn(b, plan, x)
+        programs.append(learn_ops)
+        loss = plan.loss
+    arena_size, offsets = place(programs)
+    return Compiled(
+        graph=graph,
+        predict=resolve(pred.ops, offsets),
+        learn=resolve(learn_ops, offsets),
+        weights=bytes(b.weights.data),
+        params=bytes(b.params.data),
+        arena_size=arena_size,
+        input_dtype=input_dtype,
+        n_outputs=graph.output.shape[-1],
+        loss=loss,
+        tensors=offsets,
+        blob_entries={**{(Region.WEIGHTS, k): v for k, v in b.weights.entries.items()},
+                      **{(Region.PARAMS, k): v for k, v in b.params.entries.items()}},
+    )

@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: MIT
+"""Where the compiler puts bytes: blobs (frozen weights, trainable params) and arena tensors.
+
+Ops are emitted with symbolic buffers (an ArenaTensor or a BufRef into a blob or an I/O region);
+once the whole program is known, each arena tensor's life is the span of ops that touch it, the
+planner places them, and the symbolic buffers become fixed (region, offset, length) references.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..planner import ALIGN, Tensor, plan
+from ..program import BufRef, OpCall, Region
+
+
+class Blob:
+    """A region built by appending arrays (each word aligned): the weights or the params."""
+
+    def __init__(self, region: Region):
+        self.region = region
+        self.data = bytearray()
+        self.entries = {}  # name -> BufRef
+
+    def add(self, name: str, array: np.ndarray) -> BufRef:
+        if name in self.entries:
+            raise ValueError(f"blob entry {name!r} added twice")
+        self.data += bytes(-len(self.data) % ALIGN)
+        raw = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes()
+        ref = BufRef(self.region, len(self.data), len(raw))
+        self.data += raw
+        self.entries[name] = ref
+        return ref
+
+    def __len__(self):
+        return len(self.data)
+
+
+@dataclass(eq=False)
+class ArenaTensor:
+    name: str
+    size: int
+    kind: str  # "activation", "saved", "gradient", "scratch": for the memory report
+
+
+class Emitter:
+    """Collects the ops of one program over symbolic buffers."""
+
+    def __init__(self):
+        self.ops = []  # (OpCall with symbolic bufs)
+
+    def emit(self, name, args, bufs, comment=""):
+        self.ops.append(OpCall(name, [int(a) for a in args], list(bufs), comment))
+
+
+def place(programs, pinned=()) -> tuple[int, dict]:
+    """Plan the arena tensors of several programs that share one arena (run one at a time).
+
+    programs: lists of OpCalls with symbolic buffers. Each program's tensors live within that
+    program; the arena is the largest of the plans. Returns (arena size, tensor -> offset).
+    Tensors in `pinned` live for every op of every program (e.g. a buffer kept between calls).
+    """
+    arena_size, offsets = 0, {}
+    for ops in programs:
+        lives = {}
+        for i, op in enumerate(ops):
+            for buf in op.bufs:
+                if isinstance(buf, ArenaTensor):
+                    first, _ = lives.get(buf, (i, i))
+                    lives[buf] = (first, i)
+        for t in pinned:
+            lives[t] = (0, max(len(ops) - 1, 0))
+        tensors = [Tensor(t.name, t.size, a, b) for t, (a, b) in lives.items()]
+        size = plan(tensors)
+        for t, placed in zip(lives, tensors):
+            if t in offsets and offsets[t] != placed.offset:
+                raise ValueError(f"tensor {t.name} placed differently in two programs")
+            offsets[t] = placed.offset
+        arena_size = max(arena_size, size)
+    return arena_size, offsets
+
+
+def resolve(ops, offsets) -> list:
+    """Replace arena tensors by fixed references."""
+    out = []
+    for op in ops:
+        bufs = [
+            BufRef(Region.ARENA, offsets[b], b.size) if isinstance(b, ArenaTensor) else b
+            for b in op.bufs
+        ]
+        out.append(OpCall(op.name, op.args, bufs, op.comment))
+    return out
