@@ -18,5 +18,24 @@ MT_OP_ADAPTER(mt_op_fc_s8_fwd);
 MT_OP_ADAPTER(mt_op_add_s8_fwd);
 MT_OP_ADAPTER(mt_op_avgpool_s8_fwd);
 MT_OP_ADAPTER(mt_op_dequant_s8_f32);
+MT_OP_ADAPTER(mt_op_conv2d_s8_grad_in);
+MT_OP_ADAPTER(mt_op_conv2d_s8_grad_w);
+MT_OP_ADAPTER(mt_op_pwconv2d_s8_grad_in);
+MT_OP_ADAPTER(mt_op_pwconv2d_s8_grad_w);
+MT_OP_ADAPTER(mt_op_dwconv2d_s8_grad_in);
+MT_OP_ADAPTER(mt_op_dwconv2d_s8_grad_w);
+MT_OP_ADAPTER(mt_op_fc_s8_grad_in);
+MT_OP_ADAPTER(mt_op_fc_s8_grad_w);
+MT_OP_ADAPTER(mt_op_bias_f32_grad_b);
+MT_OP_ADAPTER(mt_op_clamp_s8_grad_in);
+MT_OP_ADAPTER(mt_op_add_f32_grad_in);
+MT_OP_ADAPTER(mt_op_avgpool_f32_grad_in);
+MT_OP_ADAPTER(mt_op_xent_s8_grad_in);
+MT_OP_ADAPTER(mt_op_mse_s8_grad_in);
+MT_OP_ADAPTER(mt_op_chansel_s8_fwd);
+MT_OP_ADAPTER(mt_op_qas_s8_update);
+MT_OP_ADAPTER(mt_op_qas_s32_update);
+MT_OP_ADAPTER(mt_op_qas_s8_init);
+MT_OP_ADAPTER(mt_op_qas_s32_init);
 
 #endif
