@@ -15,14 +15,7 @@ mt_status mt_conv2d_s8_grad_in(const mt_conv_params *params, const mt_grad_param
                                const mt_dims *input_dims, float *grad_in,
                                const mt_dims *filter_dims, const int8_t *filter,
                                const mt_dims *output_dims, const float *grad_out) {
-    int32_t count;
-    mt_status st = mt_dims_count(input_dims, &count);
-    if (st == MT_OK) {
-        st = mt_dims_count(output_dims, &count);
-    }
-    if (st == MT_OK) {
-        st = mt_dims_count(filter_dims, &count);
-    }
+    mt_status st = mt_conv_dims_check(params, input_dims, filter_dims, output_dims);
     if (st != MT_OK) {
         return st;
     }
@@ -30,10 +23,6 @@ mt_status mt_conv2d_s8_grad_in(const mt_conv_params *params, const mt_grad_param
     const int32_t c_in = input_dims->c, c_out = output_dims->c;
     if (filter_dims->n != c_out || filter_dims->c != c_in) {
         return MT_ERR_SHAPE;
-    }
-    st = mt_conv_geometry_check(params, input_dims, kh, kw, output_dims);
-    if (st != MT_OK) {
-        return st;
     }
     const int32_t filter_stride = kh * kw * c_in;  // from one output channel to the next
     const float *scale = grad->filter_scale;
@@ -55,8 +44,8 @@ mt_status mt_conv2d_s8_grad_in(const mt_conv_params *params, const mt_grad_param
                             if (ox < 0) {
                                 continue;
                             }
-                            const float *g =
-                                grad_out + ((n * output_dims->h + oy) * output_dims->w + ox) * c_out;
+                            const int32_t pos = (n * output_dims->h + oy) * output_dims->w + ox;
+                            const float *g = grad_out + pos * c_out;
                             const int8_t *w = filter + (ky * kw + kx) * c_in + ci;
                             for (int32_t co = 0; co < c_out; co++) {
                                 acc += ((float)w[co * filter_stride] * scale[co]) * g[co];

@@ -5,7 +5,8 @@
 #include "mt_grad.h"
 
 // Gradient w.r.t. the input of an int8 conv2d (groups = 1):
-//   grad_in[n,iy,ix,ci] (+)= sum over ky, kx, co of (W[co,ky,kx,ci] * s_w[co]) * grad_out[n,oy,ox,co]
+//   grad_in[n,iy,ix,ci] (+)= sum over ky, kx, co of
+//                            (W[co,ky,kx,ci] * s_w[co]) * grad_out[n,oy,ox,co]
 // for every (ky, kx) with iy = oy*stride_h - pad_h + ky (same for x). Terms are added in the order
 // ky, kx, co, starting from 0.0f; the sum is then stored or added to grad_in (accumulate).
 // Uses grad->filter_scale and grad->accumulate. Filter dims {c_out, kh, kw, c_in}.

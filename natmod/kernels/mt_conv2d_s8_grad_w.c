@@ -5,14 +5,7 @@ mt_status mt_conv2d_s8_grad_w(const mt_conv_params *params, const mt_grad_params
                               const mt_dims *input_dims, const int8_t *input,
                               const mt_dims *filter_dims, float *grad_w,
                               const mt_dims *output_dims, const float *grad_out) {
-    int32_t count;
-    mt_status st = mt_dims_count(input_dims, &count);
-    if (st == MT_OK) {
-        st = mt_dims_count(output_dims, &count);
-    }
-    if (st == MT_OK) {
-        st = mt_dims_count(filter_dims, &count);
-    }
+    mt_status st = mt_conv_dims_check(params, input_dims, filter_dims, output_dims);
     if (st != MT_OK) {
         return st;
     }
@@ -20,10 +13,6 @@ mt_status mt_conv2d_s8_grad_w(const mt_conv_params *params, const mt_grad_params
     const int32_t k = input_dims->c, c_out = output_dims->c;
     if (filter_dims->n != c_out || filter_dims->c != k) {
         return MT_ERR_SHAPE;
-    }
-    st = mt_conv_geometry_check(params, input_dims, kh, kw, output_dims);
-    if (st != MT_OK) {
-        return st;
     }
     const int32_t in_h = input_dims->h, in_w = input_dims->w;
     const int32_t out_h = output_dims->h, out_w = output_dims->w;

@@ -14,24 +14,13 @@ mt_status mt_dwconv2d_s8_grad_in(const mt_conv_params *params, const mt_grad_par
                                  const mt_dims *input_dims, float *grad_in,
                                  const mt_dims *filter_dims, const int8_t *filter,
                                  const mt_dims *output_dims, const float *grad_out) {
-    int32_t count;
-    mt_status st = mt_dims_count(input_dims, &count);
-    if (st == MT_OK) {
-        st = mt_dims_count(output_dims, &count);
-    }
-    if (st == MT_OK) {
-        st = mt_dims_count(filter_dims, &count);
-    }
+    mt_status st = mt_conv_dims_check(params, input_dims, filter_dims, output_dims);
     if (st != MT_OK) {
         return st;
     }
     const int32_t kh = filter_dims->h, kw = filter_dims->w, c = input_dims->c;
     if (filter_dims->n != 1 || filter_dims->c != c || output_dims->c != c) {
         return MT_ERR_SHAPE;
-    }
-    st = mt_conv_geometry_check(params, input_dims, kh, kw, output_dims);
-    if (st != MT_OK) {
-        return st;
     }
     const float *scale = grad->filter_scale;
     float *dst = grad_in;
@@ -52,8 +41,8 @@ mt_status mt_dwconv2d_s8_grad_in(const mt_conv_params *params, const mt_grad_par
                             if (ox < 0) {
                                 continue;
                             }
-                            float g =
-                                grad_out[((n * output_dims->h + oy) * output_dims->w + ox) * c + ch];
+                            const int32_t pos = (n * output_dims->h + oy) * output_dims->w + ox;
+                            const float g = grad_out[pos * c + ch];
                             acc += ((float)filter[(ky * kw + kx) * c + ch] * scale[ch]) * g;
                         }
                     }

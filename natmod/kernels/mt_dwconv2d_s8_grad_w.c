@@ -6,14 +6,7 @@ mt_status mt_dwconv2d_s8_grad_w(const mt_conv_params *params, const mt_grad_para
                                 const int32_t *channels, const mt_dims *filter_dims,
                                 float *grad_w, const mt_dims *output_dims,
                                 const float *grad_out) {
-    int32_t count;
-    mt_status st = mt_dims_count(input_dims, &count);
-    if (st == MT_OK) {
-        st = mt_dims_count(output_dims, &count);
-    }
-    if (st == MT_OK) {
-        st = mt_dims_count(filter_dims, &count);
-    }
+    mt_status st = mt_conv_dims_check(params, input_dims, filter_dims, output_dims);
     if (st != MT_OK) {
         return st;
     }
@@ -21,10 +14,6 @@ mt_status mt_dwconv2d_s8_grad_w(const mt_conv_params *params, const mt_grad_para
     const int32_t k = input_dims->c, c_total = output_dims->c;
     if (filter_dims->n != 1 || filter_dims->c != k || k > c_total) {
         return MT_ERR_SHAPE;
-    }
-    st = mt_conv_geometry_check(params, input_dims, kh, kw, output_dims);
-    if (st != MT_OK) {
-        return st;
     }
     for (int32_t j = 0; j < k; j++) {
         int32_t c = channels ? channels[j] : j;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Shared parts of the backward kernels: the gradient number format and geometry checks.
+// Shared parts of the backward kernels: the gradient number format and the params
+// struct.
 //
 // Gradient tensors are float32 in real units (dL/dx for x = s_x * (q - z)), NHWC like the
 // activation they belong to. docs/numerics.md gives the measurements that chose this over int8
@@ -19,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mt_check.h"
 #include "mt_types.h"
 
 typedef struct {
@@ -27,16 +29,5 @@ typedef struct {
     const float *filter_scale;  // s_w[c_out] (depthwise: s_w[c]); grad_in needs it
     int32_t accumulate;         // 1: add into grad_in (a tensor read by two ops), 0: overwrite
 } mt_grad_params;
-
-// Largest element count of one tensor the kernels accept (indices stay in int32).
-#define MT_MAX_ELEMS ((int32_t)1 << 30)
-
-// n*h*w*c with every dim >= 1 and the product <= MT_MAX_ELEMS; MT_ERR_SHAPE otherwise.
-mt_status mt_dims_count(const mt_dims *dims, int32_t *count);
-
-// A convolution window: stride >= 1, 0 <= pad < kernel, and every output position's window
-// overlaps the input (so the forward could have produced it).
-mt_status mt_conv_geometry_check(const mt_conv_params *params, const mt_dims *input,
-                                 int32_t kernel_h, int32_t kernel_w, const mt_dims *output);
 
 #endif

@@ -5,7 +5,7 @@
 
 mt_status mt_qas_s32_update(const mt_update_params *params, int32_t count, int32_t *bias,
                             const float *grad, const float *scale, const mt_update_state *state) {
-    if (count < 1 || count > MT_MAX_ELEMS) {
+    if (count < 1) {
         return MT_ERR_SHAPE;
     }
     mt_status st = mt_qas_check(params, state);

@@ -8,7 +8,7 @@ mt_status mt_qas_layout_check(const mt_qas_layout *layout) {
         layout->k > layout->c_total) {
         return MT_ERR_SHAPE;
     }
-    if ((int64_t)layout->outer * layout->inner * layout->c_total > MT_MAX_ELEMS) {
+    if ((int64_t)layout->outer * layout->inner * layout->c_total > INT32_MAX) {
         return MT_ERR_SHAPE;
     }
     if (layout->scale_on_channel != 0 && layout->scale_on_channel != 1) {
