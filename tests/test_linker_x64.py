@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from linker_fixtures.build import build_fixture_module
+from linker_fixtures.checks import EXPECTED, check_linked_words
 
-from microtrain_tools.mpy.mpy_format import FUN_TABLE_DATA_SYMBOLS, K_FUN_VALUE, K_TEXT
 from microtrain_tools.mpy.reader import read_mpy
 from microtrain_tools.paths import ROOT
 
@@ -33,53 +33,25 @@ def x64_module(tmp_path_factory):
     return result, read_mpy(result.out_path.read_bytes()), out
 
 
-def test_entry_is_at_text_offset_zero(x64_module):
-    result, mpy, _ = x64_module
-    assert result.symbols["mpy_init"].offset == 0
-    assert mpy.arch == "x64" and mpy.text_size == result.text_size
-    assert mpy.bss_size == result.bss_size and len(mpy.relocs) == result.n_loader_relocs
-
-
-def test_function_objects_point_at_their_functions(x64_module):
-    result, mpy, _ = x64_module
-    words = {r.offset: r.kind for r in mpy.relocs}
-    fixed = {"call_chain": 1, "table_call": 1, "count": 0, "div64": 2, "greet": 0}
-    for name, n_args in fixed.items():
-        obj = result.symbols[f"{name}_obj"].offset
-        type_index = FUN_TABLE_DATA_SYMBOLS[f"mp_type_fun_builtin_{n_args}"]
-        assert words[obj] == K_FUN_VALUE + type_index, name
-        assert words[obj + 8] == K_TEXT, name
-        assert mpy.word_at("text", obj + 8) == result.symbols[name].offset, name
-
-
-def test_qstrs_hold_source_name_then_used_names(x64_module):
-    result, mpy, _ = x64_module
-    assert mpy.qstrs[0] == "fx.mpy"
-    assert {"call_chain", "hello_world", "ValueError", "sum3"} <= set(mpy.qstrs[1:])
-    assert mpy.qstrs == result.qstrs
+def test_words_and_entry(x64_module):
+    result, _, _ = x64_module
+    check_linked_words(result, 8)
 
 
 def test_module_runs_in_micropython(x64_module):
     _, _, out = x64_module
-    script = "\n".join([
-        "import fx",
-        "print(fx.call_chain(5), [fx.table_call(i) for i in range(3)])",
-        "print([fx.name_len(i) for i in range(4)], fx.count(), fx.count())",
-        "print(fx.float_mix(4), [fx.dense(i) for i in range(10)])",
-        "print(fx.div64(10, 3), fx.div64(-7, 2), fx.udiv32(100, 7))",
-        "print(fx.greet(), fx.sum3(1, 2, 3), fx.sum3(4))",
+    lines = ["import fx", "r = []"]
+    for name, cases in EXPECTED.items():
+        lines += [f"r.append(fx.{name}(*{args!r}))" for args, _ in cases]
+    lines += [
+        "r += [fx.count(), fx.count(), fx.greet()]",
+        "print(r)",
         "try:",
         "    fx.fail()",
         "except ValueError as e:",
         "    print('ValueError', e)",
-    ])
-    proc = run_micropython(script, out)
-    assert proc.returncode == 0, proc.stderr + proc.stdout
-    assert proc.stdout.splitlines() == [
-        "16 [10, 4, 21]",
-        "[5, 2, 6, 10] 1 2",
-        "12 [11, 23, 37, 41, 59, 61, 73, 89, 97, -1]",
-        "3333343 -3500010 16",
-        "hello_world 6 4",
-        "ValueError fixture says no",
     ]
+    proc = run_micropython("\n".join(lines), out)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    want = [r for cases in EXPECTED.values() for _, r in cases] + [1, 2, "hello_world"]
+    assert proc.stdout.splitlines() == [repr(want), "ValueError fixture says no"]

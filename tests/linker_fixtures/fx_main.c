@@ -60,18 +60,21 @@ static mp_obj_t float_mix(mp_obj_t i) {
     return fx_new_int((int)(f * 2.5f + 0.25f) + (int)(d / 3.0 * 1.5));
 }
 
+// Cases that differ in code, not just in value, so gcc emits a jump table (armv6m: a
+// __gnu_thumb1_case_* helper from libgcc).
 static mp_obj_t dense(mp_obj_t i) {
+    int v = (int)fx_get_int(i);
     int r;
-    switch (fx_get_int(i)) {
+    switch (v) {
         case 0: r = 11; break;
-        case 1: r = 23; break;
-        case 2: r = 37; break;
-        case 3: r = 41; break;
-        case 4: r = 59; break;
-        case 5: r = 61; break;
-        case 6: r = 73; break;
-        case 7: r = 89; break;
-        case 8: r = 97; break;
+        case 1: r = fx_helper(7); break;
+        case 2: r = v * 19; break;
+        case 3: r = fx_helper(v) + 30; break;
+        case 4: r = v << 4; break;
+        case 5: r = fx_helper(20); break;
+        case 6: r = 73 ^ v; break;
+        case 7: r = fx_helper(29); break;
+        case 8: r = v * 12 + 1; break;
         default: r = -1; break;
     }
     return fx_new_int(r);
