@@ -204,7 +204,9 @@ LAYERS = {
 
 
 def _check_input(model: FloatModel, x):
-    x = np.asarray(x, dtype=np.float32)
+    x = np.asarray(x)
+    if x.dtype != np.float64:  # float64 only for gradient checks; float32 otherwise
+        x = x.astype(np.float32)
     if x.ndim == 3:
         x = x[None]
     if x.ndim != 4 or x.shape[1:] != model.input_shape:
@@ -226,7 +228,7 @@ def forward(model: FloatModel, x, training=False, keep=False):
             y, tape = fwd(ly, *args, training=training)
         else:
             y, tape = fwd(ly, *args)
-        tensors[ly.name] = y.astype(np.float32, copy=False)
+        tensors[ly.name] = y
         if keep or training:
             tapes[ly.name] = tape
     out = tensors[model.output]
@@ -235,7 +237,7 @@ def forward(model: FloatModel, x, training=False, keep=False):
 
 def backward(model: FloatModel, tapes, grad_out):
     """Gradients of every parameter (layer name -> param -> array) and of the input."""
-    grads_t = {model.output: np.asarray(grad_out, dtype=np.float32).reshape(
+    grads_t = {model.output: np.asarray(grad_out).reshape(
         (-1,) + model.output_shape)}
     grads = {}
     for ly in reversed(model.layers):
