@@ -68,9 +68,11 @@ def _run_layer(ops, graph: Int8Graph, ly: Int8Layer, xs):
     return out
 
 
-def run(graph: Int8Graph, xq, keep=False):
-    """Forward a batch of int8 inputs (n, h, w, c); returns the output, or every tensor."""
-    ops = _reference()
+def run(graph: Int8Graph, xq, keep=False, ops=None):
+    """Forward a batch of int8 inputs (n, h, w, c); returns the output, or every tensor.
+    ops: kernel name -> op(args, bufs); the numpy reference unless given (tests pass the C
+    library's hostlib.run_op to check both take the same calls)."""
+    ops = ops or _reference()
     xq = np.asarray(xq)
     if xq.dtype != np.int8 or xq.shape[1:] != graph.input.shape:
         raise MicrotrainError(f"int8 input must be int8 (n, {graph.input.shape}), "
