@@ -174,20 +174,6 @@ def validate(policy: Policy, graph: Int8Graph | None = None) -> None:
 
 def _validate_on_graph(p: Policy, graph: Int8Graph) -> None:
     wl = [ly.name for ly in graph.weight_layers()]
-    for j, name in enumerate(p.bias_layers):
-        if name not in wl:
-            raise PolicyError(f"bias.layers[{j}]", f"{name!r} is not a weight layer of graph "
-                              f"{graph.name!r}")
-    if p.bias_layers != [n for n in wl if n in p.bias_layers]:
-        raise PolicyError("bias.layers", "must be in graph order")
-    if p.bias_rule == "last_n":
-        if p.bias_n > len(wl):
-            raise PolicyError("bias.n", f"is {p.bias_n} but graph {graph.name!r} has only "
-                              f"{len(wl)} weight layers")
-        expected = set(wl[len(wl) - p.bias_n:]) | {w.layer for w in p.weights}
-        if set(p.bias_layers) != expected:
-            raise PolicyError("bias.layers", f"does not match rule last_n with n={p.bias_n} "
-                              "(plus the weight-updated layers)")
     prev = -1
     for i, w in enumerate(p.weights):
         where = f"weights[{i}]"
@@ -207,6 +193,20 @@ def _validate_on_graph(p: Policy, graph: Int8Graph) -> None:
         if w.channels != select_channels(ly, w.fraction, w.rule):
             raise PolicyError(f"{where}.channels", f"are not the ones rule {w.rule!r} selects "
                               f"on layer {w.layer!r}")
+    for j, name in enumerate(p.bias_layers):
+        if name not in wl:
+            raise PolicyError(f"bias.layers[{j}]", f"{name!r} is not a weight layer of graph "
+                              f"{graph.name!r}")
+    if p.bias_layers != [n for n in wl if n in p.bias_layers]:
+        raise PolicyError("bias.layers", "must be in graph order")
+    if p.bias_rule == "last_n":
+        if p.bias_n > len(wl):
+            raise PolicyError("bias.n", f"is {p.bias_n} but graph {graph.name!r} has only "
+                              f"{len(wl)} weight layers")
+        expected = set(wl[len(wl) - p.bias_n:]) | {w.layer for w in p.weights}
+        if set(p.bias_layers) != expected:
+            raise PolicyError("bias.layers", f"does not match rule last_n with n={p.bias_n} "
+                              "(plus the weight-updated layers)")
 
 
 # ---- file ------------------------------------------------------------------------------------
@@ -260,7 +260,8 @@ def from_json(doc) -> Policy:
     for j, name in enumerate(layers):
         if not isinstance(name, str):
             raise PolicyError(f"bias.layers[{j}]", f"must be a layer name, got {name!r}")
-    p = Policy(_get(bias, "rule", "bias.rule", str), int(bias.get("n", 0)), layers,
+    n = _get(bias, "n", "bias.n", int) if "n" in bias else 0
+    p = Policy(_get(bias, "rule", "bias.rule", str), n, layers,
                weights, opt, _get(doc, "loss", "loss", str), str(doc.get("graph", "")),
                str(doc.get("note", "")))
     validate(p)
