@@ -17,9 +17,10 @@ float mt_expf(float x) {
         x = 88.0f;
     }
     // x = k*ln2 + r with |r| <= ln2/2; ln2 split in two (Cody-Waite) so k*ln2_hi is exact.
-    float kf = x * 1.44269504f;
+    // Constants are hex floats: exactly the float32 the numpy mirror uses, no decimal rounding.
+    float kf = x * 0x1.715476p+0f /* log2(e) */;
     int32_t k = (int32_t)(kf + (kf >= 0.0f ? 0.5f : -0.5f));
-    float r = (x - (float)k * 0.693359375f) - (float)k * -2.12194440e-4f;
+    float r = (x - (float)k * 0x1.63p-1f) - (float)k * -0x1.bd0106p-13f;
     // Taylor series to r^6: the first omitted term is below 2^-24 for |r| <= 0.35.
     float p = 1.0f / 720.0f;
     p = p * r + 1.0f / 120.0f;
@@ -43,7 +44,7 @@ float mt_logf(float x) {
     int32_t e = ((b.i >> 23) & 0xff) - 127;
     b.i = (b.i & 0x007fffff) | 0x3f800000;
     float m = b.f;
-    if (m > 1.41421356f) {
+    if (m > 0x1.6a09e6p+0f /* sqrt(2) */) {
         m = m * 0.5f;
         e += 1;
     }
@@ -54,5 +55,5 @@ float mt_logf(float x) {
     p = p * s2 + 2.0f / 5.0f;
     p = p * s2 + 2.0f / 3.0f;
     p = p * s2 + 2.0f;
-    return (float)e * 0.693147181f + p * s;
+    return (float)e * 0x1.62e43p-1f /* ln 2 */ + p * s;
 }

@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: MIT
+"""Random cases of the backward, loss and update ops in the op-adapter form (args, bufs)."""
+
+import numpy as np
+
+from kernels_fwd_cases import random_act, same_out, valid_out
+from microtrain_tools.reference import args as A
+
+
+def random_scales(rng, count, lo=1e-4, hi=0.05):
+    return np.exp(rng.uniform(np.log(lo), np.log(hi), size=count)).astype(np.float32)
+
+
+def random_grad(rng, shape, scale=1.0):
+    """Float32 gradients with a spread of magnitudes, some exact zeros and negative zeros."""
+    g = (rng.standard_normal(shape) * np.exp(rng.uniform(-3, 1, size=shape)) * scale).astype(
+        np.float32
+    )
+    g.ravel()[:: 7] = 0.0
+    g.ravel()[3:: 11] = -0.0
+    return g
+
+
+def geometry(h, w, k, stride, padding):
+    kh, kw = k
+    if padding == "same":
+        (out_h, pad_h), (out_w, pad_w) = same_out(h, kh, stride[0]), same_out(w, kw, stride[1])
+    else:
+        out_h, out_w, pad_h, pad_w = valid_out(h, kh, stride[0]), valid_out(w, kw, stride[1]), 0, 0
+    return out_h, out_w, pad_h, pad_w
+
+
+def conv_grad_in_case(rng, *, n=1, h=6, w=6, c_in=3, c_out=4, k=(3, 3), stride=(1, 1),
+                      padding="same", depthwise=False, accumulate=0):
+    out_h, out_w, pad_h, pad_w = geometry(h, w, k, stride, padding)
+    if depthwise:
+        c_out = c_in
+    f_dims = (1, *k, c_in) if depthwise else (c_out, *k, c_in)
+    conv = A.Conv(stride[0], stride[1], pad_h, pad_w, random_act(rng))
+    filt = rng.integers(-127, 128, size=f_dims, dtype=np.int8)
+    grad_out = random_grad(rng, (n, out_h, out_w, c_out))
+    grad_in = random_grad(rng, (n, h, w, c_in))
+    args = A.pack_conv(conv) + [n, h, w, c_in, *f_dims, n, out_h, out_w, c_out, accumulate]
+    return args, [random_scales(rng, c_out), grad_in.ravel(), filt.ravel(), grad_out.ravel()]
+
+
+def conv_grad_w_case(rng, *, n=1, h=6, w=6, c_in=3, c_out=4, k=(3, 3), stride=(1, 1),
+                     padding="same", depthwise=False, k_sel=None, channels="list"):
+    """A saved input of k_sel channels (of c_in); depthwise also gets the channel list."""
+    out_h, out_w, pad_h, pad_w = geometry(h, w, k, stride, padding)
+    k_sel = c_in if k_sel is None else k_sel
+    if depthwise:
+        c_out = c_in
+    f_dims = (1, *k, k_sel) if depthwise else (c_out, *k, k_sel)
+    conv = A.Conv(stride[0], stride[1], pad_h, pad_w, random_act(rng))
+    x = rng.integers(-128, 128, size=(n, h, w, k_sel), dtype=np.int8)
+    grad_out = random_grad(rng, (n, out_h, out_w, c_out))
+    scale = float(random_scales(rng, 1, 1e-3, 0.1)[0])
+    args = A.pack_conv(conv) + [n, h, w, k_sel, *f_dims, n, out_h, out_w, c_out]
+    args.append(A.f32_bits(scale))
+    grad_w = np.zeros(int(np.prod(f_dims)), np.float32)
+    if not depthwise:
+        return args, [x.ravel(), grad_w, grad_out.ravel()]
+    if channels == "list":
+        sel = np.sort(rng.choice(c_in, size=k_sel, replace=False)).astype(np.int32)
+    else:  # "first k": the empty buffer
+        sel = np.zeros(0, np.int32)
+    return args, [x.ravel(), sel, grad_w, grad_out.ravel()]
+
+
+def fc_grad_in_case(rng, *, n=1, in_shape=(1, 1, 16), c_out=10, accumulate=0):
+    c_in = int(np.prod(in_shape))
+    act = random_act(rng)
+    filt = rng.integers(-127, 128, size=(c_out, 1, 1, c_in), dtype=np.int8)
+    args = A.pack_act(act) + [n, *in_shape, c_out, 1, 1, c_in, n, 1, 1, c_out, accumulate]
+    grad_in = random_grad(rng, (n, *in_shape))
+    grad_out = random_grad(rng, (n, c_out))
+    return args, [random_scales(rng, c_out), grad_in.ravel(), filt.ravel(), grad_out.ravel()]
+
+
+def fc_grad_w_case(rng, *, n=1, k_sel=16, c_out=10):
+    act = random_act(rng)
+    x = rng.integers(-128, 128, size=(n, k_sel), dtype=np.int8)
+    args = A.pack_act(act) + [n, 1, 1, k_sel, c_out, 1, 1, k_sel, n, 1, 1, c_out]
+    args.append(A.f32_bits(float(random_scales(rng, 1, 1e-3, 0.1)[0])))
+    grad_out = random_grad(rng, (n, c_out))
+    return args, [x.ravel(), np.zeros(c_out * k_sel, np.float32), grad_out.ravel()]
