@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: MIT
+"""What the linker refuses, per arch family: each message names the symbol, the object and
+what to write instead, and no .mpy is left behind."""
+
+import pytest
+from linker_fixtures.build import compile_c
+
+from microtrain_tools.mpy.errors import LinkError
+from microtrain_tools.mpy.linker import link
+
+FAMILIES = ["x64", "armv7m", "rv32imc"]
+
+
+def refuse(arch, sources, tmp_path, extra=()):
+    objects = [compile_c(arch, s, tmp_path, extra) for s in sources]
+    out = tmp_path / "refused.mpy"
+    with pytest.raises(LinkError) as err:
+        link(objects, arch, out)
+    assert not out.exists(), "a refused link must not write a .mpy"
+    assert not list(tmp_path.glob("*.tmp")), "no temporary file may be left"
+    return str(err.value)
+
+
+@pytest.mark.parametrize("arch", FAMILIES)
+def test_initialised_data(arch, tmp_path):
+    msg = refuse(arch, ["bad_data.c"], tmp_path)
+    assert "`fx_tally`" in msg and f"bad_data_{arch}.o" in msg
+    assert "initialised writable data (.data)" in msg and "make it `const`" in msg
+
+
+@pytest.mark.parametrize("arch, reloc", [("x64", "R_X86_64_PC32 (type 2)"),
+                                         ("armv7m", "R_ARM_REL32 (type 3)"),
+                                         ("armv6m", "R_ARM_REL32 (type 3)"),
+                                         ("rv32imc", "R_RISCV_PCREL_HI20 (type 23)")])
+def test_static_bss_reached_pc_relatively(arch, reloc, tmp_path):
+    msg = refuse(arch, ["bad_static_bss.c"], tmp_path)
+    assert reloc in msg and "`fx_hidden_count`" in msg and f"bad_static_bss_{arch}.o" in msg
+    assert "BSS" in msg and "non-static global" in msg
+
+
+def test_hidden_bss_reached_pc_relatively(tmp_path):
+    msg = refuse("x64", ["bad_static_bss.c"], tmp_path, ("-fvisibility=hidden",))
+    assert "R_X86_64_PC32" in msg and "`fx_hidden_count`" in msg
+
+
+@pytest.mark.parametrize("arch", FAMILIES)
+def test_common_symbol(arch, tmp_path):
+    msg = refuse(arch, ["bad_common.c"], tmp_path, ("-fcommon",))
+    assert "`fx_shared_thing`" in msg and "COMMON" in msg and "-fno-common" in msg
+
+
+@pytest.mark.parametrize("arch", FAMILIES)
+def test_missing_symbols(arch, tmp_path):
+    msg = refuse(arch, ["bad_missing.c"], tmp_path)
+    assert f"undefined symbol `fx_not_defined_anywhere`, needed by bad_missing_{arch}.o" in msg
+    assert "define it" in msg
+    if arch != "x64":  # x64 gcc zeroes the struct inline
+        assert "undefined symbol `memset`" in msg and "natmod SDK must define memset" in msg
+
+
+def test_missing_libgcc_helper_says_link_libgcc(tmp_path):
+    objects = [compile_c("armv6m", s, tmp_path) for s in ("fx_main.c", "fx_other.c")]
+    with pytest.raises(LinkError, match=r"`__aeabi_uidivmod`.*--libgcc"):
+        link(objects, "armv6m", tmp_path / "x.mpy")
+
+
+@pytest.mark.parametrize("arch, extra, reloc", [
+    ("x64", ("-fno-pic",), "R_X86_64_32 (type 10)"),
+    ("armv7m", ("-fno-pic", "-mpure-code"), "R_ARM_THM_MOVW_ABS_NC (type 47)"),
+    ("rv32imc", ("-fno-pic",), "R_RISCV_HI20 (type 26)"),
+])
+def test_unsupported_relocation(arch, extra, reloc, tmp_path):
+    msg = refuse(arch, ["bad_abs.c"], tmp_path, extra)
+    assert reloc in msg and f"bad_abs_{arch}.o" in msg
+
+
+@pytest.mark.parametrize("arch", FAMILIES)
+def test_thread_local(arch, tmp_path):
+    msg = refuse(arch, ["bad_tls.c"], tmp_path)
+    assert "`fx_per_thread`" in msg and "thread-local" in msg
+
+
+def test_no_entry_point(tmp_path):
+    msg = refuse("x64", ["fx_other.c"], tmp_path)
+    assert "`mpy_init`" in msg
+
+
+def test_entry_not_first_in_its_section(tmp_path):
+    msg = refuse("x64", ["no_sections.c"], tmp_path, ("-fno-function-sections",))
+    assert "-ffunction-sections" in msg
+
+
+def test_duplicate_definition(tmp_path):
+    msg = refuse("x64", ["dup_a.c", "dup_b.c"], tmp_path)
+    assert "`fx_twice` is defined twice" in msg
+
+
+def test_wrong_arch_object(tmp_path):
+    obj = compile_c("armv7m", "fx_other.c", tmp_path)
+    with pytest.raises(LinkError, match="built for EM_ARM, but arch x64 needs EM_X86_64"):
+        link([obj], "x64", tmp_path / "x.mpy")
+
+
+def test_xtensawin_names_the_missing_compiler(tmp_path):
+    obj = compile_c("x64", "fx_other.c", tmp_path)
+    with pytest.raises(LinkError, match="xtensa-esp32"):
+        link([obj], "xtensawin", tmp_path / "x.mpy")
