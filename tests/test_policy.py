@@ -116,3 +116,23 @@ def test_damaged_files_are_named(tmp_path, graph):
     path.write_text("[1, 2]")
     with pytest.raises(pol.PolicyError, match="not a microtrain policy"):
         pol.load_policy(path)
+
+
+def test_policy_commands(graph, tmp_path, capsys):
+    from microtrain_tools.cli import main as cli_main
+    from microtrain_tools.int8_graph import save_graph
+
+    save_graph(graph, tmp_path / "g.mtg")
+    p = pol.make_policy(graph, bias_last_n=2, weights=[("wide", 0.5, "first_k")])
+    pol.save_policy(p, tmp_path / "p.json")
+    cli_main(["policy", "validate", str(tmp_path / "p.json"), "--graph", str(tmp_path / "g.mtg")])
+    cli_main(["policy", "show", str(tmp_path / "p.json"), "--graph", str(tmp_path / "g.mtg")])
+    out = capsys.readouterr().out
+    assert "valid for" in out and "weights wide: 2 of 4 input channels" in out
+    doc = pol.to_json(p)
+    doc["optimizer"]["rounding"] = "nearest"
+    (tmp_path / "bad.json").write_text(json.dumps(doc))
+    with pytest.raises(SystemExit):
+        cli_main(["policy", "validate", str(tmp_path / "bad.json"), "--graph",
+                  str(tmp_path / "g.mtg")])
+    assert "policy field 'optimizer.rounding'" in capsys.readouterr().err

@@ -15,6 +15,7 @@ COMMANDS = {
     "inspect": "inspect",
     "natmod": "natmod",
     "import": "import_model",
+    "policy": "policy",
 }
 
 

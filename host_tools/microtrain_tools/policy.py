@@ -10,6 +10,7 @@ reads only resolved lists and a reader sees where they came from.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -268,8 +269,14 @@ def from_json(doc) -> Policy:
     return p
 
 
+def dumps(p: Policy) -> str:
+    """Indented JSON with lists of names and channels kept on one line each."""
+    text = json.dumps(to_json(p), indent=1)
+    return re.sub(r"\[([^\[\]{}]*)\]", lambda m: json.dumps(json.loads(m.group(0))), text)
+
+
 def save_policy(p: Policy, path) -> None:
-    Path(path).write_text(json.dumps(to_json(p), indent=1) + "\n")
+    Path(path).write_text(dumps(p) + "\n")
 
 
 def load_policy(path, graph: Int8Graph | None = None) -> Policy:
