@@ -65,7 +65,10 @@ class Tensor:
     zero_point: int
 
     def quantize(self, x) -> np.ndarray:
-        q = np.round(np.asarray(x, dtype=np.float64) / self.scale) + self.zero_point
+        """Round half away from zero (std::round, as TFLite's QUANTIZE), add the zero point,
+        saturate."""
+        v = np.asarray(x, dtype=np.float64) / self.scale
+        q = np.sign(v) * np.floor(np.abs(v) + 0.5) + self.zero_point
         return np.clip(q, -128, 127).astype(np.int8)
 
     def dequantize(self, q) -> np.ndarray:
