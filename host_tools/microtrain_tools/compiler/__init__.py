@@ -18,6 +18,7 @@ from ..int8_graph import Int8Graph
 from ..model import INPUT
 from ..program import BufRef, Region
 from . import forward
+from .backward import TrainPlan, emit_learn
 from .layout import ArenaTensor, Blob, Emitter, place, resolve
 
 PARAM_ARRAYS = ("weight", "bias", "multiplier", "shift", "w_scale")
@@ -61,7 +62,7 @@ class _Builder:
             self.activations[name] = ArenaTensor(name, h * w * c, "activation")
         return self.activations[name]
 
-    def emit_forward(self, e, x_region_ref):
+    def emit_forward(self, e, x_region_ref, after_layer=None):
         g = self.graph
         if self.input_dtype == "float32":
             forward.emit_quantize_input(e, g.input, x_region_ref, self.activation(INPUT))
@@ -76,6 +77,8 @@ class _Builder:
                 raise MicrotrainError(f"layer {ly.name!r}: the compiler has no rule for {ly.op!r}")
             xs = [self.activation(name) for name in ly.inputs]
             rule(e, g, ly, self.layer_refs[ly.name], xs, self.activation(ly.name))
+            if after_layer is not None:
+                after_layer(ly)
 
 
 def io_refs(graph, input_dtype):
@@ -99,6 +102,8 @@ def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32") -> 
     if graph.output.shape[:2] != (1, 1):
         raise MicrotrainError(f"the last layer must give (1, 1, n) logits, "
                               f"got {graph.output.shape}")
+    if plan is not None and not isinstance(plan, TrainPlan):
+        plan = TrainPlan.from_policy(plan)
     trainable = plan.trainable_arrays() if plan is not None else set()
     b = _Builder(graph, input_dtype, trainable)
     x, logits, _ = io_refs(graph, input_dtype)
@@ -111,8 +116,7 @@ def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32") -> 
     learn_ops = []
     loss = "none"
     if plan is not None:
-        from .backward import emit_learn
-
+        b.activations = {}  # each program has its own arena plan: nothing persists between runs
         learn_ops = emit_learn(b, plan, x)
         programs.append(learn_ops)
         loss = plan.loss

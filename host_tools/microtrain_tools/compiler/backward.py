@@ -1,0 +1,298 @@
+# SPDX-License-Identifier: MIT
+"""The learn program: forward, loss, and the pruned backward with the updates reordered.
+
+Compile-time autodiff over the int8 graph (the paper's Sec. 3): walk the layers from the loss
+down to the lowest updated layer, emit for each the gradient ops it needs and no others:
+
+  - the clamp mask of its fused activation (from its saved int8 output),
+  - dL/dx for its input, only if a layer below it still needs a gradient (never for the lowest
+    updated layer: that is the pruning),
+  - dL/db and dL/dW (for the selected input channels only) if the policy updates them, each
+    followed at once by its QAS update (operator reordering: the gradient buffer dies there).
+
+dL/dx is computed before the layer's own update so it uses the weights of the forward pass.
+Gradient tensors are float32 in real units (docs/numerics.md). Arguments follow natmod/ops/.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import MicrotrainError
+from ..model import INPUT
+from ..program import BufRef, Region
+from .forward import act_args, conv_args, dims, emit_dequantize, filter_dims, float_bits
+from .layout import ArenaTensor, Emitter
+
+ROUNDING_CODES = {"truncate": 0, "nearest": 1, "stochastic": 2, "master_fp32": 3}
+# An absent optional buffer: length 0, in a writable region (the executor refuses writes to
+# the weights region even of zero bytes).
+EMPTY = BufRef(Region.ARENA, 0, 0)
+
+
+@dataclass
+class TrainPlan:
+    """What the compiler needs from a policy, resolved on the graph."""
+
+    bias_layers: set
+    weight_channels: dict  # layer name -> sorted channel list (depthwise: its channels)
+    lr: float
+    momentum: float
+    rounding: str
+    qas: bool
+    loss: str
+
+    @classmethod
+    def from_policy(cls, policy):
+        opt = policy.optimizer
+        return cls(
+            bias_layers=set(policy.bias_layers),
+            weight_channels={w.layer: sorted(w.channels) for w in policy.weights},
+            lr=opt.lr, momentum=opt.momentum, rounding=opt.rounding, qas=opt.qas,
+            loss=policy.loss,
+        )
+
+    def trainable_arrays(self) -> set:
+        arrays = {(name, "bias") for name in self.bias_layers}
+        arrays |= {(name, "weight") for name in self.weight_channels}
+        return arrays
+
+    def updated_layers(self) -> set:
+        return self.bias_layers | set(self.weight_channels)
+
+
+def _weight_layout(ly, k):
+    """(outer, inner, c_total, scale_on_channel) of the QAS update (mt_qas_s8_update)."""
+    w = ly.arrays["weight"]
+    if ly.op == "dwconv2d":
+        kh, kw, c = w.shape
+        return 1, kh * kw, c, 1
+    if ly.op == "fc":
+        return w.shape[0], 1, w.shape[1], 0
+    c_out, kh, kw, c_in = w.shape
+    return c_out, kh * kw, c_in, 0
+
+
+class _Learn:
+    def __init__(self, builder, plan: TrainPlan):
+        self.b = builder
+        self.g = builder.graph
+        self.plan = plan
+        self.e = Emitter()
+        self.grads = {}  # tensor name -> ArenaTensor of dL/d(tensor), float32
+        self.saved_inputs = {}  # layer name -> (ArenaTensor or activation, k)
+        self.seed = 0x9E3779B9
+        names = [ly.name for ly in self.g.layers]
+        updated = plan.updated_layers()
+        unknown = updated - set(names)
+        if unknown:
+            raise MicrotrainError(f"policy updates layers not in the graph: {sorted(unknown)}")
+        if not updated:
+            raise MicrotrainError("policy updates nothing: give it at least one bias or weight")
+        self.lowest = min(names.index(n) for n in updated)
+        self.index = {n: i for i, n in enumerate(names)}
+
+    # ---- helpers -------------------------------------------------------------------------
+    def in_region(self, tensor: str) -> bool:
+        """Does a gradient w.r.t. this tensor serve any update? (pruning)"""
+        return tensor != INPUT and self.index[tensor] >= self.lowest
+
+    def grad_of(self, tensor: str):
+        """The gradient buffer of a tensor, and whether ops must add into it (2nd writer)."""
+        if tensor in self.grads:
+            return self.grads[tensor], 1
+        h, w, c = self.g.tensors[tensor].shape
+        t = ArenaTensor(f"d_{tensor}", 4 * h * w * c, "gradient")
+        self.grads[tensor] = t
+        return t, 0
+
+    def weights_blob(self, name, array):
+        key = name
+        if key in self.b.weights.entries:
+            return self.b.weights.entries[key]
+        return self.b.weights.add(key, array)
+
+    def state(self, name, count, needed) -> BufRef:
+        """A float32 state buffer (momentum or master) in the params region, or absent."""
+        if not needed:
+            return EMPTY
+        return self.b.params.add(name, np.zeros(count, np.float32))
+
+    def rng(self, name) -> BufRef:
+        if self.plan.rounding != "stochastic":
+            return EMPTY
+        self.seed = (self.seed * 1664525 + 1013904223) & 0xFFFFFFFF or 1
+        return self.b.params.add(name, np.array([self.seed], dtype=np.uint32).view(np.int32))
+
+    def update_args(self):
+        return [int(self.plan.qas), ROUNDING_CODES[self.plan.rounding],
+                float_bits(self.plan.lr), float_bits(self.plan.momentum)]
+
+    # ---- forward hooks -------------------------------------------------------------------
+    def save_selected_channels(self, ly):
+        """After a sparsely updated layer's forward: keep only the channels its update needs."""
+        channels = self.plan.weight_channels.get(ly.name)
+        if channels is None:
+            return
+        x = self.b.activation(ly.inputs[0])
+        h, w, c = self.g.tensors[ly.inputs[0]].shape
+        if ly.op == "fc":
+            h, w, c = 1, 1, h * w * c
+        k = len(channels)
+        if k == c:
+            self.saved_inputs[ly.name] = (x, k)
+            return
+        saved = ArenaTensor(f"saved_{ly.name}", h * w * k, "saved")
+        ch = self.weights_blob(f"{ly.name}/channels", np.array(channels, np.int32))
+        self.e.emit("mt_chansel_s8_fwd", [1, h, w, c, k], [x, ch, saved],
+                    f"{ly.name}: save {k} of {c} input channels")
+        self.saved_inputs[ly.name] = (saved, k)
+
+    # ---- backward rules ------------------------------------------------------------------
+    def clamp(self, ly, g_out):
+        if ly.attrs.get("act", "none") == "none":
+            return  # straight-through at int8 saturation: see docs/numerics.md
+        t = self.g.tensors[ly.name]
+        self.e.emit("mt_clamp_s8_grad_in", [ly.attrs["act_min"], ly.attrs["act_max"]]
+                    + dims(t.shape), [self.b.activation(ly.name), g_out],
+                    f"{ly.name}: activation mask")
+
+    def weight_layer(self, ly, g_out):
+        refs = self.b.layer_refs[ly.name]
+        self.clamp(ly, g_out)
+        src = ly.inputs[0]
+        if self.index[ly.name] > self.lowest and self.in_region(src):
+            g_in, acc = self.grad_of(src)
+            if ly.op == "fc":
+                c_in = ly.arrays["weight"].shape[1]
+                args = act_args(self.g, ly) + [1, 1, 1, c_in] + filter_dims(ly) \
+                    + dims(self.g.tensors[ly.name].shape) + [acc]
+            else:
+                args = conv_args(self.g, ly) + [acc]
+            self.e.emit(f"mt_{ly.op}_s8_grad_in", args,
+                        [refs["w_scale"], g_in, refs["weight"], g_out], f"{ly.name}: dL/dx")
+        if ly.name in self.plan.bias_layers:
+            self.bias_update(ly, g_out, refs)
+        if ly.name in self.plan.weight_channels:
+            self.weight_update(ly, g_out, refs)
+
+    def bias_update(self, ly, g_out, refs):
+        c_out = len(ly.arrays["bias"])
+        t_out = self.g.tensors[ly.name]
+        grad_b = ArenaTensor(f"db_{ly.name}", 4 * c_out, "scratch")
+        self.e.emit("mt_bias_f32_grad_b", dims(t_out.shape), [g_out, grad_b],
+                    f"{ly.name}: dL/db")
+        s_x = self.g.tensors[ly.inputs[0]].scale
+        scale = (np.float32(s_x) * ly.arrays["w_scale"].astype(np.float32)).astype(np.float32)
+        master = self.plan.rounding == "master_fp32"
+        bufs = [refs["bias"], grad_b, self.weights_blob(f"{ly.name}/bias_scale", scale),
+                self.state(f"{ly.name}/bias_momentum", c_out, self.plan.momentum != 0),
+                (self.b.params.add(f"{ly.name}/bias_master",
+                                   ly.arrays["bias"].astype(np.float32)) if master else EMPTY),
+                self.rng(f"{ly.name}/bias_rng")]
+        self.e.emit("mt_qas_s32_update", [c_out] + self.update_args(), bufs,
+                    f"{ly.name}: update bias")
+
+    def weight_update(self, ly, g_out, refs):
+        saved, k = self.saved_inputs[ly.name]
+        channels = self.plan.weight_channels[ly.name]
+        outer, inner, c_total, on_channel = _weight_layout(ly, k)
+        count = outer * inner * k
+        grad_w = ArenaTensor(f"dw_{ly.name}", 4 * count, "scratch")
+        t_in = self.g.tensors[ly.inputs[0]]
+        ch = EMPTY if k == c_total else self.weights_blob(
+            f"{ly.name}/channels", np.array(channels, np.int32))
+        fd = filter_dims(ly)
+        fd[-1] = k
+        s_x = float_bits(t_in.scale)
+        if ly.op == "fc":
+            args = act_args(self.g, ly) + [1, 1, 1, k] + fd \
+                + dims(self.g.tensors[ly.name].shape) + [s_x]
+            bufs = [saved, grad_w, g_out]
+        else:
+            h, w, _ = t_in.shape
+            args = conv_args(self.g, ly)
+            args[8:12] = [1, h, w, k]
+            args[12:16] = fd
+            args = args + [s_x]
+            bufs = [saved, ch, grad_w, g_out] if ly.op == "dwconv2d" else [saved, grad_w, g_out]
+        self.e.emit(f"mt_{ly.op}_s8_grad_w", args, bufs,
+                    f"{ly.name}: dL/dW for {k} of {c_total} channels")
+        master = None
+        if self.plan.rounding == "master_fp32":
+            w = ly.arrays["weight"]
+            if ly.op == "dwconv2d":
+                init = w.reshape(inner, c_total)[:, channels]
+            else:
+                init = w.reshape(outer, inner, c_total)[:, :, channels]
+            master = self.b.params.add(f"{ly.name}/weight_master",
+                                       init.astype(np.float32).ravel())
+        bufs = [refs["weight"], grad_w, refs["w_scale"], ch,
+                self.state(f"{ly.name}/weight_momentum", count, self.plan.momentum != 0),
+                master or EMPTY, self.rng(f"{ly.name}/weight_rng")]
+        self.e.emit("mt_qas_s8_update", [outer, inner, c_total, k, on_channel]
+                    + self.update_args(), bufs, f"{ly.name}: update weights")
+
+    def add_layer(self, ly, g_out):
+        self.clamp(ly, g_out)
+        shape = self.g.tensors[ly.name].shape
+        for src in ly.inputs:
+            if self.in_region(src):
+                g_in, acc = self.grad_of(src)
+                self.e.emit("mt_add_f32_grad_in", dims(shape) + [acc], [g_out, g_in],
+                            f"{ly.name}: dL/d{src}")
+
+    def avgpool_layer(self, ly, g_out):
+        src = ly.inputs[0]
+        if self.in_region(src):
+            g_in, acc = self.grad_of(src)
+            self.e.emit("mt_avgpool_f32_grad_in", dims(self.g.tensors[src].shape) + [acc],
+                        [g_out, g_in], f"{ly.name}: dL/dx")
+
+    def flatten_layer(self, ly, g_out):
+        src = ly.inputs[0]
+        if not self.in_region(src):
+            return
+        if src in self.grads or len(self.g.consumers(src)) != 1:
+            raise MicrotrainError(f"layer {ly.name!r}: a flatten whose input feeds other "
+                                  f"layers is not supported in the backward pass")
+        self.grads[src] = g_out  # same memory, same NHWC order
+
+    # ---- the whole program ---------------------------------------------------------------
+    def loss(self, logits_ref, loss_ref):
+        last = self.g.layers[-1]
+        t = self.g.output
+        n = t.shape[-1]
+        g_logits, _ = self.grad_of(last.name)
+        target = BufRef(Region.TARGET, 0, 4 * (1 if self.plan.loss == "softmax_ce" else n))
+        op = {"softmax_ce": "mt_xent_s8_grad_in", "mse": "mt_mse_s8_grad_in"}.get(self.plan.loss)
+        if op is None:
+            raise MicrotrainError(f"unknown loss {self.plan.loss!r}")
+        self.e.emit(op, [1, n, -t.zero_point, float_bits(t.scale)],
+                    [self.b.activation(last.name), target, loss_ref, g_logits],
+                    f"loss ({self.plan.loss}) and dL/dlogits")
+
+    def emit(self, x_ref):
+        from . import io_refs
+
+        _, logits, loss = io_refs(self.g, self.b.input_dtype)
+        self.b.emit_forward(self.e, x_ref, after_layer=self.save_selected_channels)
+        emit_dequantize(self.e, self.g.output, self.b.activation(self.g.layers[-1].name), logits)
+        self.loss(logits, loss)
+        rules = {"add": self.add_layer, "avgpool": self.avgpool_layer,
+                 "flatten": self.flatten_layer}
+        for ly in reversed(self.g.layers[self.lowest:]):
+            g_out = self.grads.get(ly.name)
+            if g_out is None:
+                continue  # its output reaches the loss through no updated path
+            rule = self.weight_layer if ly.has_weights else rules.get(ly.op)
+            if rule is None:
+                raise MicrotrainError(f"layer {ly.name!r}: no backward rule for {ly.op!r}")
+            rule(ly, g_out)
+        return self.e.ops
+
+
+def emit_learn(builder, plan, x_ref):
+    if not isinstance(plan, TrainPlan):
+        plan = TrainPlan.from_policy(plan)
+    return _Learn(builder, plan).emit(x_ref)
