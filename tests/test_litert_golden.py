@@ -6,8 +6,9 @@ with its reference kernels (OpResolverType.BUILTIN_REF: no XNNPACK, no optimized
 fixture matches bit for bit. LiteRT's optimized kernels without delegates
 (BUILTIN_WITHOUT_DEFAULT_DELEGATES) match too for conv, depthwise, fc and average pool; its
 optimized ADD and DEQUANTIZE differ by one step on a few elements, and XNNPACK (AUTO) by one
-step on some conv outputs, so those are not golden. The layer's parameters are read from the same .tflite (tensor scales, zero points, weights, options)
-and turned into our op arguments the way TFLite's Prepare does (reference.tflite_params).
+step on some conv outputs, so those are not golden. The layer's parameters are read from the
+same .tflite (tensor scales, zero points, weights, options) and turned into our op arguments the
+way TFLite's Prepare does (reference.tflite_params).
 """
 
 from pathlib import Path
@@ -20,11 +21,8 @@ from kernels_fwd_cases import seed_of
 from microtrain_tools import hostlib
 from microtrain_tools.reference import REFERENCE_OPS
 from microtrain_tools.reference import args as A
-from microtrain_tools.reference.tflite_params import (
-    activation_range,
-    add_params,
-    conv_multipliers,
-)
+from microtrain_tools.reference.tflite_params import activation_range, add_params
+from microtrain_tools.reference.tflite_params import conv_multipliers
 
 FIXTURES = Path(__file__).parent / "litert_fixtures"
 NAMES = sorted(p.stem for p in FIXTURES.glob("*.tflite"))

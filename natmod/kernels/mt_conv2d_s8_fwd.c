@@ -14,7 +14,7 @@ static void conv2d_portable(const mt_conv_params *p, const mt_quant_params *quan
     for (int32_t b = 0; b < out->n; b++) {
         for (int32_t oy = 0; oy < out->h; oy++) {
             const int32_t y0 = oy * p->stride_h - p->pad_h;
-            // Rows of the window inside the input; padding rows add zero (input at its zero point).
+            // Window rows inside the input; padding rows add zero (input at its zero point).
             const int32_t ky_begin = y0 < 0 ? -y0 : 0;
             const int32_t ky_end = in->h - y0 < f->h ? in->h - y0 : f->h;
             for (int32_t ox = 0; ox < out->w; ox++) {
@@ -26,7 +26,8 @@ static void conv2d_portable(const mt_conv_params *p, const mt_quant_params *quan
                     int32_t acc = 0;
                     for (int32_t ky = ky_begin; ky < ky_end; ky++) {
                         for (int32_t kx = kx_begin; kx < kx_end; kx++) {
-                            const int8_t *x = input + ((b * in->h + y0 + ky) * in->w + x0 + kx) * in->c;
+                            const int8_t *x =
+                                input + ((b * in->h + y0 + ky) * in->w + x0 + kx) * in->c;
                             const int8_t *w = filter + ((oc * f->h + ky) * f->w + kx) * f->c;
                             for (int32_t ic = 0; ic < in->c; ic++) {
                                 acc += (int32_t)w[ic] * ((int32_t)x[ic] + in_off);

@@ -41,7 +41,8 @@ mt_status mt_dwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
                         const int8_t *x_row = input + ((b * in_h + y0 + ky) * in_w + x0) * c + ch;
                         const int8_t *w_row = filter + ky * kw * c + ch;
                         for (int32_t kx = kx_begin; kx < kx_end; kx++) {
-                            acc += (int32_t)w_row[kx * c] * ((int32_t)x_row[kx * c] + act->input_offset);
+                            acc += (int32_t)w_row[kx * c] *
+                                   ((int32_t)x_row[kx * c] + act->input_offset);
                         }
                     }
                     acc = mt_add_sat_s32(acc, bias[ch]);

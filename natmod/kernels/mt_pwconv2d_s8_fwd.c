@@ -24,7 +24,8 @@ mt_status mt_pwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
     if (filter_dims->c != c_in || filter_dims->n != c_out || c_in > MT_MAX_ACC_TERMS) {
         return MT_ERR_SHAPE;
     }
-    if ((st = mt_act_check(&params->act)) != MT_OK || (st = mt_quant_check(quant, c_out)) != MT_OK) {
+    if ((st = mt_act_check(&params->act)) != MT_OK ||
+        (st = mt_quant_check(quant, c_out)) != MT_OK) {
         return st;
     }
     const mt_act_params *act = &params->act;

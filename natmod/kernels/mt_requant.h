@@ -45,8 +45,8 @@ static inline int32_t mt_requant(int32_t x, int32_t multiplier, int32_t shift) {
     } else if (shifted < INT32_MIN) {
         shifted = INT32_MIN;
     }
-    return mt_rounding_divide_by_pot(mt_sat_rounding_doubling_high_mul((int32_t)shifted, multiplier),
-                                     right);
+    int32_t high = mt_sat_rounding_doubling_high_mul((int32_t)shifted, multiplier);
+    return mt_rounding_divide_by_pot(high, right);
 }
 
 // int32 accumulator -> int8: scale, add the output zero point, clamp to the fused activation.

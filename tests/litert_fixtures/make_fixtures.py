@@ -111,7 +111,8 @@ def conv(rng, name, in_shape, c_out, k, stride, padding, act, depthwise=False):
     if depthwise:
         opt = tfl.DepthwiseConv2DOptionsT()
         opt.depthMultiplier = 1
-        code, otype = tfl.BuiltinOperator.DEPTHWISE_CONV_2D, tfl.BuiltinOptions.DepthwiseConv2DOptions
+        code = tfl.BuiltinOperator.DEPTHWISE_CONV_2D
+        otype = tfl.BuiltinOptions.DepthwiseConv2DOptions
     else:
         opt = tfl.Conv2DOptionsT()
         code, otype = tfl.BuiltinOperator.CONV_2D, tfl.BuiltinOptions.Conv2DOptions

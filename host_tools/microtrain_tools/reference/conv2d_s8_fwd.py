@@ -17,7 +17,8 @@ def padded_input(x, input_offset, conv: A.Conv, k_h, k_w, out_h, out_w):
     need_h = (out_h - 1) * conv.stride_h + k_h
     need_w = (out_w - 1) * conv.stride_w + k_w
     xp = np.zeros((n, max(need_h, h + conv.pad_h), max(need_w, w + conv.pad_w), c), np.int64)
-    xp[:, conv.pad_h : conv.pad_h + h, conv.pad_w : conv.pad_w + w] = x.astype(np.int64) + input_offset
+    inner = (slice(None), slice(conv.pad_h, conv.pad_h + h), slice(conv.pad_w, conv.pad_w + w))
+    xp[inner] = x.astype(np.int64) + input_offset
     return xp
 
 
@@ -42,8 +43,11 @@ def conv2d_s8_fwd(conv: A.Conv, multiplier, shift, x, w, bias, out_h, out_w):
     for ky in range(k_h):
         for kx in range(k_w):
             acc += windows(xp, ky, kx, conv, out_h, out_w) @ w64[:, ky, kx, :].T
-    a = conv.act
-    return requantize(add_bias(acc, bias), multiplier, shift, a.output_offset, a.act_min, a.act_max)
+    return requantize_act(add_bias(acc, bias), multiplier, shift, conv.act)
+
+
+def requantize_act(acc, multiplier, shift, act: A.Act):
+    return requantize(acc, multiplier, shift, act.output_offset, act.act_min, act.act_max)
 
 
 def check_conv(conv: A.Conv, x_shape, w_shape, out_h, out_w):

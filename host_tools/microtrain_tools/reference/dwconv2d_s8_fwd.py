@@ -1,12 +1,11 @@
 # SPDX-License-Identifier: MIT
-"""Reference of mt_dwconv2d_s8_fwd: int8 depthwise conv, multiplier 1 (TFLite DEPTHWISE_CONV_2D)."""
+"""Reference of mt_dwconv2d_s8_fwd: int8 depthwise conv, multiplier 1 (DEPTHWISE_CONV_2D)."""
 
 import numpy as np
 
 from ..errors import MicrotrainError
-from ..quant import requantize
 from . import args as A
-from .conv2d_s8_fwd import add_bias, padded_input, unpack_conv_op, windows
+from .conv2d_s8_fwd import add_bias, padded_input, requantize_act, unpack_conv_op, windows
 
 
 def dwconv2d_s8_fwd(conv: A.Conv, multiplier, shift, x, w, bias, out_h, out_w):
@@ -26,8 +25,7 @@ def dwconv2d_s8_fwd(conv: A.Conv, multiplier, shift, x, w, bias, out_h, out_w):
     for ky in range(k_h):
         for kx in range(k_w):
             acc += windows(xp, ky, kx, conv, out_h, out_w) * w64[0, ky, kx]
-    a = conv.act
-    return requantize(add_bias(acc, bias), multiplier, shift, a.output_offset, a.act_min, a.act_max)
+    return requantize_act(add_bias(acc, bias), multiplier, shift, conv.act)
 
 
 def op(args, bufs):

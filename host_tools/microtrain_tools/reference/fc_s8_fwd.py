@@ -1,12 +1,11 @@
 # SPDX-License-Identifier: MIT
-"""Reference of mt_fc_s8_fwd: int8 fully connected on the flattened input (TFLite FULLY_CONNECTED)."""
+"""Reference of mt_fc_s8_fwd: int8 fully connected on the flattened input (FULLY_CONNECTED)."""
 
 import numpy as np
 
 from ..errors import MicrotrainError
-from ..quant import requantize
 from . import args as A
-from .conv2d_s8_fwd import add_bias
+from .conv2d_s8_fwd import add_bias, requantize_act
 
 
 def fc_s8_fwd(act: A.Act, multiplier, shift, x, w, bias):
@@ -16,8 +15,7 @@ def fc_s8_fwd(act: A.Act, multiplier, shift, x, w, bias):
     if rows.shape[1] != w2.shape[1]:
         raise MicrotrainError(f"fc: input has {rows.shape[1]} features, filter {w2.shape[1]}")
     acc = rows @ w2.astype(np.int64).T
-    return requantize(add_bias(acc, bias), multiplier, shift, act.output_offset, act.act_min,
-                      act.act_max)
+    return requantize_act(add_bias(acc, bias), multiplier, shift, act)
 
 
 def op(args, bufs):
