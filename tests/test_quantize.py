@@ -215,3 +215,14 @@ def test_import_command_writes_a_graph_and_reports(tmp_path, demo, digits_model,
     with pytest.raises(SystemExit):
         cli_main(["import", str(tmp_path / "m.npz"), "-o", str(out)])
     assert "needs calibration data" in capsys.readouterr().err
+
+
+def test_demo_pretrain_script_writes_its_files(demo, tmp_path, capsys):
+    assert demo.main(["-o", str(tmp_path), "--epochs", "1"]) == 0
+    m = mdl.load_model(tmp_path / "digits_cnn.npz")
+    g = ig.load_graph(tmp_path / "digits_cnn.mtg")
+    assert m.input_shape == g.input.shape == (8, 8, 1)
+    for name in ("calib", "train", "test"):
+        with np.load(tmp_path / f"{name}.npz") as npz:
+            assert npz["x"].shape[1:] == (8, 8, 1), name
+    assert "int8" in capsys.readouterr().out
