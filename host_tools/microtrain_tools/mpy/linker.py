@@ -8,6 +8,7 @@ Per-arch relocation rules live in relocs/<arch family>.py.
 """
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,8 @@ from .symbols import GOT_SYMBOL, Target, missing_symbol_advice, special_target
 from .writer import write_mpy
 
 ENTRY_SYMBOL = "mpy_init"
+# `PROVIDE ( name = 0x40001234 );` or `name = 0x40001234;` in a linker script
+EXTERN_LINE = re.compile(r"([A-Za-z_.$][\w.$]*)\s*=\s*(0x[0-9a-fA-F]+|\d+)\s*\)?\s*;")
 
 
 @dataclass
@@ -124,7 +127,8 @@ class RelocSite:
             self.write(size, 0)
             return
         self.write(size, t.stored_offset + addend)
-        self.linker.add_loader_reloc(self.place, t.loader_kind, self)
+        if t.loader_kind is not None:
+            self.linker.add_loader_reloc(self.place, t.loader_kind, self)
 
 
 class _Linker:
@@ -133,6 +137,7 @@ class _Linker:
         self.rules = rules_for(arch)
         self.objects: list[ElfObject] = []
         self.libs = []
+        self.externs: dict[str, int] = {}
         self.defs: dict[str, tuple[ElfObject, object]] = {}
         self.qstrs = [source_name]
         self.kept: dict[tuple[int, int], Placed] = {}
@@ -192,6 +197,8 @@ class _Linker:
         special = special_target(sym.name, self.qstr_index)
         if special is not None:
             return special
+        if sym.name in self.externs:
+            return Target("absolute", self.externs[sym.name])
         if self.pull_from_libs(sym.name):
             return self.defs[sym.name]
         if sym.bind == "STB_WEAK":
@@ -239,7 +246,8 @@ class _Linker:
                     self.keep(dobj, dobj.sections[dsym.shndx], label)
         if self.missing:
             lines = [
-                f"undefined symbol `{name}`, needed by {needer}: {missing_symbol_advice(name)}"
+                f"undefined symbol `{name}`, needed by {needer}: "
+                f"{missing_symbol_advice(name, self.arch.name, bool(self.libs))}"
                 for name, needer in self.missing.items()
             ]
             raise LinkError("\n".join(lines))
@@ -393,8 +401,12 @@ def align_up(value: int, align: int) -> int:
     return (value + align - 1) // align * align
 
 
-def link(objects, arch, out_path, *, libs=(), source_name=None) -> LinkResult:
-    """Links `objects` (ELF .o paths) and `libs` (.a paths) for `arch` into `out_path`."""
+def link(objects, arch, out_path, *, libs=(), source_name=None, externs=None) -> LinkResult:
+    """Links `objects` (ELF .o paths) and `libs` (.a paths) for `arch` into `out_path`.
+
+    externs: symbols at fixed addresses outside the module (ESP8266 ROM): a mapping of
+    name -> address, or the path of a linker script of `PROVIDE(name = 0x...);` lines.
+    """
     arch = get_arch(arch) if isinstance(arch, str) else arch
     if arch.note and not _has_rules(arch):
         raise LinkError(f"arch {arch.name}: {arch.note}")
@@ -410,6 +422,7 @@ def link(objects, arch, out_path, *, libs=(), source_name=None) -> LinkResult:
             raise LinkError(f"cannot read object {path}: {err.strerror}") from None
         linker.add_object(load_object(data, path.name, arch), from_lib=False)
     linker.libs = [read_archive(lib) for lib in libs]
+    linker.externs = read_externs(externs) if externs is not None else {}
     entry = linker.collect()
     linker.layout(entry)
     linker.build_got()
@@ -431,6 +444,19 @@ def link(objects, arch, out_path, *, libs=(), source_name=None) -> LinkResult:
         members=list(linker.members),
         mpy_size=len(blob),
     )
+
+
+def read_externs(source) -> dict[str, int]:
+    if isinstance(source, dict):
+        return dict(source)
+    try:
+        text = Path(source).read_text()
+    except OSError as err:
+        raise LinkError(f"cannot read externs file {source}: {err.strerror}") from None
+    found = {name: int(value, 0) for name, value in EXTERN_LINE.findall(text)}
+    if not found:
+        raise LinkError(f"{source}: no `name = 0x...;` lines found")
+    return found
 
 
 def _has_rules(arch: Arch) -> bool:

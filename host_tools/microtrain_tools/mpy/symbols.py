@@ -29,7 +29,8 @@ class Target:
 
     region: "text" (code, rodata, GOT: the one blob), "bss", "qstr" (offset = byte offset in
     the runtime qstr table), "fun_table" (offset 0), "fun_value" (offset = table index),
-    "null" (an undefined weak symbol: the value 0).
+    "null" (an undefined weak symbol: the value 0), "absolute" (an address fixed outside the
+    module, e.g. ESP8266 ROM functions from --externs; offset = the address).
     """
 
     region: str
@@ -57,6 +58,8 @@ class Target:
             return f"qstr_table[{self.offset // 2}]"
         if self.region == "fun_value":
             return f"mp_fun_table[{self.offset}]"
+        if self.region == "absolute":
+            return f"absolute {self.offset:#x}"
         return self.region
 
 
@@ -76,11 +79,16 @@ def special_target(name: str, qstr_index) -> Target | None:
     return None
 
 
-def missing_symbol_advice(name: str) -> str:
+def missing_symbol_advice(name: str, arch_name: str = "", have_libs: bool = False) -> str:
     if name in MEM_FUNCTIONS:
         return (
             f"gcc emits calls to {name} for struct copies and zeroing; the natmod SDK must "
             f"define {name} (natmod/sdk), or link an object that defines it"
+        )
+    if name.startswith("__") and arch_name == "xtensa" and have_libs:
+        return (
+            "Debian's lx106 libgcc lacks it; the ESP8266 ROM has it: pass the ROM symbol "
+            "list with --externs (eagle.rom.addr.v6.ld from the ESP8266 SDK)"
         )
     if name.startswith("__"):
         return (
