@@ -8,15 +8,16 @@ mt_status mt_fc_s8_fwd(const mt_act_params *act, const mt_quant_params *quant,
                        const mt_dims *input_dims, const int8_t *input, const mt_dims *filter_dims,
                        const int8_t *filter, const int32_t *bias, const mt_dims *output_dims,
                        int8_t *output) {
-    int32_t in_count, count;
+    int32_t count;
     mt_status st;
-    if ((st = mt_dims_count(input_dims, &in_count)) != MT_OK ||
+    if ((st = mt_dims_count(input_dims, &count)) != MT_OK ||
         (st = mt_dims_count(filter_dims, &count)) != MT_OK ||
         (st = mt_dims_count(output_dims, &count)) != MT_OK) {
         return st;
     }
     const int32_t rows = input_dims->n;
-    const int32_t c_in = in_count / rows;
+    // Fits int32: the input's element count does.
+    const int32_t c_in = input_dims->h * input_dims->w * input_dims->c;
     const int32_t c_out = filter_dims->n;
     if (filter_dims->h != 1 || filter_dims->w != 1 || filter_dims->c != c_in) {
         return MT_ERR_SHAPE;

@@ -31,7 +31,12 @@ float mt_op_float(int32_t bits) {
 }
 
 mt_status mt_op_check_buf(const mt_buf *buf, int32_t count, size_t elem_size) {
-    if (count < 0 || buf->len / elem_size < (size_t)count) {
+    if (elem_size != 1 && elem_size != 2 && elem_size != 4) {
+        return MT_ERR_PARAM;
+    }
+    // Division by a constant only: lx106's libgcc has no __udivsi3.
+    size_t capacity = elem_size == 4 ? buf->len / 4 : elem_size == 2 ? buf->len / 2 : buf->len;
+    if (count < 0 || capacity < (size_t)count) {
         return MT_ERR_BUFFER_SIZE;
     }
     if (((uintptr_t)buf->data & (elem_size - 1)) != 0) {
