@@ -94,8 +94,11 @@ def build(force: bool = False) -> Path:
 _loaded: dict = {}
 
 
-def library() -> ctypes.CDLL:
-    """The loaded library, rebuilt first if stale. One load per build (keyed by its mtime)."""
+def library(reload: bool = False) -> ctypes.CDLL:
+    """The loaded library. The first call in a process (or reload=True) rebuilds it if a source
+    is newer; later calls reuse it without looking at the sources, so run_op stays cheap."""
+    if _loaded and not reload:
+        return next(iter(_loaded.values()))[0]
     path = build()
     key = (str(path), path.stat().st_mtime_ns)
     if key not in _loaded:
