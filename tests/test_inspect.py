@@ -4,13 +4,12 @@ damaged ones (an exception, never a crash)."""
 
 import pytest
 from linker_fixtures.build import compile_c
-from test_linker_x64 import run_micropython
-
 from microtrain_tools.cli import main
 from microtrain_tools.mpy import vuint
 from microtrain_tools.mpy.errors import MpyFormatError
 from microtrain_tools.mpy.linker import link
 from microtrain_tools.mpy.reader import read_mpy
+from test_linker_x64 import run_micropython
 
 
 @pytest.fixture(scope="module")
@@ -67,14 +66,17 @@ def test_every_cut_is_rejected_cleanly(good):
             read_mpy(data[:n])
 
 
-@pytest.mark.parametrize("pos, value, message", [
-    (0, 0x43, "not a .mpy file"),
-    (1, 5, "unsupported .mpy version 5"),
-    (2, 0x0B ^ 0x01, "sub-version"),
-    (2, (14 << 2) | 3, "unknown arch code 14"),
-    (2, 3, "arch 0"),
-    (2, 0x8B, "bit 7"),
-])
+@pytest.mark.parametrize(
+    "pos, value, message",
+    [
+        (0, 0x43, "not a .mpy file"),
+        (1, 5, "unsupported .mpy version 5"),
+        (2, 0x0B ^ 0x01, "sub-version"),
+        (2, (14 << 2) | 3, "unknown arch code 14"),
+        (2, 3, "arch 0"),
+        (2, 0x8B, "bit 7"),
+    ],
+)
 def test_damaged_header(good, pos, value, message):
     data = bytearray(good[0])
     data[pos] = value
@@ -119,14 +121,16 @@ def test_micropython_rejects_damaged_modules(good, tmp_path):
     wrong_arch[2] = (4 << 2) | 3  # armv6m
     (tmp_path / "wrongarch.mpy").write_bytes(bytes(wrong_arch))
     (tmp_path / "cut.mpy").write_bytes(data[:3])
-    script = "\n".join([
-        "for name in ('wrongarch', 'cut'):",
-        "    try:",
-        "        __import__(name)",
-        "        print(name, 'imported')",
-        "    except Exception as e:",
-        "        print(name, type(e).__name__, e)",
-    ])
+    script = "\n".join(
+        [
+            "for name in ('wrongarch', 'cut'):",
+            "    try:",
+            "        __import__(name)",
+            "        print(name, 'imported')",
+            "    except Exception as e:",
+            "        print(name, type(e).__name__, e)",
+        ]
+    )
     proc = run_micropython(script, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [

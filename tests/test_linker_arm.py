@@ -48,7 +48,9 @@ def test_every_bl_lands_on_a_function(linked, tmp_path):
     starts = {t.offset & ~1 for t in result.symbols.values() if t.region == "text"}
     listing = subprocess.run(
         [objdump, "-D", "-b", "binary", "-marm", "-Mforce-thumb", str(blob)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     targets = [int(m, 16) for m in re.findall(r"\tbl\t0x([0-9a-f]+)", listing)]
     assert len(targets) > 20

@@ -4,7 +4,6 @@ what to write instead, and no .mpy is left behind."""
 
 import pytest
 from linker_fixtures.build import compile_c
-
 from microtrain_tools.mpy.errors import LinkError
 from microtrain_tools.mpy.linker import link
 
@@ -28,10 +27,15 @@ def test_initialised_data(arch, tmp_path):
     assert "initialised writable data (.data)" in msg and "make it `const`" in msg
 
 
-@pytest.mark.parametrize("arch, reloc", [("x64", "R_X86_64_PC32 (type 2)"),
-                                         ("armv7m", "R_ARM_REL32 (type 3)"),
-                                         ("armv6m", "R_ARM_REL32 (type 3)"),
-                                         ("rv32imc", "R_RISCV_PCREL_HI20 (type 23)")])
+@pytest.mark.parametrize(
+    "arch, reloc",
+    [
+        ("x64", "R_X86_64_PC32 (type 2)"),
+        ("armv7m", "R_ARM_REL32 (type 3)"),
+        ("armv6m", "R_ARM_REL32 (type 3)"),
+        ("rv32imc", "R_RISCV_PCREL_HI20 (type 23)"),
+    ],
+)
 def test_static_bss_reached_pc_relatively(arch, reloc, tmp_path):
     msg = refuse(arch, ["bad_static_bss.c"], tmp_path)
     assert reloc in msg and "`fx_hidden_count`" in msg and f"bad_static_bss_{arch}.o" in msg
@@ -64,11 +68,14 @@ def test_missing_libgcc_helper_says_link_libgcc(tmp_path):
         link(objects, "armv6m", tmp_path / "x.mpy")
 
 
-@pytest.mark.parametrize("arch, extra, reloc", [
-    ("x64", ("-fno-pic",), "R_X86_64_32 (type 10)"),
-    ("armv7m", ("-fno-pic", "-mpure-code"), "R_ARM_THM_MOVW_ABS_NC (type 47)"),
-    ("rv32imc", ("-fno-pic",), "R_RISCV_HI20 (type 26)"),
-])
+@pytest.mark.parametrize(
+    "arch, extra, reloc",
+    [
+        ("x64", ("-fno-pic",), "R_X86_64_32 (type 10)"),
+        ("armv7m", ("-fno-pic", "-mpure-code"), "R_ARM_THM_MOVW_ABS_NC (type 47)"),
+        ("rv32imc", ("-fno-pic",), "R_RISCV_HI20 (type 26)"),
+    ],
+)
 def test_unsupported_relocation(arch, extra, reloc, tmp_path):
     msg = refuse(arch, ["bad_abs.c"], tmp_path, extra)
     assert reloc in msg and f"bad_abs_{arch}.o" in msg

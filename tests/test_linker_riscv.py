@@ -5,7 +5,6 @@ import pytest
 from linker_fixtures.build import build_fixture_module
 from linker_fixtures.checks import check_linked_words, run_expected
 from linker_fixtures.emulator import Machine
-
 from microtrain_tools.mpy.reader import read_mpy
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from linker_fixtures.build import build_fixture_module
 from linker_fixtures.checks import EXPECTED, check_linked_words
-
 from microtrain_tools.mpy.reader import read_mpy
 from microtrain_tools.paths import ROOT
 
@@ -22,8 +21,9 @@ def run_micropython(script: str, cwd: Path) -> subprocess.CompletedProcess:
             pytest.fail(msg)
         pytest.skip(msg)
     (cwd / "run_fx.py").write_text(script)
-    return subprocess.run([str(MICROPYTHON), "run_fx.py"], cwd=cwd, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [str(MICROPYTHON), "run_fx.py"], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.fixture(scope="module")

@@ -10,16 +10,24 @@ import pytest
 from elftools.elf.elffile import ELFFile
 from linker_fixtures.build import compile_c, libgcc
 from linker_fixtures.checks import check_linked_words
-
 from microtrain_tools.mpy.errors import LinkError
 from microtrain_tools.mpy.linker import link
 from microtrain_tools.mpy.mpy_format import K_FUN_TABLE, K_QSTR_TABLE
 
 # Made-up ROM addresses: the real ones come from the ESP8266 SDK's eagle.rom.addr.v6.ld.
-ROM = {"__floatsisf": 0x4000E2AC, "__floatsidf": 0x4000E2F0, "__mulsf3": 0x4000E0A0,
-       "__addsf3": 0x4000C180, "__divdf3": 0x4000CB94, "__muldf3": 0x4000C8F0,
-       "__fixdfsi": 0x4000E358, "__muldi3": 0x40000650, "__divdi3": 0x4000CE60,
-       "__udivsi3": 0x4000E21C, "__umodsi3": 0x4000E268}
+ROM = {
+    "__floatsisf": 0x4000E2AC,
+    "__floatsidf": 0x4000E2F0,
+    "__mulsf3": 0x4000E0A0,
+    "__addsf3": 0x4000C180,
+    "__divdf3": 0x4000CB94,
+    "__muldf3": 0x4000C8F0,
+    "__fixdfsi": 0x4000E358,
+    "__muldi3": 0x40000650,
+    "__divdi3": 0x4000CE60,
+    "__udivsi3": 0x4000E21C,
+    "__umodsi3": 0x4000E268,
+}
 R_XTENSA_32, R_XTENSA_PLT, R_XTENSA_SLOT0_OP = 1, 6, 20
 
 
@@ -39,8 +47,12 @@ def objdump_listing(blob, tmp_path):
         pytest.skip("xtensa-lx106-elf-objdump missing (Debian package binutils-xtensa-lx106)")
     path = tmp_path / "text.bin"
     path.write_bytes(blob)
-    return subprocess.run([objdump, "-D", "-b", "binary", "-mxtensa", str(path)],
-                          capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        [objdump, "-D", "-b", "binary", "-mxtensa", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def l32r_target(text: bytes, place: int) -> int:
@@ -115,7 +127,7 @@ def test_literal_words(linked):
                     assert kinds[place] == K_FUN_TABLE and word == 0
                 elif name.startswith("mt_qstr_"):
                     assert kinds[place] == K_QSTR_TABLE
-                    assert word == 2 * mpy.qstrs.index(name[len("mt_qstr_"):])
+                    assert word == 2 * mpy.qstrs.index(name[len("mt_qstr_") :])
                 seen.add(name.split("_")[0] if name.startswith("mt_qstr") else name)
     assert {"__mulsf3", "__divdi3", "mp_fun_table", "mt"} <= seen
 
@@ -124,5 +136,3 @@ def test_missing_rom_helpers_point_at_externs(tmp_path):
     objects = [compile_c("xtensa", s, tmp_path) for s in ("fx_main.c", "fx_other.c")]
     with pytest.raises(LinkError, match=r"`__mulsf3`.*--externs"):
         link(objects, "xtensa", tmp_path / "x.mpy", libs=[libgcc("xtensa")])
-
-

@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from microtrain_tools.arches import COMMON_CFLAGS, get_arch
 
 FIXTURES = Path(__file__).resolve().parent
@@ -29,8 +28,18 @@ def compile_c(arch_name: str, source: str, out_dir: Path, extra=()) -> Path:
     arch = get_arch(arch_name)
     cc = require_compiler(arch)
     out = Path(out_dir) / f"{Path(source).stem}_{arch.name}.o"
-    cmd = [cc, *COMMON_CFLAGS, *arch.cflags, *extra, "-I", str(FIXTURES),
-           "-c", str(FIXTURES / source), "-o", str(out)]
+    cmd = [
+        cc,
+        *COMMON_CFLAGS,
+        *arch.cflags,
+        *extra,
+        "-I",
+        str(FIXTURES),
+        "-c",
+        str(FIXTURES / source),
+        "-o",
+        str(out),
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True)
     assert result.returncode == 0, f"{' '.join(cmd)}\n{result.stderr}"
     return out

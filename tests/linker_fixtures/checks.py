@@ -16,8 +16,18 @@ EXPECTED = {
     "sum3": [((1, 2, 3), 6), ((4,), 4)],
 }
 
-FIXED_ARITY = {"call_chain": 1, "table_call": 1, "name_len": 1, "count": 0, "float_mix": 1,
-               "dense": 1, "div64": 2, "udiv32": 2, "greet": 0, "fail": 0}
+FIXED_ARITY = {
+    "call_chain": 1,
+    "table_call": 1,
+    "name_len": 1,
+    "count": 0,
+    "float_mix": 1,
+    "dense": 1,
+    "div64": 2,
+    "udiv32": 2,
+    "greet": 0,
+    "fail": 0,
+}
 
 
 def check_linked_words(result, word_size: int, entry_at_zero: bool = True):

@@ -64,8 +64,11 @@ class Machine:
             else:
                 mode = unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS
                 self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, mode)
-                cpu = {"armv6m": c.UC_CPU_ARM_CORTEX_M0, "armv7m": c.UC_CPU_ARM_CORTEX_M3,
-                       "armv7emsp": c.UC_CPU_ARM_CORTEX_M4}[arch]
+                cpu = {
+                    "armv6m": c.UC_CPU_ARM_CORTEX_M0,
+                    "armv7m": c.UC_CPU_ARM_CORTEX_M3,
+                    "armv7emsp": c.UC_CPU_ARM_CORTEX_M4,
+                }[arch]
                 self.uc.ctl_set_cpu_model(cpu)
             self.args = [c.UC_ARM_REG_R0, c.UC_ARM_REG_R1, c.UC_ARM_REG_R2, c.UC_ARM_REG_R3]
             self.sp, self.lr, self.pc = c.UC_ARM_REG_SP, c.UC_ARM_REG_LR, c.UC_ARM_REG_PC
@@ -86,9 +89,17 @@ class Machine:
     def _map(self, mpy: MpyFile, ret_insn: bytes) -> None:
         uc = self.uc
         text_len = (len(mpy.text) + 0xFFF) & ~0xFFF or 0x1000
-        for base, size in ((TEXT_BASE, text_len), (BSS_BASE, 0x10000), (QSTR_TABLE, 0x10000),
-                           (FUN_TABLE, 0x10000), (TRAPS, 0x1000), (TYPES, 0x1000),
-                           (DATA, 0x10000), (STACK, STACK_SIZE), (STOP, 0x1000)):
+        for base, size in (
+            (TEXT_BASE, text_len),
+            (BSS_BASE, 0x10000),
+            (QSTR_TABLE, 0x10000),
+            (FUN_TABLE, 0x10000),
+            (TRAPS, 0x1000),
+            (TYPES, 0x1000),
+            (DATA, 0x10000),
+            (STACK, STACK_SIZE),
+            (STOP, 0x1000),
+        ):
             uc.mem_map(base, size)
         uc.mem_write(TRAPS, ret_insn * N_ENTRIES)
         uc.mem_write(STOP, ret_insn)
@@ -112,8 +123,9 @@ class Machine:
             (word,) = struct.unpack_from("<I", text, r.offset)
             struct.pack_into("<I", text, r.offset, (word + add) & 0xFFFFFFFF)
         uc.mem_write(TEXT_BASE, bytes(text))
-        uc.hook_add(self.uc_mod.UC_HOOK_CODE, self._trap, begin=TRAPS,
-                    end=TRAPS + 4 * N_ENTRIES - 1)
+        uc.hook_add(
+            self.uc_mod.UC_HOOK_CODE, self._trap, begin=TRAPS, end=TRAPS + 4 * N_ENTRIES - 1
+        )
         # self = {type, context}; context = {type, globals, qstr_table, obj_table}
         uc.mem_write(DATA, struct.pack("<8I", 0, DATA + 16, 0, 0, 0, 0xD1C7, QSTR_TABLE, 0))
 
@@ -135,7 +147,7 @@ class Machine:
         elif index == 5:  # swap_globals
             result = 0
         elif index == 7:  # load_global(qstr): a qstr object standing for the global
-            result = ((a[0] << 3) | 2)
+            result = (a[0] << 3) | 2
         elif index == 13:  # store_global(qstr, obj)
             self.globals[self.qstr_name(a[0])] = a[1]
             result = 0
@@ -154,8 +166,7 @@ class Machine:
         uc.reg_write(self.sp, STACK + STACK_SIZE - 64)
         uc.reg_write(self.lr, STOP | (1 if self.thumb else 0))
         self.raised = None
-        uc.emu_start(address | (1 if self.thumb else 0), STOP, timeout=5_000_000,
-                     count=2_000_000)
+        uc.emu_start(address | (1 if self.thumb else 0), STOP, timeout=5_000_000, count=2_000_000)
         if self.raised:
             raise self.raised
         if uc.reg_read(self.pc) & ~1 != STOP:

@@ -6,8 +6,11 @@ from .reader import MpyFile
 
 
 def scope_names(flags: int) -> str:
-    names = [n for bit, n in ((SCOPE_RELOC, "RELOC"), (SCOPE_RODATA, "RODATA"),
-                              (SCOPE_BSS, "BSS")) if flags & bit]
+    names = [
+        n
+        for bit, n in ((SCOPE_RELOC, "RELOC"), (SCOPE_RODATA, "RODATA"), (SCOPE_BSS, "BSS"))
+        if flags & bit
+    ]
     return "|".join(names) or "none"
 
 
@@ -30,7 +33,5 @@ def describe(mpy: MpyFile, name: str = "", size: int | None = None) -> str:
     lines.append(f"relocations: {len(words)} words in {len(mpy.ops)} ops")
     for r in words:
         stored = mpy.word_at(r.blob, r.offset)
-        lines.append(
-            f"  {r.blob}+{r.offset:#06x}  stored {stored:#x}  + {kind_name(r.kind)}"
-        )
+        lines.append(f"  {r.blob}+{r.offset:#06x}  stored {stored:#x}  + {kind_name(r.kind)}")
     return "\n".join(lines)

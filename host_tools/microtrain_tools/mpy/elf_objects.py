@@ -99,8 +99,9 @@ def _convert(elf: ELFFile, name: str, arch) -> ElfObject:
             f"{name}: built for {elf['e_machine']}, but arch {arch.name} needs {arch.elf_machine}"
         )
     if elf.elfclass != 8 * arch.word_size:
-        raise LinkError(f"{name}: ELF{elf.elfclass} object, arch {arch.name} needs ELF"
-                        f"{8 * arch.word_size}")
+        raise LinkError(
+            f"{name}: ELF{elf.elfclass} object, arch {arch.name} needs ELF{8 * arch.word_size}"
+        )
     if not elf.little_endian:
         raise LinkError(f"{name}: big-endian object; all natmod arches are little-endian")
     sections = {}

@@ -118,8 +118,11 @@ class RelocSite:
     def absolute_word(self, addend: int, size: int) -> None:
         """A pointer-sized data word: store the offset, let the loader add the base."""
         if size != self.linker.arch.word_size:
-            self.fail(f"{8 * size}-bit absolute address in a {8 * self.linker.arch.word_size}-bit "
-                      "module", "use pointer-sized data")
+            self.fail(
+                f"{8 * size}-bit absolute address in a {8 * self.linker.arch.word_size}-bit "
+                "module",
+                "use pointer-sized data",
+            )
         t = self.target
         if t.region in ("fun_value", "fun_table", "null") and addend:
             self.fail(f"offset {addend:+d} from a runtime-provided object is not supported")
@@ -268,8 +271,9 @@ class _Linker:
             return sym.name
         if sym.type != "STT_SECTION":
             addend += sym.value  # an assembler label (.LANCHOR0) inside the section
-        named = [s for s in obj.symbols
-                 if s.shndx == sym.shndx and s.type in ("STT_OBJECT", "STT_FUNC")]
+        named = [
+            s for s in obj.symbols if s.shndx == sym.shndx and s.type in ("STT_OBJECT", "STT_FUNC")
+        ]
         for slack in (0, 4, 5, 6, 8):
             for s in named:
                 if s.value <= addend + slack < s.value + max(s.size, 1):

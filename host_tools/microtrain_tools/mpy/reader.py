@@ -6,7 +6,7 @@ It rejects what the loader would choke on, so the linker's output can be verifie
 
 from dataclasses import dataclass, field
 
-from ..arches import arch_by_code
+from ..arches import arch_by_code, get_arch
 from . import vuint
 from .errors import MpyFormatError
 from .mpy_format import (
@@ -61,22 +61,16 @@ class MpyFile:
     def relocs(self) -> list[LoaderReloc]:
         """One entry per adjusted word."""
         words = []
+        step = get_arch(self.arch).word_size
         for op in self.ops:
-            step = word_size_of(self.arch)
             for n in range(op.count):
                 words.append(LoaderReloc(op.offset + n * step, op.kind, op.blob))
         return words
 
     def word_at(self, blob: str, offset: int) -> int:
         data = self.text if blob == "text" else self.rodata
-        size = word_size_of(self.arch)
+        size = get_arch(self.arch).word_size
         return int.from_bytes(data[offset : offset + size], "little")
-
-
-def word_size_of(arch_name: str) -> int:
-    from ..arches import get_arch
-
-    return get_arch(arch_name).word_size
 
 
 class _Cursor:
@@ -161,7 +155,7 @@ def _skip_obj(cur: _Cursor, i: int) -> None:
     elif kind in (7, 8, 9):
         cur.take(cur.uint(f"length of object {i}"), f"text of object {i}")
     elif kind == 10:
-        for n in range(cur.uint(f"size of tuple object {i}")):
+        for _ in range(cur.uint(f"size of tuple object {i}")):
             _skip_obj(cur, i)
     else:
         raise MpyFormatError(f"object {i} has unknown type byte {kind}")
@@ -191,8 +185,8 @@ def _read_relocs(cur: _Cursor, text_size: int, rodata_size: int, word: int) -> l
         end = offset + count * word
         if count == 0 or end > size:
             raise MpyFormatError(
-                f"relocation (kind {kind}) of {count} word(s) at {blob}+{offset:#x} points outside "
-                f"the {blob} ({size} bytes)"
+                f"relocation (kind {kind}) of {count} word(s) at {blob}+{offset:#x} points "
+                f"outside the {blob} ({size} bytes)"
             )
         ops.append(RelocOp(kind, count, blob, offset, has_address))
         offset = end

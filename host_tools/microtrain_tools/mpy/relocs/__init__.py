@@ -22,5 +22,6 @@ def rules_for(arch) -> ArchRules:
         from .xtensa import XtensaRules
 
         return XtensaRules()
-    raise LinkError(f"arch {arch.name}: no relocation rules" + (f" ({arch.note})" if arch.note
-                                                              else ""))
+    raise LinkError(
+        f"arch {arch.name}: no relocation rules" + (f" ({arch.note})" if arch.note else "")
+    )

@@ -125,8 +125,10 @@ class ArmRules(ArchRules):
         # Branch targets: the Thumb bit is not part of the distance.
         offset = (site.local_address("a branch") & ~1) + addend - site.place
         if not -(1 << (bits - 1)) <= offset < (1 << (bits - 1)):
-            site.fail(f"branch distance {offset} does not fit {bits} bits",
-                      "the module is too large for this branch")
+            site.fail(
+                f"branch distance {offset} does not fit {bits} bits",
+                "the module is too large for this branch",
+            )
         return offset
 
     def _branch24(self, site) -> None:

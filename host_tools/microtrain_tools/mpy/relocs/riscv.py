@@ -97,9 +97,14 @@ def set_cj_imm(insn: int, imm: int) -> int:
     # c.j / c.jal: offset[11|4|9:8|10|6|7|3:1|5] in 12..2
     insn &= 0xE003
     bits = (
-        ((imm >> 11) & 1) << 12 | ((imm >> 4) & 1) << 11 | ((imm >> 8) & 3) << 9
-        | ((imm >> 10) & 1) << 8 | ((imm >> 6) & 1) << 7 | ((imm >> 7) & 1) << 6
-        | ((imm >> 1) & 7) << 3 | ((imm >> 5) & 1) << 2
+        ((imm >> 11) & 1) << 12
+        | ((imm >> 4) & 1) << 11
+        | ((imm >> 8) & 3) << 9
+        | ((imm >> 10) & 1) << 8
+        | ((imm >> 6) & 1) << 7
+        | ((imm >> 7) & 1) << 6
+        | ((imm >> 1) & 7) << 3
+        | ((imm >> 5) & 1) << 2
     )
     return insn | bits
 
@@ -167,6 +172,5 @@ class RiscvRules(ArchRules):
         if key not in self.hi_relocs:
             site.fail("no GOT_HI20/PCREL_HI20 relocation at the label it names")
         placed, hi = self.hi_relocs[key]
-        hi_site = type(site)(site.linker, placed, hi,
-                             site.linker.target_of(placed.obj, hi.symbol))
+        hi_site = type(site)(site.linker, placed, hi, site.linker.target_of(placed.obj, hi.symbol))
         return self.hi_value(hi_site, hi)

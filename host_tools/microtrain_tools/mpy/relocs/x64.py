@@ -55,7 +55,8 @@ class X64Rules(ArchRules):
         elif rtype == R_X86_64_64:
             site.absolute_word(addend, 8)
         elif rtype in (R_X86_64_32, R_X86_64_32S):
-            site.fail("32-bit absolute address: the module is loaded anywhere",
-                      "compile with -fpic")
+            site.fail(
+                "32-bit absolute address: the module is loaded anywhere", "compile with -fpic"
+            )
         else:
             self.unsupported(site)

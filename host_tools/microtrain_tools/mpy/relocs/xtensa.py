@@ -53,9 +53,22 @@ NAMES = {
 
 # Label differences inside one section: the assembler wrote the value, and without relaxation
 # no distance changes. Expansion hints only matter to a relaxing linker.
-HINTS = frozenset({R_XTENSA_NONE, R_XTENSA_ASM_EXPAND, R_XTENSA_ASM_SIMPLIFY, R_XTENSA_DIFF8,
-                   R_XTENSA_DIFF16, R_XTENSA_DIFF32, R_XTENSA_PDIFF8, R_XTENSA_PDIFF16,
-                   R_XTENSA_PDIFF32, R_XTENSA_NDIFF8, R_XTENSA_NDIFF16, R_XTENSA_NDIFF32})
+HINTS = frozenset(
+    {
+        R_XTENSA_NONE,
+        R_XTENSA_ASM_EXPAND,
+        R_XTENSA_ASM_SIMPLIFY,
+        R_XTENSA_DIFF8,
+        R_XTENSA_DIFF16,
+        R_XTENSA_DIFF32,
+        R_XTENSA_PDIFF8,
+        R_XTENSA_PDIFF16,
+        R_XTENSA_PDIFF32,
+        R_XTENSA_NDIFF8,
+        R_XTENSA_NDIFF16,
+        R_XTENSA_NDIFF32,
+    }
+)
 
 ENTRY_JUMP_SIZE = 4  # `j` is 3 bytes; literals need 4-byte alignment
 
@@ -96,8 +109,10 @@ class XtensaRules(ArchRules):
             target = site.local_address("an l32r literal load") + site.reloc.addend
             delta = target - ((site.place + 3) & ~3)
             if delta >= 0 or delta < -(1 << 18) or delta % 4:
-                site.fail(f"literal at distance {delta} cannot be reached by l32r (it must be "
-                          "4-aligned and at most 256 KiB below)")
+                site.fail(
+                    f"literal at distance {delta} cannot be reached by l32r (it must be "
+                    "4-aligned and at most 256 KiB below)"
+                )
             site.write(3, (insn & 0xFF) | (((delta >> 2) & 0xFFFF) << 8))
             return
         if self._same_section(site):
@@ -119,8 +134,11 @@ class XtensaRules(ArchRules):
     @staticmethod
     def _same_section(site) -> bool:
         sym = site.reloc.symbol
-        return sym.defined and sym.shndx == site.placed.section.index and (
-            sym.bind == "STB_LOCAL" or site.linker.defs.get(sym.name, (None,))[0]
-            is site.placed.obj
+        return (
+            sym.defined
+            and sym.shndx == site.placed.section.index
+            and (
+                sym.bind == "STB_LOCAL"
+                or site.linker.defs.get(sym.name, (None,))[0] is site.placed.obj
+            )
         )
-
