@@ -36,6 +36,8 @@ class Compiled:
     n_outputs: int
     loss: str
     tensors: dict = field(default_factory=dict)  # ArenaTensor -> offset, for reports and tests
+    program_arenas: list = field(default_factory=list)  # arena bytes of predict, learn
+    symbolic: list = field(default_factory=list)  # predict and learn ops over ArenaTensors
     blob_entries: dict = field(default_factory=dict)  # (region, name) -> BufRef
 
 
@@ -120,7 +122,8 @@ def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32") -> 
         learn_ops = emit_learn(b, plan, x)
         programs.append(learn_ops)
         loss = plan.loss
-    arena_size, offsets = place(programs)
+    program_arenas = []
+    arena_size, offsets = place(programs, sizes_out=program_arenas)
     return Compiled(
         graph=graph,
         predict=resolve(pred.ops, offsets),
@@ -132,6 +135,8 @@ def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32") -> 
         n_outputs=graph.output.shape[-1],
         loss=loss,
         tensors=offsets,
+        program_arenas=program_arenas,
+        symbolic=programs,
         blob_entries={**{(Region.WEIGHTS, k): v for k, v in b.weights.entries.items()},
                       **{(Region.PARAMS, k): v for k, v in b.params.entries.items()}},
     )

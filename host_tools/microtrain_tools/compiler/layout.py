@@ -53,7 +53,7 @@ class Emitter:
         self.ops.append(OpCall(name, [int(a) for a in args], list(bufs), comment))
 
 
-def place(programs, pinned=()) -> tuple[int, dict]:
+def place(programs, pinned=(), sizes_out=None) -> tuple[int, dict]:
     """Plan the arena tensors of several programs that share one arena (run one at a time).
 
     programs: lists of OpCalls with symbolic buffers. Each program's tensors live within that
@@ -77,6 +77,8 @@ def place(programs, pinned=()) -> tuple[int, dict]:
                 raise ValueError(f"tensor {t.name} placed differently in two programs")
             offsets[t] = placed.offset
         arena_size = max(arena_size, size)
+        if sizes_out is not None:
+            sizes_out.append(size)
     return arena_size, offsets
 
 
