@@ -3,11 +3,10 @@
 and run every export in the emulator (Cortex-M0/M3/M4; A15 in Thumb state for doubles)."""
 
 import re
-import shutil
 import subprocess
 
 import pytest
-from linker_fixtures.build import build_fixture_module
+from linker_fixtures.build import build_fixture_module, require_tool, require_unicorn
 from linker_fixtures.checks import check_linked_words, run_expected
 from linker_fixtures.emulator import Machine
 
@@ -38,9 +37,7 @@ def test_libgcc_members_pulled_only_as_needed(linked):
 
 def test_every_bl_lands_on_a_function(linked, tmp_path):
     _, result = linked
-    objdump = shutil.which("arm-none-eabi-objdump")
-    if objdump is None:
-        pytest.skip("arm-none-eabi-objdump missing (Debian package binutils-arm-none-eabi)")
+    objdump = require_tool("arm-none-eabi-objdump", "binutils-arm-none-eabi")
     from microtrain_tools.mpy.reader import read_mpy
 
     blob = tmp_path / "text.bin"
@@ -60,7 +57,7 @@ def test_every_bl_lands_on_a_function(linked, tmp_path):
 
 
 def test_runs_in_emulator(linked):
-    pytest.importorskip("unicorn", reason="unicorn missing: pip install -r requirements.txt")
+    require_unicorn()
     arch, result = linked
     from microtrain_tools.mpy.reader import read_mpy
 

@@ -2,7 +2,7 @@
 """rv32imc: link the fixture module with libgcc, check its words and run it in the emulator."""
 
 import pytest
-from linker_fixtures.build import build_fixture_module
+from linker_fixtures.build import build_fixture_module, require_unicorn
 from linker_fixtures.checks import check_linked_words, run_expected
 from linker_fixtures.emulator import Machine
 from microtrain_tools.mpy.reader import read_mpy
@@ -33,6 +33,6 @@ def test_switch_table_uses_label_differences(linked):
 
 
 def test_runs_in_emulator(linked):
-    pytest.importorskip("unicorn", reason="unicorn missing: pip install -r requirements.txt")
+    require_unicorn()
     result, _ = linked
     run_expected(Machine("rv32imc", read_mpy(result.out_path.read_bytes())))

@@ -3,12 +3,11 @@
 decoding, that the entry jump and every l32r land where the ELF relocations say."""
 
 import re
-import shutil
 import subprocess
 
 import pytest
 from elftools.elf.elffile import ELFFile
-from linker_fixtures.build import compile_c, libgcc
+from linker_fixtures.build import compile_c, libgcc, require_tool
 from linker_fixtures.checks import check_linked_words
 from microtrain_tools.mpy.errors import LinkError
 from microtrain_tools.mpy.linker import link
@@ -42,9 +41,7 @@ def linked(tmp_path_factory):
 
 
 def objdump_listing(blob, tmp_path):
-    objdump = shutil.which("xtensa-lx106-elf-objdump")
-    if objdump is None:
-        pytest.skip("xtensa-lx106-elf-objdump missing (Debian package binutils-xtensa-lx106)")
+    objdump = require_tool("xtensa-lx106-elf-objdump", "binutils-xtensa-lx106")
     path = tmp_path / "text.bin"
     path.write_bytes(blob)
     return subprocess.run(

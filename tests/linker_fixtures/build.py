@@ -15,13 +15,31 @@ from microtrain_tools.arches import COMMON_CFLAGS, get_arch
 FIXTURES = Path(__file__).resolve().parent
 
 
-def require_compiler(arch) -> str:
-    if shutil.which(arch.cc):
-        return arch.cc
-    msg = f"{arch.cc} not found: install the Debian package {arch.package or '(none exists)'}"
+def missing(msg: str):
+    """Fails under CI=true (a missing tool is a broken setup there), skips otherwise."""
     if os.environ.get("CI") == "true":
         pytest.fail(msg)
     pytest.skip(msg)
+
+
+def require_compiler(arch) -> str:
+    if shutil.which(arch.cc):
+        return arch.cc
+    missing(f"{arch.cc} not found: install the Debian package {arch.package or '(none exists)'}")
+
+
+def require_tool(command: str, package: str) -> str:
+    path = shutil.which(command)
+    if path is None:
+        missing(f"{command} not found: install the Debian package {package}")
+    return path
+
+
+def require_unicorn():
+    try:
+        import unicorn  # noqa: F401
+    except ImportError:
+        missing("the unicorn emulator is missing: pip install -r requirements.txt")
 
 
 def compile_c(arch_name: str, source: str, out_dir: Path, extra=()) -> Path:
