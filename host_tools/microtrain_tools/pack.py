@@ -26,6 +26,7 @@ class Bundle:
     name: str
     model_id: int  # 31-bit hash of graph + policy, so a state file finds its model
     input_size: int
+    input_dtype: str  # "float32" or "int8"
     n_outputs: int
     loss: str
     arena_size: int
@@ -40,6 +41,7 @@ class Bundle:
             "NAME": self.name,
             "MODEL_ID": self.model_id,
             "INPUT_SIZE": self.input_size,
+            "INPUT_DTYPE": self.input_dtype,
             "N_OUTPUTS": self.n_outputs,
             "LOSS": self.loss,
             "ARENA_SIZE": self.arena_size,
@@ -69,6 +71,7 @@ def make_bundle(compiled, name: str = "model") -> Bundle:
         name=name,
         model_id=int.from_bytes(digest[:4], "little") & 0x3FFFFFFF,  # a small int everywhere
         input_size=h * w * c,
+        input_dtype=compiled.input_dtype,
         n_outputs=compiled.n_outputs,
         loss=compiled.loss,
         arena_size=compiled.arena_size,

@@ -9,6 +9,8 @@ import _microtrain
 from . import state
 
 BUNDLE_FORMAT = 1
+TYPECODE_FLOAT = 102  # ord("f")
+TYPECODES_INT8 = (98, 66, 1)  # array("b"), bytes ("B"), bytearray (1)
 LOSS_CROSS_ENTROPY = "softmax_ce"
 LOSS_MSE = "mse"
 
@@ -23,6 +25,7 @@ class Model:
         self.input_size = bundle.INPUT_SIZE
         self.n_outputs = bundle.N_OUTPUTS
         self.loss_kind = bundle.LOSS
+        self.input_dtype = bundle.INPUT_DTYPE  # "float32" or "int8"
         self._bundle = bundle
         # Everything learn() touches is allocated here, once.
         self._arena = bytearray(bundle.ARENA_SIZE)
@@ -33,18 +36,24 @@ class Model:
             self._y = array("f", bytes(4 * self.n_outputs))
         # logits, then the loss
         self._out = array("f", bytes(4 * (self.n_outputs + 1)))
-        x = array("f", bytes(4 * self.input_size))
+        x = bytearray(self.input_size * (4 if self.input_dtype == "float32" else 1))
         for program in (bundle.PREDICT, bundle.LEARN):
             _microtrain.check(program, self._arena, bundle.WEIGHTS, self._params, x, self._y,
                               self._out)
 
     def _input(self, x):
-        # An array('f') goes to the native code as it is (no copy, no allocation); any other
-        # sequence is converted, which allocates. The native code checks typecode and length.
-        if not isinstance(x, array):
-            x = array("f", x)
+        # A buffer of the right type goes to the native code as it is (no copy, no allocation);
+        # a list or tuple is converted, which allocates.
+        if isinstance(x, (list, tuple)):
+            x = array("f" if self.input_dtype == "float32" else "b", x)
         if len(x) != self.input_size:
             raise ValueError("x has %d values, the model takes %d" % (len(x), self.input_size))
+        code = _microtrain.typecode(x)
+        if self.input_dtype == "float32":
+            if code != TYPECODE_FLOAT:
+                raise ValueError("x must be array('f') for this model")
+        elif code not in TYPECODES_INT8:
+            raise ValueError("x must be int8: array('b'), bytes or bytearray")
         return x
 
     def _target(self, y):

@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: MIT
+"""A learn step of the paper's mcunet-5fps with its "49kb" scheme (128x128x3 int8 input, a new
+10-class head) runs in the unix port and equals the host simulation byte for byte."""
+
+import numpy as np
+
+from microtrain_tools.boards import load_board
+from microtrain_tools.compiler import compile_model
+from microtrain_tools.micropython_runner import run_script
+from microtrain_tools.pack import make_bundle, pack
+from microtrain_tools.paper_models import load_paper_model, paper_policy
+from microtrain_tools.simulate import HostModel
+from shared_data import shared_data
+
+SCRIPT = """
+import binascii
+import microtrain
+m = microtrain.load("mcunet")
+with open("x.bin", "rb") as f:
+    x = f.read()
+m.learn(x, 3)
+print(binascii.hexlify(bytes(m._out)).decode())
+m.learn(x, 7)
+print(binascii.hexlify(bytes(m._out)).decode())
+print(binascii.hexlify(bytes(m._params)).decode())
+"""
+
+
+def test_mcunet_49kb_learn_step_equals_host(tmp_path, micropython):
+    folder = shared_data("paper_models")
+    graph = load_paper_model("mcunet-5fps", path=folder / "mcunet-5fps.pkl")
+    compiled = compile_model(graph, paper_policy("mcunet-5fps", "49kb", graph),
+                             input_dtype="int8")
+    x = np.random.default_rng(0).integers(-128, 128, 128 * 128 * 3).astype(np.int8)
+    host = HostModel(compiled)
+    expected = []
+    for label in (3, 7):
+        host.learn(x, label)
+        expected.append(host.out.tobytes().hex())
+    expected.append(host.params.tobytes().hex())
+    assert host.guards_intact()
+
+    pack(make_bundle(compiled, "mcunet"), load_board("unix"), tmp_path, log=lambda *a: None)
+    (tmp_path / "x.bin").write_bytes(x.tobytes())
+    (tmp_path / "run.py").write_text(SCRIPT)
+    out = run_script(tmp_path / "run.py", path=[tmp_path], cwd=tmp_path, micropython=micropython,
+                     heapsize="4M", timeout=120).check().stdout
+    assert out.strip().splitlines() == expected
