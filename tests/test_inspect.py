@@ -137,3 +137,18 @@ def test_micropython_rejects_damaged_modules(good, tmp_path):
         "wrongarch ValueError incompatible .mpy arch",
         "cut ValueError incompatible .mpy file",
     ]
+
+
+def test_random_damage_never_escapes_as_another_error(good):
+    import random
+
+    data, _ = good
+    rng = random.Random(20221)
+    for _ in range(3000):
+        damaged = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        try:
+            read_mpy(bytes(damaged))
+        except MpyFormatError:
+            pass

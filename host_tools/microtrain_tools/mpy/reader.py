@@ -125,6 +125,11 @@ def _read_header(cur: _Cursor) -> tuple:
             f"small-int bits {small_int_bits} impossible for {arch.name} "
             f"(word {arch.word_size} bytes)"
         )
+    if flags & ARCH_FLAGS_BIT and arch.name != "rv32imc":
+        raise MpyFormatError(
+            f"arch-flags bit set in header byte {flags:#04x}, but only "
+            f"rv32imc files have arch flags (this one is {arch.name})"
+        )
     arch_flags = cur.uint("arch flags") if flags & ARCH_FLAGS_BIT else 0
     return version, sub_version, arch, arch_flags, small_int_bits
 
