@@ -1,0 +1,165 @@
+# SPDX-License-Identifier: MIT
+"""The forward ops compiled for Cortex-M0, M3 and M4 and run in the unicorn CPU emulator equal
+the numpy reference bit for bit: the arithmetic the boards will do (Thumb-1 soft 64-bit
+multiplies, soft float on M0/M3, the M4's FPU), not only the host's.
+
+The whole op table (natmod/kernels + natmod/ops) is linked into a bare-metal image with libgcc
+and mt_op_run is called directly with args and buffers placed in emulator memory.
+"""
+
+import shutil
+import struct
+import subprocess
+
+import numpy as np
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from conftest import ROOT, skip_or_fail
+from kernels_fwd_cases import add_case, avgpool_case, conv_case, dequant_case, fc_case
+from microtrain_tools.arches import get_arch
+from microtrain_tools.reference import REFERENCE_OPS
+
+TEXT = 0x0001_0000
+DATA = 0x0020_0000
+DATA_SIZE = 0x0010_0000
+STACK = 0x0040_0000
+STACK_SIZE = 0x0001_0000
+STOP = 0x0050_0000
+
+# What a board's C library gives any image; gcc may call these for struct copies.
+HARNESS_LIBC = """
+#include <stddef.h>
+void *memcpy(void *d, const void *s, size_t n) {
+    unsigned char *dp = d;
+    const unsigned char *sp = s;
+    while (n--) *dp++ = *sp++;
+    return d;
+}
+void *memset(void *d, int v, size_t n) {
+    unsigned char *dp = d;
+    while (n--) *dp++ = (unsigned char)v;
+    return d;
+}
+"""
+
+
+def build_image(arch: str, out_dir):
+    a = get_arch(arch)
+    cc = shutil.which(a.cc)
+    if cc is None:
+        skip_or_fail(f"{a.cc} not found (Debian package {a.package})")
+    sources = sorted((ROOT / "natmod" / "kernels").glob("*.c"))
+    sources += sorted((ROOT / "natmod" / "ops").glob("*.c"))
+    libc = out_dir / "harness_libc.c"
+    libc.write_text(HARNESS_LIBC)
+    elf = out_dir / f"ops-{arch}.elf"
+    cmd = [cc, "-std=c99", "-Os", "-Wall", "-Wextra", "-ffreestanding", *a.cflags,
+           "-nostdlib", "-nostartfiles", "-Wl,-e,mt_op_run", f"-Wl,-Ttext={TEXT:#x}",
+           "-fno-tree-loop-distribute-patterns", "-o", str(elf), *map(str, sources), str(libc),
+           "-lgcc"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, f"{' '.join(cmd)}\n{proc.stderr}"
+    return elf
+
+
+class CortexM:
+    """A Cortex-M in unicorn with the op table image loaded."""
+
+    def __init__(self, arch: str, elf_path):
+        try:
+            import unicorn
+            import unicorn.arm_const as c
+        except ImportError as err:
+            skip_or_fail(f"unicorn is not installed ({err}): run `make venv`")
+        self.c = c
+        cpu = {"armv6m": c.UC_CPU_ARM_CORTEX_M0, "armv7m": c.UC_CPU_ARM_CORTEX_M3,
+               "armv7emsp": c.UC_CPU_ARM_CORTEX_M4}[arch]
+        self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
+        self.uc.ctl_set_cpu_model(cpu)
+        with open(elf_path, "rb") as f:
+            elf = ELFFile(f)
+            segments = [(s["p_vaddr"], s.data(), s["p_memsz"]) for s in elf.iter_segments()
+                        if s["p_type"] == "PT_LOAD"]
+            symtab = elf.get_section_by_name(".symtab")
+            self.entry = symtab.get_symbol_by_name("mt_op_run")[0]["st_value"]
+        lo = min(v for v, _, _ in segments) & ~0xFFF
+        hi = max(v + m for v, _, m in segments)
+        self.uc.mem_map(lo, (hi - lo + 0xFFF) & ~0xFFF)
+        for vaddr, data, memsz in segments:
+            self.uc.mem_write(vaddr, data + bytes(memsz - len(data)))
+        for base, size in ((DATA, DATA_SIZE), (STACK, STACK_SIZE), (STOP, 0x1000)):
+            self.uc.mem_map(base, size)
+        self.uc.mem_write(STOP, struct.pack("<HH", 0xBE00, 0xBF00))  # bkpt; nop
+        if arch == "armv7emsp":
+            # Enable the FPU (CPACR CP10/CP11 full access), as a board's startup code does.
+            self.uc.mem_map(0xE000_E000, 0x1000)
+            self.uc.mem_write(0xE000_ED88, struct.pack("<I", 0xF << 20))
+            self.uc.reg_write(c.UC_ARM_REG_C1_C0_2, 0xF << 20)
+
+    def run_op(self, op_id: int, args, bufs) -> int:
+        """mt_op_run(op_id, args, n_args, bufs, n_bufs); written buffers are copied back."""
+        c, uc = self.c, self.uc
+        addr = DATA
+        layout = []
+
+        def place(data: bytes) -> int:
+            nonlocal addr
+            at = addr
+            uc.mem_write(at, data)
+            addr = (addr + len(data) + 7) & ~7
+            return at
+
+        args_at = place(np.asarray(args, np.int32).tobytes() or b"\0\0\0\0")
+        for b in bufs:
+            layout.append((place(b.tobytes() or b"\0"), b.nbytes))
+        bufs_at = place(b"".join(struct.pack("<II", at, n) for at, n in layout))
+        sp = STACK + STACK_SIZE - 64
+        uc.mem_write(sp, struct.pack("<I", len(bufs)))  # fifth argument on the stack
+        for reg, value in zip((c.UC_ARM_REG_R0, c.UC_ARM_REG_R1, c.UC_ARM_REG_R2,
+                               c.UC_ARM_REG_R3), (op_id, args_at, len(args), bufs_at)):
+            uc.reg_write(reg, value)
+        uc.reg_write(c.UC_ARM_REG_SP, sp)
+        uc.reg_write(c.UC_ARM_REG_LR, STOP | 1)
+        uc.emu_start(self.entry | 1, STOP, count=200_000_000)
+        for b, (at, n) in zip(bufs, layout):
+            b.view(np.uint8)[:] = np.frombuffer(uc.mem_read(at, n), np.uint8)
+        return uc.reg_read(c.UC_ARM_REG_R0)
+
+
+def cases():
+    rng = np.random.default_rng(42)
+    yield "mt_conv2d_s8_fwd", conv_case(rng, h=6, w=5, c_in=3, c_out=4, stride=(2, 2))
+    yield "mt_conv2d_s8_fwd", conv_case(rng, h=1, w=10, k=(1, 3), c_in=2, c_out=3,
+                                        clamp="relu6", scale_range=(0.5, 30.0),
+                                        bias_range=1 << 20)
+    yield "mt_pwconv2d_s8_fwd", conv_case(rng, k=(1, 1), padding="valid", h=4, w=4, c_in=5,
+                                          c_out=6)
+    yield "mt_dwconv2d_s8_fwd", conv_case(rng, depthwise=True, k=(7, 7), stride=(2, 2), h=9,
+                                          w=8, c_in=3)
+    yield "mt_fc_s8_fwd", fc_case(rng, n=2, in_shape=(1, 1, 24), c_out=7,
+                                  scale_range=(1e-9, 40.0), bias_range=1 << 28)
+    yield "mt_add_s8_fwd", add_case(rng, dims=(1, 2, 3, 5))
+    yield "mt_avgpool_s8_fwd", avgpool_case(rng, dims=(1, 3, 5, 6))
+    yield "mt_dequant_s8_f32", dequant_case(rng, dims=(1, 1, 1, 32))
+    yield "mt_dequant_s8_f32", dequant_case(rng, dims=(1, 1, 1, 8), scale=1e-40)
+
+
+@pytest.mark.parametrize("arch", ["armv6m", "armv7m", "armv7emsp"])
+def test_forward_ops_on_cortex_m_equal_numpy(arch, tmp_path):
+    from microtrain_tools import hostlib
+
+    machine = CortexM(arch, build_image(arch, tmp_path))
+    ids = hostlib.op_ids()  # the same table sources, so the same ids
+    for name, (args, bufs) in cases():
+        got = [b.copy() for b in bufs]
+        status = machine.run_op(ids[name], args, got)
+        assert status == 0, f"{name} on {arch}: status {status} ({hostlib.status_message(status)})"
+        ref = [b.copy() for b in bufs]
+        REFERENCE_OPS[name](args, ref)
+        for i, (g, r) in enumerate(zip(got, ref)):
+            assert g.tobytes() == r.tobytes(), f"{name} on {arch}: buffer {i} differs from numpy"
+    # A refusal comes back as a status, as on the host.
+    args, bufs = conv_case(np.random.default_rng(0))
+    args[17] = 5
+    assert machine.run_op(ids["mt_conv2d_s8_fwd"], args, bufs) == 2  # MT_ERR_SHAPE
