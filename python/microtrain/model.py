@@ -11,6 +11,7 @@ from . import state
 BUNDLE_FORMAT = 1
 TYPECODE_FLOAT = 102  # ord("f")
 TYPECODES_INT8 = (98, 66, 1)  # array("b"), bytes ("B"), bytearray (1)
+SEQUENCES = (list, tuple)  # built once: a tuple written in a call would be allocated per call
 LOSS_CROSS_ENTROPY = "softmax_ce"
 LOSS_MSE = "mse"
 
@@ -44,7 +45,7 @@ class Model:
     def _input(self, x):
         # A buffer of the right type goes to the native code as it is (no copy, no allocation);
         # a list or tuple is converted, which allocates.
-        if isinstance(x, (list, tuple)):
+        if isinstance(x, SEQUENCES):
             x = array("f" if self.input_dtype == "float32" else "b", x)
         if len(x) != self.input_size:
             raise ValueError("x has %d values, the model takes %d" % (len(x), self.input_size))
