@@ -7,16 +7,21 @@ import pytest
 from kernels_fwd_cases import add_case, avgpool_case, conv_case, dequant_case, fc_case
 from microtrain_tools import hostlib
 from microtrain_tools.errors import MicrotrainError
+from microtrain_tools.reference import REFERENCE_OPS
 from microtrain_tools.reference.args import f32_bits
 
 
-def refused(name, args, bufs, message):
-    """The op raises `message` and leaves every written buffer untouched."""
+def refused(name, args, bufs, message, reference_too=True):
+    """The op raises `message` and leaves every written buffer untouched; the numpy reference
+    refuses the same input (with its own wording)."""
     before = [b.copy() for b in bufs]
     with pytest.raises(MicrotrainError, match=message):
         hostlib.run_op(name, args, bufs)
     for i, (b, a) in enumerate(zip(before, bufs)):
         assert np.array_equal(b, a), f"{name} touched buffer {i} before refusing"
+    if reference_too:
+        with pytest.raises(MicrotrainError):
+            REFERENCE_OPS[name](args, [b.copy() for b in bufs])
 
 
 def conv(**kw):
@@ -79,7 +84,7 @@ def test_buffer_too_small_and_misaligned():
     odd = raw[1 : 1 + bufs[4].nbytes].view(np.int32)
     misaligned = list(bufs)
     misaligned[4] = odd
-    refused("mt_conv2d_s8_fwd", args, misaligned, "not aligned")
+    refused("mt_conv2d_s8_fwd", args, misaligned, "not aligned", reference_too=False)
 
 
 def test_pwconv_refuses_a_3x3_filter():

@@ -48,6 +48,10 @@ def add_s8_fwd(p: AddParams, x1, x2):
 def op(args, bufs):
     p = AddParams(*(int(a) for a in args[:11]))
     dims = A.dims(args[11:15])
+    A.check_dims(dims, "add")
+    A.check_act(A.Act(p.input1_offset, p.output_offset, p.act_min, p.act_max), "add")
+    A.check_act(A.Act(p.input2_offset, p.output_offset, p.act_min, p.act_max), "add")
+    A.check_shifts([p.input1_shift, p.input2_shift, p.output_shift], "add")
     out = A.tensor(bufs[2], dims)
     out[...] = add_s8_fwd(p, A.tensor(bufs[0], dims), A.tensor(bufs[1], dims))
 

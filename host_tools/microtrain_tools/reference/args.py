@@ -68,6 +68,27 @@ def tensor(buf, shape) -> np.ndarray:
     return buf.reshape(-1)[:count].reshape(shape)
 
 
+def check_act(act: Act, what: str) -> None:
+    """The rule of mt_act_check: int8 zero points and -128 <= act_min <= act_max <= 127."""
+    if not -127 <= act.input_offset <= 128 or not -128 <= act.output_offset <= 127:
+        raise MicrotrainError(f"{what}: zero point outside int8 ({act})")
+    if not -128 <= act.act_min <= act.act_max <= 127:
+        raise MicrotrainError(f"{what}: activation clamp outside int8 or empty ({act})")
+
+
+def check_shifts(shift, what: str) -> None:
+    """The rule of mt_quant_check: every shift within [-31, 30]."""
+    shift = np.asarray(shift)
+    if shift.size and (shift.min() < -31 or shift.max() > 30):
+        raise MicrotrainError(f"{what}: requantization shift outside [-31, 30]")
+
+
+def check_dims(dims_: tuple, what: str) -> None:
+    """The rule of mt_dims_count: every dim >= 1 and the element count fits int32."""
+    if min(dims_) < 1 or int(np.prod(dims_, dtype=object)) > (1 << 31) - 1:
+        raise MicrotrainError(f"{what}: bad dims {dims_}")
+
+
 def conv_axis_ok(size_in: int, k: int, stride: int, pad: int, size_out: int) -> bool:
     """The rule of mt_conv_axis_check: the output size follows from input, filter, stride, pad."""
     if min(size_in, k, stride, size_out) < 1 or not 0 <= pad < k:

@@ -23,6 +23,8 @@ def avgpool_s8_fwd(act: A.Act, x):
 def op(args, bufs):
     act = A.act(args[:4])
     in_dims, out_dims = A.dims(args[4:8]), A.dims(args[8:12])
+    A.check_dims(in_dims, "avgpool")
+    A.check_act(act, "avgpool")
     if out_dims != (in_dims[0], 1, 1, in_dims[3]):
         raise MicrotrainError(f"avgpool: output dims {out_dims} for input {in_dims}")
     out = A.tensor(bufs[1], out_dims)

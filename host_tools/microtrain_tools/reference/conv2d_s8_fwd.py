@@ -73,10 +73,16 @@ def unpack_conv_op(args, bufs):
     """The conv-shaped adapter's args and bufs (mt_op_call_conv) as named numpy views."""
     conv = A.conv(args[:8])
     in_dims, f_dims, out_dims = A.dims(args[8:12]), A.dims(args[12:16]), A.dims(args[16:20])
+    for d in (in_dims, f_dims, out_dims):
+        A.check_dims(d, "conv")
+    if out_dims[0] != in_dims[0]:
+        raise MicrotrainError(f"conv: output batch {out_dims[0]}, input {in_dims[0]}")
+    A.check_act(conv.act, "conv")
     c_out = out_dims[3]
     multiplier, shift = A.tensor(bufs[0], (c_out,)), A.tensor(bufs[1], (c_out,))
     x, w = A.tensor(bufs[2], in_dims), A.tensor(bufs[3], f_dims)
     bias, out = A.tensor(bufs[4], (c_out,)), A.tensor(bufs[5], out_dims)
+    A.check_shifts(shift, "conv")
     return conv, multiplier, shift, x, w, bias, out
 
 

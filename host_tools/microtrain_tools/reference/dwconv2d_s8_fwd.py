@@ -30,6 +30,8 @@ def dwconv2d_s8_fwd(conv: A.Conv, multiplier, shift, x, w, bias, out_h, out_w):
 
 def op(args, bufs):
     conv, multiplier, shift, x, w, bias, out = unpack_conv_op(args, bufs)
+    if out.shape[3] != x.shape[3]:
+        raise MicrotrainError(f"dwconv2d: output has {out.shape[3]} channels, input {x.shape[3]}")
     out[...] = dwconv2d_s8_fwd(conv, multiplier, shift, x, w, bias, out.shape[1], out.shape[2])
 
 

@@ -22,9 +22,13 @@ def op(args, bufs):
     act = A.act(args[:4])
     in_dims, f_dims, out_dims = A.dims(args[4:8]), A.dims(args[8:12]), A.dims(args[12:16])
     c_out = out_dims[3]
+    for d in (in_dims, f_dims, out_dims):
+        A.check_dims(d, "fc")
+    A.check_act(act, "fc")
     if out_dims != (in_dims[0], 1, 1, f_dims[0]) or f_dims[1:3] != (1, 1):
         raise MicrotrainError(f"fc: dims {in_dims}, {f_dims}, {out_dims} do not agree")
     out = A.tensor(bufs[5], out_dims)
+    A.check_shifts(A.tensor(bufs[1], (c_out,)), "fc")
     out[...] = fc_s8_fwd(
         act,
         A.tensor(bufs[0], (c_out,)),
