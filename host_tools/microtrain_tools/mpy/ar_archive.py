@@ -36,11 +36,16 @@ class Archive:
         return self._loaded[offset]
 
 
-def _parse_symbol_index(body: bytes, path: Path) -> dict[str, int]:
-    # GNU "/" member: big-endian count, that many big-endian member offsets, then names.
-    count = int.from_bytes(body[:4], "big")
-    offsets = [int.from_bytes(body[4 + 4 * i : 8 + 4 * i], "big") for i in range(count)]
-    names = body[4 + 4 * count :].split(b"\x00")
+def _parse_symbol_index(body: bytes, path: Path, width: int = 4) -> dict[str, int]:
+    # GNU "/" member ("/SYM64/": 8-byte fields): big-endian count, that many big-endian
+    # member offsets, then the names, NUL-terminated.
+    count = int.from_bytes(body[:width], "big")
+    if width * (count + 1) > len(body):
+        raise LinkError(f"{path}: damaged archive symbol index")
+    offsets = [
+        int.from_bytes(body[width * (i + 1) : width * (i + 2)], "big") for i in range(count)
+    ]
+    names = body[width * (count + 1) :].split(b"\x00")
     if len(names) < count:
         raise LinkError(f"{path}: damaged archive symbol index")
     index = {}
@@ -67,10 +72,15 @@ def read_archive(path) -> Archive:
         if header[58:60] != b"`\n":
             raise LinkError(f"{path}: damaged archive member header at byte {pos}")
         raw_name = header[:16].decode("utf-8", "replace").rstrip()
-        size = int(header[48:58].decode().strip())
+        try:
+            size = int(header[48:58].decode().strip())
+        except ValueError:
+            raise LinkError(f"{path}: damaged archive member header at byte {pos}") from None
         body = data[pos + HEADER_SIZE : pos + HEADER_SIZE + size]
         if raw_name == "/":
             archive.index = _parse_symbol_index(body, path)
+        elif raw_name == "/SYM64/":
+            archive.index = _parse_symbol_index(body, path, 8)
         elif raw_name == "//":
             long_names = body
         else:
