@@ -15,7 +15,11 @@ COMMANDS = {
     "inspect": "inspect",
     "natmod": "natmod",
     "import": "import_model",
+    "deploy": "deploy",
+    "learn": "learn",
     "policy": "policy",
+    "pack": "pack",
+    "mem": "mem",
 }
 
 

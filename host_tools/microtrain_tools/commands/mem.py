@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: MIT
+"""`microtrain mem`: the byte-exact memory plan of predict and learn."""
+
+import click
+
+from ..compiler import compile_model
+from ..compiler.memory import format_plans, memory_plan
+from ..int8_graph import load_graph
+from ..policy import load_policy, make_policy
+
+
+def reference_policies(graph):
+    """Full update (every weight and bias) and last-layer-only, to compare a policy with."""
+    names = [ly.name for ly in graph.weight_layers()]
+    full = make_policy(graph, bias_last_n=len(names),
+                       weights=[(n, 1.0, "first_k") for n in names])
+    last = make_policy(graph, bias_last_n=1, weights=[(names[-1], 1.0, "first_k")])
+    return full, last
+
+
+def plans(graph, policy, input_dtype, compare=True) -> dict:
+    columns = {}
+    if policy is not None:
+        columns["policy"] = memory_plan(compile_model(graph, policy, input_dtype=input_dtype))
+    if compare or policy is None:
+        full, last = reference_policies(graph)
+        columns["full update"] = memory_plan(compile_model(graph, full, input_dtype=input_dtype))
+        columns["last layer"] = memory_plan(compile_model(graph, last, input_dtype=input_dtype))
+    return columns
+
+
+@click.command(help="Print the memory plan of MODEL (.mtg): arena of predict and learn, "
+               "trainable state, I/O, and flash, for a POLICY beside full update and "
+               "last-layer-only update.")
+@click.argument("model", type=click.Path(exists=True, dir_okay=False))
+@click.option("--policy", "policy_path", type=click.Path(exists=True),
+              help="sparse update policy (.json); without it only the two references")
+@click.option("--input-dtype", type=click.Choice(["float32", "int8"]), default="float32",
+              show_default=True)
+@click.option("--no-compare", is_flag=True, help="only the policy's column")
+@click.option("--ops", is_flag=True, help="also list the learn program's ops")
+def command(model, policy_path, input_dtype, no_compare, ops):
+    graph = load_graph(model)
+    policy = load_policy(policy_path, graph) if policy_path else None
+    click.echo(format_plans(plans(graph, policy, input_dtype, compare=not no_compare)))
+    if ops and policy is not None:
+        compiled = compile_model(graph, policy, input_dtype=input_dtype)
+        for i, op in enumerate(compiled.learn):
+            click.echo(f"{i:4d} {op.name:26s} {op.comment}")
