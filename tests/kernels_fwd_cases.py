@@ -9,17 +9,16 @@ from microtrain_tools.quant import quantize_multipliers
 from microtrain_tools.reference import REFERENCE_OPS
 from microtrain_tools.reference import args as A
 from microtrain_tools.reference.add_s8_fwd import AddParams
+from microtrain_tools.reference.tflite_params import conv_output_and_padding
 
 
 def same_out(size: int, k: int, stride: int) -> tuple[int, int]:
-    """TFLite SAME padding: (output size, top/left pad)."""
-    out = -(-size // stride)
-    total = max((out - 1) * stride + k - size, 0)
-    return out, total // 2
+    """TFLite SAME padding: (output size, top/left pad). Other tests import this."""
+    return conv_output_and_padding(size, k, stride, "same")
 
 
 def valid_out(size: int, k: int, stride: int) -> int:
-    return (size - k) // stride + 1
+    return conv_output_and_padding(size, k, stride, "valid")[0]
 
 
 def random_requant(rng, channels: int, scale_range=(1e-4, 0.05)):
@@ -55,10 +54,8 @@ def conv_case(
 ):
     """(args, bufs) of a conv / depthwise conv op; padding is "same" or "valid"."""
     kh, kw = k
-    if padding == "same":
-        (out_h, pad_h), (out_w, pad_w) = same_out(h, kh, stride[0]), same_out(w, kw, stride[1])
-    else:
-        out_h, out_w, pad_h, pad_w = valid_out(h, kh, stride[0]), valid_out(w, kw, stride[1]), 0, 0
+    out_h, pad_h = conv_output_and_padding(h, kh, stride[0], padding)
+    out_w, pad_w = conv_output_and_padding(w, kw, stride[1], padding)
     if depthwise:
         c_out = c_in
         f_dims = (1, kh, kw, c_in)

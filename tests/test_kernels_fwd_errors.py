@@ -136,6 +136,14 @@ def test_host_checks_counts_and_dtypes():
         hostlib.run_op("mt_conv2d_s8_fwd", [1 << 31, *args[1:]], bufs)
 
 
+def test_library_is_rebuilt_only_when_a_source_is_newer():
+    path = hostlib.build()
+    stamp = path.stat().st_mtime_ns
+    assert hostlib.build() == path and path.stat().st_mtime_ns == stamp
+    assert set(hostlib.sources()) >= {hostlib.NATMOD_DIR / "kernels" / "mt_conv2d_s8_fwd.c",
+                                      hostlib.NATMOD_DIR / "ops" / "mt_op_conv2d.c"}
+
+
 def test_op_ids_come_from_the_library():
     ids = hostlib.op_ids()
     for name in ("mt_conv2d_s8_fwd", "mt_pwconv2d_s8_fwd", "mt_dwconv2d_s8_fwd", "mt_fc_s8_fwd",

@@ -22,7 +22,7 @@ from microtrain_tools import hostlib
 from microtrain_tools.reference import REFERENCE_OPS
 from microtrain_tools.reference import args as A
 from microtrain_tools.reference.tflite_params import activation_range, add_params
-from microtrain_tools.reference.tflite_params import conv_multipliers
+from microtrain_tools.reference.tflite_params import conv_multipliers, conv_output_and_padding
 
 FIXTURES = Path(__file__).parent / "litert_fixtures"
 NAMES = sorted(p.stem for p in FIXTURES.glob("*.tflite"))
@@ -89,10 +89,6 @@ def run_litert(path: Path, inputs, resolver_name=RESOLVER):
     return it.get_tensor(it.get_output_details()[0]["index"])
 
 
-def same_padding(size, k, stride, out):
-    return max((out - 1) * stride + k - size, 0) // 2
-
-
 def conv_op(layer: Layer, x):
     """(op name, args, bufs) of a CONV_2D or DEPTHWISE_CONV_2D layer."""
     tfl = layer.tfl
@@ -104,9 +100,10 @@ def conv_op(layer: Layer, x):
     n, h, w, c_in = x.shape
     _, out_h, out_w, c_out = layer.shape(-1)
     o = layer.options
-    same = o.padding == tfl.Padding.SAME
-    pad_h = same_padding(h, filt.shape[1], o.strideH, out_h) if same else 0
-    pad_w = same_padding(w, filt.shape[2], o.strideW, out_w) if same else 0
+    padding = "same" if o.padding == tfl.Padding.SAME else "valid"
+    want_h, pad_h = conv_output_and_padding(h, filt.shape[1], o.strideH, padding)
+    want_w, pad_w = conv_output_and_padding(w, filt.shape[2], o.strideW, padding)
+    assert (want_h, want_w) == (out_h, out_w), f"the model's output shape is not {padding}'s"
     act_min, act_max = layer.act(s_out[0], zp_out[0])
     mult, shift = conv_multipliers(s_in[0], s_w, s_out[0])
     conv = A.Conv(o.strideH, o.strideW, pad_h, pad_w, A.Act(-int(zp_in[0]), int(zp_out[0]),

@@ -34,6 +34,17 @@ def add_params(s1, zp1, s2, zp2, s_out, zp_out, act_min=-128, act_max=127) -> Ad
     return AddParams(-zp1, m1, e1, -zp2, m2, e2, mo, eo, zp_out, act_min, act_max)
 
 
+def conv_output_and_padding(size: int, k: int, stride: int, padding: str) -> tuple[int, int]:
+    """(output size, top/left pad) of one conv axis for TFLite's "same" or "valid" padding
+    (dilation 1): SAME pads (out - 1) * stride + k - size in total, the smaller half first."""
+    if padding == "same":
+        out = -(-size // stride)
+        return out, max((out - 1) * stride + k - size, 0) // 2
+    if padding == "valid":
+        return (size - k) // stride + 1, 0
+    raise ValueError(f"unknown padding {padding!r}; known: same, valid")
+
+
 def activation_range(activation: str, scale, zero_point) -> tuple[int, int]:
     """The int8 clamp of a fused activation ("none", "relu", "relu6"), as TFLite computes it."""
 
