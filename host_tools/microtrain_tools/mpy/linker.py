@@ -18,6 +18,7 @@ from .ar_archive import read_archive
 from .elf_objects import SHF_EXECINSTR, SHF_TLS, SHF_WRITE, ElfObject, Section, load_object
 from .errors import LinkError
 from .mpy_format import LoaderReloc
+from .reader import read_mpy
 from .relocs import rules_for
 from .symbols import GOT_SYMBOL, Target, missing_symbol_advice, special_target
 from .writer import write_mpy
@@ -434,6 +435,7 @@ def link(objects, arch, out_path, *, libs=(), source_name=None, externs=None) ->
     linker.apply_relocations()
     relocs = list(linker.loader_relocs.values())
     blob = write_mpy(arch, linker.qstrs, bytes(linker.image), relocs, linker.bss_size)
+    _self_check(blob, linker, relocs)
     _write_atomically(out_path, blob)
     return LinkResult(
         out_path=out_path,
@@ -448,6 +450,17 @@ def link(objects, arch, out_path, *, libs=(), source_name=None, externs=None) ->
         members=list(linker.members),
         mpy_size=len(blob),
     )
+
+
+def _self_check(blob: bytes, linker: _Linker, relocs: list[LoaderReloc]) -> None:
+    # Decode what is about to be written: a writer bug must not reach a board.
+    mpy = read_mpy(blob)
+    if (
+        mpy.text != bytes(linker.image)
+        or mpy.bss_size != linker.bss_size
+        or sorted(mpy.relocs, key=lambda r: r.offset) != sorted(relocs, key=lambda r: r.offset)
+    ):
+        raise LinkError("internal: the written .mpy does not decode to what was linked")
 
 
 def read_externs(source) -> dict[str, int]:
