@@ -65,6 +65,10 @@ intptr_t mt_get_int(mt_obj o) {
     return (intptr_t)value;
 }
 
+uintptr_t mt_get_int_bits(mt_obj o) {
+    return native_from_obj(o, MT_NATIVE_INT);
+}
+
 mt_obj mt_float(float value) {
     return MT_FT(MT_FT_NEW_FLOAT_F, mt_obj (*)(float))(value);
 }

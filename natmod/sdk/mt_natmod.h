@@ -112,8 +112,11 @@ bool mt_is_none(mt_obj o);
 
 // Ints in the runtime's small-int range: +-2^30 on 32-bit ports, +-2^62 on 64-bit ones.
 // mt_get_int accepts int and bool; another type raises TypeError, a larger int OverflowError.
+// mt_int takes any value (it makes a big int when needed).
 mt_obj mt_int(intptr_t value);
 intptr_t mt_get_int(mt_obj o);
+// The low word of an int of any size, two's complement (bit patterns); TypeError for a non-int.
+uintptr_t mt_get_int_bits(mt_obj o);
 
 // Floats: the _f entries of the table, so a float crosses it in the arch's own float ABI.
 // The module must be built for the firmware's exact FPU arch (soft vs hard float differ).

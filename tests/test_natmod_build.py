@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: MIT
+"""The module builds for every packaged arch, links with no unresolved symbol, and reads back
+with the right arch; missing compilers and unbuildable arches fail with a clear error."""
+
+import dataclasses
+
+import pytest
+
+from microtrain_tools import arches, natmod_build
+from microtrain_tools.arches import get_arch
+from microtrain_tools.errors import MicrotrainError
+from microtrain_tools.mpy.reader import read_mpy
+
+EXPORTS = {"info", "op", "op_count", "op_info", "dot_s8", "run", "check", "typecode"}
+BUILT_ARCHES = ("x64", "armv6m", "armv7m", "armv7emsp", "armv7emdp", "rv32imc")
+# Kernels that divide by a variable need __divsi3, which Debian's lx106 libgcc lacks.
+XTENSA_ROM_HELPER = "lx106 libgcc lacks it"
+
+
+def check_module(path, arch):
+    mpy = read_mpy(path.read_bytes())
+    assert mpy.arch == arch
+    assert mpy.arch_code == get_arch(arch).mpy_code
+    assert mpy.qstrs[0] == "_microtrain.mpy"
+    assert EXPORTS <= set(mpy.qstrs), EXPORTS - set(mpy.qstrs)
+    assert mpy.bss_size == 0  # the SDK and glue keep no state
+    assert mpy.text_size > 1000
+
+
+@pytest.mark.parametrize("arch", BUILT_ARCHES)
+def test_module_builds_and_reads_back(built_module, arch):
+    path = built_module(arch)
+    check_module(path, arch)
+    result = built_module.results[arch]
+    # Soft-float and division helpers come from the arch's own libgcc multilib.
+    assert bool(result.libs) == get_arch(arch).needs_libgcc
+    assert all(lib.name == "libgcc.a" for lib in result.libs)
+
+
+def test_xtensa_module(built_module):
+    try:
+        path = built_module("xtensa")
+    except pytest.fail.Exception as err:
+        if XTENSA_ROM_HELPER in str(err):
+            pytest.xfail(f"xtensa needs ESP8266 ROM helpers: {err}")
+        raise
+    check_module(path, "xtensa")
+
+
+def test_xtensawin_is_a_clear_error(tmp_path):
+    with pytest.raises(MicrotrainError, match="xtensa-esp32-elf-gcc not found"):
+        natmod_build.build_module("xtensawin", tmp_path / "m.mpy", build_dir=tmp_path)
+
+
+def test_missing_compiler_names_the_package(monkeypatch, tmp_path):
+    arch = dataclasses.replace(get_arch("armv7m"), cc="arm-none-eabi-gcc-missing")
+    monkeypatch.setitem(arches.ARCHES, "armv7m", arch)
+    with pytest.raises(MicrotrainError, match="install the Debian package gcc-arm-none-eabi"):
+        natmod_build.build_module("armv7m", tmp_path / "m.mpy", build_dir=tmp_path)
+
+
+def test_unknown_arch(tmp_path):
+    with pytest.raises(MicrotrainError, match="unknown arch 'pdp11'"):
+        natmod_build.build_module("pdp11", tmp_path / "m.mpy")
+
+
+def test_compile_error_names_the_file(tmp_path):
+    bad = tmp_path / "broken.c"
+    bad.write_text("int f(void) { return missing; }\n")
+    with pytest.raises(MicrotrainError, match=r"compiling .*broken\.c for x64 failed"):
+        natmod_build.compile_source(get_arch("x64"), bad, tmp_path / "broken.o")
