@@ -59,6 +59,28 @@ def test_pointwise_fast_path_equals_general(name):
     assert np.array_equal(via_conv, via_pw)
 
 
+@pytest.mark.parametrize("name", [n for n in CASES if n.startswith("1x1")])
+def test_pointwise_fast_path_equals_general_path_in_c(name):
+    """The same sums through the general C path: each pixel's channels become a 1 x c_in row
+    convolved (VALID) with a 1 x c_in filter, which the dispatcher cannot send to pwconv2d."""
+    rng = np.random.default_rng(seed_of(name) + 1)
+    args, bufs = conv_case(rng, **CASES[name])
+    pw_out = assert_same("mt_pwconv2d_s8_fwd", args, bufs)[5]
+    n, h, w, c_in = args[8:12]
+    c_out = args[12]
+    _, out_h, out_w, _ = args[16:20]
+    x = bufs[2].reshape(n, h, w, c_in)[:, :: args[0], :: args[1]][:, :out_h, :out_w]
+    pixels = n * out_h * out_w
+    general = list(args)
+    general[8:20] = [pixels, 1, c_in, 1, c_out, 1, c_in, 1, pixels, 1, 1, c_out]
+    general[0:4] = [1, 1, 0, 0]
+    rows = [bufs[0], bufs[1], np.ascontiguousarray(x).ravel(), bufs[3], bufs[4],
+            np.zeros(pixels * c_out, np.int8)]
+    general_out = assert_same("mt_conv2d_s8_fwd", general, rows)[5]
+    assert c_in > 1, "with one input channel the general case would be 1x1 again"
+    assert np.array_equal(pw_out, general_out)
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_conv2d_random_shapes(seed):
     rng = np.random.default_rng(1000 + seed)
