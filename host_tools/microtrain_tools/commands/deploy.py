@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: MIT
+"""`microtrain deploy --port PORT DIST_DIR`: copy a packed dist/ folder to a board."""
+
+import click
+
+from ..serial_deploy import deploy_folder
+from ..serial_transport import DEFAULT_CHUNK, connect
+
+
+@click.command(help="Copy every file of DIST_DIR (from `microtrain pack`) to the board on PORT "
+               "through its raw REPL, then check the sizes on the board.")
+@click.option("--port", required=True, help="serial device (/dev/ttyACM0, COM3) or pyserial URL")
+@click.option("--baud", default=115200, show_default=True, help="baud rate (UART boards)")
+@click.option("--target", default="", help="folder on the board (default: its current folder)")
+@click.option("--chunk", default=DEFAULT_CHUNK, show_default=True,
+              help="bytes per write; lower it for boards with little RAM")
+@click.option("--reset", is_flag=True, help="soft-reset the board afterwards")
+@click.argument("dist_dir", type=click.Path(file_okay=False))
+def command(port, baud, target, chunk, reset, dist_dir):
+    with connect(port, baud) as repl:
+        deploy_folder(repl, dist_dir, target=target, chunk_size=chunk, log=click.echo)
+        if reset:
+            repl.soft_reset()
+            click.echo("soft reset done")

@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: MIT
+"""Copy a packed dist/ folder (`microtrain pack`) to a board through its raw REPL."""
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import MicrotrainError
+from .serial_transport import DEFAULT_CHUNK, PutResult, RawRepl, remote_join
+
+
+@dataclass
+class DeployReport:
+    files: list[PutResult]
+    seconds: float
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.files)
+
+
+def dist_files(dist_dir) -> list[Path]:
+    """Every file of the folder, relative to it, in a stable order; clear error if none."""
+    root = Path(dist_dir)
+    if not root.is_dir():
+        raise MicrotrainError(f"{root}: not a folder (expected the dist/ of `microtrain pack`)")
+    files = sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
+    if not files:
+        raise MicrotrainError(f"{root}: empty folder, nothing to deploy")
+    return files
+
+
+def _rate(size: int, seconds: float) -> str:
+    rate = size / seconds if seconds > 0 else 0.0
+    return f"{rate / 1024:.1f} KB/s" if rate >= 1024 else f"{rate:.0f} B/s"
+
+
+def deploy_folder(repl: RawRepl, dist_dir, *, target: str = "", chunk_size: int = DEFAULT_CHUNK,
+                  log=print) -> DeployReport:
+    """Copy every file of dist_dir under `target` on the board ("" = its current folder),
+    then check that the board lists each one with the right size."""
+    root = Path(dist_dir)
+    files = dist_files(root)
+    total = sum((root / f).stat().st_size for f in files)
+    log(f"deploy: {len(files)} files, {total} bytes -> {repl.name}")
+    start = time.monotonic()
+    folders = sorted({f.parent.as_posix() for f in files} - {"."})
+    for folder in folders:
+        repl.mkdir(remote_join(target, folder))
+    width = max(len(f.as_posix()) for f in files)
+    results = []
+    for rel in files:
+        data = (root / rel).read_bytes()
+        result = repl.put_file(data, remote_join(target, rel.as_posix()), chunk_size=chunk_size)
+        results.append(result)
+        log(f"  {rel.as_posix():<{width}}  {result.size:>8} bytes  {result.seconds:6.2f} s  "
+            f"{_rate(result.size, result.seconds):>11}" + ("  crc ok" if result.crc_checked
+                                                          else ""))
+    on_board = repl.list_files(target)
+    wrong = [(rel.as_posix(), r.size, on_board.get(rel.as_posix()))
+             for rel, r in zip(files, results) if on_board.get(rel.as_posix()) != r.size]
+    if wrong:
+        detail = ", ".join(f"{p}: {got} bytes on the board, {want} sent" for p, want, got in wrong)
+        raise MicrotrainError(f"deploy: size check failed after copying: {detail}")
+    seconds = time.monotonic() - start
+    log(f"verified {len(files)} file sizes on the board; {total} bytes in {seconds:.2f} s "
+        f"({_rate(total, seconds)})")
+    return DeployReport(results, seconds)

