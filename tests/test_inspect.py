@@ -3,13 +3,12 @@
 damaged ones (an exception, never a crash)."""
 
 import pytest
-from linker_fixtures.build import compile_c
+from linker_fixtures.build import compile_c, run_micropython
 from microtrain_tools.cli import main
 from microtrain_tools.mpy import vuint
 from microtrain_tools.mpy.errors import MpyFormatError
 from microtrain_tools.mpy.linker import link
 from microtrain_tools.mpy.reader import read_mpy
-from test_linker_x64 import run_micropython
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,9 @@ refused."""
 import subprocess
 
 import pytest
-from linker_fixtures.build import compile_c, require_tool
+from linker_fixtures.build import compile_c, require_tool, run_micropython
 from microtrain_tools.mpy.errors import LinkError
 from microtrain_tools.mpy.linker import link
-from test_linker_x64 import run_micropython
 
 
 def make_archive(path, objects):

@@ -2,9 +2,7 @@
 """`microtrain link` end to end, and the official `mp_native_qstr_table[i]` convention."""
 
 import pytest
-from linker_fixtures.build import compile_c
-from test_linker_x64 import run_micropython
-
+from linker_fixtures.build import compile_c, run_micropython
 from microtrain_tools.cli import main
 from microtrain_tools.mpy.mpy_format import K_QSTR_TABLE
 from microtrain_tools.mpy.reader import read_mpy

