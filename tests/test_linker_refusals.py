@@ -92,11 +92,6 @@ def test_no_entry_point(tmp_path):
     assert "`mpy_init`" in msg
 
 
-def test_entry_not_first_in_its_section(tmp_path):
-    msg = refuse("x64", ["no_sections.c"], tmp_path, ("-fno-function-sections",))
-    assert "-ffunction-sections" in msg
-
-
 def test_duplicate_definition(tmp_path):
     msg = refuse("x64", ["dup_a.c", "dup_b.c"], tmp_path)
     assert "`fx_twice` is defined twice" in msg

@@ -13,7 +13,7 @@ def rules_for(arch) -> ArchRules:
     if arch.elf_machine == "EM_ARM":
         from .arm import ArmRules
 
-        return ArmRules()
+        return ArmRules(thumb2=arch.name != "armv6m")
     if arch.elf_machine == "EM_RISCV" and arch.word_size == 4:
         from .riscv import RiscvRules
 

@@ -4,6 +4,8 @@
 REL means the addend sits in the field itself (a word, or the immediate of a branch).
 """
 
+import struct
+
 from .base import ArchRules
 
 R_ARM_NONE = 0
@@ -88,6 +90,18 @@ class ArmRules(ArchRules):
     names = NAMES
     got_types = frozenset({R_ARM_GOT_BREL, R_ARM_GOT_PREL})
     ignored = frozenset({R_ARM_NONE, R_ARM_V4BX})
+
+    def __init__(self, thumb2: bool = True):
+        self.thumb2 = thumb2
+        # armv6m has no b.w: push {r0, lr}; bl mpy_init; pop {r1, pc} keeps mpy_init's r0.
+        self.stub_size = 4 if thumb2 else 8
+
+    def entry_stub(self, target: int) -> bytes:
+        if self.thumb2:
+            hw1, hw2 = encode_branch24(0xF000, 0x9000, target - 4)  # b.w
+            return struct.pack("<HH", hw1, hw2)
+        hw1, hw2 = encode_branch24(0xF000, 0xD000, target - 6)  # bl at offset 2
+        return struct.pack("<HHHH", 0xB501, hw1, hw2, 0xBD02)
 
     def apply(self, site) -> None:
         rtype = site.reloc.type

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
 """What every arch's relocation rules provide; defaults fit arches whose GOT follows the code."""
 
+from ..errors import LinkError
+
 
 class ArchRules:
     names: dict[int, str] = {}
@@ -13,18 +15,27 @@ class ArchRules:
     def order_text(self, order, entry):
         return order
 
+    # Bytes of the jump to mpy_init that goes at text offset 0 when mpy_init is not the start
+    # of its section (objects built without -ffunction-sections); 0: no such jump.
+    stub_size = 0
+
     def entry_stub_size(self, entry) -> int:
-        return 0
+        return 0 if entry_offset(entry) == 0 else self.stub_size
 
     def write_entry_stub(self, linker, entry) -> None:
-        entry_sym_offset = _entry_offset(entry)
-        if entry.offset + entry_sym_offset != 0:
-            from ..errors import LinkError
-
+        target = entry.offset + entry_offset(entry)
+        if target == 0:
+            return
+        if not self.stub_size:
             raise LinkError(
                 f"{entry.obj.name}: mpy_init is not at the start of its section "
                 f"({entry.section.name}); compile with -ffunction-sections"
             )
+        linker.image[0 : self.stub_size] = self.entry_stub(target)
+
+    def entry_stub(self, target: int) -> bytes:
+        """Code at text offset 0 that jumps to `target` (a text offset)."""
+        raise NotImplementedError
 
     def got_position(self, linker, after_code: int, targets) -> int:
         return after_code
@@ -42,7 +53,8 @@ class ArchRules:
         )
 
 
-def _entry_offset(entry) -> int:
+def entry_offset(entry) -> int:
+    """Offset of mpy_init inside its section."""
     for s in entry.obj.symbols:
         if s.name == "mpy_init" and s.shndx == entry.section.index:
             return s.value & ~1  # the Thumb bit is not part of the offset

@@ -113,6 +113,10 @@ class RiscvRules(ArchRules):
     names = NAMES
     got_types = frozenset({R_RISCV_GOT_HI20})
     ignored = frozenset({R_RISCV_NONE, R_RISCV_RELAX, R_RISCV_ALIGN})
+    stub_size = 4
+
+    def entry_stub(self, target: int) -> bytes:
+        return set_j_imm(0x6F, target).to_bytes(4, "little")  # jal x0 (j)
 
     def prepare(self, linker) -> None:
         self.hi_relocs = {}

@@ -42,6 +42,10 @@ class X64Rules(ArchRules):
     names = NAMES
     got_types = frozenset({R_X86_64_GOTPCREL, R_X86_64_GOTPCRELX, R_X86_64_REX_GOTPCRELX})
     ignored = frozenset({R_X86_64_NONE})
+    stub_size = 5
+
+    def entry_stub(self, target: int) -> bytes:
+        return b"\xe9" + (target - 5).to_bytes(4, "little", signed=True)  # jmp rel32
 
     def apply(self, site) -> None:
         rtype, addend = site.reloc.type, site.reloc.addend

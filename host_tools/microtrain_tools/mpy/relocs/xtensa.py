@@ -7,7 +7,7 @@ words fixed by the loader, so no GOT is needed. Branches inside one section were
 by the assembler and keep their distance; l32r, calls and jumps are encoded here.
 """
 
-from .base import ArchRules, _entry_offset
+from .base import ArchRules, entry_offset
 
 R_XTENSA_NONE = 0
 R_XTENSA_32 = 1
@@ -90,7 +90,7 @@ class XtensaRules(ArchRules):
         return ENTRY_JUMP_SIZE
 
     def write_entry_stub(self, linker, entry) -> None:
-        target = entry.offset + _entry_offset(entry)
+        target = entry.offset + entry_offset(entry)
         linker.image[0:3] = encode_j(target - 4).to_bytes(3, "little")
 
     def apply(self, site) -> None:
