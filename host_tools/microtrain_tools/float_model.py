@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT
 """Batched float forward/backward of a FloatModel in numpy, and a small trainer.
 
-Used to pretrain models on the host and as the float side of the quantizer's report. Convs run
-as one matrix product over im2col patches (a strided view, no copy until the reshape), so a
-small CNN trains on two cores in seconds. Each layer's backward sits beside its forward.
+Used to pretrain models on the host and as the float side of the quantizer's report. The layer
+maths is reference.float_layers (convs as one matrix product per filter tap over the whole
+batch), so a small CNN trains on two cores in seconds. Each layer's backward sits beside its
+forward.
 """
 
 from __future__ import annotations
@@ -11,122 +12,70 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from .errors import MicrotrainError
 from .model import INPUT, FloatModel, Layer
+from .reference import float_layers as FL
 
-# ---- im2col ----------------------------------------------------------------------------------
+# ---- activations: a fused relu/relu6 is a clamp --------------------------------------------
 
-
-def _pad(x, ph, pw, oh, ow, kh, kw, sh, sw):
-    """Zero-pad top/left by (ph, pw) and bottom/right just enough for the output size."""
-    n, h, w, c = x.shape
-    need_h = (oh - 1) * sh + kh
-    need_w = (ow - 1) * sw + kw
-    out = np.zeros((n, need_h, need_w, c), dtype=x.dtype)
-    hh = min(h, need_h - ph)
-    ww = min(w, need_w - pw)
-    out[:, ph:ph + hh, pw:pw + ww] = x[:, :hh, :ww]
-    return out
-
-
-def _patches(xp, oh, ow, kh, kw, sh, sw):
-    """(n, oh, ow, kh, kw, c) view of the padded input."""
-    n, _, _, c = xp.shape
-    s = xp.strides
-    return as_strided(xp, (n, oh, ow, kh, kw, c),
-                      (s[0], s[1] * sh, s[2] * sw, s[1], s[2], s[3]), writeable=False)
-
-
-def _unpatch(dcols, in_shape, ph, pw, sh, sw):
-    """Adjoint of _pad + _patches: scatter-add patch gradients back onto the input."""
-    n, oh, ow, kh, kw, c = dcols.shape
-    _, h, w, _ = in_shape
-    need_h = (oh - 1) * sh + kh
-    need_w = (ow - 1) * sw + kw
-    dxp = np.zeros((n, need_h, need_w, c), dtype=dcols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            dxp[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += dcols[:, :, :, i, j]
-    hh = min(h, need_h - ph)
-    ww = min(w, need_w - pw)
-    dx = np.zeros(in_shape, dtype=dcols.dtype)
-    dx[:, :hh, :ww] = dxp[:, ph:ph + hh, pw:pw + ww]
-    return dx
-
-
-# ---- activations -----------------------------------------------------------------------------
+CLAMPS = {"relu": (0.0, np.inf), "relu6": (0.0, 6.0)}
 
 
 def act_forward(y, act):
-    if act == "relu":
-        return np.maximum(y, 0)
-    if act == "relu6":
-        return np.clip(y, 0, 6)
-    return y
+    return FL.clamp_forward(y, *CLAMPS[act]) if act in CLAMPS else y
 
 
 def act_backward(dy, y, act):
     """dy through the activation, given its output y (the gradient is 0 where it clamped)."""
-    if act == "relu":
-        return dy * (y > 0)
-    if act == "relu6":
-        return dy * ((y > 0) & (y < 6))
-    return dy
+    return FL.clamp_backward(dy, y, *CLAMPS[act]) if act in CLAMPS else dy
 
 
 # ---- layers: forward returns (output, tape), backward(tape, dy) -> (dx list, param grads) ----
+# The maths of conv, depthwise conv, fc, add and avgpool is reference.float_layers (shared with
+# the kernels' gradient checks); here it is wired to the model description and batched.
+
+
+def _out_hw(ly: Layer, x):
+    (kh, kw), (sh, sw), (ph, pw) = ly.attrs["kernel"], ly.attrs["stride"], ly.attrs["padding"]
+    return ((x.shape[1] + 2 * ph - kh) // sh + 1, (x.shape[2] + 2 * pw - kw) // sw + 1)
 
 
 def conv2d_forward(ly: Layer, x):
-    kh, kw = ly.attrs["kernel"]
-    sh, sw = ly.attrs["stride"]
-    ph, pw = ly.attrs["padding"]
-    n, h, w, c = x.shape
-    oh = (h + 2 * ph - kh) // sh + 1
-    ow = (w + 2 * pw - kw) // sw + 1
-    cols = _patches(_pad(x, ph, pw, oh, ow, kh, kw, sh, sw), oh, ow, kh, kw, sh, sw)
-    wt = ly.params["weight"]
-    if ly.depthwise:
-        y = np.einsum("nhwijc,ijc->nhwc", cols, wt, optimize=True)
+    w, b = ly.params["weight"], ly.params["bias"]
+    geometry = (ly.attrs["stride"], ly.attrs["padding"], _out_hw(ly, x))
+    if ly.depthwise:  # our depthwise layout (kh, kw, c) is the kernels' {1, kh, kw, c}
+        y = FL.dwconv2d_forward(x, w[None], b, *geometry)
     else:
-        y = cols.reshape(n * oh * ow, -1) @ wt.reshape(wt.shape[0], -1).T
-        y = y.reshape(n, oh, ow, -1)
-    y = act_forward(y + ly.params["bias"], ly.act)
-    return y, (x.shape, cols, y)
+        y = FL.conv2d_forward(x, w, b, *geometry)
+    y = act_forward(y.astype(x.dtype, copy=False), ly.act)
+    return y, (x, y)
 
 
 def conv2d_backward(ly: Layer, tape, dy):
-    in_shape, cols, y = tape
+    x, y = tape
     dy = act_backward(dy, y, ly.act)
-    wt = ly.params["weight"]
-    ph, pw = ly.attrs["padding"]
-    sh, sw = ly.attrs["stride"]
-    db = dy.sum(axis=(0, 1, 2))
+    w = ly.params["weight"]
+    geometry = (ly.attrs["stride"], ly.attrs["padding"])
     if ly.depthwise:
-        dw = np.einsum("nhwijc,nhwc->ijc", cols, dy, optimize=True)
-        dcols = dy[:, :, :, None, None, :] * wt
+        dx, dw, db = FL.dwconv2d_backward(x, w[None], dy, *geometry)
+        dw = dw[0]
     else:
-        n, oh, ow, co = dy.shape
-        dy2 = dy.reshape(-1, co)
-        dw = (dy2.T @ cols.reshape(dy2.shape[0], -1)).reshape(wt.shape)
-        dcols = (dy2 @ wt.reshape(co, -1)).reshape(cols.shape)
-    dx = _unpatch(dcols, in_shape, ph, pw, sh, sw)
+        dx, dw, db = FL.conv2d_backward(x, w, dy, *geometry)
     return [dx], {"weight": dw, "bias": db}
 
 
 def fc_forward(ly: Layer, x):
-    x2 = x.reshape(x.shape[0], -1)
-    y = act_forward(x2 @ ly.params["weight"].T + ly.params["bias"], ly.act)
-    return y.reshape(x.shape[0], 1, 1, -1), (x.shape, x2, y)
+    y = FL.fc_forward(x, ly.params["weight"], ly.params["bias"]).astype(x.dtype, copy=False)
+    y = act_forward(y, ly.act)
+    return y.reshape(x.shape[0], 1, 1, -1), (x, y)
 
 
 def fc_backward(ly: Layer, tape, dy):
-    in_shape, x2, y = tape
+    x, y = tape
     dy = act_backward(dy.reshape(y.shape), y, ly.act)
-    dx = (dy @ ly.params["weight"]).reshape(in_shape)
-    return [dx], {"weight": dy.T @ x2, "bias": dy.sum(axis=0)}
+    dx, dw, db = FL.fc_backward(x, ly.params["weight"], dy)
+    return [dx], {"weight": dw, "bias": db}
 
 
 def batchnorm_forward(ly: Layer, x, training=False, momentum=0.1):
@@ -163,22 +112,20 @@ def batchnorm_backward(ly: Layer, tape, dy):
 
 
 def add_forward(ly: Layer, a, b):
-    y = act_forward(a + b, ly.act)
+    y = act_forward(FL.add_forward(a, b), ly.act)
     return y, y
 
 
 def add_backward(ly: Layer, y, dy):
-    dy = act_backward(dy, y, ly.act)
-    return [dy, dy], {}
+    return list(FL.add_backward(act_backward(dy, y, ly.act))), {}
 
 
 def avgpool_forward(ly: Layer, x):
-    return x.mean(axis=(1, 2), keepdims=True), x.shape
+    return FL.avgpool_forward(x), x.shape
 
 
 def avgpool_backward(ly: Layer, in_shape, dy):
-    n, h, w, c = in_shape
-    return [np.broadcast_to(dy / (h * w), in_shape).copy()], {}
+    return [FL.avgpool_backward(dy, in_shape)], {}
 
 
 def flatten_forward(ly: Layer, x):
@@ -258,20 +205,14 @@ def backward(model: FloatModel, tapes, grad_out):
 def softmax_ce(logits, labels):
     """Mean cross-entropy over the batch and its gradient with respect to the logits."""
     z = logits.reshape(logits.shape[0], -1).astype(np.float64)
-    z = z - z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    p /= p.sum(axis=1, keepdims=True)
-    n = z.shape[0]
-    labels = np.asarray(labels, dtype=np.int64)
-    loss = -np.log(np.maximum(p[np.arange(n), labels], 1e-30)).mean()
-    p[np.arange(n), labels] -= 1
-    return float(loss), (p / n).astype(np.float32)
+    loss, grad = FL.xent(z, np.asarray(labels, dtype=np.int64))
+    return float(loss), grad.astype(logits.dtype)
 
 
 def mse(outputs, targets):
     y = outputs.reshape(outputs.shape[0], -1)
-    d = y - np.asarray(targets, dtype=np.float32).reshape(y.shape)
-    return float((d * d).mean()), (2 * d / d.size).astype(np.float32)
+    loss, grad = FL.mse(y, np.asarray(targets, dtype=y.dtype).reshape(y.shape))
+    return float(loss), grad.astype(outputs.dtype)
 
 
 LOSSES = {"softmax_ce": softmax_ce, "mse": mse}
