@@ -54,8 +54,8 @@ class PtyBoard:
         self._board, self._host = board_master, host_master
         try:
             self.proc = subprocess.Popen(
-                [str(Path(micropython).resolve())], stdin=board_slave, stdout=board_slave, stderr=board_slave,
-                cwd=str(cwd), env=env, start_new_session=True, preexec_fn=_own_terminal,
+                [str(Path(micropython).resolve())],
+                stdin=board_slave, stdout=board_slave, stderr=board_slave, cwd=str(cwd), env=env, start_new_session=True, preexec_fn=_own_terminal,
             )
         finally:
             os.close(board_slave)
@@ -104,9 +104,9 @@ class PtyBoard:
                         del buf[: os.write(fd, buf)]
                     except BlockingIOError:
                         pass
-                    except OSError:
+                    except OSError:  # only the board side can go away (we hold host_slave)
                         board_open = False
-                        buf.clear()
+                        to_board.clear()
             if self._board in readable:
                 try:
                     data = os.read(self._board, 65536)

@@ -225,6 +225,16 @@ def test_frozen_board_gives_a_clear_timeout(board):
     assert time.monotonic() - start < 5
 
 
+def test_board_that_stops_reading_gives_a_write_timeout(board):
+    with connect(board.port, raw_paste=False, timeout=5) as r:
+        r._raw_write_pause = 0
+        board.stop()
+        start = time.monotonic()
+        with pytest.raises(TransportTimeout, match="1 s while waiting for the board to take"):
+            r.exec("x = 1\n" * 400_000, timeout=1.0)  # more than all the buffers on the way
+        assert time.monotonic() - start < 10
+
+
 def test_soft_reset_of_the_unix_port_ends_it(board):
     # A board restarts and shows the raw REPL again; the unix port exits instead.
     with connect(board.port, timeout=5) as r:
@@ -408,7 +418,7 @@ def test_real_packed_model_deploys_and_learns(board, flash, tmp_path):
     with connect(board.port, timeout=5) as r:
         deploy_folder(r, dist, log=lambda _: None)
         report = learn_on_board(r, "small", ("new", x, y), shuffle_seed=None, save=True,
-                                log=lambda _: None)
+                                timeout=10, log=lambda _: None)
     for f in dist.rglob("*"):
         if f.is_file():
             assert (flash / f.relative_to(dist)).read_bytes() == f.read_bytes()

@@ -26,6 +26,8 @@ import time
 import zlib
 from dataclasses import dataclass
 
+import serial
+
 from .errors import MicrotrainError
 
 CTRL_A, CTRL_B, CTRL_C, CTRL_D, CTRL_E = b"\x01", b"\x02", b"\x03", b"\x04", b"\x05"
@@ -95,10 +97,21 @@ class RawRepl:
 
     # -- bytes in and out -------------------------------------------------------------------
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, deadline: float, timeout: float) -> None:
+        # A board that stops reading fills the buffers on the way; a bounded write turns that
+        # into a timeout instead of a hang.
         try:
+            self._port.write_timeout = max(0.01, deadline - time.monotonic())
             self._port.write(data)
+        except serial.SerialTimeoutException:
+            raise self._timeout("the board to take the bytes sent to it", timeout) from None
         except Exception as err:  # serial.SerialException, OSError: unplugged, closed
+            raise self._port_failed(err) from None
+
+    def _waiting(self) -> int:
+        try:
+            return self._port.in_waiting
+        except Exception as err:
             raise self._port_failed(err) from None
 
     def _port_failed(self, err) -> MicrotrainError:
@@ -144,9 +157,9 @@ class RawRepl:
         return TransportTimeout(f"{self.name}: no answer within {timeout:g} s while waiting "
                                 f"for {what}{got}")
 
-    def _drain(self, quiet: float) -> None:
-        """Discard input until the line has been quiet for `quiet` seconds."""
-        while self._fill(time.monotonic() + quiet):
+    def _drain(self, quiet: float, deadline: float) -> None:
+        """Discard input until the line has been quiet for `quiet` seconds (or the deadline)."""
+        while self._fill(min(deadline, time.monotonic() + quiet)):
             pass
         self._rx.clear()
 
@@ -159,11 +172,11 @@ class RawRepl:
     def enter(self, timeout: float = 5.0) -> None:
         """Stop whatever runs (Ctrl-C) and enter the raw REPL."""
         deadline = time.monotonic() + timeout
-        self._write(b"\r" + CTRL_C)
+        self._write(b"\r" + CTRL_C, deadline, timeout)
         time.sleep(0.05)
-        self._write(CTRL_C)
-        self._drain(0.1)
-        self._write(b"\r" + CTRL_A)
+        self._write(CTRL_C, deadline, timeout)
+        self._drain(0.1, deadline)
+        self._write(b"\r" + CTRL_A, deadline, timeout)
         self._read_until(RAW_BANNER, deadline, "the raw REPL banner after Ctrl-A", timeout)
         self._read_until(b">", deadline, "the raw REPL prompt", timeout)
         self.in_raw_repl = True
@@ -173,7 +186,7 @@ class RawRepl:
         """Back to the friendly REPL (best effort: used when closing)."""
         if self.in_raw_repl and not self._broken:
             try:
-                self._write(CTRL_B)
+                self._write(CTRL_B, time.monotonic() + 1.0, 1.0)
             except MicrotrainError:
                 pass
         self.in_raw_repl = False
@@ -196,7 +209,7 @@ class RawRepl:
         a real board) and comes back in the raw REPL."""
         self._check_usable()
         deadline = time.monotonic() + timeout
-        self._write(CTRL_D)
+        self._write(CTRL_D, deadline, timeout)
         self._read_until(b"OK", deadline, "'OK' after the soft-reset request", timeout)
         try:
             self._read_until(RAW_BANNER, deadline, "the raw REPL after a soft reset", timeout)
@@ -260,7 +273,7 @@ class RawRepl:
                                   f"{out.strip()!r}") from None
 
     def _start_paste(self, deadline: float, timeout: float) -> bool:
-        self._write(PASTE_REQUEST)
+        self._write(PASTE_REQUEST, deadline, timeout)
         reply = self._read_exact(2, deadline, "the answer to the raw-paste request", timeout)
         if reply == b"R\x01":
             self._window = int.from_bytes(
@@ -279,21 +292,21 @@ class RawRepl:
         window, free, pos = self._window, self._window, 0
         while pos < len(data):
             # Take flow-control bytes that have arrived; wait for one when no window is free.
-            while free == 0 or self._rx or self._port.in_waiting:
+            while free == 0 or self._rx or self._waiting():
                 byte = self._read_exact(1, deadline, "raw-paste flow control", timeout)
                 if byte == CTRL_A:
                     free += window
                 elif byte == CTRL_D:  # the board stopped reading (e.g. a syntax error)
-                    self._write(CTRL_D)
+                    self._write(CTRL_D, deadline, timeout)
                     return
                 else:
                     raise MicrotrainError(f"{self.name}: unexpected byte {byte!r} during "
                                           "raw-paste transfer")
             n = min(free, len(data) - pos)
-            self._write(data[pos : pos + n])
+            self._write(data[pos : pos + n], deadline, timeout)
             pos += n
             free -= n
-        self._write(CTRL_D)
+        self._write(CTRL_D, deadline, timeout)
         while True:
             byte = self._read_exact(1, deadline, "the end of the raw-paste transfer", timeout)
             if byte == CTRL_D:
@@ -304,10 +317,10 @@ class RawRepl:
 
     def _send_plain(self, data: bytes, deadline: float, timeout: float) -> None:
         for i in range(0, len(data), RAW_WRITE_BLOCK):
-            self._write(data[i : i + RAW_WRITE_BLOCK])
+            self._write(data[i : i + RAW_WRITE_BLOCK], deadline, timeout)
             if self._raw_write_pause and i + RAW_WRITE_BLOCK < len(data):
                 time.sleep(self._raw_write_pause)
-        self._write(CTRL_D)
+        self._write(CTRL_D, deadline, timeout)
         reply = self._read_exact(2, deadline, "'OK' after the code", timeout)
         if reply != b"OK":
             raise MicrotrainError(f"{self.name}: expected 'OK' from the raw REPL, got "
@@ -452,10 +465,6 @@ class RawRepl:
 def connect(port: str, baud: int = 115200, *, raw_paste: bool | None = None,
             timeout: float = 5.0) -> RawRepl:
     """Open a serial port (a device path or a pyserial URL) and enter the board's raw REPL."""
-    try:
-        import serial
-    except ImportError:
-        raise MicrotrainError("pyserial is not installed: run `make venv`") from None
     try:
         handle = serial.serial_for_url(port, baudrate=baud, timeout=0.2)
     except (serial.SerialException, OSError, ValueError) as err:
