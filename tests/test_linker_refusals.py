@@ -2,6 +2,8 @@
 """What the linker refuses, per arch family: each message names the symbol, the object and
 what to write instead, and no .mpy is left behind."""
 
+import re
+
 import pytest
 from linker_fixtures.build import compile_c
 from microtrain_tools.mpy.errors import LinkError
@@ -107,3 +109,27 @@ def test_xtensawin_names_the_missing_compiler(tmp_path):
     obj = compile_c("x64", "fx_other.c", tmp_path)
     with pytest.raises(LinkError, match="xtensa-esp32"):
         link([obj], "xtensawin", tmp_path / "x.mpy")
+
+
+@pytest.mark.parametrize(
+    "built_for, linked_as, message",
+    [
+        ("armv7m", "armv6m", "built for ARM v7(-M) (Tag_CPU_arch 10), which an armv6m board"),
+        ("armv7emsp", "armv7m", "built for ARM v7E-M (Tag_CPU_arch 13)"),
+        ("armv7m", "armv7emsp", "passes floats in core registers (soft-float ABI)"),
+        ("armv7emdp", "armv7emsp", None),  # same CPU arch and float ABI: accepted
+    ],
+)
+def test_arm_objects_must_fit_the_arch(built_for, linked_as, message, tmp_path):
+    obj = compile_c(built_for, "fx_qtable.c", tmp_path)
+    if message is None:
+        link([obj], linked_as, tmp_path / "ok.mpy")
+        return
+    with pytest.raises(LinkError, match=re.escape(message)):
+        link([obj], linked_as, tmp_path / "x.mpy")
+    assert not (tmp_path / "x.mpy").exists()
+
+
+def test_armv6m_objects_link_into_armv7m(tmp_path):
+    # The Thumb rule: v6-M code runs on every later Cortex-M.
+    link([compile_c("armv6m", "fx_qtable.c", tmp_path)], "armv7m", tmp_path / "ok.mpy")

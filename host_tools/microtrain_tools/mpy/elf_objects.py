@@ -67,6 +67,7 @@ class ElfObject:
     sections: dict[int, Section]
     symbols: list[Symbol]
     relocs: dict[int, list[Relocation]] = field(default_factory=dict)  # by target section
+    attributes: dict[str, object] = field(default_factory=dict)  # ARM build attributes
 
     def section_of(self, symbol: Symbol) -> Section | None:
         return self.sections.get(symbol.shndx) if symbol.defined else None
@@ -155,4 +156,18 @@ def _convert(elf: ELFFile, name: str, arch) -> ElfObject:
             )
             for r in sec.iter_relocations()
         ]
-    return ElfObject(name, arch.elf_machine, arch.word_size, sections, symbols, relocs)
+    obj = ElfObject(name, arch.elf_machine, arch.word_size, sections, symbols, relocs)
+    obj.attributes = _arm_attributes(elf)
+    return obj
+
+
+def _arm_attributes(elf: ELFFile) -> dict[str, object]:
+    """The "aeabi" build attributes (CPU arch, float-argument ABI) of an ARM object."""
+    section = elf.get_section_by_name(".ARM.attributes")
+    if section is None or elf["e_machine"] != "EM_ARM":
+        return {}
+    found = {}
+    for sub in section.iter_subsections():
+        for subsub in sub.iter_subsubsections():
+            found.update({a.tag: a.value for a in subsub.iter_attributes()})
+    return found

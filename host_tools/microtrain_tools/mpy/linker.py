@@ -64,6 +64,7 @@ class _Linker:
 
     # -- inputs --------------------------------------------------------------------------
     def add_object(self, obj: ElfObject, from_lib: bool) -> None:
+        self.rules.check_object(obj, self.arch, from_lib)
         self.objects.append(obj)
         for sym in obj.defined_globals():
             if sym.shndx == "SHN_COMMON":

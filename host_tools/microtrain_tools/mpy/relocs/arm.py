@@ -6,6 +6,7 @@ REL means the addend sits in the field itself (a word, or the immediate of a bra
 
 import struct
 
+from ..errors import LinkError
 from .base import ArchRules
 
 R_ARM_NONE = 0
@@ -46,6 +47,18 @@ NAMES = {
     103: "R_ARM_THM_JUMP8",
     104: "R_ARM_TLS_GD32",
 }
+
+
+# Tag_CPU_arch values each arch may contain (6: v6, 10: v7, 11: v6-M, 12: v6S-M, 13: v7E-M).
+CPU_ARCH_NAMES = {10: "v7(-M)", 11: "v6-M", 12: "v6S-M", 13: "v7E-M", 14: "v8", 16: "v8-M.main"}
+ALLOWED_CPU_ARCH = {
+    "armv6m": {11, 12},
+    "armv7m": {10, 11, 12},
+    "armv7emsp": {10, 11, 12, 13},
+    "armv7emdp": {10, 11, 12, 13},
+}
+VFP_ARGS_IN_VFP_REGS = 1
+VFP_ARGS_NONE = 3  # compatible with both: no float arguments at all
 
 
 def sign_extend(value: int, bits: int) -> int:
@@ -95,6 +108,28 @@ class ArmRules(ArchRules):
         self.thumb2 = thumb2
         # armv6m has no b.w: push {r0, lr}; bl mpy_init; pop {r1, pc} keeps mpy_init's r0.
         self.stub_size = 4 if thumb2 else 8
+
+    def check_object(self, obj, arch, from_lib: bool) -> None:
+        cpu = obj.attributes.get("TAG_CPU_ARCH")
+        if cpu is not None and cpu not in ALLOWED_CPU_ARCH[arch.name]:
+            raise LinkError(
+                f"{obj.name}: built for ARM {CPU_ARCH_NAMES.get(cpu, cpu)} (Tag_CPU_arch {cpu}), "
+                f"which an {arch.name} board cannot run: compile with {' '.join(arch.cflags)}"
+            )
+        vfp_args = obj.attributes.get("TAG_ABI_VFP_ARGS", 0)
+        if vfp_args == VFP_ARGS_NONE:
+            return
+        hard = arch.float_abi == "hard"
+        if vfp_args == VFP_ARGS_IN_VFP_REGS and not hard:
+            raise LinkError(
+                f"{obj.name}: passes floats in FPU registers (-mfloat-abi=hard), but {arch.name} "
+                f"passes them in core registers: compile with {' '.join(arch.cflags)}"
+            )
+        if hard and vfp_args != VFP_ARGS_IN_VFP_REGS and not from_lib:
+            raise LinkError(
+                f"{obj.name}: passes floats in core registers (soft-float ABI), but "
+                f"{arch.name} passes them in FPU registers: compile with {' '.join(arch.cflags)}"
+            )
 
     def entry_stub(self, target: int) -> bytes:
         if self.thumb2:

@@ -37,6 +37,9 @@ class ArchRules:
         """Code at text offset 0 that jumps to `target` (a text offset)."""
         raise NotImplementedError
 
+    def check_object(self, obj, arch, from_lib: bool) -> None:
+        """Refuses an object built for another CPU or calling convention of the arch family."""
+
     def got_position(self, linker, after_code: int, targets) -> int:
         return after_code
 
