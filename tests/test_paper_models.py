@@ -161,3 +161,15 @@ def test_damaged_archives_are_named(tmp_path):
         pm.load_pickle(bad)
     with pytest.raises(MicrotrainError, match="no such file"):
         pm.load_pickle(tmp_path / "absent.pkl")
+
+
+def test_import_command_converts_a_paper_model(graphs, tmp_path, capsys):
+    from microtrain_tools.cli import main as cli_main
+
+    out = tmp_path / "mcunet.mtg"
+    cli_main(["import", str(pm.model_path("mcunet-5fps")), "-o", str(out)])
+    assert "wrote" in capsys.readouterr().out
+    g = ig.load_graph(out)
+    assert pm.body_stats(g) == pm.body_stats(graphs["mcunet-5fps"])
+    np.testing.assert_array_equal(g.layer("head").weight, graphs["mcunet-5fps"].layer(
+        "head").weight)  # the new head is seeded: the same on every import
