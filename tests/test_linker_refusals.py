@@ -133,3 +133,9 @@ def test_arm_objects_must_fit_the_arch(built_for, linked_as, message, tmp_path):
 def test_armv6m_objects_link_into_armv7m(tmp_path):
     # The Thumb rule: v6-M code runs on every later Cortex-M.
     link([compile_c("armv6m", "fx_qtable.c", tmp_path)], "armv7m", tmp_path / "ok.mpy")
+
+
+def test_riscv_float_register_abi(tmp_path):
+    obj = compile_c("rv32imc", "fx_qtable.c", tmp_path, ("-march=rv32imafc", "-mabi=ilp32f"))
+    with pytest.raises(LinkError, match=r"float-register or RV32E ABI \(e_flags 0x3\)"):
+        link([obj], "rv32imc", tmp_path / "x.mpy")

@@ -68,6 +68,7 @@ class ElfObject:
     symbols: list[Symbol]
     relocs: dict[int, list[Relocation]] = field(default_factory=dict)  # by target section
     attributes: dict[str, object] = field(default_factory=dict)  # ARM build attributes
+    flags: int = 0  # e_flags (RISC-V: float ABI)
 
     def section_of(self, symbol: Symbol) -> Section | None:
         return self.sections.get(symbol.shndx) if symbol.defined else None
@@ -158,6 +159,7 @@ def _convert(elf: ELFFile, name: str, arch) -> ElfObject:
         ]
     obj = ElfObject(name, arch.elf_machine, arch.word_size, sections, symbols, relocs)
     obj.attributes = _arm_attributes(elf)
+    obj.flags = elf["e_flags"]
     return obj
 
 

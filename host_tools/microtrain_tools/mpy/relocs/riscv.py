@@ -5,6 +5,7 @@ A PCREL_LO12 relocation names a label at its auipc; its value is the HI20 reloca
 there, so the HI20s are indexed by (object, section, offset) before anything is applied.
 """
 
+from ..errors import LinkError
 from .arm import sign_extend
 from .base import ArchRules
 
@@ -56,6 +57,8 @@ NAMES = {
 }
 
 HI20_TYPES = (R_RISCV_GOT_HI20, R_RISCV_PCREL_HI20)
+EF_RISCV_FLOAT_ABI = 0x6  # 0: soft (ilp32), 2: single (ilp32f), 4: double (ilp32d)
+EF_RISCV_RVE = 0x8
 
 
 def hi20(value: int) -> int:
@@ -117,6 +120,14 @@ class RiscvRules(ArchRules):
 
     def entry_stub(self, target: int) -> bytes:
         return set_j_imm(0x6F, target).to_bytes(4, "little")  # jal x0 (j)
+
+    def check_object(self, obj, arch, from_lib: bool) -> None:
+        if obj.flags & (EF_RISCV_FLOAT_ABI | EF_RISCV_RVE):
+            raise LinkError(
+                f"{obj.name}: built for a float-register or RV32E ABI (e_flags "
+                f"{obj.flags:#x}), but {arch.name} modules use ilp32 (soft float): compile "
+                f"with {' '.join(arch.cflags)}"
+            )
 
     def prepare(self, linker) -> None:
         self.hi_relocs = {}
