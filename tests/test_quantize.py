@@ -144,6 +144,20 @@ def test_graph_validation_names_the_layer():
     head.attrs["act_min"] = 200
     with pytest.raises(MicrotrainError, match="layer 'head': act_min/act_max"):
         ig.validate(graph)
+    head.attrs["act_min"] = -128
+    del graph.layer("c1").attrs["stride"]
+    with pytest.raises(MicrotrainError, match="layer 'c1': missing or malformed attribute"):
+        ig.validate(graph)
+
+
+def test_bad_calibration_data_is_named():
+    m = pooled_cnn()
+    with pytest.raises(MicrotrainError, match="calibration data is empty"):
+        quantize.quantize(m, np.zeros((0, 5, 5, 2)))
+    with pytest.raises(MicrotrainError, match="samples of shape \\(4, 5, 2\\)"):
+        quantize.quantize(m, np.zeros((3, 4, 5, 2)))
+    with pytest.raises(MicrotrainError, match="non-finite"):
+        quantize.quantize(m, np.full((3, 5, 5, 2), np.nan))
 
 
 def test_reference_and_c_library_take_the_same_calls():

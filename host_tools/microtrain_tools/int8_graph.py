@@ -218,7 +218,10 @@ def validate(graph: Int8Graph) -> None:
             _expect(isinstance(arr, np.ndarray) and arr.dtype == dtype,
                     f"{where}: array {key!r} must be {np.dtype(dtype).name}")
         known.add(ly.name)
-        _check_shapes(graph, ly, where)
+        try:
+            _check_shapes(graph, ly, where)
+        except (KeyError, TypeError, ValueError) as err:
+            raise MicrotrainError(f"{where}: missing or malformed attribute ({err})") from None
 
 
 def _check_shapes(graph, ly, where):

@@ -199,6 +199,8 @@ def quantize(model: FloatModel, calib, eval_data=None, log=None):
         calib = calib[..., None] if model.input_shape[-1] == 1 else calib[None]
     if len(calib) == 0:
         raise MicrotrainError("calibration data is empty")
+    if not np.all(np.isfinite(calib)):
+        raise MicrotrainError("calibration data has non-finite values (nan or inf)")
     if calib.shape[1:] != model.input_shape:
         raise MicrotrainError(f"calibration data has samples of shape {calib.shape[1:]}, "
                               f"the model takes {model.input_shape}")
