@@ -8,7 +8,8 @@
 // grad[i] = 0 where the saved int8 output sits on a bound (output <= act_min or >= act_max),
 // because there the forward clamped it (or sat exactly on the kink, where we take the
 // derivative as 0). The mask comes from the output the forward saved anyway, so no mask buffer.
+// An int8 gradient keeps its scale.
 mt_status mt_clamp_s8_grad_in(const mt_act_params *act, int32_t count, const int8_t *output,
-                              float *grad);
+                              const mt_grad_dst *grad);
 
 #endif

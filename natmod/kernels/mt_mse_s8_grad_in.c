@@ -2,7 +2,7 @@
 #include "mt_mse_s8_grad_in.h"
 
 mt_status mt_mse_s8_grad_in(const mt_loss_params *params, const int8_t *outputs,
-                            const float *targets, float *loss, float *grad) {
+                            const float *targets, float *loss, const mt_grad_dst *grad) {
     const int32_t n = params->batch, c = params->classes;
     if (n < 1 || c < 1 || (int64_t)n * c > INT32_MAX || !(params->input_scale > 0.0f) ||
         !(params->input_scale < 1e30f)) {
@@ -10,11 +10,21 @@ mt_status mt_mse_s8_grad_in(const mt_loss_params *params, const int8_t *outputs,
     }
     const int32_t count = n * c;
     const float k = 2.0f / (float)count;
-    float total = 0.0f;
-    for (int32_t i = 0; i < count; i++) {
-        float d = params->input_scale * (float)(outputs[i] + params->input_offset) - targets[i];
-        total += d * d;
-        grad[i] = d * k;
+    float total = 0.0f, amax = 0.0f, inv = 0.0f;
+    mt_status st;
+    for (int pass = mt_grad_first_pass(grad); pass < 2; pass++) {
+        if (pass == 1 && !grad->f && (st = mt_grad_begin(grad, amax, &inv)) != MT_OK) {
+            return st;
+        }
+        for (int32_t i = 0; i < count; i++) {
+            float d = params->input_scale * (float)(outputs[i] + params->input_offset) - targets[i];
+            if (pass == 0) {
+                amax = mt_abs_max(amax, d * k);
+            } else {
+                total += d * d;
+                mt_grad_put(grad, i, d * k, inv);
+            }
+        }
     }
     *loss = total / (float)count;
     return MT_OK;

@@ -37,5 +37,19 @@ MT_OP_ADAPTER(mt_op_qas_s8_update);
 MT_OP_ADAPTER(mt_op_qas_s32_update);
 MT_OP_ADAPTER(mt_op_qas_s8_init);
 MT_OP_ADAPTER(mt_op_qas_s32_init);
+MT_OP_ADAPTER(mt_op_conv2d_q8_grad_in);
+MT_OP_ADAPTER(mt_op_pwconv2d_q8_grad_in);
+MT_OP_ADAPTER(mt_op_dwconv2d_q8_grad_in);
+MT_OP_ADAPTER(mt_op_fc_q8_grad_in);
+MT_OP_ADAPTER(mt_op_conv2d_q8_update);
+MT_OP_ADAPTER(mt_op_pwconv2d_q8_update);
+MT_OP_ADAPTER(mt_op_dwconv2d_q8_update);
+MT_OP_ADAPTER(mt_op_fc_q8_update);
+MT_OP_ADAPTER(mt_op_bias_q8_update);
+MT_OP_ADAPTER(mt_op_clamp_q8_grad_in);
+MT_OP_ADAPTER(mt_op_add_q8_grad_in);
+MT_OP_ADAPTER(mt_op_avgpool_q8_grad_in);
+MT_OP_ADAPTER(mt_op_xent_q8_grad_in);
+MT_OP_ADAPTER(mt_op_mse_q8_grad_in);
 
 #endif

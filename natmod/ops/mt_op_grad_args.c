@@ -3,8 +3,10 @@
 
 #include "../kernels/mt_conv2d_s8_grad_in.h"
 #include "../kernels/mt_conv2d_s8_grad_w.h"
+#include "../kernels/mt_conv2d_s8_update.h"
 #include "../kernels/mt_dwconv2d_s8_grad_in.h"
 #include "../kernels/mt_dwconv2d_s8_grad_w.h"
+#include "../kernels/mt_dwconv2d_s8_update.h"
 
 mt_status mt_op_optional_buf(const mt_buf *buf, int32_t count, size_t elem_size, void **data) {
     if (buf->len == 0) {
@@ -16,74 +18,130 @@ mt_status mt_op_optional_buf(const mt_buf *buf, int32_t count, size_t elem_size,
     return st;
 }
 
+mt_status mt_op_grad_src(const mt_buf *bufs, int q8, int32_t count, mt_grad_src *src) {
+    mt_status st = mt_op_check_buf(&bufs[0], count, q8 ? 1 : 4);
+    if (st == MT_OK && q8) {
+        st = mt_op_check_buf(&bufs[1], 1, 4);
+    }
+    if (st != MT_OK) {
+        return st;
+    }
+    src->f = q8 ? 0 : (const float *)bufs[0].data;
+    src->q = q8 ? (const int8_t *)bufs[0].data : 0;
+    src->scale = q8 ? *(const float *)bufs[1].data : 0.0f;
+    return MT_OK;
+}
+
+mt_status mt_op_grad_dst(const mt_buf *bufs, int q8, int32_t count, mt_grad_dst *dst) {
+    mt_status st = mt_op_check_buf(&bufs[0], count, q8 ? 1 : 4);
+    if (st == MT_OK && q8) {
+        st = mt_op_check_buf(&bufs[1], 1, 4);
+    }
+    if (st != MT_OK) {
+        return st;
+    }
+    dst->f = q8 ? 0 : (float *)bufs[0].data;
+    dst->q = q8 ? (int8_t *)bufs[0].data : 0;
+    dst->scale = q8 ? (float *)bufs[1].data : 0;
+    return MT_OK;
+}
+
+mt_update_params mt_op_update_params(const int32_t *args) {
+    const mt_update_params p = {mt_op_float(args[2]), mt_op_float(args[3]), args[0], args[1]};
+    return p;
+}
+
+mt_status mt_op_update_state(const mt_buf *bufs, int32_t count, mt_update_state *state) {
+    void *momentum, *master, *rng;
+    mt_status st;
+    if ((st = mt_op_optional_buf(&bufs[0], count, 4, &momentum)) != MT_OK ||
+        (st = mt_op_optional_buf(&bufs[1], count, 4, &master)) != MT_OK ||
+        (st = mt_op_optional_buf(&bufs[2], 1, 4, &rng)) != MT_OK) {
+        return st;
+    }
+    state->momentum = (float *)momentum;
+    state->master = (float *)master;
+    state->rng = (uint32_t *)rng;
+    return MT_OK;
+}
+
 typedef struct {
     mt_conv_params params;
     mt_dims in, filter, out;
-    int32_t extra;  // the 21st arg
+    int32_t in_count, out_count;
 } conv_grad_args;
 
-static conv_grad_args unpack(const int32_t *args) {
-    conv_grad_args a;
-    a.params = mt_op_conv_params(args);
-    a.in = mt_op_dims(args + MT_OP_CONV_ARGS);
-    a.filter = mt_op_dims(args + MT_OP_CONV_ARGS + MT_OP_DIMS_ARGS);
-    a.out = mt_op_dims(args + MT_OP_CONV_ARGS + 2 * MT_OP_DIMS_ARGS);
-    a.extra = args[MT_OP_CONV_ARGS + 3 * MT_OP_DIMS_ARGS];
-    return a;
-}
-
-static int is_pointwise(const conv_grad_args *a) {
-    return a->filter.h == 1 && a->filter.w == 1 && a->params.pad_h == 0 && a->params.pad_w == 0;
-}
-
-mt_status mt_op_call_conv_grad_in(mt_grad_kind kind, const int32_t *args, const mt_buf *bufs) {
-    const conv_grad_args a = unpack(args);
-    if (kind == MT_GRAD_PWCONV2D && !is_pointwise(&a)) {
-        return MT_ERR_PARAM;
-    }
-    if (a.extra != 0 && a.extra != 1) {
-        return MT_ERR_PARAM;
-    }
+static mt_status unpack(mt_grad_kind kind, const int32_t *args, conv_grad_args *a) {
+    a->params = mt_op_conv_params(args);
+    a->in = mt_op_dims(args + MT_OP_CONV_ARGS);
+    a->filter = mt_op_dims(args + MT_OP_CONV_ARGS + MT_OP_DIMS_ARGS);
+    a->out = mt_op_dims(args + MT_OP_CONV_ARGS + 2 * MT_OP_DIMS_ARGS);
+    int32_t filter_count;
     mt_status st;
-    if ((st = mt_op_check_buf(&bufs[0], a.out.c, 4)) != MT_OK ||
-        (st = mt_op_check_tensor(&bufs[1], &a.in, 4)) != MT_OK ||
-        (st = mt_op_check_tensor(&bufs[2], &a.filter, 1)) != MT_OK ||
-        (st = mt_op_check_tensor(&bufs[3], &a.out, 4)) != MT_OK) {
+    if ((st = mt_dims_count(&a->in, &a->in_count)) != MT_OK ||
+        (st = mt_dims_count(&a->out, &a->out_count)) != MT_OK ||
+        (st = mt_dims_count(&a->filter, &filter_count)) != MT_OK) {
         return st;
     }
-    const mt_grad_params grad = {0.0f, 0, (const float *)bufs[0].data, a.extra};
-    if (kind == MT_GRAD_DWCONV2D) {
-        return mt_dwconv2d_s8_grad_in(&a.params, &grad, &a.in, (float *)bufs[1].data, &a.filter,
-                                      (const int8_t *)bufs[2].data, &a.out,
-                                      (const float *)bufs[3].data);
+    const int pointwise = a->filter.h == 1 && a->filter.w == 1 && a->params.pad_h == 0 &&
+                          a->params.pad_w == 0;
+    return kind == MT_GRAD_PWCONV2D && !pointwise ? MT_ERR_PARAM : MT_OK;
+}
+
+static mt_status input_scale(int32_t bits, mt_grad_params *grad) {
+    grad->input_scale = mt_op_float(bits);
+    return grad->input_scale > 0.0f && grad->input_scale < 1e30f ? MT_OK : MT_ERR_PARAM;
+}
+
+mt_status mt_op_call_conv_grad_in(mt_grad_kind kind, int q8, const int32_t *args,
+                                  const mt_buf *bufs) {
+    conv_grad_args a;
+    mt_status st = unpack(kind, args, &a);
+    if (st != MT_OK) {
+        return st;
     }
-    return mt_conv2d_s8_grad_in(&a.params, &grad, &a.in, (float *)bufs[1].data, &a.filter,
-                                (const int8_t *)bufs[2].data, &a.out,
-                                (const float *)bufs[3].data);
+    const int32_t accumulate = args[MT_OP_CONV_ARGS + 3 * MT_OP_DIMS_ARGS];
+    if (accumulate != 0 && accumulate != 1) {
+        return MT_ERR_PARAM;
+    }
+    const size_t f = q8 ? 3 : 2;  // the filter's buffer; grad_out follows it
+    mt_grad_src grad_out;
+    mt_grad_dst grad_in;
+    if ((st = mt_op_check_buf(&bufs[0], a.out.c, 4)) != MT_OK ||
+        (st = mt_op_grad_dst(&bufs[1], q8, a.in_count, &grad_in)) != MT_OK ||
+        (st = mt_op_check_tensor(&bufs[f], &a.filter, 1)) != MT_OK ||
+        (st = mt_op_grad_src(&bufs[f + 1], q8, a.out_count, &grad_out)) != MT_OK) {
+        return st;
+    }
+    const mt_grad_params grad = {0.0f, 0, (const float *)bufs[0].data, accumulate};
+    const int8_t *filter = (const int8_t *)bufs[f].data;
+    if (kind == MT_GRAD_DWCONV2D) {
+        return mt_dwconv2d_s8_grad_in(&a.params, &grad, &a.in, &grad_in, &a.filter, filter,
+                                      &a.out, &grad_out);
+    }
+    return mt_conv2d_s8_grad_in(&a.params, &grad, &a.in, &grad_in, &a.filter, filter, &a.out,
+                                &grad_out);
 }
 
 mt_status mt_op_call_conv_grad_w(mt_grad_kind kind, const int32_t *args, const mt_buf *bufs) {
-    const conv_grad_args a = unpack(args);
-    if (kind == MT_GRAD_PWCONV2D && !is_pointwise(&a)) {
-        return MT_ERR_PARAM;
+    conv_grad_args a;
+    mt_grad_params grad = {0.0f, 0, 0, 0};
+    mt_status st = unpack(kind, args, &a);
+    if (st != MT_OK || (st = input_scale(args[MT_OP_CONV_GRAD_ARGS - 1], &grad)) != MT_OK) {
+        return st;
     }
-    const mt_grad_params grad = {mt_op_float(a.extra), a.params.act.input_offset, 0, 0};
-    if (!(grad.input_scale > 0.0f && grad.input_scale < 1e30f)) {
-        return MT_ERR_PARAM;
-    }
+    grad.input_offset = a.params.act.input_offset;
     const int dw = kind == MT_GRAD_DWCONV2D;
     const mt_buf *grad_w = &bufs[dw ? 2 : 1];
-    const mt_buf *grad_out = &bufs[dw ? 3 : 2];
-    mt_status st;
+    mt_grad_src grad_out;
     if ((st = mt_op_check_tensor(&bufs[0], &a.in, 1)) != MT_OK ||
         (st = mt_op_check_tensor(grad_w, &a.filter, 4)) != MT_OK ||
-        (st = mt_op_check_tensor(grad_out, &a.out, 4)) != MT_OK) {
+        (st = mt_op_grad_src(&bufs[dw ? 3 : 2], 0, a.out_count, &grad_out)) != MT_OK) {
         return st;
     }
     if (!dw) {
         return mt_conv2d_s8_grad_w(&a.params, &grad, &a.in, (const int8_t *)bufs[0].data,
-                                   &a.filter, (float *)grad_w->data, &a.out,
-                                   (const float *)grad_out->data);
+                                   &a.filter, (float *)grad_w->data, &a.out, &grad_out);
     }
     void *channels;
     if ((st = mt_op_optional_buf(&bufs[1], a.in.c, 4, &channels)) != MT_OK) {
@@ -91,5 +149,40 @@ mt_status mt_op_call_conv_grad_w(mt_grad_kind kind, const int32_t *args, const m
     }
     return mt_dwconv2d_s8_grad_w(&a.params, &grad, &a.in, (const int8_t *)bufs[0].data,
                                  (const int32_t *)channels, &a.filter, (float *)grad_w->data,
-                                 &a.out, (const float *)grad_out->data);
+                                 &a.out, &grad_out);
+}
+
+mt_status mt_op_call_conv_update(mt_grad_kind kind, const int32_t *args, const mt_buf *bufs) {
+    conv_grad_args a;
+    mt_grad_params grad = {0.0f, 0, 0, 0};
+    mt_status st = unpack(kind, args, &a);
+    if (st != MT_OK || (st = input_scale(args[MT_OP_CONV_GRAD_ARGS - 1], &grad)) != MT_OK) {
+        return st;
+    }
+    grad.input_offset = a.params.act.input_offset;
+    const int dw = kind == MT_GRAD_DWCONV2D;
+    const int32_t k = a.in.c;
+    const int32_t count = (dw ? 1 : a.filter.n) * a.filter.h * a.filter.w * k;
+    void *channels;
+    mt_grad_src grad_out;
+    mt_update_state state;
+    if ((st = mt_op_check_tensor(&bufs[0], &a.in, 1)) != MT_OK ||
+        (st = mt_op_optional_buf(&bufs[1], k, 4, &channels)) != MT_OK ||
+        (st = mt_op_check_tensor(&bufs[2], &a.filter, 1)) != MT_OK ||
+        (st = mt_op_check_buf(&bufs[3], dw ? a.filter.c : a.filter.n, 4)) != MT_OK ||
+        (st = mt_op_grad_src(&bufs[4], 1, a.out_count, &grad_out)) != MT_OK ||
+        (st = mt_op_update_state(&bufs[6], count, &state)) != MT_OK) {
+        return st;
+    }
+    const mt_update_params update = mt_op_update_params(args + MT_OP_CONV_GRAD_ARGS);
+    const int8_t *input = (const int8_t *)bufs[0].data;
+    const float *w_scale = (const float *)bufs[3].data;
+    if (dw) {
+        return mt_dwconv2d_s8_update(&a.params, &grad, &a.in, input, (const int32_t *)channels,
+                                     &a.filter, (int8_t *)bufs[2].data, w_scale, &update, &state,
+                                     &a.out, &grad_out);
+    }
+    return mt_conv2d_s8_update(&a.params, &grad, &a.in, input, (const int32_t *)channels,
+                               &a.filter, (int8_t *)bufs[2].data, w_scale, &update, &state,
+                               &a.out, &grad_out);
 }

@@ -27,26 +27,6 @@ static mt_status unpack_layout(const int32_t *args, const mt_buf *bufs, size_t c
     return mt_qas_layout_check(layout);
 }
 
-// Momentum, master and rng from bufs[first..first+3), each optional.
-static mt_status unpack_state(const mt_buf *bufs, int32_t count, mt_update_state *state) {
-    void *momentum, *master, *rng;
-    mt_status st;
-    if ((st = mt_op_optional_buf(&bufs[0], count, 4, &momentum)) != MT_OK ||
-        (st = mt_op_optional_buf(&bufs[1], count, 4, &master)) != MT_OK ||
-        (st = mt_op_optional_buf(&bufs[2], 1, 4, &rng)) != MT_OK) {
-        return st;
-    }
-    state->momentum = (float *)momentum;
-    state->master = (float *)master;
-    state->rng = (uint32_t *)rng;
-    return MT_OK;
-}
-
-static mt_update_params update_params(const int32_t *args) {
-    const mt_update_params p = {mt_op_float(args[2]), mt_op_float(args[3]), args[0], args[1]};
-    return p;
-}
-
 // args: outer, inner, c_total, k, scale_on_channel, qas (0/1), rounding (mt_rounding),
 //       lr (float32 bits), momentum (float32 bits)
 // bufs: weights (b [outer*inner*c_total], written), grad (f [outer*inner*k]),
@@ -67,10 +47,10 @@ mt_status mt_op_qas_s8_update(const int32_t *args, size_t n_args, const mt_buf *
     mt_update_state state;
     if ((st = mt_op_check_buf(&bufs[1], count, 4)) != MT_OK ||
         (st = mt_op_check_buf(&bufs[2], n_scales, 4)) != MT_OK ||
-        (st = unpack_state(&bufs[4], count, &state)) != MT_OK) {
+        (st = mt_op_update_state(&bufs[4], count, &state)) != MT_OK) {
         return st;
     }
-    const mt_update_params params = update_params(args + 5);
+    const mt_update_params params = mt_op_update_params(args + 5);
     return mt_qas_s8_update(&params, &layout, (int8_t *)bufs[0].data, (const float *)bufs[1].data,
                             (const float *)bufs[2].data, &state);
 }
@@ -91,10 +71,10 @@ mt_status mt_op_qas_s32_update(const int32_t *args, size_t n_args, const mt_buf 
     if ((st = mt_op_check_buf(&bufs[0], count, 4)) != MT_OK ||
         (st = mt_op_check_buf(&bufs[1], count, 4)) != MT_OK ||
         (st = mt_op_check_buf(&bufs[2], count, 4)) != MT_OK ||
-        (st = unpack_state(&bufs[3], count, &state)) != MT_OK) {
+        (st = mt_op_update_state(&bufs[3], count, &state)) != MT_OK) {
         return st;
     }
-    const mt_update_params params = update_params(args + 1);
+    const mt_update_params params = mt_op_update_params(args + 1);
     return mt_qas_s32_update(&params, count, (int32_t *)bufs[0].data, (const float *)bufs[1].data,
                              (const float *)bufs[2].data, &state);
 }

@@ -32,6 +32,20 @@ static const mt_op_info op_table[] = {
     {"mt_qas_s32_update", mt_op_qas_s32_update, 5, 6, "iffffi", 1u | 7u << 3},
     {"mt_qas_s8_init", mt_op_qas_s8_init, 5, 4, "biff", 3u << 2},
     {"mt_qas_s32_init", mt_op_qas_s32_init, 1, 3, "iff", 3u << 1},
+    {"mt_conv2d_q8_grad_in", mt_op_conv2d_q8_grad_in, 21, 6, "fbfbbf", 3u << 1},
+    {"mt_pwconv2d_q8_grad_in", mt_op_pwconv2d_q8_grad_in, 21, 6, "fbfbbf", 3u << 1},
+    {"mt_dwconv2d_q8_grad_in", mt_op_dwconv2d_q8_grad_in, 21, 6, "fbfbbf", 3u << 1},
+    {"mt_fc_q8_grad_in", mt_op_fc_q8_grad_in, 17, 6, "fbfbbf", 3u << 1},
+    {"mt_conv2d_q8_update", mt_op_conv2d_q8_update, 25, 9, "bibfbfffi", 1u << 2 | 7u << 6},
+    {"mt_pwconv2d_q8_update", mt_op_pwconv2d_q8_update, 25, 9, "bibfbfffi", 1u << 2 | 7u << 6},
+    {"mt_dwconv2d_q8_update", mt_op_dwconv2d_q8_update, 25, 9, "bibfbfffi", 1u << 2 | 7u << 6},
+    {"mt_fc_q8_update", mt_op_fc_q8_update, 21, 9, "bibfbfffi", 1u << 2 | 7u << 6},
+    {"mt_bias_q8_update", mt_op_bias_q8_update, 8, 7, "ifbfffi", 1u | 7u << 4},
+    {"mt_clamp_q8_grad_in", mt_op_clamp_q8_grad_in, 6, 2, "bb", 1u << 1},
+    {"mt_add_q8_grad_in", mt_op_add_q8_grad_in, 5, 4, "bfbf", 3u << 2},
+    {"mt_avgpool_q8_grad_in", mt_op_avgpool_q8_grad_in, 5, 4, "bfbf", 3u << 2},
+    {"mt_xent_q8_grad_in", mt_op_xent_q8_grad_in, 4, 5, "bifbf", 7u << 2},
+    {"mt_mse_q8_grad_in", mt_op_mse_q8_grad_in, 4, 5, "bffbf", 7u << 2},
 };
 
 size_t mt_op_count(void) {
