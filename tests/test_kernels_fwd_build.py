@@ -15,6 +15,7 @@ KERNELS = ROOT / "natmod" / "kernels"
 OPS = ROOT / "natmod" / "ops"
 SOURCES = [
     KERNELS / "mt_check.c",
+    KERNELS / "mt_dot_sum_s8.c",
     *(KERNELS / f"mt_{op}_s8_fwd.c" for op in ("conv2d", "pwconv2d", "dwconv2d", "fc", "add",
                                                 "avgpool")),
     KERNELS / "mt_dequant_s8_f32.c",

@@ -2,6 +2,7 @@
 #include "mt_conv2d_s8_fwd.h"
 
 #include "mt_check.h"
+#include "mt_dot_sum_s8.h"
 #include "mt_pwconv2d_s8_fwd.h"
 #include "mt_requant.h"
 
@@ -11,6 +12,7 @@ static void conv2d_portable(const mt_conv_params *p, const mt_quant_params *quan
                             const int8_t *filter, const int32_t *bias, const mt_dims *out,
                             int8_t *output) {
     const int32_t in_off = p->act.input_offset;
+    const int32_t c_in = in->c;
     for (int32_t b = 0; b < out->n; b++) {
         for (int32_t oy = 0; oy < out->h; oy++) {
             const int32_t y0 = oy * p->stride_h - p->pad_h;
@@ -23,18 +25,16 @@ static void conv2d_portable(const mt_conv_params *p, const mt_quant_params *quan
                 const int32_t kx_end = in->w - x0 < f->w ? in->w - x0 : f->w;
                 int8_t *out_px = output + ((b * out->h + oy) * out->w + ox) * out->c;
                 for (int32_t oc = 0; oc < out->c; oc++) {
-                    int32_t acc = 0;
+                    // Taps inside the input only: sum w x + off * sum w over them (see fc).
+                    int32_t dot = 0, w_sum = 0;
                     for (int32_t ky = ky_begin; ky < ky_end; ky++) {
-                        for (int32_t kx = kx_begin; kx < kx_end; kx++) {
-                            const int8_t *x =
-                                input + ((b * in->h + y0 + ky) * in->w + x0 + kx) * in->c;
-                            const int8_t *w = filter + ((oc * f->h + ky) * f->w + kx) * f->c;
-                            for (int32_t ic = 0; ic < in->c; ic++) {
-                                acc += (int32_t)w[ic] * ((int32_t)x[ic] + in_off);
-                            }
-                        }
+                        const int8_t *x =
+                            input + ((b * in->h + y0 + ky) * in->w + x0 + kx_begin) * c_in;
+                        const int8_t *w = filter + ((oc * f->h + ky) * f->w + kx_begin) * c_in;
+                        const int32_t run = (kx_end - kx_begin) * c_in;  // contiguous in both
+                        dot += mt_dot_sum_s8(w, x, run, &w_sum);
                     }
-                    acc = mt_add_sat_s32(acc, bias[oc]);
+                    int32_t acc = mt_add_sat_s32(dot + in_off * w_sum, bias[oc]);
                     out_px[oc] = mt_requant_s8(acc, quant->multiplier[oc], quant->shift[oc],
                                                p->act.output_offset, p->act.act_min,
                                                p->act.act_max);

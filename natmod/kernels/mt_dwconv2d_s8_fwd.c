@@ -25,6 +25,7 @@ mt_status mt_dwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
     const mt_act_params *act = &params->act;
     const int32_t in_h = input_dims->h, in_w = input_dims->w;
     const int32_t kh = filter_dims->h, kw = filter_dims->w;
+    const int32_t input_offset = act->input_offset;
     for (int32_t b = 0; b < output_dims->n; b++) {
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
             const int32_t y0 = oy * params->stride_h - params->pad_h;
@@ -36,16 +37,18 @@ mt_status mt_dwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
                 const int32_t kx_end = in_w - x0 < kw ? in_w - x0 : kw;
                 int8_t *y = output + ((b * output_dims->h + oy) * output_dims->w + ox) * c;
                 for (int32_t ch = 0; ch < c; ch++) {
-                    int32_t acc = 0;
+                    // Taps inside the input only: sum w x + off * sum w over them (see fc).
+                    int32_t dot = 0, w_sum = 0;
                     for (int32_t ky = ky_begin; ky < ky_end; ky++) {
-                        const int8_t *x_row = input + ((b * in_h + y0 + ky) * in_w + x0) * c + ch;
-                        const int8_t *w_row = filter + ky * kw * c + ch;
-                        for (int32_t kx = kx_begin; kx < kx_end; kx++) {
-                            acc += (int32_t)w_row[kx * c] *
-                                   ((int32_t)x_row[kx * c] + act->input_offset);
+                        const int8_t *x =
+                            input + ((b * in_h + y0 + ky) * in_w + x0 + kx_begin) * c + ch;
+                        const int8_t *w = filter + (ky * kw + kx_begin) * c + ch;
+                        for (int32_t kx = kx_begin; kx < kx_end; kx++, x += c, w += c) {
+                            dot += (int32_t)*w * (int32_t)*x;
+                            w_sum += *w;
                         }
                     }
-                    acc = mt_add_sat_s32(acc, bias[ch]);
+                    int32_t acc = mt_add_sat_s32(dot + input_offset * w_sum, bias[ch]);
                     y[ch] = mt_requant_s8(acc, quant->multiplier[ch], quant->shift[ch],
                                           act->output_offset, act->act_min, act->act_max);
                 }

@@ -2,6 +2,7 @@
 #include "mt_pwconv2d_s8_fwd.h"
 
 #include "mt_check.h"
+#include "mt_dot_sum_s8.h"
 #include "mt_requant.h"
 
 bool mt_pwconv2d_s8_fwd_applies(const mt_conv_params *params, const mt_dims *filter_dims) {
@@ -29,29 +30,19 @@ mt_status mt_pwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
         return st;
     }
     const mt_act_params *act = &params->act;
-    const int8_t *w = filter;
-    for (int32_t oc = 0; oc < c_out; oc++, w += c_in) {
-        // sum_i w_i (x_i + off) = sum_i w_i x_i + off * sum_i w_i takes the offset out of the
-        // inner loop. Each part and the total stay below 2^31 in magnitude (c_in <= 2^16).
-        int32_t w_sum = 0;
-        for (int32_t ic = 0; ic < c_in; ic++) {
-            w_sum += w[ic];
-        }
-        const int32_t offset_term = act->input_offset * w_sum;
-        int8_t *y = output + oc;
-        for (int32_t b = 0; b < output_dims->n; b++) {
-            for (int32_t oy = 0; oy < output_dims->h; oy++) {
-                const int8_t *x = input + (b * input_dims->h + oy * params->stride_h) *
-                                              input_dims->w * c_in;
-                for (int32_t ox = 0; ox < output_dims->w; ox++, x += params->stride_w * c_in) {
-                    int32_t acc = 0;
-                    for (int32_t ic = 0; ic < c_in; ic++) {
-                        acc += (int32_t)w[ic] * (int32_t)x[ic];
-                    }
-                    acc = mt_add_sat_s32(acc + offset_term, bias[oc]);
-                    *y = mt_requant_s8(acc, quant->multiplier[oc], quant->shift[oc],
-                                       act->output_offset, act->act_min, act->act_max);
-                    y += c_out;
+    for (int32_t b = 0; b < output_dims->n; b++) {
+        for (int32_t oy = 0; oy < output_dims->h; oy++) {
+            const int8_t *x = input + (b * input_dims->h + oy * params->stride_h) *
+                                          input_dims->w * c_in;
+            for (int32_t ox = 0; ox < output_dims->w; ox++, x += params->stride_w * c_in) {
+                int8_t *y = output + ((b * output_dims->h + oy) * output_dims->w + ox) * c_out;
+                const int8_t *w = filter;
+                for (int32_t oc = 0; oc < c_out; oc++, w += c_in) {
+                    int32_t w_sum = 0;
+                    int32_t dot = mt_dot_sum_s8(w, x, c_in, &w_sum);
+                    int32_t acc = mt_add_sat_s32(dot + act->input_offset * w_sum, bias[oc]);
+                    y[oc] = mt_requant_s8(acc, quant->multiplier[oc], quant->shift[oc],
+                                          act->output_offset, act->act_min, act->act_max);
                 }
             }
         }

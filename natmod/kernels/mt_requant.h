@@ -37,42 +37,41 @@ static inline int32_t mt_rounding_divide_by_pot(int32_t x, int32_t exponent) {
 // x * multiplier * 2^(shift - 31), shift in [MT_SHIFT_MIN, MT_SHIFT_MAX]. TFLite wraps the left
 // shift in int32 (reachable only for scales > 1); we saturate, as quant.py does.
 static inline int32_t mt_requant(int32_t x, int32_t multiplier, int32_t shift) {
-    int32_t left = shift > 0 ? shift : 0;
-    int32_t right = shift > 0 ? 0 : -shift;
-    int64_t shifted = (int64_t)x * ((int64_t)1 << left);
-    if (shifted > INT32_MAX) {
-        shifted = INT32_MAX;
-    } else if (shifted < INT32_MIN) {
-        shifted = INT32_MIN;
+    if (shift > 0) {
+        // x * 2^shift saturated, tested against the limits shifted down: 32-bit work only.
+        if (x > (INT32_MAX >> shift)) {
+            x = INT32_MAX;
+        } else if (x < (INT32_MIN >> shift)) {
+            x = INT32_MIN;
+        } else {
+            x *= (int32_t)1 << shift;
+        }
+        return mt_sat_rounding_doubling_high_mul(x, multiplier);
     }
-    int32_t high = mt_sat_rounding_doubling_high_mul((int32_t)shifted, multiplier);
-    return mt_rounding_divide_by_pot(high, right);
+    return mt_rounding_divide_by_pot(mt_sat_rounding_doubling_high_mul(x, multiplier), -shift);
 }
 
 // int32 accumulator -> int8: scale, add the output zero point, clamp to the fused activation.
 static inline int8_t mt_requant_s8(int32_t acc, int32_t multiplier, int32_t shift,
                                    int32_t output_offset, int32_t act_min, int32_t act_max) {
     int32_t y = mt_requant(acc, multiplier, shift);
-    // y is within int32; adding an offset in [-128, 127] is done wide so it cannot wrap.
-    int64_t out = (int64_t)y + output_offset;
-    if (out < act_min) {
-        out = act_min;
-    } else if (out > act_max) {
-        out = act_max;
-    }
-    return (int8_t)out;
+    // Limiting y to [-256, 255] first cannot change the clamped result (offset and clamp are
+    // int8), and lets the offset be added in 32 bits without overflow.
+    y = y > 255 ? 255 : y < -256 ? -256 : y;
+    y += output_offset;
+    y = y < act_min ? act_min : y > act_max ? act_max : y;
+    return (int8_t)y;
 }
 
 // a + b saturated to int32 (bias added to an accumulator never wraps).
 static inline int32_t mt_add_sat_s32(int32_t a, int32_t b) {
-    int64_t s = (int64_t)a + (int64_t)b;
-    if (s > INT32_MAX) {
+    if (b > 0 && a > INT32_MAX - b) {
         return INT32_MAX;
     }
-    if (s < INT32_MIN) {
+    if (b < 0 && a < INT32_MIN - b) {
         return INT32_MIN;
     }
-    return (int32_t)s;
+    return a + b;
 }
 
 #endif
