@@ -85,7 +85,9 @@ def learn_on_unix_port(compiled, name, train, test, epochs, workdir, log=print,
     write_samples(workdir / "test.bin", *test)
     script = workdir / "session.py"
     script.write_text(f"NAME = {name!r}\nEPOCHS = {int(epochs)}\n" + DEVICE_SCRIPT)
-    out = run_script(script, path=[workdir], cwd=workdir, timeout=timeout).check().stdout
+    # the unix port's default heap is 2 MB; the samples of a session need more
+    out = run_script(script, path=[workdir], cwd=workdir, timeout=timeout,
+                     heapsize="64M").check().stdout
     fields = {}
     losses = []
     for line in out.strip().splitlines():
