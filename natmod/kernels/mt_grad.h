@@ -59,9 +59,10 @@ static inline float mt_grad_old(const mt_grad_dst *g, int32_t i, float old_scale
     return g->f ? g->f[i] : old_scale * (float)g->q[i];
 }
 
+// The running max of |v|; a NaN sticks, so mt_grad_begin refuses it.
 static inline float mt_abs_max(float amax, float v) {
     float a = v < 0.0f ? -v : v;
-    return a > amax ? a : amax;
+    return (a > amax || a != a) ? a : amax;
 }
 
 // After the first pass over an int8 output: store scale = amax / 127 and return 127 / amax (0

@@ -1,0 +1,205 @@
+# SPDX-License-Identifier: MIT
+"""The q8 backward ops (int8 gradient tensors with a per-tensor scale) and the fused weight and
+bias updates: C equals numpy bit for bit, q8 values are the f32 values rounded to the tensor's
+scale, and a fused update equals grad_w (or grad_b) followed by the QAS update, bit for bit."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from kernels_bwd_cases import (
+    conv_grad_in_case,
+    conv_grad_w_case,
+    fc_grad_in_case,
+    random_grad,
+    random_scales,
+)
+from kernels_fwd_cases import assert_same, seed_of
+from microtrain_tools import hostlib
+from microtrain_tools.errors import MicrotrainError
+from microtrain_tools.reference import REFERENCE_OPS
+from microtrain_tools.reference import args as A
+from microtrain_tools.reference.grad_q8 import dequantize, quantize
+from microtrain_tools.reference.qas_update import Rounding
+
+
+def q8(values):
+    q, s = quantize(values)
+    return q.ravel(), np.array([s], np.float32)
+
+
+def to_q8_grad_in(bufs):
+    """f32 grad_in bufs [scale, grad_in, filter, grad_out] -> the q8 op's six buffers."""
+    scale, gin, filt, gout = bufs
+    return [scale, *q8(gin), filt, *q8(gout)]
+
+
+CONV = {
+    "3x3 same": dict(c_in=5, c_out=7),
+    "3x3 stride 2 valid": dict(stride=(2, 2), padding="valid", h=9, w=8),
+    "1x1": dict(k=(1, 1), padding="valid", c_in=6, c_out=3, n=2),
+}
+
+
+@pytest.mark.parametrize("name", CONV)
+def test_q8_grad_in_equals_numpy_and_the_f32_op(name):
+    rng = np.random.default_rng(seed_of(name))
+    ops = [("conv2d", False), ("dwconv2d", True)] + ([("pwconv2d", False)] if "1x1" in name
+                                                     else [])
+    for (op, dw), accumulate in itertools.product(ops, (0, 1)):
+        args, bufs = conv_grad_in_case(rng, depthwise=dw, accumulate=accumulate, **CONV[name])
+        qbufs = to_q8_grad_in(bufs)
+        out = assert_same(f"mt_{op}_q8_grad_in", args, qbufs)
+        # The q8 result is the f32 op's result on the dequantized tensors, rounded to the scale.
+        fbufs = [bufs[0], dequantize(qbufs[1], qbufs[2][0]), bufs[2],
+                 dequantize(qbufs[4], qbufs[5][0])]
+        want = assert_same(f"mt_{op}_s8_grad_in", args, fbufs)[1]
+        assert out[2][0] == np.float32(np.abs(want).max() / np.float32(127))
+        assert np.all(np.abs(dequantize(out[1], out[2][0]) - want) <= out[2][0] / 2 * 1.0001)
+
+
+def test_q8_fc_grad_in():
+    rng = np.random.default_rng(1)
+    for n, accumulate in itertools.product((1, 3), (0, 1)):
+        args, bufs = fc_grad_in_case(rng, n=n, in_shape=(2, 2, 5), accumulate=accumulate)
+        assert_same("mt_fc_q8_grad_in", args, to_q8_grad_in(bufs))
+
+
+def update_state(rng, count, rounding, momentum):
+    mom = (rng.standard_normal(count) * 0.1).astype(np.float32) if momentum else np.zeros(
+        0, np.float32)
+    master = (rng.uniform(-100, 100, count).astype(np.float32) if rounding == Rounding.MASTER
+              else np.zeros(0, np.float32))
+    return [mom, master, np.array([rng.integers(1, 2**31)], np.uint32).view(np.int32)]
+
+
+FUSED = {
+    "conv2d 3x3 subset": ("conv2d", dict(c_in=6, c_out=4, k_sel=3)),
+    "conv2d stride 2 all": ("conv2d", dict(stride=(2, 2), h=7, w=7, c_in=3, c_out=5)),
+    "pwconv2d subset": ("pwconv2d", dict(k=(1, 1), padding="valid", c_in=8, c_out=5, k_sel=3,
+                                         n=2)),
+    "dwconv2d subset": ("dwconv2d", dict(c_in=7, k_sel=3)),
+    "dwconv2d first k": ("dwconv2d", dict(c_in=5, k_sel=2, channels="first k")),
+}
+
+
+@pytest.mark.parametrize("name", FUSED)
+def test_fused_update_equals_grad_w_then_qas_update(name):
+    op, case = FUSED[name]
+    rng = np.random.default_rng(seed_of(name))
+    dw = op == "dwconv2d"
+    for qas_on, rounding, momentum in itertools.product((0, 1), list(Rounding), (0.0, 0.9)):
+        args, bufs = conv_grad_w_case(rng, depthwise=dw, **case)
+        x, grad_w, gout = (bufs[0], bufs[2], bufs[3]) if dw else bufs
+        c_in, k = case["c_in"], args[11]
+        if dw:
+            sel = bufs[1] if bufs[1].size else np.arange(k, dtype=np.int32)
+        else:
+            sel = np.sort(rng.choice(c_in, size=k, replace=False)).astype(np.int32)
+        gq, gs = q8(gout * 50)
+        f_dims = list(args[12:16])
+        whole = [1, *f_dims[1:3], c_in] if dw else [*f_dims[:3], c_in]
+        weights = rng.integers(-127, 128, size=int(np.prod(whole)), dtype=np.int8)
+        c_scale = c_in if dw else f_dims[0]
+        w_scale = random_scales(rng, c_scale, 1e-3, 0.05)
+        count = grad_w.size
+        state = update_state(rng, count, rounding, momentum)
+        channels = np.zeros(0, np.int32) if dw and not bufs[1].size else sel
+        upd = [qas_on, int(rounding), A.f32_bits(0.05), A.f32_bits(momentum)]
+        fused_args = args[:12] + whole + args[16:21] + upd
+        fused = assert_same(f"mt_{op}_q8_update", fused_args,
+                            [x, channels, weights, w_scale, gq, gs, *state])
+        # The same through grad_w (f32 op on the dequantized gradient) and mt_qas_s8_update.
+        gw_bufs = [x, channels, grad_w, dequantize(gq, gs[0])] if dw else [
+            x, grad_w, dequantize(gq, gs[0])]
+        g = assert_same(f"mt_{op}_s8_grad_w", args, gw_bufs)[2 if dw else 1]
+        layout = [1, f_dims[1] * f_dims[2], c_in, k, 1] if dw else [
+            f_dims[0], f_dims[1] * f_dims[2], c_in, k, 0]
+        sep = assert_same("mt_qas_s8_update", layout + upd,
+                          [weights, g, w_scale, channels, *state])
+        for a, b in zip((fused[2], *fused[6:]), (sep[0], *sep[4:])):
+            assert np.array_equal(a.view(np.uint8), b.view(np.uint8)), (qas_on, rounding)
+
+
+def test_fused_fc_update_equals_grad_w_then_qas_update():
+    rng = np.random.default_rng(2)
+    n, features, k, c_out = 3, 12, 5, 4
+    x = rng.integers(-128, 128, size=(n, k), dtype=np.int8)
+    gq, gs = q8(random_grad(rng, (n, c_out)))
+    sel = np.sort(rng.choice(features, size=k, replace=False)).astype(np.int32)
+    weights = rng.integers(-127, 128, size=c_out * features, dtype=np.int8)
+    w_scale = random_scales(rng, c_out, 1e-3, 0.05)
+    act = [5, -3, -128, 127]
+    for rounding in Rounding:
+        state = update_state(rng, c_out * k, rounding, 0.0)
+        upd = [1, int(rounding), A.f32_bits(0.1), A.f32_bits(0.0)]
+        dims = [n, 1, 1, k, c_out, 1, 1, features, n, 1, 1, c_out, A.f32_bits(0.02)]
+        fused = assert_same("mt_fc_q8_update", act + dims + upd,
+                            [x.ravel(), sel, weights, w_scale, gq, gs, *state])
+        gw = np.zeros(c_out * k, np.float32)
+        g = assert_same("mt_fc_s8_grad_w",
+                        act + [n, 1, 1, k, c_out, 1, 1, k, n, 1, 1, c_out, A.f32_bits(0.02)],
+                        [x.ravel(), gw, dequantize(gq, gs[0])])[1]
+        sep = assert_same("mt_qas_s8_update", [c_out, 1, features, k, 0] + upd,
+                          [weights, g, w_scale, sel, *state])
+        assert np.array_equal(fused[2], sep[0]) and np.array_equal(fused[7], sep[5])
+
+
+def test_fused_bias_update_equals_grad_b_then_qas_update():
+    rng = np.random.default_rng(3)
+    dims = (2, 3, 4, 6)
+    for qas_on, rounding, momentum in itertools.product((0, 1), list(Rounding), (0.0, 0.5)):
+        gq, gs = q8(random_grad(rng, dims))
+        bias = rng.integers(-5000, 5000, size=6).astype(np.int32)
+        b_scale = random_scales(rng, 6, 1e-6, 1e-3)
+        state = update_state(rng, 6, rounding, momentum)
+        upd = [qas_on, int(rounding), A.f32_bits(0.05), A.f32_bits(momentum)]
+        fused = assert_same("mt_bias_q8_update", list(dims) + upd,
+                            [bias, b_scale, gq, gs, *state])
+        gb = assert_same("mt_bias_f32_grad_b", list(dims),
+                         [dequantize(gq, gs[0]), np.zeros(6, np.float32)])[1]
+        sep = assert_same("mt_qas_s32_update", [6] + upd, [bias, gb, b_scale, *state])
+        assert np.array_equal(fused[0], sep[0]) and all(
+            np.array_equal(a.view(np.uint8), b.view(np.uint8)) for a, b in zip(fused[4:], sep[3:]))
+
+
+def test_q8_clamp_add_avgpool_and_losses():
+    rng = np.random.default_rng(4)
+    dims = (2, 3, 3, 5)
+    y = rng.integers(-128, 128, size=dims, dtype=np.int8)
+    gq, gs = q8(random_grad(rng, dims))
+    out = assert_same("mt_clamp_q8_grad_in", [-10, 100, *dims], [y.ravel(), gq])[1]
+    assert np.all(out[(y.ravel() <= -10) | (y.ravel() >= 100)] == 0)
+    for accumulate in (0, 1):
+        prev = q8(random_grad(rng, dims))
+        assert_same("mt_add_q8_grad_in", [*dims, accumulate], [gq, gs, *prev])
+        pq, ps = q8(random_grad(rng, (2, 5)))
+        assert_same("mt_avgpool_q8_grad_in", [*dims, accumulate], [pq, ps, *prev])
+    logits = rng.integers(-128, 128, size=(4, 10), dtype=np.int8).ravel()
+    labels = rng.integers(0, 10, size=4).astype(np.int32)
+    for name, target in (("xent", labels), ("mse", rng.standard_normal(40).astype(np.float32))):
+        args = [4, 10, 3, A.f32_bits(0.1)]
+        q_out = assert_same(f"mt_{name}_q8_grad_in", args,
+                            [logits, target, np.zeros(1, np.float32), np.zeros(40, np.int8),
+                             np.zeros(1, np.float32)])
+        f_out = assert_same(f"mt_{name}_s8_grad_in", args, [logits, target,
+                                                            np.zeros(1, np.float32),
+                                                            np.zeros(40, np.float32)])
+        assert q_out[2][0] == f_out[2][0], "the loss does not depend on the gradient format"
+        assert np.array_equal(q_out[3], quantize(f_out[3])[0])
+
+
+def test_q8_refuses_a_non_finite_gradient():
+    rng = np.random.default_rng(5)
+    gq, gs = q8(random_grad(rng, (1, 2, 2, 3)))
+    gs[0] = np.inf
+    with pytest.raises(MicrotrainError, match="parameter out of range"):
+        hostlib.run_op("mt_add_q8_grad_in", [1, 2, 2, 3, 0],
+                       [gq, gs, np.zeros(12, np.int8), np.zeros(1, np.float32)])
+    nan_bufs = [gq, np.array([np.nan], np.float32), np.zeros(12, np.int8),
+                np.zeros(1, np.float32)]
+    with pytest.raises(MicrotrainError, match="parameter out of range"):
+        hostlib.run_op("mt_add_q8_grad_in", [1, 2, 2, 3, 0], nan_bufs)
+    with pytest.raises(MicrotrainError, match="not finite"):
+        REFERENCE_OPS["mt_add_q8_grad_in"]([1, 2, 2, 3, 0], nan_bufs)
