@@ -135,6 +135,26 @@ def test_interrupted_put_never_leaves_a_half_file(repl, flash):
     assert sorted(p.name for p in flash.iterdir()) == ["model.mpy"]
 
 
+def test_put_cut_mid_exchange_keeps_the_old_file(repl, flash, monkeypatch):
+    # The host is stopped (Ctrl-C on the host) while the board is still answering: the cleanup
+    # must get back in step with the board before it removes the temp file.
+    (flash / "model.mpy").write_bytes(b"the old model")
+    real_read, calls = repl._port.read, []
+
+    def flaky_read(n):
+        calls.append(n)
+        if len(calls) == 12:
+            raise KeyboardInterrupt
+        return real_read(n)
+
+    monkeypatch.setattr(repl._port, "read", flaky_read)
+    with pytest.raises(KeyboardInterrupt):
+        repl.put_file(os.urandom(20_000), "model.mpy", chunk_size=1000)
+    assert (flash / "model.mpy").read_bytes() == b"the old model"
+    assert sorted(p.name for p in flash.iterdir()) == ["model.mpy"]
+    assert repl.exec("print('in step')") == "in step\n"
+
+
 def test_mkdir_and_list_files(repl, flash):
     repl.mkdir("lib/microtrain")
     repl.mkdir("lib/microtrain")  # existing folders are fine

@@ -283,6 +283,7 @@ class RawRepl:
         # "R\x00": known but unsupported, the board prints a new prompt. Anything else: an
         # old board took the bytes as a line and re-entered the raw REPL (a new banner).
         if reply != b"R\x00":
+            self._rx[:0] = reply  # the start of that banner
             self._read_until(RAW_BANNER, deadline, "the raw REPL banner", timeout)
         self._read_until(b">", deadline, "the raw REPL prompt", timeout)
         self._paste_ok = False
@@ -403,6 +404,7 @@ class RawRepl:
         if self._broken:
             return
         try:
+            self.enter(2.0)  # the copy may have stopped mid-exchange: get back in step first
             self.exec(
                 "try:\n    _mt_f.close()\nexcept Exception:\n    pass\n"
                 f"try:\n    os.remove({_lit(part)})\nexcept OSError:\n    pass\n",
@@ -441,7 +443,7 @@ class RawRepl:
             "import os\n"
             "def _mt_ls(d, rel):\n"
             "    for e in os.ilistdir(d or '.'):\n"
-            "        p = d + '/' + e[0] if d else e[0]\n"
+            "        p = d.rstrip('/') + '/' + e[0] if d else e[0]\n"
             "        r = rel + '/' + e[0] if rel else e[0]\n"
             f"        if e[1] & {ST_DIR}:\n"
             "            _mt_ls(p, r)\n"
