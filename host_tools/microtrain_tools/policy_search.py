@@ -1,0 +1,537 @@
+# SPDX-License-Identifier: MIT
+"""Finding a sparse update policy under a memory budget by contribution analysis (the paper's
+Sec. 2.3). See docs/policy_search.md.
+
+1. Candidates: the bias of n more layers below the head, and the weights of each of the last M
+   weight layers below the head for a fraction of their input channels. The head (the last
+   weight layer) always learns all its weights and its bias: that is the baseline.
+2. Contribution: each candidate is fine-tuned alone (on top of the baseline) for a few hundred
+   learn steps in the real int8 graph (HostModel: the C kernels), and its held-out accuracy
+   minus the baseline's is its gain. Gains are assumed to add up, as the paper does.
+3. Search: the combination (one bias depth, one fraction per layer) with the largest summed
+   gain whose training memory, compiled and planned exactly, fits the budget. Combinations are
+   visited best gain first (a lazy k-best walk over the per-layer choices), so the first one
+   that fits is the answer; supersets of a combination already over the budget are skipped.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .compiler import compile_model
+from .compiler.memory import memory_plan
+from .errors import MicrotrainError
+from .int8_graph import Int8Graph
+from .policy import CHANNEL_RULES, ROUNDINGS, Optimizer, Policy, make_policy, n_channels
+from .simulate import HostModel
+
+FRACTIONS = (0.125, 0.25, 0.5, 1.0)
+KIB = 1024  # "KB" in budgets and reports means 1024 bytes, as on microcontroller datasheets
+_UNITS = {"": 1, "b": 1, "k": KIB, "kb": KIB, "kib": KIB, "m": KIB * KIB, "mb": KIB * KIB,
+          "mib": KIB * KIB}
+MAX_VISITS = 200_000  # combinations popped from the best-first walk before giving up
+
+
+# ---- budgets and byte counts -----------------------------------------------------------------
+
+
+def parse_budget(text) -> int:
+    """'96KB', '96K', '96 KiB', '98304', '0.1MB' -> bytes (K = 1024, M = 1024 * 1024)."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        value, unit = float(text), ""
+    else:
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][0-9]+)?)\s*([A-Za-z]*)\s*", str(text))
+        if not m or m.group(2).lower() not in _UNITS:
+            raise MicrotrainError(f"budget {text!r} is not a size: write e.g. 96KB, 96K, 98304 "
+                                  "or 0.1MB (KB = 1024 bytes)")
+        value, unit = float(m.group(1)), m.group(2).lower()
+    nbytes = int(value * _UNITS[unit])
+    if nbytes <= 0:
+        raise MicrotrainError(f"budget {text!r} must be more than 0 bytes")
+    return nbytes
+
+
+def format_kb(nbytes: int) -> str:
+    """12595 -> '12.3 KB', 8192 -> '8 KB' (KB = 1024 bytes)."""
+    return f"{nbytes / KIB:.1f}".rstrip("0").rstrip(".") + " KB"
+
+
+# ---- candidates and combinations -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One thing to add to the baseline: the bias of `bias_n` more layers below the head, or the
+    weights of `layer` for `fraction` of its input channels."""
+
+    bias_n: int = 0
+    layer: str = ""
+    fraction: float = 0.0
+
+    @property
+    def label(self) -> str:
+        if self.layer:
+            return f"weights {self.layer} x{_fraction_text(self.fraction)}"
+        return f"bias +{self.bias_n} layer" + ("s" if self.bias_n > 1 else "")
+
+
+def _fraction_text(f: float) -> str:
+    return "1" if f == 1 else f"1/{round(1 / f)}" if (1 / f).is_integer() else f"{f:g}"
+
+
+@dataclass(frozen=True)
+class Combination:
+    """bias_n: layers below the head whose bias learns; fractions: one per candidate weight
+    layer (config order, 0 = its weights stay frozen)."""
+
+    bias_n: int
+    fractions: tuple
+
+    def covers(self, other: Combination) -> bool:
+        """True if this updates at least everything `other` does."""
+        return self.bias_n >= other.bias_n and all(
+            a >= b for a, b in zip(self.fractions, other.fractions))
+
+
+@dataclass
+class SearchConfig:
+    steps: int = 300  # learn steps of each short fine-tune
+    lr: float = 0.05
+    momentum: float = 0.0
+    rounding: str = "stochastic"
+    rule: str = "first_k"  # which input channels a fraction takes: CHANNEL_RULES
+    bias_layers: int | None = None  # N: bias candidates n = 1..N (None: every layer below head)
+    weight_layers: int = 4  # M: the last M weight layers below the head are weight candidates
+    fractions: tuple = FRACTIONS
+    val_fraction: float = 0.3  # of the data held out to measure accuracy
+    seed: int = 0
+    repeats: int = 1  # fine-tunes per candidate (different sample orders), averaged
+    input_dtype: str = "float32"
+    top: int = 3  # fine-tune the best `top` combinations that fit and keep the best measured
+
+    def check(self) -> None:
+        if self.steps < 1:
+            raise MicrotrainError(f"steps must be at least 1, got {self.steps}")
+        if not (self.lr > 0 and np.isfinite(self.lr)):
+            raise MicrotrainError(f"lr must be a positive number, got {self.lr}")
+        if self.rounding not in ROUNDINGS:
+            raise MicrotrainError(f"rounding must be one of {ROUNDINGS}, got {self.rounding!r}")
+        if self.rule not in CHANNEL_RULES:
+            raise MicrotrainError(f"rule must be one of {CHANNEL_RULES}, got {self.rule!r}")
+        if self.bias_layers is not None and self.bias_layers < 0:
+            raise MicrotrainError(f"bias layers must be >= 0, got {self.bias_layers}")
+        if self.weight_layers < 0:
+            raise MicrotrainError(f"weight layers must be >= 0, got {self.weight_layers}")
+        if not self.fractions or any(not 0 < f <= 1 for f in self.fractions):
+            raise MicrotrainError(f"fractions must be in (0, 1], got {self.fractions}")
+        if not 0 < self.val_fraction < 1:
+            raise MicrotrainError(f"val fraction must be in (0, 1), got {self.val_fraction}")
+        if self.top < 0:
+            raise MicrotrainError(f"top must be >= 0, got {self.top}")
+        if self.repeats < 1:
+            raise MicrotrainError(f"repeats must be at least 1, got {self.repeats}")
+
+    def optimizer(self) -> Optimizer:
+        return Optimizer(lr=self.lr, momentum=self.momentum, rounding=self.rounding)
+
+
+@dataclass
+class Measured:
+    candidate: Candidate
+    accuracy: float  # held-out, after the short fine-tune
+    gain: float  # accuracy minus the baseline's
+    learn_bytes: int  # training memory of baseline + this candidate alone
+    seconds: float
+
+
+@dataclass
+class SearchResult:
+    policy: Policy
+    budget: int
+    learn_bytes: int
+    predicted_gain: float
+    initial_accuracy: float  # before any learning
+    baseline_accuracy: float  # last layer only, after the short fine-tune
+    baseline_bytes: int
+    measured: list
+    chosen: Combination
+    compiled_combinations: int
+    accuracy: float | None = None  # of the chosen policy, fine-tuned (None with top = 0)
+    plan: object = None  # its MemoryPlan
+    layers: list = field(default_factory=list)  # the candidate weight layers, Combination order
+    checked: list = field(default_factory=list)  # the Fits fine-tuned to choose
+    n_train: int = 0
+    n_val: int = 0
+    seconds: float = 0.0
+    config: SearchConfig = field(default_factory=SearchConfig)
+
+
+class Space:
+    """The candidates of one graph and the policies of their combinations."""
+
+    def __init__(self, graph: Int8Graph, cfg: SearchConfig):
+        names = [ly.name for ly in graph.weight_layers()]
+        if not names:
+            raise MicrotrainError(f"graph {graph.name!r} has no weight layer to train")
+        self.graph, self.cfg = graph, cfg
+        self.head = names[-1]
+        below = names[:-1]
+        n_bias = len(below) if cfg.bias_layers is None else min(cfg.bias_layers, len(below))
+        self.bias_depths = list(range(1, n_bias + 1))
+        self.layers = below[len(below) - min(cfg.weight_layers, len(below)):]
+        # fractions that select a different number of channels on each layer (1/8 and 1/4 of
+        # 4 channels are both one channel: measured once)
+        self.fractions = {}
+        for name in self.layers:
+            c = graph.layer(name).c_in
+            seen, keep = set(), []
+            for f in sorted(cfg.fractions):
+                if n_channels(f, c) not in seen:
+                    seen.add(n_channels(f, c))
+                    keep.append(f)
+            self.fractions[name] = keep
+        self._bytes = {}
+
+    def candidates(self) -> list:
+        out = [Candidate(bias_n=n) for n in self.bias_depths]
+        out += [Candidate(layer=name, fraction=f) for name in self.layers
+                for f in self.fractions[name]]
+        return out
+
+    def combination_of(self, c: Candidate) -> Combination:
+        return Combination(c.bias_n, tuple(c.fraction if name == c.layer else 0.0
+                                           for name in self.layers))
+
+    def baseline(self) -> Combination:
+        return Combination(0, (0.0,) * len(self.layers))
+
+    def policy(self, combo: Combination, note: str = "") -> Policy:
+        weights = [(name, f, self.cfg.rule) for name, f in zip(self.layers, combo.fractions)
+                   if f > 0]
+        weights.append((self.head, 1.0, "first_k"))
+        return make_policy(self.graph, bias_last_n=1 + combo.bias_n, weights=weights,
+                           optimizer=self.cfg.optimizer(), note=note)
+
+    def compiled(self, combo: Combination):
+        return compile_model(self.graph, self.policy(combo), input_dtype=self.cfg.input_dtype)
+
+    def learn_bytes(self, combo: Combination, compiled=None) -> int:
+        """Training memory in bytes, from the compiled program's memory plan (exact)."""
+        if combo not in self._bytes:
+            compiled = compiled or self.compiled(combo)
+            self._bytes[combo] = memory_plan(compiled).learn_total
+        return self._bytes[combo]
+
+
+# ---- data and fine-tuning --------------------------------------------------------------------
+
+
+def check_samples(graph: Int8Graph, x, y, input_dtype="float32"):
+    """Shape x like the graph's input and y as class indices; clear errors otherwise."""
+    x, y = np.asarray(x), np.asarray(y)
+    shape = tuple(graph.input.shape)
+    n_classes = graph.output.shape[-1]
+    if x.ndim < 2 or int(np.prod(x.shape[1:])) != int(np.prod(shape)):
+        raise MicrotrainError(f"data x has samples of shape {x.shape[1:]}, graph "
+                              f"{graph.name!r} takes {shape}")
+    if input_dtype == "int8" and x.dtype != np.int8:
+        raise MicrotrainError(f"input dtype int8 needs int8 samples, data x is {x.dtype}")
+    if y.ndim != 1:
+        raise MicrotrainError(f"policy search needs class labels y of shape (n,), got {y.shape}")
+    if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)) or y.min() < 0 \
+            or y.max() >= n_classes:
+        raise MicrotrainError(f"labels y must be integers in [0, {n_classes}) (the graph has "
+                              f"{n_classes} outputs), found {y.min()}..{y.max()}")
+    if input_dtype == "float32" and not np.all(np.isfinite(x)):
+        raise MicrotrainError("data x holds NaN or infinite values")
+    x = x.reshape((len(x),) + shape).astype(np.float32 if input_dtype == "float32" else np.int8)
+    return x, y.astype(np.int64)
+
+
+def split(x, y, val_fraction: float, seed: int):
+    """A seeded (train, held-out) split; both parts at least one sample."""
+    if len(x) < 2:
+        raise MicrotrainError(f"policy search needs at least 2 samples, got {len(x)}")
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_val = min(len(x) - 1, max(1, int(round(val_fraction * len(x)))))
+    val, train = order[:n_val], order[n_val:]
+    return (x[train], y[train]), (x[val], y[val])
+
+
+def sample_order(n: int, steps: int, seed: int) -> np.ndarray:
+    """`steps` indices into n samples: seeded epochs of permutations, the same for every
+    candidate, so runs differ only by what they update."""
+    rng = np.random.default_rng(seed)
+    epochs = -(-steps // n)
+    return np.concatenate([rng.permutation(n) for _ in range(epochs)])[:steps]
+
+
+def fine_tune(compiled, train, val, steps: int, seeds) -> float:
+    """Mean held-out accuracy after `steps` learn steps from the graph's weights, per seed."""
+    (xt, yt), (xv, yv) = train, val
+    accs = []
+    for seed in seeds:
+        model = HostModel(compiled)
+        for i in sample_order(len(xt), steps, seed):
+            model.learn(xt[i], yt[i])
+        accs.append(model.evaluate(xv, yv))
+    return float(np.mean(accs))
+
+
+# ---- the search ------------------------------------------------------------------------------
+
+
+@dataclass
+class Fit:
+    """A combination that fits the budget: its summed gain, its exact bytes, and its measured
+    accuracy once it has been fine-tuned."""
+
+    combination: Combination
+    predicted_gain: float
+    learn_bytes: int
+    accuracy: float | None = None
+
+
+def best_combinations(space: Space, gains: dict, budget: int, k: int = 1, log=None):
+    """The k combinations of the largest summed gain whose learn memory fits `budget`, best
+    first (equal sums: fewer bytes first), and how many were compiled.
+
+    gains: Candidate -> gain. Each dimension (the bias depth, each weight layer) picks one
+    option; options with no positive gain are dropped (they cannot raise the sum). Combinations
+    are walked best sum first with a heap (each dimension sorted, successors step one dimension
+    to its next option), compiled exactly, and kept if they fit. A combination covering one
+    already over the budget is skipped without compiling: memory grows with what is updated
+    (tests/test_policy_search.py checks this on whole spaces)."""
+    # per dimension: (gain, choice) options, best first; "none" (gain 0) is always last
+    dims = [sorted(((g, c.bias_n) for c, g in gains.items() if not c.layer and g > 0),
+                   key=lambda o: -o[0]) + [(0.0, 0)]]
+    for name in space.layers:
+        dims.append(sorted(((g, c.fraction) for c, g in gains.items()
+                            if c.layer == name and g > 0), key=lambda o: -o[0]) + [(0.0, 0.0)])
+
+    def combo_of(idx):
+        return Combination(dims[0][idx[0]][1], tuple(dims[i][j][1]
+                                                     for i, j in enumerate(idx) if i > 0))
+
+    def gain_of(idx):
+        return sum(dims[i][j][0] for i, j in enumerate(idx))
+
+    start = (0,) * len(dims)
+    heap, seen = [(-gain_of(start), start)], {start}
+    over, fits, compiled, visits = [], [], 0, 0
+    while heap:
+        neg, idx = heapq.heappop(heap)
+        if len(fits) >= k and -neg < fits[-1].predicted_gain - 1e-12:
+            break  # k found, and every later sum is lower: ties with the k-th were all seen
+        visits += 1
+        if visits > MAX_VISITS:
+            raise MicrotrainError(f"search visited {MAX_VISITS} combinations; use fewer "
+                                  "--weight-layers or --bias-layers")
+        for i in range(len(idx)):
+            if idx[i] + 1 < len(dims[i]):
+                nxt = idx[:i] + (idx[i] + 1,) + idx[i + 1:]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    heapq.heappush(heap, (-gain_of(nxt), nxt))
+        combo = combo_of(idx)
+        if any(combo.covers(o) for o in over):
+            continue
+        nbytes = space.learn_bytes(combo)
+        compiled += 1
+        if nbytes > budget:
+            over.append(combo)
+        else:
+            fits.append(Fit(combo, -neg, nbytes))
+    fits.sort(key=lambda f: (-round(f.predicted_gain, 9), f.learn_bytes))
+    if log:
+        log(f"search: {visits} combinations visited, {compiled} compiled, {len(fits[:k])} "
+            f"best that fit kept")
+    return fits[:k], compiled
+
+
+def check_budget(space: Space, budget: int) -> int:
+    """The baseline's learn bytes; a MicrotrainError naming both numbers if it does not fit."""
+    base = space.learn_bytes(space.baseline())
+    if base > budget:
+        raise MicrotrainError(f"budget {format_kb(budget)} ({budget:,} B) cannot be met: "
+                              f"last-layer update alone needs {format_kb(base)} ({base:,} B)")
+    return base
+
+
+@dataclass
+class Contributions:
+    """The measured gain of every candidate of a Space, and the data they were measured on."""
+
+    space: Space
+    train: tuple
+    val: tuple
+    seeds: list
+    initial_accuracy: float  # before any learning
+    baseline_accuracy: float  # last layer only, after the short fine-tune
+    baseline_bytes: int
+    measured: list  # of Measured, in candidate order
+    seconds: float = 0.0
+
+
+def measure_contributions(space: Space, x, y, log=None) -> Contributions:
+    """Fine-tune the baseline and each candidate on a train split, score on the held-out one."""
+    cfg, say = space.cfg, log or (lambda *_: None)
+    t_start = time.perf_counter()
+    x, y = check_samples(space.graph, x, y, cfg.input_dtype)
+    train, val = split(x, y, cfg.val_fraction, cfg.seed)
+    seeds = [cfg.seed + 1 + r for r in range(cfg.repeats)]
+    candidates = space.candidates()
+    say(f"data: {len(train[1])} train / {len(val[1])} held-out samples; {len(candidates)} "
+        f"candidates, {cfg.steps} learn steps each x {cfg.repeats}")
+
+    base = space.baseline()
+    base_compiled = space.compiled(base)
+    base_bytes = space.learn_bytes(base, base_compiled)
+    initial = HostModel(base_compiled).evaluate(*val)
+    t = time.perf_counter()
+    base_acc = fine_tune(base_compiled, train, val, cfg.steps, seeds)
+    say(f"baseline (last layer only): accuracy {initial:.3f} before, {base_acc:.3f} after "
+        f"fine-tune, {format_kb(base_bytes)}, {time.perf_counter() - t:.2f} s")
+
+    measured = []
+    for i, c in enumerate(candidates, 1):
+        t = time.perf_counter()
+        combo = space.combination_of(c)
+        compiled = space.compiled(combo)
+        acc = fine_tune(compiled, train, val, cfg.steps, seeds)
+        m = Measured(c, acc, acc - base_acc, space.learn_bytes(combo, compiled),
+                     time.perf_counter() - t)
+        measured.append(m)
+        say(f"[{i}/{len(candidates)}] {c.label}: accuracy {acc:.3f} (gain {m.gain:+.3f}), "
+            f"{format_kb(m.learn_bytes)}, {m.seconds:.2f} s")
+    return Contributions(space, train, val, seeds, initial, base_acc, base_bytes, measured,
+                         time.perf_counter() - t_start)
+
+
+def choose(contrib: Contributions, budget: int, top: int = 3, log=None) -> SearchResult:
+    """The best combination under `budget` bytes from measured contributions.
+
+    top = 0: the largest summed gain, trusted as is (the paper's method). top = k >= 1: the k
+    largest sums that fit are fine-tuned too, and the best measured accuracy among them, the
+    baseline and each candidate alone that fits wins: gains do not really add up when several
+    layers learn at once, and measured numbers beat a model of them."""
+    space, cfg, say = contrib.space, contrib.space.cfg, log or (lambda *_: None)
+    t_start = time.perf_counter()
+    check_budget(space, budget)
+    gains = {m.candidate: m.gain for m in contrib.measured}
+    fits, n_compiled = best_combinations(space, gains, budget, max(1, top), say)
+    base = Fit(space.baseline(), 0.0, contrib.baseline_bytes, contrib.baseline_accuracy)
+    if top:
+        for i, f in enumerate(fits, 1):
+            if f.combination == base.combination:
+                f.accuracy = base.accuracy
+                continue
+            t = time.perf_counter()
+            f.accuracy = fine_tune(space.compiled(f.combination), contrib.train, contrib.val,
+                                   cfg.steps, contrib.seeds)
+            say(f"check {i}/{len(fits)}: {describe(space.layers, f.combination)}: accuracy "
+                f"{f.accuracy:.3f} (predicted {base.accuracy + f.predicted_gain:.3f}), "
+                f"{format_kb(f.learn_bytes)}, {time.perf_counter() - t:.2f} s")
+        # every candidate alone was fine-tuned already: those that fit compete for free
+        singles = [Fit(space.combination_of(m.candidate), m.gain, m.learn_bytes, m.accuracy)
+                   for m in contrib.measured if m.learn_bytes <= budget]
+        contenders = [base] + singles + fits
+        best = max(contenders, key=lambda f: (round(f.accuracy, 9), -f.learn_bytes))
+    else:
+        best = fits[0]
+    note = (f"contribution search: budget {format_kb(budget)}, {cfg.steps} steps; "
+            f"last layer only {base.accuracy:.3f}, this "
+            + (f"{best.accuracy:.3f} measured" if best.accuracy is not None else
+               f"{base.accuracy + best.predicted_gain:.3f} predicted") + " on held-out data")
+    compiled = space.compiled(best.combination)
+    result = SearchResult(space.policy(best.combination, note=note), budget, best.learn_bytes,
+                          best.predicted_gain, contrib.initial_accuracy, base.accuracy,
+                          contrib.baseline_bytes, contrib.measured, best.combination,
+                          n_compiled, accuracy=best.accuracy, plan=memory_plan(compiled),
+                          layers=space.layers, checked=fits if top else [],
+                          n_train=len(contrib.train[1]), n_val=len(contrib.val[1]), config=cfg)
+    result.seconds = contrib.seconds + time.perf_counter() - t_start
+    return result
+
+
+def search_policy(graph: Int8Graph, x, y, budget: int, cfg: SearchConfig | None = None,
+                  log=None) -> SearchResult:
+    """Measure each candidate's contribution, then choose the best combination under `budget`
+    bytes of training memory. `log` (a print-like callable) gets progress lines."""
+    cfg = cfg or SearchConfig()
+    cfg.check()
+    space = Space(graph, cfg)
+    check_budget(space, budget)  # before any fine-tune: fail fast
+    return choose(measure_contributions(space, x, y, log), budget, cfg.top, log)
+
+
+# ---- reports ---------------------------------------------------------------------------------
+
+
+def format_table(result: SearchResult) -> str:
+    rows = [("candidate", "accuracy", "gain", "bytes", "fits")]
+    rows.append(("baseline: last layer", f"{result.baseline_accuracy:.3f}", "+0.000",
+                 f"{result.baseline_bytes:,}", "yes"))
+    for m in result.measured:
+        rows.append((m.candidate.label, f"{m.accuracy:.3f}", f"{m.gain:+.3f}",
+                     f"{m.learn_bytes:,}", "yes" if m.learn_bytes <= result.budget else "no"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                       for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def describe(layers, combo: Combination) -> str:
+    parts = [f"bias +{combo.bias_n}"] if combo.bias_n else []
+    parts += [f"{name} x{_fraction_text(f)}" for name, f in zip(layers, combo.fractions) if f]
+    return "last layer" + (" + " + ", ".join(parts) if parts else " only")
+
+
+def format_summary(result: SearchResult) -> str:
+    predicted = result.baseline_accuracy + result.predicted_gain
+    measured = f"; measured {result.accuracy:.3f}" if result.accuracy is not None else ""
+    return "\n".join([
+        f"chosen: {describe(result.layers, result.chosen)}",
+        f"  training memory {format_kb(result.learn_bytes)} ({result.learn_bytes:,} B) of "
+        f"budget {format_kb(result.budget)} ({result.budget:,} B)",
+        f"  held-out accuracy: before learning {result.initial_accuracy:.3f}, last layer only "
+        f"{result.baseline_accuracy:.3f}; this policy predicted {predicted:.3f}{measured}",
+        f"  {len(result.measured)} candidates measured, {result.compiled_combinations} "
+        f"combinations compiled, {len(result.checked)} fine-tuned to choose, "
+        f"{result.seconds:.1f} s"])
+
+
+def to_json(result: SearchResult) -> dict:
+    """The measured numbers, for a report file."""
+    cfg = result.config
+    return {
+        "budget": result.budget, "learn_bytes": result.learn_bytes,
+        "initial_accuracy": result.initial_accuracy,
+        "baseline": {"accuracy": result.baseline_accuracy, "learn_bytes": result.baseline_bytes},
+        "predicted_gain": result.predicted_gain, "accuracy": result.accuracy,
+        "chosen": _combo_json(result.layers, result.chosen),
+        "checked": [dict(_combo_json(result.layers, f.combination),
+                         predicted_gain=f.predicted_gain, learn_bytes=f.learn_bytes,
+                         accuracy=f.accuracy) for f in result.checked],
+        "candidates": [{"label": m.candidate.label, "bias_n": m.candidate.bias_n,
+                        "layer": m.candidate.layer, "fraction": m.candidate.fraction,
+                        "accuracy": m.accuracy, "gain": m.gain, "learn_bytes": m.learn_bytes,
+                        "seconds": round(m.seconds, 3)} for m in result.measured],
+        "samples": {"train": result.n_train, "held_out": result.n_val},
+        "config": {"steps": cfg.steps, "lr": cfg.lr, "momentum": cfg.momentum,
+                   "rounding": cfg.rounding, "rule": cfg.rule, "repeats": cfg.repeats,
+                   "seed": cfg.seed, "val_fraction": cfg.val_fraction, "top": cfg.top,
+                   "input_dtype": cfg.input_dtype},
+        "seconds": round(result.seconds, 2),
+    }
+
+
+def _combo_json(layers, combo: Combination) -> dict:
+    return {"label": describe(layers, combo), "bias_n": combo.bias_n,
+            "fractions": dict(zip(layers, combo.fractions))}
