@@ -53,6 +53,17 @@ def test_bad_arguments_raise_and_interpreter_survives(micropython, x64_dir):
     assert int(out.splitlines()[-2].split()[1]) >= 30, out  # every expect() ran
 
 
+def test_errors_without_raise_msg(micropython, tmp_path):
+    # Firmware built without error reporting has no raise_msg (table entry 55): the SDK then
+    # calls the exception type and raises the result. Same messages, same survival.
+    from microtrain_tools.natmod_build import build_module
+
+    out = tmp_path / "mods" / "_microtrain.mpy"
+    build_module("x64", out, build_dir=tmp_path / "build", log=lambda _: None,
+                 extra_cflags=["-DMT_SDK_TEST_NO_RAISE_MSG"])
+    assert run_ok(micropython, MP_TESTS / "natmod_errors.py", [out.parent]).endswith("ok\n")
+
+
 def test_training_program_check_and_run(micropython, x64_dir):
     out = run_ok(micropython, MP_TESTS / "natmod_program.py", [x64_dir])
     assert out.splitlines()[-1] == "ok", out

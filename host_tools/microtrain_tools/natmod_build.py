@@ -100,9 +100,12 @@ def libgcc_path(arch: Arch) -> Path:
     return path
 
 
-def build_module(arch_name: str, out_path, *, build_dir=None, log=print) -> BuildResult:
+def build_module(
+    arch_name: str, out_path, *, build_dir=None, extra_cflags=(), log=print
+) -> BuildResult:
     """Compile natmod/ for arch_name into build_dir (default build/<arch>/) and link out_path.
 
+    extra_cflags are added after the arch's flags (tests use them for variant builds).
     log(text) receives one line per step. Raises MicrotrainError (compiler missing, compile
     error, link error) with a message that names the problem.
     """
@@ -118,7 +121,7 @@ def build_module(arch_name: str, out_path, *, build_dir=None, log=print) -> Buil
     for source in sources:
         rel = source.relative_to(NATMOD_DIR)
         log(f"  CC  [{arch.name}] natmod/{rel}")
-        result = compile_source(arch, source, object_path(source, build_dir))
+        result = compile_source(arch, source, object_path(source, build_dir), extra_cflags)
         objects.append(result.object)
         if result.warnings:
             warnings[str(rel)] = result.warnings
