@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: MIT
+# Times op-table calls inside the unix port: `_microtrain.op` called `calls` times per round,
+# best of `rounds` rounds, timed with time.ticks_us. Reads the cases from the JSON file named
+# by sys.argv[1]:
+#   [{"op": name, "args": [int32...], "bufs": [[typecode, hex bytes], ...], "calls": n}, ...]
+# and prints one JSON line: per case [microseconds per call, [hex of every buffer after]].
+import array
+import binascii
+import json
+import sys
+import time
+
+import _microtrain as mt
+
+ROUNDS = 3
+IDS = {mt.op_info(i)[0]: i for i in range(mt.op_count())}
+
+with open(sys.argv[1]) as f:
+    cases = json.load(f)
+
+results = []
+for case in cases:
+    op, args = IDS[case["op"]], array.array("i", case["args"])
+    bufs = [array.array(tc, bytearray(binascii.unhexlify(h))) for tc, h in case["bufs"]]
+    calls = case["calls"]
+    mt.op(op, args, *bufs)  # warm up; also raises here if the op refuses the case
+    best = None
+    for _ in range(ROUNDS):
+        start = time.ticks_us()
+        for _ in range(calls):
+            mt.op(op, args, *bufs)
+        us = time.ticks_diff(time.ticks_us(), start) / calls
+        best = us if best is None or us < best else best
+    results.append([best, [binascii.hexlify(b).decode() for b in bufs]])
+    del bufs
+print(json.dumps(results))

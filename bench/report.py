@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: MIT
+"""The markdown report of a benchmark run (bench/results/kernels.md) from its JSON data."""
+
+# Instructions per MAC of CMSIS-NN's kernels on Cortex-M4, gcc -O2, from the issue (measured
+# the same way: executed instructions / MACs). A plain TFLM-style C loop needs 6.3 to 24.
+CMSIS_NN = {
+    "1x1 conv": 2.28,
+    "depthwise 3x3": 7.90,
+    "depthwise 7x7 s2": 8.10,
+    "3x3 conv s2": 4.77,
+    "fully connected": 2.27,
+}
+TFLM_PLAIN_LOOP = (6.3, 24.0)
+FWD_TARGET = 1.2  # forward within 1.2x of CMSIS-NN
+BWD_TARGET = 2.0  # each backward pass within 2x of our forward, per MAC
+
+
+def _rate(macs, seconds):
+    return "-" if seconds is None else f"{macs / seconds / 1e9:.3g}"
+
+
+def _ratio(a, b):
+    return "-" if a is None or b is None else f"{a / b:.2f}x"
+
+
+def _ok(flag):
+    return "yes" if flag else "**no**"
+
+
+def _by(rows, pass_):
+    return {r["layer"]: r for r in rows if r["pass"] == pass_}
+
+
+def host_table(rows) -> list[str]:
+    out = ["| layer | shape | MACs | pass | host library | unix port | numpy float32 | "
+           "host library / numpy |", "|---|---|---:|---|---:|---:|---:|---:|"]
+    for r in rows:
+        numpy_s, host_s = r.get("numpy_s"), r.get("host_s")
+        out.append(f"| {r['layer']} | {r['shape']} | {r['macs']:,} | {r['pass']} | "
+                   f"{_rate(r['macs'], host_s)} | {_rate(r['macs'], r.get('upy_s'))} | "
+                   f"{_rate(r['macs'], numpy_s)} | {_ratio(numpy_s, host_s)} |")
+    return out
+
+
+def _ipm(row, opt):
+    n = row.get(f"m4{opt}")
+    return None if n is None else n / row["macs"]
+
+
+def _num(x):
+    return "-" if x is None else f"{x:.2f}"
+
+
+def m4_forward_table(rows) -> list[str]:
+    out = ["| layer | shape | MACs | ours -O2 | ours -Os | CMSIS-NN -O2 | ours -O2 / CMSIS-NN | "
+           f"within {FWD_TARGET}x |", "|---|---|---:|---:|---:|---:|---:|---|"]
+    for name, r in _by(rows, "fwd").items():
+        ours, ref = _ipm(r, "-O2"), CMSIS_NN.get(name)
+        ratio = None if ours is None or ref is None else ours / ref
+        out.append(f"| {name} | {r['shape']} | {r['macs']:,} | {_num(ours)} | "
+                   f"{_num(_ipm(r, '-Os'))} | {_num(ref)} | {_num(ratio)}x | "
+                   f"{'-' if ratio is None else _ok(ratio <= FWD_TARGET)} |")
+    return out
+
+
+def m4_backward_table(rows) -> list[str]:
+    out = ["| layer | fwd -O2 | grad_in -O2 | grad_w -O2 | grad_in / fwd | grad_w / fwd | "
+           f"within {BWD_TARGET}x | grad_in -Os | grad_w -Os |",
+           "|---|---:|---:|---:|---:|---:|---|---:|---:|"]
+    fwd, gin, gw = _by(rows, "fwd"), _by(rows, "grad_in"), _by(rows, "grad_w")
+    for name in fwd:
+        f, i, w = _ipm(fwd[name], "-O2"), _ipm(gin[name], "-O2"), _ipm(gw[name], "-O2")
+        if None in (f, i, w):
+            continue
+        out.append(f"| {name} | {f:.2f} | {i:.2f} | {w:.2f} | {i / f:.2f}x | {w / f:.2f}x | "
+                   f"{_ok(max(i, w) / f <= BWD_TARGET)} | {_num(_ipm(gin[name], '-Os'))} | "
+                   f"{_num(_ipm(gw[name], '-Os'))} |")
+    return out
+
+
+def checks(data) -> list[str]:
+    rows = data["rows"]
+    out = []
+    for key, what in (("host_equal", "host library"), ("upy_equal", "unix port"),
+                      ("m4-O2_equal", "Cortex-M4 -O2"), ("m4-Os_equal", "Cortex-M4 -Os")):
+        flags = [r[key] for r in rows if key in r]
+        if flags:
+            out.append(f"- {what}: {sum(flags)} of {len(flags)} op outputs equal the numpy "
+                       "reference bit for bit")
+    for opt, m in data.get("cortex_m4", {}).items():
+        out.append(f"- Cortex-M4 {opt}: {m['runs']} run(s), instruction counts "
+                   f"{'identical' if m['deterministic'] else '**differ**'} between runs; "
+                   f"{m['instructions_per_tick']} instructions per timer tick (calibrated)")
+    return out
+
+
+def markdown(data) -> str:
+    m, rows = data["machine"], data["rows"]
+    lines = [
+        "# Kernel benchmark (`make bench`)",
+        "",
+        f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores, {m['os']}); Python "
+        f"{m['python']}, numpy {m['numpy']} (BLAS threads: {m['blas_threads']}); {m['gcc']}; "
+        f"{m['arm_gcc']}; {m['qemu']}; source {m['commit']}. How it is measured: docs/bench.md.",
+        "",
+        "## Host: billions of MACs per second (GMAC/s)",
+        "",
+        "Host library: natmod C at gcc -O2 through ctypes. Unix port: `_microtrain.op` in the "
+        "x64 native module (natmod flags, -Os), timed with time.ticks_us. numpy: the same layer "
+        "in float32 (im2col + matmul, one core). Best of 3 rounds.",
+        "",
+        *host_table(rows),
+    ]
+    if any("m4-O2" in r for r in rows):
+        lo, hi = TFLM_PLAIN_LOOP
+        lines += [
+            "",
+            "## Cortex-M4 (qemu mps2-an386): executed instructions per MAC",
+            "",
+            "Instructions of one op call through `mt_op_run` (adapter checks included) divided "
+            "by the layer's MACs. CMSIS-NN: the issue's numbers, measured the same way at gcc "
+            f"-O2; a plain TFLM-style C loop needs {lo} to {hi}.",
+            "",
+            "### Forward",
+            "",
+            *m4_forward_table(rows),
+            "",
+            "### Backward (float32 gradients)",
+            "",
+            *m4_backward_table(rows),
+        ]
+    lines += ["", "## Checks", "", *checks(data), ""]
+    return "\n".join(lines)

@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: MIT
+"""`make bench`: throughput of the int8 kernels (forward, grad_in, grad_w) on five layer types,
+
+- in MACs per second on this host: the C host library, the same ops inside the unix port of
+  MicroPython (`_microtrain.op`, timed with time.ticks_us), and numpy float32 doing the layer;
+- in instructions per MAC on an emulated Cortex-M4 (qemu mps2-an386, -icount shift=0) in our
+  bare-metal harness (bench/cortex_m/), beside CMSIS-NN's numbers measured the same way.
+
+Every op's output is also checked against the numpy reference, bit for bit, wherever it ran.
+Writes bench/results/kernels.md, kernels.json and two plots. docs/bench.md explains it all.
+
+    .venv/bin/python bench/run_bench.py [--no-micropython] [--no-cortex-m4] [--qas]
+"""
+
+import os
+
+# Our kernels run on one core: so does the numpy baseline (set before numpy loads its BLAS).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import cortex_m4  # noqa: E402
+import host_timing  # noqa: E402
+import layers as L  # noqa: E402
+import machine  # noqa: E402
+import numpy_layers  # noqa: E402
+import report  # noqa: E402
+from microtrain_tools import hostlib  # noqa: E402
+from microtrain_tools.errors import MicrotrainError  # noqa: E402
+from microtrain_tools.paths import ROOT  # noqa: E402
+from microtrain_tools.reference import REFERENCE_OPS  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+OPT_LEVELS = ("-O2", "-Os")  # -O2 as CMSIS-NN was measured; -Os as the natmod is built
+
+
+def written(op: str, bufs) -> list[int]:
+    info = hostlib.op_info(op)
+    return [j for j in range(len(bufs)) if info.writes_buf(j)]
+
+
+def reference_bytes(op, args, bufs) -> dict:
+    ref = [b.copy() for b in bufs]
+    REFERENCE_OPS[op](args, ref)
+    return {j: ref[j].tobytes() for j in written(op, bufs)}
+
+
+def measure_host(cases, rows, log):
+    for (layer, pass_, op, args, bufs), row in zip(cases, rows):
+        call = host_timing.op_call(op, args, [b.copy() for b in bufs])
+        call()
+        row["host_equal"] = all(call.keep[j].tobytes() == v for j, v in row["ref"].items())
+        row["host_s"] = host_timing.seconds_per_call(call)
+        row["numpy_s"] = None
+        log(f"  host  {layer.name:18s} {pass_:8s} {row['host_s'] * 1e6:9.1f} us")
+    for layer in L.LAYERS:
+        x, w, g = numpy_layers.tensors(layer, np.random.default_rng(1))
+        for pass_, fn in zip(L.PASSES, numpy_layers.numpy_passes(layer, x, w, g)):
+            row = next(r for r in rows if r["layer"] == layer.name and r["pass"] == pass_)
+            row["numpy_s"] = host_timing.seconds_per_call(fn)
+            log(f"  numpy {layer.name:18s} {pass_:8s} {row['numpy_s'] * 1e6:9.1f} us")
+
+
+def measure_micropython(cases, rows, work_dir, log):
+    from micropython_timing import build_x64_module, time_in_micropython
+
+    log("  building the x64 native module (natmod flags)")
+    module = build_x64_module()
+    calls = [max(3, int(0.1 / row["host_s"])) for row in rows]
+    timed = time_in_micropython(
+        [(op, args, bufs, n) for (_, _, op, args, bufs), n in zip(cases, calls)], module,
+        work_dir)
+    for row, (seconds, after) in zip(rows, timed):
+        row["upy_s"] = seconds
+        row["upy_equal"] = all(after[j] == v for j, v in row["ref"].items())
+        log(f"  upy   {row['layer']:18s} {row['pass']:8s} {seconds * 1e6:9.1f} us")
+
+
+def measure_cortex_m4(cases, rows, work_dir, log):
+    harness_cases = [cortex_m4.HarnessCase(op, args, bufs, tuple(written(op, bufs)))
+                     for _, _, op, args, bufs in cases]
+    m4 = {}
+    for opt in OPT_LEVELS:
+        log(f"  building the Cortex-M4 image at {opt}")
+        elf = cortex_m4.build_image(harness_cases, Path(work_dir) / opt.strip("-"), opt=opt)
+        runs = [cortex_m4.run_image(elf) for _ in range(2 if opt == "-O2" else 1)]
+        counts = [[r.instructions for r in run.results] for run in runs]
+        m4[opt] = {"deterministic": all(c == counts[0] for c in counts), "runs": len(runs),
+                   "instructions_per_tick": runs[0].instructions_per_tick}
+        for row, result in zip(rows, runs[0].results):
+            if result.status != 0:
+                raise MicrotrainError(f"{row['op']} on Cortex-M4 {opt}: status {result.status}")
+            row[f"m4{opt}"] = result.instructions
+            row[f"m4{opt}_equal"] = all(result.bufs.get(j) == v for j, v in row["ref"].items())
+            log(f"  m4{opt} {row['layer']:18s} {row['pass']:8s} "
+                f"{result.instructions / row['macs']:6.2f} instructions/MAC")
+    return m4
+
+
+def run_qas_digits(out_dir: Path, log):
+    """bench/qas_digits.py (another engineer's QAS measurement); its tables, saved as markdown."""
+    log("  running bench/qas_digits.py")
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "qas_digits.py")],
+                          capture_output=True, text=True, cwd=ROOT)
+    text = proc.stdout if proc.returncode == 0 else f"failed:\n```\n{proc.stderr[-3000:]}\n```"
+    (out_dir / "qas_digits.md").write_text(f"# QAS on digits (bench/qas_digits.py)\n\n{text}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-micropython", action="store_true", help="skip the unix port")
+    parser.add_argument("--no-cortex-m4", action="store_true", help="skip qemu")
+    parser.add_argument("--qas", action="store_true", help="also run bench/qas_digits.py")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    opts = parser.parse_args(argv)
+    start = time.time()
+
+    def log(text):
+        print(f"[{time.time() - start:6.1f} s] {text}", flush=True)
+
+    opts.out.mkdir(parents=True, exist_ok=True)
+    stamp = machine.stamp()
+    log(f"{stamp['cpu']}, {stamp['cores']} cores, {stamp['date']}")
+    cases = L.cases()
+    rows = [{"layer": ly.name, "shape": ly.shape_text, "pass": p, "op": op, "macs": ly.macs,
+             "ref": reference_bytes(op, args, bufs)} for ly, p, op, args, bufs in cases]
+    m4 = {}
+    with tempfile.TemporaryDirectory(prefix="microtrain-bench-") as work_dir:
+        log("host library and numpy")
+        measure_host(cases, rows, log)
+        if not opts.no_micropython:
+            log("unix port")
+            measure_micropython(cases, rows, work_dir, log)
+        if not opts.no_cortex_m4:
+            log("Cortex-M4 in qemu")
+            m4 = measure_cortex_m4(cases, rows, work_dir, log)
+    for row in rows:
+        del row["ref"]
+    if opts.qas:
+        run_qas_digits(opts.out, log)
+
+    data = {"machine": stamp, "cortex_m4": m4, "rows": rows}
+    (opts.out / "kernels.json").write_text(json.dumps(data, indent=1) + "\n")
+    (opts.out / "kernels.md").write_text(report.markdown(data))
+    try:
+        import plots
+    except ImportError as err:
+        log(f"no plots: {err} (matplotlib is pinned in requirements.txt: run `make venv`)")
+    else:
+        plots.write_plots(data, opts.out)
+    log(f"wrote {opts.out.relative_to(ROOT) if opts.out.is_relative_to(ROOT) else opts.out}/")
+    print(report.markdown(data))
+    bad = [f"{r['layer']} {r['pass']} ({k})" for r in rows for k, v in r.items()
+           if k.endswith("_equal") and not v]
+    if bad:
+        print("outputs that differ from the numpy reference: " + ", ".join(bad))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
