@@ -191,6 +191,17 @@ def test_deploy_folder(repl, flash, tmp_path):
     assert all("/s" in line for line in lines[1:])  # a rate on every file line and the total
 
 
+def test_deploy_skips_arch_build_outputs(repl, flash, tmp_path):
+    # `microtrain pack -o dist` leaves the module it built for the arch in dist/<arch>/.
+    files = fake_dist(tmp_path / "dist")
+    (tmp_path / "dist" / "x64").mkdir()
+    (tmp_path / "dist" / "x64" / "_microtrain.mpy").write_bytes(b"built module")
+    lines = []
+    deploy_folder(repl, tmp_path / "dist", log=lines.append)
+    assert repl.list_files() == {rel: len(data) for rel, data in files.items()}
+    assert any("skipped x64/" in line for line in lines)
+
+
 def test_deploy_command(board, flash, tmp_path, capsys):
     files = fake_dist(tmp_path / "dist")
     cli.main(["deploy", "--port", board.port, str(tmp_path / "dist")])

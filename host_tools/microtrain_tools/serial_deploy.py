@@ -5,8 +5,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .arches import ARCHES
 from .errors import MicrotrainError
 from .serial_transport import DEFAULT_CHUNK, PutResult, RawRepl, remote_join
+
+
+MODULE_FILE = "_microtrain.mpy"
 
 
 @dataclass
@@ -19,12 +23,23 @@ class DeployReport:
         return sum(f.size for f in self.files)
 
 
+def build_outputs(root: Path) -> list[Path]:
+    """Top-level <arch>/ folders holding only _microtrain.mpy: where `microtrain natmod build`
+    and the packer build the module for each arch, not part of what goes on a board."""
+    return sorted(p.relative_to(root) for p in root.iterdir()
+                  if p.is_dir() and p.name in ARCHES
+                  and [f.name for f in p.iterdir()] == [MODULE_FILE])
+
+
 def dist_files(dist_dir) -> list[Path]:
-    """Every file of the folder, relative to it, in a stable order; clear error if none."""
+    """Every file of the folder (but arch build outputs), relative to it, in a stable order."""
     root = Path(dist_dir)
     if not root.is_dir():
         raise MicrotrainError(f"{root}: not a folder (expected the dist/ of `microtrain pack`)")
-    files = sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
+    skipped = build_outputs(root)
+    files = sorted(p.relative_to(root) for p in root.rglob("*")
+                   if p.is_file() and p.relative_to(root).parts[0] not in
+                   {s.name for s in skipped})
     if not files:
         raise MicrotrainError(f"{root}: empty folder, nothing to deploy")
     return files
@@ -43,6 +58,8 @@ def deploy_folder(repl: RawRepl, dist_dir, *, target: str = "", chunk_size: int 
     files = dist_files(root)
     total = sum((root / f).stat().st_size for f in files)
     log(f"deploy: {len(files)} files, {total} bytes -> {repl.name}")
+    for folder in build_outputs(root):
+        log(f"  (skipped {folder.as_posix()}/: the module built for that arch, not the bundle)")
     start = time.monotonic()
     folders = sorted({f.parent.as_posix() for f in files} - {"."})
     for folder in folders:

@@ -3,7 +3,7 @@
 
 import click
 
-from ..serial_deploy import deploy_folder
+from ..serial_deploy import deploy_folder, dist_files
 from ..serial_transport import DEFAULT_CHUNK, connect
 
 
@@ -17,6 +17,7 @@ from ..serial_transport import DEFAULT_CHUNK, connect
 @click.option("--reset", is_flag=True, help="soft-reset the board afterwards")
 @click.argument("dist_dir", type=click.Path(file_okay=False))
 def command(port, baud, target, chunk, reset, dist_dir):
+    dist_files(dist_dir)  # a wrong folder is reported before the board is touched
     with connect(port, baud) as repl:
         deploy_folder(repl, dist_dir, target=target, chunk_size=chunk, log=click.echo)
         if reset:
