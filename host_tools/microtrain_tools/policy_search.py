@@ -92,10 +92,12 @@ class Combination:
     bias_n: int
     fractions: tuple
 
-    def covers(self, other: Combination) -> bool:
-        """True if this updates at least everything `other` does."""
+    def extends(self, other: Combination) -> bool:
+        """True if this updates everything `other` does, the same way, and maybe more. (Not
+        "a larger fraction of a layer": that can need less memory, as a whole input tensor is
+        saved in place while a channel subset is copied.)"""
         return self.bias_n >= other.bias_n and all(
-            a >= b for a, b in zip(self.fractions, other.fractions))
+            b == 0 or a == b for a, b in zip(self.fractions, other.fractions))
 
 
 @dataclass
@@ -304,8 +306,8 @@ def best_combinations(space: Space, gains: dict, budget: int, k: int = 1, log=No
     gains: Candidate -> gain. Each dimension (the bias depth, each weight layer) picks one
     option; options with no positive gain are dropped (they cannot raise the sum). Combinations
     are walked best sum first with a heap (each dimension sorted, successors step one dimension
-    to its next option), compiled exactly, and kept if they fit. A combination covering one
-    already over the budget is skipped without compiling: memory grows with what is updated
+    to its next option), compiled exactly, and kept if they fit. A combination that extends one
+    already over the budget is skipped without compiling: memory grows when more is updated
     (tests/test_policy_search.py checks this on whole spaces)."""
     # per dimension: (gain, choice) options, best first; "none" (gain 0) is always last
     dims = [sorted(((g, c.bias_n) for c, g in gains.items() if not c.layer and g > 0),
@@ -339,7 +341,7 @@ def best_combinations(space: Space, gains: dict, budget: int, k: int = 1, log=No
                     seen.add(nxt)
                     heapq.heappush(heap, (-gain_of(nxt), nxt))
         combo = combo_of(idx)
-        if any(combo.covers(o) for o in over):
+        if any(combo.extends(o) for o in over):
             continue
         nbytes = space.learn_bytes(combo)
         compiled += 1

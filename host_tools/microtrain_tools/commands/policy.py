@@ -1,11 +1,20 @@
 # SPDX-License-Identifier: MIT
-"""`microtrain policy show|validate|paper`: read, check and write sparse update policies."""
+"""`microtrain policy search|show|validate|paper`: find, read, check and write sparse update
+policies. `microtrain policy --budget 96KB --data d.npz --graph m.mtg` is `policy search`."""
+
+import json
+from pathlib import Path
 
 import click
 
 from .. import paper_models
+from .. import policy_search as ps
+from ..compiler import compile_model
+from ..compiler.memory import format_plans, memory_plan
+from ..data_files import load_samples
+from ..errors import MicrotrainError
 from ..int8_graph import load_graph
-from ..policy import load_policy, save_policy
+from ..policy import CHANNEL_RULES, ROUNDINGS, load_policy, save_policy
 
 
 def describe(p, graph=None) -> str:
@@ -22,17 +31,121 @@ def describe(p, graph=None) -> str:
     return "\n".join(lines)
 
 
-@click.group(help="Show, check or write a sparse update policy (.json).")
-def command():
-    pass
+SEARCH_OPTIONS = [
+    click.option("--graph", "graph_path", type=click.Path(dir_okay=False),
+                 help="int8 graph (.mtg) [required]"),
+    click.option("--data", "data_path", type=click.Path(dir_okay=False),
+                 help="samples (.npz with x and y), split into fine-tune and held-out parts "
+                 "[required]"),
+    click.option("--budget", help="training memory budget: 96KB, 96K, 98304 or 0.1MB "
+                 "(KB = 1024 bytes) [required]"),
+    click.option("-o", "--output", type=click.Path(dir_okay=False), default="policy.json",
+                 show_default=True, help="where to write the chosen policy"),
+    click.option("--report", type=click.Path(dir_okay=False),
+                 help="also write the measured numbers as JSON"),
+    click.option("--steps", type=int, default=300, show_default=True,
+                 help="learn steps of each short fine-tune"),
+    click.option("--repeats", type=int, default=1, show_default=True,
+                 help="fine-tunes per candidate (other sample orders), averaged"),
+    click.option("--top", type=int, default=3, show_default=True,
+                 help="fine-tune the best TOP combinations that fit and keep the best measured; "
+                 "0 trusts the summed gains (the paper's method)"),
+    click.option("--lr", type=float, default=0.05, show_default=True),
+    click.option("--rounding", type=click.Choice(ROUNDINGS), default="stochastic",
+                 show_default=True, help="how an int8 weight takes a step"),
+    click.option("--rule", type=click.Choice(CHANNEL_RULES), default="first_k",
+                 show_default=True, help="which input channels a fraction takes"),
+    click.option("--bias-layers", type=int, default=None,
+                 help="bias candidates: up to this many layers below the head [all]"),
+    click.option("--weight-layers", type=int, default=4, show_default=True,
+                 help="weight candidates: the last this many weight layers below the head"),
+    click.option("--val-fraction", type=float, default=0.3, show_default=True,
+                 help="of the data held out to measure accuracy"),
+    click.option("--seed", type=int, default=0, show_default=True),
+    click.option("--input-dtype", type=click.Choice(["float32", "int8"]), default="float32",
+                 show_default=True),
+]
 
 
-@command.command(help="Print a policy; with --graph, check it against the graph first.")
+def search_options(f):
+    for option in reversed(SEARCH_OPTIONS):
+        f = option(f)
+    return f
+
+
+def run_search(graph_path, data_path, budget, output, report, steps, repeats, top, lr,
+               rounding, rule, bias_layers, weight_layers, val_fraction, seed, input_dtype):
+    missing = [name for name, v in (("--graph", graph_path), ("--data", data_path),
+                                    ("--budget", budget)) if v is None]
+    if missing:
+        raise click.UsageError(f"policy search needs {', '.join(missing)}")
+    nbytes = ps.parse_budget(budget)
+    graph = load_graph(graph_path)
+    x, y = load_samples(data_path)
+    cfg = ps.SearchConfig(steps=steps, lr=lr, rounding=rounding, rule=rule,
+                          bias_layers=bias_layers, weight_layers=weight_layers,
+                          val_fraction=val_fraction, seed=seed, repeats=repeats,
+                          input_dtype=input_dtype, top=top)
+    result = ps.search_policy(graph, x, y, nbytes, cfg, log=click.echo)
+    click.echo("")
+    click.echo(ps.format_table(result))
+    click.echo("")
+    click.echo(ps.format_summary(result))
+    click.echo("")
+    click.echo(format_plans({"chosen policy": result.plan}))
+    save_policy(result.policy, output)
+    click.echo(f"wrote {output}")
+    if report:
+        Path(report).write_text(json.dumps(ps.to_json(result), indent=1) + "\n")
+        click.echo(f"wrote {report}")
+
+
+@click.group(invoke_without_command=True,
+             help="Find, show, check or write a sparse update policy (.json). With --budget "
+             "and no subcommand, runs `search`.")
+@search_options
+@click.pass_context
+def command(ctx, **options):
+    given = [name for name in options
+             if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
+    if ctx.invoked_subcommand is not None:
+        if given:
+            raise click.UsageError(f"search options go without a subcommand or after "
+                                   f"'search', not before {ctx.invoked_subcommand!r}")
+        return
+    if not given:
+        click.echo(ctx.get_help())
+        return
+    run_search(**options)
+
+
+@command.command(help="Find the sparse update policy that learns best within a training "
+                 "memory budget: each candidate (bias of more layers, a fraction of a "
+                 "layer's weights) is fine-tuned briefly in the int8 graph, then the best "
+                 "combination that fits is chosen (docs/policy_search.md).")
+@search_options
+def search(**options):
+    run_search(**options)
+
+
+@command.command(help="Print a policy; with --graph, check it against the graph first and "
+                 "print its memory plan.")
 @click.argument("policy", type=click.Path(dir_okay=False))
 @click.option("--graph", type=click.Path(dir_okay=False), help="int8 graph (.mtg)")
-def show(policy, graph):
+@click.option("--input-dtype", type=click.Choice(["float32", "int8"]), default="float32",
+              show_default=True, help="input of the compiled model the plan is for")
+def show(policy, graph, input_dtype):
     g = load_graph(graph) if graph else None
-    click.echo(describe(load_policy(policy, g), g))
+    p = load_policy(policy, g)
+    click.echo(describe(p, g))
+    if g is not None:
+        click.echo("")
+        try:
+            plan = memory_plan(compile_model(g, p, input_dtype=input_dtype))
+        except MicrotrainError as err:
+            raise MicrotrainError(f"{policy} is valid for {graph} but does not compile: "
+                                  f"{err}") from None
+        click.echo(format_plans({"policy": plan}))
 
 
 @command.command(help="Check a policy against an int8 graph; errors name the field.")
