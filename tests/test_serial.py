@@ -191,6 +191,18 @@ def test_deploy_folder(repl, flash, tmp_path):
     assert all("/s" in line for line in lines[1:])  # a rate on every file line and the total
 
 
+def test_deploy_into_a_target_folder(repl, flash, tmp_path):
+    files = fake_dist(tmp_path / "dist")
+    deploy_folder(repl, tmp_path / "dist", target="apps/har", log=lambda _: None)
+    for rel, data in files.items():
+        assert (flash / "apps" / "har" / rel).read_bytes() == data, rel
+
+
+def test_get_of_a_missing_file_is_a_board_error(repl):
+    with pytest.raises(DeviceError, match="ENOENT|No such file|Errno 2"):
+        repl.get_file("nowhere.bin")
+
+
 def test_deploy_skips_arch_build_outputs(repl, flash, tmp_path):
     # `microtrain pack -o dist` leaves the module it built for the arch in dist/<arch>/.
     files = fake_dist(tmp_path / "dist")

@@ -81,7 +81,8 @@ def _summary(code: str) -> str:
 class RawRepl:
     """A board's raw REPL over an open pyserial port (or anything with its read/write API).
 
-    raw_paste: None uses raw-paste mode when the board supports it, False never does.
+    raw_paste: None (or True) uses raw-paste mode when the board offers it, False never does.
+    raw_write_pause: seconds between 256-byte blocks in plain raw mode (no flow control there).
     Use `connect(port)` to open a port by name.
     """
 
@@ -245,13 +246,13 @@ class RawRepl:
             out = self._read_until(CTRL_D, deadline, "the end of the program's output", timeout)
             err = self._read_until(CTRL_D, deadline, "the end of the error output", timeout)
             self._read_until(b">", deadline, "the raw REPL prompt after the program", timeout)
-        except TransportTimeout as err:
+        except TransportTimeout as late:
             if self._broken:
                 raise
             recovered = self.interrupt()
             how = ("it was interrupted (Ctrl-C) and the raw REPL is ready again" if recovered
                    else "it did not answer Ctrl-C either: reset the board")
-            raise TransportTimeout(f"{err}; running: {_summary(code)!r}; {how}") from None
+            raise TransportTimeout(f"{late}; running: {_summary(code)!r}; {how}") from None
         return _text(out), _text(err)
 
     def exec(self, code: str, timeout: float = 10.0) -> str:
