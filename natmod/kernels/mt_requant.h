@@ -15,7 +15,7 @@ typedef char mt_requant_needs_arithmetic_shift[((-1) >> 1) == -1 ? 1 : -1];
 #define MT_SHIFT_MIN (-31)
 #define MT_SHIFT_MAX 30
 
-// (a * b * 2 + 2^31) / 2^32 rounded half away from zero (gemmlowp), saturating the one overflow.
+// a * b / 2^31 rounded to nearest, ties toward +infinity (gemmlowp), saturating the one overflow.
 static inline int32_t mt_sat_rounding_doubling_high_mul(int32_t a, int32_t b) {
     if (a == INT32_MIN && b == INT32_MIN) {
         return INT32_MAX;
