@@ -10,6 +10,7 @@ are read from the library's op table (mt_op_count / mt_op_get), never from a lis
     hostlib.run_op("mt_fc_s8_fwd", args, [mult, shift, x, w, b, out])   # writes `out`
 """
 
+import atexit
 import ctypes
 import os
 import shutil
@@ -103,7 +104,9 @@ def library(reload: bool = False) -> ctypes.CDLL:
     key = (str(path), path.stat().st_mtime_ns)
     if key not in _loaded:
         # Load a private copy: dlopen returns the old handle for a path it has already opened.
-        copy = Path(tempfile.mkdtemp(prefix="microtrain-")) / path.name
+        private_dir = tempfile.mkdtemp(prefix="microtrain-")
+        atexit.register(shutil.rmtree, private_dir, ignore_errors=True)
+        copy = Path(private_dir) / path.name
         shutil.copy2(path, copy)
         lib = ctypes.CDLL(str(copy))
         lib.mt_op_count.restype = ctypes.c_size_t
