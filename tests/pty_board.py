@@ -55,7 +55,9 @@ class PtyBoard:
         try:
             self.proc = subprocess.Popen(
                 [str(Path(micropython).resolve())],
-                stdin=board_slave, stdout=board_slave, stderr=board_slave, cwd=str(cwd), env=env, start_new_session=True, preexec_fn=_own_terminal,
+                stdin=board_slave, stdout=board_slave, stderr=board_slave, cwd=str(cwd),
+                # preexec_fn runs before the relay thread exists (no other thread of ours).
+                env=env, start_new_session=True, preexec_fn=_own_terminal,  # noqa: PLW1509
             )
         finally:
             os.close(board_slave)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from microtrain_tools import cli
 from microtrain_tools.errors import MicrotrainError
 from microtrain_tools.serial_deploy import deploy_folder
@@ -280,9 +279,9 @@ def test_board_that_stops_reading_gives_a_write_timeout(board):
 
 def test_soft_reset_of_the_unix_port_ends_it(board):
     # A board restarts and shows the raw REPL again; the unix port exits instead.
-    with connect(board.port, timeout=5) as r:
-        with pytest.raises(TransportTimeout, match="did not come back after the soft reset"):
-            r.soft_reset(timeout=1.0)
+    with connect(board.port, timeout=5) as r, pytest.raises(
+            TransportTimeout, match="did not come back after the soft reset"):
+        r.soft_reset(timeout=1.0)
     assert board.proc.wait(timeout=5) == 0
 
 
@@ -418,7 +417,7 @@ def test_learn_command(toy_board, flash, tmp_path, capsys):
     # --resume starts from the saved state: its first predictions are already good.
     cli.main(["learn", "--port", toy_board.port, "--model", "toy", "--data",
               str(tmp_path / "new.npz"), "--resume", "--no-shuffle"])
-    before = [line for line in capsys.readouterr().out.splitlines() if "before:" in line][0]
+    before = next(line for line in capsys.readouterr().out.splitlines() if "before:" in line)
     assert float(before.split("accuracy ")[1].split("%")[0]) >= 90
     assert (flash / "toy.state").read_text() == saved  # no --save: unchanged
 
@@ -434,10 +433,10 @@ def test_learn_refuses_samples_of_the_wrong_size(toy_board):
 
 
 def test_learn_unknown_model_shows_the_board_error(toy_board):
-    with connect(toy_board.port, timeout=5) as r:
-        with pytest.raises(DeviceError, match="ImportError|no module named"):
-            learn_on_board(r, "nosuchmodel", ("d.npz", np.zeros((1, 4)), np.zeros(1)),
-                           log=lambda _: None)
+    with connect(toy_board.port, timeout=5) as r, pytest.raises(
+            DeviceError, match="ImportError|no module named"):
+        learn_on_board(r, "nosuchmodel", ("d.npz", np.zeros((1, 4)), np.zeros(1)),
+                       log=lambda _: None)
 
 
 # -- a real packed model -----------------------------------------------------------------------

@@ -106,13 +106,13 @@ class RawRepl:
             self._port.write(data)
         except serial.SerialTimeoutException:
             raise self._timeout("the board to take the bytes sent to it", timeout) from None
-        except Exception as err:  # serial.SerialException, OSError: unplugged, closed
+        except OSError as err:  # serial.SerialException is one: unplugged, closed
             raise self._port_failed(err) from None
 
     def _waiting(self) -> int:
         try:
             return self._port.in_waiting
-        except Exception as err:
+        except OSError as err:
             raise self._port_failed(err) from None
 
     def _port_failed(self, err) -> MicrotrainError:
@@ -127,7 +127,7 @@ class RawRepl:
         try:
             self._port.timeout = min(remaining, 0.2)
             chunk = self._port.read(max(1, self._port.in_waiting))
-        except Exception as err:  # serial.SerialException, OSError: unplugged, closed
+        except OSError as err:  # serial.SerialException is one: unplugged, closed
             raise self._port_failed(err) from None
         self._rx += chunk
         return bool(chunk)
@@ -196,7 +196,7 @@ class RawRepl:
         self.leave()
         try:
             self._port.close()
-        except Exception:  # closing a port that failed must not hide the first error
+        except OSError:  # closing a port that failed must not hide the first error
             pass
 
     def __enter__(self):
@@ -206,8 +206,8 @@ class RawRepl:
         self.close()
 
     def soft_reset(self, timeout: float = 10.0) -> None:
-        """Ctrl-D at the empty raw prompt: the board restarts its interpreter (main.py runs on
-        a real board) and comes back in the raw REPL."""
+        """Ctrl-D at the empty raw prompt: the board restarts its interpreter (boot.py runs,
+        freshly imported modules) and comes back in the raw REPL. The unix port exits."""
         self._check_usable()
         deadline = time.monotonic() + timeout
         self._write(CTRL_D, deadline, timeout)
