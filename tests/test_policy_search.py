@@ -113,6 +113,11 @@ def test_space_candidates_skip_fractions_that_select_the_same_channels(graph):
                                                          ("head", list(range(8)))]
 
 
+def test_bias_depths_thin_out_on_deep_graphs():
+    assert ps.bias_depths(0) == [] and ps.bias_depths(3) == [1, 2, 3]
+    assert ps.bias_depths(40) == [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 40]
+
+
 def all_combinations(space):
     dims = [[0] + space.bias_depths] + [[0.0] + space.fractions[n] for n in space.layers]
     return [ps.Combination(c[0], tuple(c[1:])) for c in itertools.product(*dims)]

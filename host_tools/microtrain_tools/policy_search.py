@@ -8,10 +8,13 @@ Sec. 2.3). See docs/policy_search.md.
 2. Contribution: each candidate is fine-tuned alone (on top of the baseline) for a few hundred
    learn steps in the real int8 graph (HostModel: the C kernels), and its held-out accuracy
    minus the baseline's is its gain. Gains are assumed to add up, as the paper does.
-3. Search: the combination (one bias depth, one fraction per layer) with the largest summed
-   gain whose training memory, compiled and planned exactly, fits the budget. Combinations are
-   visited best gain first (a lazy k-best walk over the per-layer choices), so the first one
-   that fits is the answer; supersets of a combination already over the budget are skipped.
+3. Search: the combinations (one bias depth, one fraction per layer) with the largest summed
+   gains whose training memory, compiled and planned exactly, fits the budget. They are
+   visited best sum first (a lazy k-best walk over the per-layer choices), so the first ones
+   that fit are the answer; extensions of a combination already over the budget are skipped.
+4. Check (our addition, `top`): the best few sums are fine-tuned too, and the best measured
+   accuracy wins among them, the baseline and each candidate alone, since gains of layers
+   learning together do not add up well on small data (docs/policy_search.md has numbers).
 """
 
 from __future__ import annotations
@@ -107,7 +110,7 @@ class SearchConfig:
     momentum: float = 0.0
     rounding: str = "stochastic"
     rule: str = "first_k"  # which input channels a fraction takes: CHANNEL_RULES
-    bias_layers: int | None = None  # N: bias candidates n = 1..N (None: every layer below head)
+    bias_layers: int | None = None  # N: bias candidates n <= N (None: every layer below head)
     weight_layers: int = 4  # M: the last M weight layers below the head are weight candidates
     fractions: tuple = FRACTIONS
     val_fraction: float = 0.3  # of the data held out to measure accuracy
@@ -173,6 +176,15 @@ class SearchResult:
     config: SearchConfig = field(default_factory=SearchConfig)
 
 
+BIAS_GRID = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
+
+
+def bias_depths(n: int) -> list:
+    """Bias depths to measure, up to n: every one to 4, then steps of about 1.5x, and n itself
+    (a 40-layer model gets 11 fine-tunes, not 40)."""
+    return sorted({d for d in BIAS_GRID if d < n} | ({n} if n else set()))
+
+
 class Space:
     """The candidates of one graph and the policies of their combinations."""
 
@@ -184,7 +196,7 @@ class Space:
         self.head = names[-1]
         below = names[:-1]
         n_bias = len(below) if cfg.bias_layers is None else min(cfg.bias_layers, len(below))
-        self.bias_depths = list(range(1, n_bias + 1))
+        self.bias_depths = bias_depths(n_bias)
         self.layers = below[len(below) - min(cfg.weight_layers, len(below)):]
         # fractions that select a different number of channels on each layer (1/8 and 1/4 of
         # 4 channels are both one channel: measured once)
