@@ -92,6 +92,7 @@ def cases_source(cases) -> str:
         for j, buf in enumerate(case.bufs):
             out.append(_c_array(f"buf_{i}_{j}", buf))
         rows = ", ".join(f"{{buf_{i}_{j}, {b.nbytes}}}" for j, b in enumerate(case.bufs))
+        rows = rows or "{0, 0}"
         out.append(f"static const mt_buf bufs_{i}[{max(len(case.bufs), 1)}] = {{{rows}}};\n\n")
     out.append("const bench_case bench_cases[] = {\n")
     for i, case in enumerate(cases):

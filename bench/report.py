@@ -107,7 +107,10 @@ def markdown(data) -> str:
         "",
         "Host library: natmod C at gcc -O2 through ctypes. Unix port: `_microtrain.op` in the "
         "x64 native module (natmod flags, -Os), timed with time.ticks_us. numpy: the same layer "
-        "in float32 (im2col + matmul, one core). Best of 3 rounds.",
+        "in float32 (im2col + matmul, one core). Best of 7 rounds of about 40 ms each; "
+        f"load average at the start (1, 5, 15 min): {m['load']}; above the core count, other "
+        "work shared the cores and the wall-clock numbers are noisy (the Cortex-M4 counts "
+        "are not).",
         "",
         *host_table(rows),
     ]

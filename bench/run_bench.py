@@ -75,7 +75,7 @@ def measure_micropython(cases, rows, work_dir, log):
 
     log("  building the x64 native module (natmod flags)")
     module = build_x64_module()
-    calls = [max(3, int(0.1 / row["host_s"])) for row in rows]
+    calls = [max(3, int(0.04 / row["host_s"])) for row in rows]
     timed = time_in_micropython(
         [(op, args, bufs, n) for (_, _, op, args, bufs), n in zip(cases, calls)], module,
         work_dir)

@@ -12,7 +12,7 @@ import time
 
 import _microtrain as mt
 
-ROUNDS = 3
+ROUNDS = 7
 IDS = {mt.op_info(i)[0]: i for i in range(mt.op_count())}
 
 with open(sys.argv[1]) as f:

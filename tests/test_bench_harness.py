@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: MIT
+"""The Cortex-M4 benchmark harness (bench/cortex_m/, bench/cortex_m4.py) in qemu mps2-an386:
+every kernel kind it benchmarks, on small shapes, writes the numpy reference's bytes; two runs
+count the same instructions; a refusal and an unknown op come back as statuses. Also: the numpy
+float32 baseline of `make bench` computes the layers it claims to (float64 model).
+
+No test here asserts a time: benchmarks are not tests.
+"""
+
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, skip_or_fail
+from microtrain_tools import hostlib
+from microtrain_tools.errors import MicrotrainError
+from microtrain_tools.reference import REFERENCE_OPS
+from microtrain_tools.reference import float_layers as FL
+
+sys.path.insert(0, str(ROOT / "bench"))
+
+import cortex_m4  # noqa: E402
+import numpy_layers  # noqa: E402
+from layers import PASSES, Layer, cases  # noqa: E402
+
+SMALL = (
+    Layer("pw", "pwconv2d", 4, 3, 5, 6),
+    Layer("dw3", "dwconv2d", 5, 4, 3, 3, k=3),
+    Layer("dw7s2", "dwconv2d", 9, 8, 3, 3, k=7, stride=2),
+    Layer("conv3s2", "conv2d", 6, 5, 3, 4, k=3, stride=2),
+    Layer("fc", "fc", 2, 3, 4, 7),
+)
+
+
+def bad_output_height(args):
+    bad = list(args)
+    bad[17] += 1  # conv-shaped args: the output height, which no longer follows from the input
+    return bad
+
+
+def written(op, bufs):
+    info = hostlib.op_info(op)
+    return tuple(j for j in range(len(bufs)) if info.writes_buf(j))
+
+
+@pytest.fixture(scope="module")
+def harness_run(tmp_path_factory):
+    try:
+        cortex_m4.find_tools()
+    except MicrotrainError as err:
+        skip_or_fail(str(err))
+    small = cases(SMALL)
+    harness = [cortex_m4.HarnessCase(op, args, bufs, written(op, bufs))
+               for _, _, op, args, bufs in small]
+    _, _, op, args, bufs = small[0]
+    harness.append(cortex_m4.HarnessCase(op, bad_output_height(args), [b.copy() for b in bufs]))
+    harness.append(cortex_m4.HarnessCase("mt_no_such_op", [], []))
+    elf = cortex_m4.build_image(harness, tmp_path_factory.mktemp("m4"), opt="-O2")
+    return small, [cortex_m4.run_image(elf, timeout=60) for _ in range(2)]
+
+
+def test_harness_outputs_equal_numpy(harness_run):
+    small, (run, _) = harness_run
+    assert len(run.results) == len(small) + 2
+    for (layer, pass_, op, args, bufs), got in zip(small, run.results):
+        what = f"{op} ({layer.name}) on Cortex-M4"
+        assert got.status == 0, f"{what}: status {got.status}"
+        ref = [b.copy() for b in bufs]
+        REFERENCE_OPS[op](args, ref)
+        assert set(got.bufs) == set(written(op, bufs)), f"{what}: buffers read back"
+        for j, data in got.bufs.items():
+            assert data == ref[j].tobytes(), f"{what}: buffer {j} differs from numpy"
+        assert got.instructions > 0, f"{what}: no instructions counted"
+
+
+def test_harness_statuses(harness_run):
+    small, (run, _) = harness_run
+    _, _, op, args, bufs = small[0]
+    status = run.results[-2].status
+    assert status > 0, "a bad output shape must come back as a refusal"
+    with pytest.raises(MicrotrainError) as host_error:
+        hostlib.run_op(op, bad_output_height(args), [b.copy() for b in bufs])
+    assert str(host_error.value) == f"{op}: {hostlib.status_message(status)}", (
+        "the Cortex-M4 and the host refuse the same call differently")
+    assert run.results[-1].status == -1, "an op missing from the table must be reported"
+
+
+def test_harness_counts_are_deterministic(harness_run):
+    _, (first, second) = harness_run
+    assert first.instructions_per_tick > 0
+    assert [r.instructions for r in first.results] == [r.instructions for r in second.results]
+
+
+def _float_model(layer, x, w, g):
+    """(y, dx, dw) of the float64 model in numpy_layers' weight layouts."""
+    s = (layer.stride, layer.stride)
+    if layer.kind == "fc":
+        dx, dw, _ = FL.fc_backward(x.reshape(1, -1), w, g.reshape(1, -1))
+        return FL.fc_forward(x.reshape(1, -1), w, 0.0), dx, dw
+    if layer.kind == "dwconv2d":
+        wt = w[None]
+        y = FL.dwconv2d_forward(x[None], wt, 0.0, s, layer.pad, layer.out_hw)
+        dx, dw, _ = FL.dwconv2d_backward(x[None], wt, g[None], s, layer.pad)
+        return y, dx, dw
+    wt = w.reshape(layer.c_out, layer.k, layer.k, layer.c_in)
+    y = FL.conv2d_forward(x[None], wt, 0.0, s, layer.pad, layer.out_hw)
+    dx, dw, _ = FL.conv2d_backward(x[None], wt, g[None], s, layer.pad)
+    return y, dx, dw
+
+
+@pytest.mark.parametrize("layer", SMALL, ids=lambda ly: ly.name)
+def test_numpy_baseline_computes_the_layer(layer):
+    x, w, g = numpy_layers.tensors(layer, np.random.default_rng(3))
+    got = [fn() for fn in numpy_layers.numpy_passes(layer, x, w, g)]
+    want = _float_model(layer, x, w, g)
+    for pass_, a, b in zip(PASSES, got, want):
+        a, b = np.asarray(a, np.float64).ravel(), np.asarray(b, np.float64).ravel()
+        assert a.shape == b.shape, f"{layer.name} {pass_}: {a.shape} vs {b.shape}"
+        assert np.allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(b).max()), (
+            f"{layer.name} {pass_}: numpy float32 baseline differs from the float64 model")
