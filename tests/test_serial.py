@@ -442,21 +442,28 @@ def test_learn_unknown_model_shows_the_board_error(toy_board):
 # -- a real packed model -----------------------------------------------------------------------
 
 
-def test_real_packed_model_deploys_and_learns(board, flash, tmp_path):
+def small_policy(graph):
+    from microtrain_tools.policy import Optimizer, make_policy
+
+    return make_policy(graph, bias_last_n=2, weights=[("head", 1.0, "first_k")],
+                       optimizer=Optimizer(lr=0.05))
+
+
+@pytest.mark.parametrize("input_dtype", ["float32", "int8"])
+def test_real_packed_model_deploys_and_learns(board, flash, tmp_path, input_dtype):
     from e2e_models import samples, small_graph
     from microtrain_tools.boards import load_board
     from microtrain_tools.compiler import compile_model
     from microtrain_tools.pack import make_bundle, pack
-    from microtrain_tools.policy import Optimizer, make_policy
     from microtrain_tools.simulate import HostModel
 
     graph = small_graph()
-    policy = make_policy(graph, bias_last_n=2, weights=[("head", 1.0, "first_k")],
-                         optimizer=Optimizer(lr=0.05))
-    compiled = compile_model(graph, policy)
+    compiled = compile_model(graph, small_policy(graph), input_dtype=input_dtype)
     dist = tmp_path / "dist"
     pack(make_bundle(compiled, "small"), load_board("unix"), dist, log=lambda *a: None)
     x, y = samples(10)
+    if input_dtype == "int8":
+        x = np.round(x * 100).astype(np.int8)
     with connect(board.port, timeout=5) as r:
         deploy_folder(r, dist, log=lambda _: None)
         report = learn_on_board(r, "small", ("new", x, y), shuffle_seed=None, save=True,
@@ -474,3 +481,27 @@ def test_real_packed_model_deploys_and_learns(board, flash, tmp_path):
     assert report.accuracy_before == before
     assert report.accuracy_after == host.evaluate(x, y)
     assert (flash / "small.state").stat().st_size == 20 + len(compiled.params)
+
+
+def test_user_path_pack_deploy_learn_commands(board, flash, tmp_path, capsys):
+    # The commands a user types, in order, with a board on a serial port.
+    from e2e_models import samples, small_graph
+    from microtrain_tools.int8_graph import save_graph
+    from microtrain_tools.policy import save_policy
+
+    graph = small_graph()
+    save_graph(graph, tmp_path / "small.mtg")
+    save_policy(small_policy(graph), tmp_path / "policy.json")
+    x, y = samples(12)
+    np.savez(tmp_path / "new.npz", x=x, y=y)
+    np.savez(tmp_path / "test.npz", x=x[:6], y=y[:6])
+    dist = tmp_path / "dist"
+    cli.main(["pack", str(tmp_path / "small.mtg"), "--policy", str(tmp_path / "policy.json"),
+              "--board", "unix", "--name", "model", "-o", str(dist)])
+    cli.main(["deploy", "--port", board.port, str(dist)])
+    cli.main(["learn", "--port", board.port, "--model", "model", "--data",
+              str(tmp_path / "new.npz"), "--eval", str(tmp_path / "test.npz"), "--save"])
+    out = capsys.readouterr().out
+    assert "verified" in out and "after: accuracy" in out and "saved the learned state" in out
+    assert (flash / "model.mpy").read_bytes() == (dist / "model.mpy").read_bytes()
+    assert (flash / "model.state").exists()
