@@ -139,3 +139,23 @@ def test_riscv_float_register_abi(tmp_path):
     obj = compile_c("rv32imc", "fx_qtable.c", tmp_path, ("-march=rv32imafc", "-mabi=ilp32f"))
     with pytest.raises(LinkError, match=r"float-register or RV32E ABI \(e_flags 0x3\)"):
         link([obj], "rv32imc", tmp_path / "x.mpy")
+
+
+def test_damaged_objects_give_link_errors(tmp_path):
+    # Cut or scribbled-on objects must end in a LinkError (or, when only code bytes changed,
+    # a link), never in another exception.
+    import random
+
+    good = compile_c("x64", "fx_main.c", tmp_path).read_bytes()
+    other = compile_c("x64", "fx_other.c", tmp_path)
+    rng = random.Random(2206)
+    damaged = tmp_path / "damaged.o"
+    for i in range(150):
+        data = bytearray(good[: rng.randrange(len(good))] if i < 50 else good)
+        for _ in range(0 if i < 50 else rng.randint(1, 8)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        damaged.write_bytes(bytes(data))
+        try:
+            link([damaged, other], "x64", tmp_path / "x.mpy")
+        except LinkError:
+            pass

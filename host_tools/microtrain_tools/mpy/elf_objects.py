@@ -6,6 +6,7 @@ pyelftools' object model.
 """
 
 import io
+import struct
 from dataclasses import dataclass, field
 
 from elftools.common.exceptions import ELFError
@@ -79,6 +80,12 @@ class ElfObject:
                 yield s
 
 
+def _symbol_at(symbols: list, index: int, name: str):
+    if not 0 <= index < len(symbols):
+        raise LinkError(f"{name}: damaged ELF object (relocation names symbol {index})")
+    return symbols[index]
+
+
 def _symbol_name_for(sym: Symbol, sections: dict[int, Section]) -> str:
     if sym.type == "STT_SECTION" and sym.defined and sym.shndx in sections:
         return sections[sym.shndx].name
@@ -88,9 +95,40 @@ def _symbol_name_for(sym: Symbol, sections: dict[int, Section]) -> str:
 def load_object(data: bytes, name: str, arch) -> ElfObject:
     try:
         elf = ELFFile(io.BytesIO(data))
-        return _convert(elf, name, arch)
-    except ELFError as err:
-        raise LinkError(f"{name}: not a readable ELF object ({err})") from None
+        _check_extents(elf, len(data), name)
+        obj = _convert(elf, name, arch)
+    except LinkError:
+        raise
+    except (ELFError, ValueError, IndexError, KeyError, AttributeError, struct.error) as err:
+        # pyelftools reports damage in many ways; all of them mean the same to the user.
+        raise LinkError(f"{name}: damaged or unreadable ELF object ({err})") from None
+    _check_consistency(obj)
+    return obj
+
+
+def _check_extents(elf: ELFFile, size: int, name: str) -> None:
+    # Before reading any section: a damaged size must not allocate gigabytes.
+    for i in range(elf.num_sections()):
+        header = elf._get_section_header(i)
+        if header["sh_type"] != "SHT_NOBITS" and header["sh_offset"] + header["sh_size"] > size:
+            raise LinkError(f"{name}: damaged ELF object (section {i} lies past the file end)")
+
+
+def _check_consistency(obj: ElfObject) -> None:
+    for sym in obj.symbols:
+        if isinstance(sym.shndx, int) and sym.shndx and sym.shndx not in obj.sections:
+            raise LinkError(
+                f"{obj.name}: damaged ELF object (symbol {sym.index} names section "
+                f"{sym.shndx}, which does not exist)"
+            )
+    for index, relocs in obj.relocs.items():
+        section = obj.sections[index]
+        for r in relocs:
+            if r.offset >= section.size:
+                raise LinkError(
+                    f"{obj.name}: damaged ELF object (relocation at "
+                    f"{section.name}+{r.offset:#x} lies outside the section)"
+                )
 
 
 def _convert(elf: ELFFile, name: str, arch) -> ElfObject:
@@ -152,7 +190,7 @@ def _convert(elf: ELFFile, name: str, arch) -> ElfObject:
             Relocation(
                 offset=r["r_offset"],
                 type=r["r_info_type"],
-                symbol=symbols[r["r_info_sym"]],
+                symbol=_symbol_at(symbols, r["r_info_sym"], name),
                 addend=r["r_addend"] if rela else None,
             )
             for r in sec.iter_relocations()

@@ -140,9 +140,15 @@ class _Linker:
             )
         obj, sym = entry
         self._queue: list[Placed] = []
-        self.keep(obj, obj.sections[sym.shndx], ENTRY_SYMBOL)
-        entry_placed = self.kept[(id(obj), sym.shndx)]
-        if entry_placed.region != "text" or not entry_placed.section.flags & SHF_EXECINSTR:
+        section = obj.sections.get(sym.shndx)
+        if section is not None:
+            self.keep(obj, section, ENTRY_SYMBOL)
+        entry_placed = self.kept.get((id(obj), sym.shndx))
+        if (
+            entry_placed is None
+            or entry_placed.region != "text"
+            or not (entry_placed.section.flags & SHF_EXECINSTR)
+        ):
             raise LinkError(f"{obj.name}: `{ENTRY_SYMBOL}` is not in a code section")
         while self._queue:
             placed = self._queue.pop()
@@ -172,7 +178,13 @@ class _Linker:
         if isinstance(found, Target):
             return found
         dobj, dsym = found
-        placed = self.kept[(id(dobj), dsym.shndx)]
+        placed = self.kept.get((id(dobj), dsym.shndx))
+        if placed is None:
+            section = dobj.sections[dsym.shndx]
+            raise LinkError(
+                f"{obj.name}: `{self.symbol_label(dobj, dsym, 0)}` is in {section.name}, which "
+                "is not loaded with the module (not an allocated section)"
+            )
         return Target(placed.region, placed.offset + dsym.value)
 
     def symbol_label(self, obj: ElfObject, sym, addend: int) -> str:
