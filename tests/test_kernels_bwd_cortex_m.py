@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: MIT
+"""Backward, loss and update ops compiled for Cortex-M0 (soft float) and M4 (FPU) and run in the
+unicorn emulator equal the numpy reference bit for bit: the float32 sums, the own exp/log, the
+xorshift32 draws and the int8 gradient rounding give the same bits on the boards as on the host
+(no fused multiply-add on the M4, no double anywhere)."""
+
+import numpy as np
+import pytest
+
+from kernels_bwd_cases import conv_grad_in_case, conv_grad_w_case, random_grad, random_scales
+from microtrain_tools.reference import REFERENCE_OPS
+from microtrain_tools.reference import args as A
+from microtrain_tools.reference.grad_q8 import quantize
+from test_kernels_fwd_cortex_m import CortexM, build_image
+
+
+def q8(values):
+    q, s = quantize(values)
+    return [q.ravel(), np.array([s], np.float32)]
+
+
+def cases():
+    rng = np.random.default_rng(7)
+    args, (scale, gin, filt, gout) = conv_grad_in_case(rng, h=5, w=4, c_in=3, c_out=5,
+                                                       stride=(2, 2), accumulate=1)
+    yield "mt_conv2d_s8_grad_in", args, [scale, gin, filt, gout]
+    yield "mt_conv2d_q8_grad_in", args, [scale, *q8(gin), filt, *q8(gout)]
+    args, bufs = conv_grad_in_case(rng, depthwise=True, h=5, w=5, c_in=4)
+    yield "mt_dwconv2d_q8_grad_in", args, [bufs[0], *q8(bufs[1]), bufs[2], *q8(bufs[3])]
+    args, bufs = conv_grad_w_case(rng, h=4, w=4, c_in=4, c_out=3, k_sel=2)
+    yield "mt_conv2d_s8_grad_w", args, bufs
+    # Fused depthwise update, stochastic rounding, momentum.
+    args, bufs = conv_grad_w_case(rng, depthwise=True, h=4, w=4, c_in=5, k_sel=3)
+    x, sel, _, gout = bufs
+    weights = rng.integers(-127, 128, size=9 * 5, dtype=np.int8)
+    upd = [1, 2, A.f32_bits(0.05), A.f32_bits(0.9)]
+    fused_args = args[:12] + [1, 3, 3, 5] + args[16:21] + upd
+    state = [np.zeros(27, np.float32), np.zeros(0, np.float32),
+             np.array([987654321], np.uint32).view(np.int32)]
+    yield "mt_dwconv2d_q8_update", fused_args, [x, sel, weights, random_scales(rng, 5),
+                                                *q8(gout * 30), *state]
+    # Fused fc update with a master copy, and the bias update.
+    n, k, c_out, features = 2, 4, 3, 6
+    act = [3, -2, -128, 127]
+    upd = [1, 3, A.f32_bits(0.1), A.f32_bits(0.0)]
+    yield "mt_fc_q8_update", act + [n, 1, 1, k, c_out, 1, 1, features, n, 1, 1, c_out,
+                                    A.f32_bits(0.03)] + upd, [
+        rng.integers(-128, 128, size=n * k, dtype=np.int8), np.array([5, 0, 2, 3], np.int32),
+        rng.integers(-127, 128, size=c_out * features, dtype=np.int8),
+        random_scales(rng, c_out), *q8(random_grad(rng, n * c_out) * 10),
+        np.zeros(0, np.float32), rng.uniform(-100, 100, c_out * k).astype(np.float32),
+        np.zeros(0, np.int32)]
+    yield "mt_bias_q8_update", [n, 1, 1, c_out] + [1, 2, A.f32_bits(0.1), A.f32_bits(0.0)], [
+        rng.integers(-9999, 9999, size=c_out).astype(np.int32), random_scales(rng, c_out, 1e-6,
+                                                                              1e-3),
+        *q8(random_grad(rng, n * c_out)), np.zeros(0, np.float32), np.zeros(0, np.float32),
+        np.array([12345], np.int32)]
+    logits = rng.integers(-128, 128, size=3 * 10, dtype=np.int8)
+    yield "mt_xent_q8_grad_in", [3, 10, 4, A.f32_bits(0.2)], [
+        logits, np.array([1, 9, 4], np.int32), np.zeros(1, np.float32),
+        np.zeros(30, np.int8), np.zeros(1, np.float32)]
+    yield "mt_mse_s8_grad_in", [3, 10, 4, A.f32_bits(0.2)], [
+        logits, random_grad(rng, 30), np.zeros(1, np.float32), np.zeros(30, np.float32)]
+
+
+@pytest.mark.parametrize("arch", ["armv6m", "armv7emsp"])
+def test_backward_ops_on_cortex_m_equal_numpy(arch, tmp_path):
+    from microtrain_tools import hostlib
+
+    machine = CortexM(arch, build_image(arch, tmp_path))
+    ids = hostlib.op_ids()
+    for name, args, bufs in cases():
+        got = [b.copy() for b in bufs]
+        status = machine.run_op(ids[name], args, got)
+        assert status == 0, f"{name} on {arch}: status {status} ({hostlib.status_message(status)})"
+        ref = [b.copy() for b in bufs]
+        REFERENCE_OPS[name](args, ref)
+        for i, (g, r) in enumerate(zip(got, ref)):
+            assert g.tobytes() == r.tobytes(), f"{name} on {arch}: buffer {i} differs from numpy"
