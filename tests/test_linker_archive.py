@@ -57,3 +57,22 @@ def test_archive_without_index(tmp_path):
     main = compile_c("x64", "fx_main.c", tmp_path)
     with pytest.raises(LinkError, match="ranlib"):
         link([main], "x64", tmp_path / "fx.mpy", libs=[lib])
+
+
+def test_scribbled_archives_give_link_errors(tmp_path):
+    import random
+
+    main = compile_c("x64", "fx_main.c", tmp_path)
+    members = [compile_c("x64", "fx_other.c", tmp_path)]
+    good = make_archive(tmp_path / "libfx.a", members).read_bytes()
+    rng = random.Random(256)
+    lib = tmp_path / "damaged.a"
+    for i in range(150):
+        data = bytearray(good[: rng.randrange(len(good))] if i < 50 else good)
+        for _ in range(0 if i < 50 else rng.randint(1, 6)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        lib.write_bytes(bytes(data))
+        try:
+            link([main], "x64", tmp_path / "x.mpy", libs=[lib])
+        except LinkError:
+            pass

@@ -28,6 +28,8 @@ class Archive:
 
     def load_member(self, offset: int, arch) -> ElfObject:
         if offset not in self._loaded:
+            if offset not in self.members:
+                raise LinkError(f"{self.path}: damaged symbol index (no member at {offset})")
             size = int(self.data[offset + 48 : offset + 58].decode().strip())
             start = offset + HEADER_SIZE
             body = self.data[start : start + size]
