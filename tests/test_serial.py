@@ -473,11 +473,12 @@ def test_real_packed_model_deploys_and_learns(board, flash, tmp_path, input_dtyp
             assert (flash / f.relative_to(dist)).read_bytes() == f.read_bytes()
     host = HostModel(compiled)
     before = host.evaluate(x, y)
-    losses = []
+    losses, hits = [], 0
     for xi, yi in zip(x, y):
-        host.predict(xi)
+        hits += host.predict(xi) == yi  # the board reads this off learn's own forward pass
         losses.append(host.learn(xi, yi))
     assert np.float32(report.epochs[0].losses).tolist() == np.float32(losses).tolist()
+    assert report.epochs[0].accuracy == hits / len(x)
     assert report.accuracy_before == before
     assert report.accuracy_after == host.evaluate(x, y)
     assert (flash / "small.state").stat().st_size == 20 + len(compiled.params)

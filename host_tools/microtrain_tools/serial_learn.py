@@ -3,9 +3,10 @@
 
 Each sample travels as one short line of code, `_mt_l(b'<base64 x>', y)`, which the board
 decodes into an array ('f' for float32 models, 'b' for int8-input models) and hands to its
-microtrain Model: predict (so the running
-accuracy is measured before the step, as a deployed device would see it), then learn. The
-board keeps no sample after its step; only the model's learned state changes.
+microtrain Model: learn, then the class of the logits its forward pass computed before the
+update (Model.logits(); a package without it gets a separate predict first), so the running
+accuracy is the one a deployed device would have had before learning from that sample. The board
+keeps no sample after its step; only the model's learned state changes.
 """
 
 import ast
@@ -31,12 +32,17 @@ def _mt_x(b):
     return array(_mt_tc, binascii.a2b_base64(b))
 def _mt_p(b):
     print(_mt_m.predict(_mt_x(b)))
+_mt_lg = getattr(_mt_m, 'logits', None)
 def _mt_l(b, y):
     x = _mt_x(b)
-    p = _mt_m.predict(x)
+    p = None if _mt_lg else _mt_m.predict(x)
     if isinstance(y, bytes):
         y = array('f', binascii.a2b_base64(y))
-    print(p, repr(_mt_m.learn(x, y)))
+    loss = _mt_m.learn(x, y)
+    if _mt_lg:
+        z = _mt_lg()
+        p = z.index(max(z))
+    print(p, repr(loss))
 print(repr((getattr(_mt_m, 'input_size', None), getattr(_mt_m, 'n_outputs', None),
             _mt_dt, _mt_m.memory())))
 """
