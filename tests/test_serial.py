@@ -442,15 +442,16 @@ def test_learn_unknown_model_shows_the_board_error(toy_board):
 # -- a real packed model -----------------------------------------------------------------------
 
 
-def small_policy(graph):
+def small_policy(graph, loss="softmax_ce"):
     from microtrain_tools.policy import Optimizer, make_policy
 
     return make_policy(graph, bias_last_n=2, weights=[("head", 1.0, "first_k")],
-                       optimizer=Optimizer(lr=0.05))
+                       optimizer=Optimizer(lr=0.05), loss=loss)
 
 
-@pytest.mark.parametrize("input_dtype", ["float32", "int8"])
-def test_real_packed_model_deploys_and_learns(board, flash, tmp_path, input_dtype):
+@pytest.mark.parametrize("input_dtype, loss", [("float32", "softmax_ce"), ("int8", "softmax_ce"),
+                                               ("float32", "mse")])
+def test_real_packed_model_deploys_and_learns(board, flash, tmp_path, input_dtype, loss):
     from e2e_models import samples, small_graph
     from microtrain_tools.boards import load_board
     from microtrain_tools.compiler import compile_model
@@ -458,12 +459,15 @@ def test_real_packed_model_deploys_and_learns(board, flash, tmp_path, input_dtyp
     from microtrain_tools.simulate import HostModel
 
     graph = small_graph()
-    compiled = compile_model(graph, small_policy(graph), input_dtype=input_dtype)
+    compiled = compile_model(graph, small_policy(graph, loss), input_dtype=input_dtype)
     dist = tmp_path / "dist"
     pack(make_bundle(compiled, "small"), load_board("unix"), dist, log=lambda *a: None)
     x, y = samples(10)
     if input_dtype == "int8":
         x = np.round(x * 100).astype(np.int8)
+    if loss == "mse":  # one-hot targets: the client sends them as float32 arrays
+        y = np.eye(5, dtype=np.float32)[y]
+    labels = y.argmax(axis=1) if loss == "mse" else y
     with connect(board.port, timeout=5) as r:
         deploy_folder(r, dist, log=lambda _: None)
         report = learn_on_board(r, "small", ("new", x, y), shuffle_seed=None, save=True,
@@ -472,15 +476,15 @@ def test_real_packed_model_deploys_and_learns(board, flash, tmp_path, input_dtyp
         if f.is_file():
             assert (flash / f.relative_to(dist)).read_bytes() == f.read_bytes()
     host = HostModel(compiled)
-    before = host.evaluate(x, y)
+    before = host.evaluate(x, labels)
     losses, hits = [], 0
-    for xi, yi in zip(x, y):
-        hits += host.predict(xi) == yi  # the board reads this off learn's own forward pass
+    for xi, yi, label in zip(x, y, labels):
+        hits += host.predict(xi) == label  # the board reads this off learn's own forward pass
         losses.append(host.learn(xi, yi))
     assert np.float32(report.epochs[0].losses).tolist() == np.float32(losses).tolist()
     assert report.epochs[0].accuracy == hits / len(x)
     assert report.accuracy_before == before
-    assert report.accuracy_after == host.evaluate(x, y)
+    assert report.accuracy_after == host.evaluate(x, labels)
     assert (flash / "small.state").stat().st_size == 20 + len(compiled.params)
 
 
