@@ -217,7 +217,8 @@ class RawRepl:
             self._read_until(b">", deadline, "the raw REPL prompt after a soft reset", timeout)
         except TransportTimeout as err:
             self._broken = "the board did not come back after a soft reset"
-            raise TransportTimeout(f"{err} (the board did not come back after the soft reset)")
+            message = f"{err} (the board did not come back after the soft reset)"
+            raise TransportTimeout(message) from None
 
     def interrupt(self, timeout: float = 2.0) -> bool:
         """Ctrl-C a running program and get back to the raw prompt; False if the board stays
