@@ -241,3 +241,27 @@ def test_compiler_errors_are_clear(graph):
         compile_model(graph, make_policy(graph, bias_last_n=0))
     with pytest.raises(MicrotrainError, match="input dtype"):
         compile_model(graph, None, input_dtype="int16")
+
+
+def test_truncated_or_damaged_packed_files_are_refused_before_import(graph, tmp_path, micropython):
+    compiled = compile_model(graph, policy_all_kinds(graph))
+    pack(make_bundle(compiled, "small"), load_board("unix"), tmp_path, log=lambda *a: None)
+    (tmp_path / "run.py").write_text(
+        "import microtrain\ntry:\n    microtrain.load('small')\n"
+        "except ValueError as err:\n    print('refused', err)\nelse:\n    print('loaded')\n")
+
+    def run():
+        return run_script(tmp_path / "run.py", path=[tmp_path], cwd=tmp_path,
+                          micropython=micropython).check().stdout.strip()
+
+    assert run() == "loaded"
+    native = tmp_path / "_microtrain.mpy"
+    whole = native.read_bytes()
+    native.write_bytes(whole[: len(whole) // 2])
+    assert run().startswith("refused _microtrain.mpy is truncated"), "a cut module must not load"
+    damaged = bytearray(whole)
+    damaged[len(whole) // 2] ^= 0x55
+    native.write_bytes(bytes(damaged))
+    assert run().startswith("refused _microtrain.mpy is damaged")
+    native.unlink()
+    assert run().startswith("refused _microtrain.mpy is missing")
