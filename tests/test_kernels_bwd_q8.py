@@ -203,3 +203,13 @@ def test_q8_refuses_a_non_finite_gradient():
         hostlib.run_op("mt_add_q8_grad_in", [1, 2, 2, 3, 0], nan_bufs)
     with pytest.raises(MicrotrainError, match="not finite"):
         REFERENCE_OPS["mt_add_q8_grad_in"]([1, 2, 2, 3, 0], nan_bufs)
+
+
+def test_q8_tiny_gradient_counts_as_zero():
+    """max |g| < 1e-30 gives scale 0 and q 0 (127 / max|g| would overflow), in C and numpy."""
+    g = np.full(12, 1e-35, np.float32)
+    out = assert_same("mt_add_q8_grad_in", [1, 2, 2, 3, 0],
+                      [np.ones(12, np.int8), np.array([1e-35], np.float32),
+                       np.zeros(12, np.int8), np.ones(1, np.float32)])
+    assert out[3][0] == 0.0 and not out[2].any()
+    assert quantize(g)[1] == 0.0

@@ -190,3 +190,19 @@ def test_update_refuses_missing_state_and_bad_scales():
     bufs[3][1] = 6
     with pytest.raises(MicrotrainError, match="parameter out of range"):
         hostlib.run_op("mt_qas_s8_update", args, bufs)
+
+
+def test_nan_gradients_and_masters_do_not_move_a_weight():
+    """A NaN step is no step; a NaN master restarts from the integer value (C == numpy)."""
+    rng = np.random.default_rng(9)
+    for rounding in Rounding:
+        args, bufs = s8_case(rng, LAYOUTS["fc"], 1, rounding)
+        bufs[1][:3] = np.nan
+        if rounding == Rounding.MASTER:
+            bufs[5][3] = np.nan
+            bufs[1][3] = 0.0
+        before = bufs[0].copy()
+        out = assert_same("mt_qas_s8_update", args, bufs)
+        assert np.array_equal(out[0][:3], before[:3]), rounding
+        if rounding == Rounding.MASTER:
+            assert out[5][3] == before[3] and out[0][3] == before[3]

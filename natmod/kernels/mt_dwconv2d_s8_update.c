@@ -11,6 +11,9 @@ mt_status mt_dwconv2d_s8_update(const mt_conv_params *params, const mt_grad_para
                                 const mt_update_params *update, const mt_update_state *state,
                                 const mt_dims *output_dims, const mt_grad_src *grad_out) {
     mt_status st = mt_conv_dims_check(params, input_dims, filter_dims, output_dims);
+    if (st == MT_OK) {
+        st = mt_grad_input_check(grad);
+    }
     if (st != MT_OK) {
         return st;
     }

@@ -5,7 +5,16 @@ mt_status mt_grad_begin(const mt_grad_dst *g, float amax, float *inv) {
     if (!(amax <= 3.4e38f)) {  // also false for NaN
         return MT_ERR_PARAM;
     }
-    *g->scale = amax / 127.0f;
-    *inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+    // Below 1e-30 the tensor counts as zero: 127 / amax would overflow to infinity.
+    const int zero = amax < 1e-30f;
+    *g->scale = zero ? 0.0f : amax / 127.0f;
+    *inv = zero ? 0.0f : 127.0f / amax;
     return MT_OK;
+}
+
+mt_status mt_grad_input_check(const mt_grad_params *grad) {
+    if (grad->input_offset < -127 || grad->input_offset > 128) {
+        return MT_ERR_PARAM;
+    }
+    return grad->input_scale > 0.0f && grad->input_scale < 1e30f ? MT_OK : MT_ERR_PARAM;
 }

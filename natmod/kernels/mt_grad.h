@@ -65,8 +65,12 @@ static inline float mt_abs_max(float amax, float v) {
     return (a > amax || a != a) ? a : amax;
 }
 
-// After the first pass over an int8 output: store scale = amax / 127 and return 127 / amax (0
-// for an all-zero tensor). MT_ERR_PARAM for an infinite or NaN gradient.
+// The input quantization a weight gradient reads: input_offset in [-127, 128] (an int8 zero
+// point) and 0 < input_scale < 1e30; MT_ERR_PARAM otherwise.
+mt_status mt_grad_input_check(const mt_grad_params *grad);
+
+// After the first pass over an int8 output: store scale = amax / 127 and return 127 / amax (both
+// 0 when amax < 1e-30: the tensor counts as zero). MT_ERR_PARAM for an infinite or NaN gradient.
 mt_status mt_grad_begin(const mt_grad_dst *g, float amax, float *inv);
 
 // Store v: as is (float32), or round(v * inv) half away from zero, saturated to +-127.

@@ -5,7 +5,8 @@ mt_status mt_mse_s8_grad_in(const mt_loss_params *params, const int8_t *outputs,
                             const float *targets, float *loss, const mt_grad_dst *grad) {
     const int32_t n = params->batch, c = params->classes;
     if (n < 1 || c < 1 || (int64_t)n * c > INT32_MAX || !(params->input_scale > 0.0f) ||
-        !(params->input_scale < 1e30f)) {
+        !(params->input_scale < 1e30f) || params->input_offset < -127 ||
+        params->input_offset > 128) {
         return MT_ERR_PARAM;
     }
     const int32_t count = n * c;

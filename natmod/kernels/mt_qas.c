@@ -45,7 +45,9 @@ float mt_qas_step(const mt_update_params *params, float grad, float scale, float
         g = *velocity;
     }
     float step = params->lr * g;
-    if (step > MT_STEP_LIMIT) {
+    if (step != step) {  // NaN (from a NaN gradient or velocity): no step
+        step = 0.0f;
+    } else if (step > MT_STEP_LIMIT) {
         step = MT_STEP_LIMIT;
     } else if (step < -MT_STEP_LIMIT) {
         step = -MT_STEP_LIMIT;
@@ -89,6 +91,9 @@ int32_t mt_qas_apply(int32_t rounding, int32_t value, float step, float *master,
         }
         default: {
             float m = *master - step;
+            if (m != m) {  // a NaN master restarts from the integer value
+                m = (float)value;
+            }
             m = m < (float)lo ? (float)lo : (m > (float)hi ? (float)hi : m);
             *master = m;
             return saturate(round_nearest(m), lo, hi);

@@ -13,7 +13,7 @@
 //     g = grad * s                      (grad is dL/dW in real units; s is s_w[c] or s_x*s_w[c])
 //     if qas: g = g * (1.0f / (s * s))
 //     if momentum != 0: v = momentum * v + g; g = v
-//     step = lr * g                     (quantized units, clamped to +-2^30)
+//     step = lr * g                     (quantized units, clamped to +-2^30; NaN -> 0)
 // and then the new integer value by the rounding mode, saturated (never wrapped).
 #ifndef MT_QAS_H
 #define MT_QAS_H
@@ -26,7 +26,7 @@ typedef enum {
     MT_ROUND_TRUNCATE = 0,    // value - trunc(step): the paper's engine; steps < 1 LSB are lost
     MT_ROUND_NEAREST = 1,     // value - round(step), ties away from zero
     MT_ROUND_STOCHASTIC = 2,  // value + floor(u - step), u uniform in [0, 1): unbiased
-    MT_ROUND_MASTER = 3,      // float32 master -= step (saturated); value = round(master)
+    MT_ROUND_MASTER = 3,      // float32 master -= step (saturated; NaN restarts from value)
     MT_ROUND_COUNT = 4
 } mt_rounding;
 

@@ -7,7 +7,8 @@ mt_status mt_xent_s8_grad_in(const mt_loss_params *params, const int8_t *logits,
                              const int32_t *labels, float *loss, const mt_grad_dst *grad) {
     const int32_t n = params->batch, c = params->classes;
     if (n < 1 || c < 1 || (int64_t)n * c > INT32_MAX || !(params->input_scale > 0.0f) ||
-        !(params->input_scale < 1e30f)) {
+        !(params->input_scale < 1e30f) || params->input_offset < -127 ||
+        params->input_offset > 128) {
         return MT_ERR_PARAM;
     }
     for (int32_t b = 0; b < n; b++) {

@@ -162,6 +162,9 @@ mt_status mt_op_call_conv_update(mt_grad_kind kind, const int32_t *args, const m
     grad.input_offset = a.params.act.input_offset;
     const int dw = kind == MT_GRAD_DWCONV2D;
     const int32_t k = a.in.c;
+    if (k > a.filter.c) {  // before the count below, which could overflow otherwise
+        return MT_ERR_SHAPE;
+    }
     const int32_t count = (dw ? 1 : a.filter.n) * a.filter.h * a.filter.w * k;
     void *channels;
     mt_grad_src grad_out;

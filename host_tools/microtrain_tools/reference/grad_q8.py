@@ -20,13 +20,15 @@ F = np.float32
 
 
 def quantize(v) -> tuple[np.ndarray, np.float32]:
-    """mt_grad_begin + mt_grad_put: scale = max|v| / 127, q = round(v * 127 / max|v|)."""
+    """mt_grad_begin + mt_grad_put: scale = max|v| / 127, q = round(v * 127 / max|v|); a
+    tensor with max|v| < 1e-30 counts as zero."""
     v = np.asarray(v, F)
     amax = F(np.abs(v).max()) if v.size else F(0.0)
     if not np.isfinite(amax):
         raise MicrotrainError("gradient is not finite")
-    scale = amax / F(127.0)
-    inv = F(127.0) / amax if amax > 0 else F(0.0)
+    zero = amax < F(1e-30)  # counts as an all-zero tensor (127 / amax would overflow)
+    scale = F(0.0) if zero else amax / F(127.0)
+    inv = F(0.0) if zero else F(127.0) / amax
     t = v * inv
     q = (t + np.where(t >= 0, F(0.5), F(-0.5))).astype(np.int64)
     return np.clip(q, -127, 127).astype(np.int8), F(scale)

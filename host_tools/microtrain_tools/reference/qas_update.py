@@ -60,7 +60,8 @@ def steps(grad, scale, lr, momentum, qas, velocity):
     if momentum != 0:
         velocity[...] = F(momentum) * velocity + g
         g = velocity.copy()
-    return np.clip(F(lr) * g, -STEP_LIMIT, STEP_LIMIT)
+    step = F(lr) * g
+    return np.where(np.isnan(step), F(0.0), np.clip(step, -STEP_LIMIT, STEP_LIMIT)).astype(F)
 
 
 def _round_nearest(x):
@@ -81,6 +82,7 @@ def apply(rounding, values, step, master, rng, lo, hi) -> np.ndarray:
         new = values + i - (i.astype(F) > t)
     else:
         m = master - step
+        m = np.where(np.isnan(m), values.astype(F), m)  # a NaN master restarts from the value
         m = np.clip(m, F(lo), F(hi))
         master[...] = m
         new = _round_nearest(m)

@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: MIT
+"""Fuzz the backward, loss and update ops with hostile args, buffer sizes and float values
+(NaN, inf, huge); run by test_kernels_bwd_fuzz.py in a subprocess with the library built under
+AddressSanitizer and UBSan (float-cast-overflow included). Every call must return a status,
+stay inside its buffers, and never convert an out-of-range float to an int.
+
+usage: python kernels_bwd_fuzz.py LIB_PATH SEED CALLS_PER_OP
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from microtrain_tools import hostlib
+from microtrain_tools.errors import MicrotrainError
+
+sys.path.insert(0, str(Path(__file__).parent))
+from kernels_bwd_cases import (  # noqa: E402
+    conv_grad_in_case,
+    conv_grad_w_case,
+    fc_grad_in_case,
+    random_grad,
+    random_scales,
+)
+from kernels_fwd_fuzz import guarded, mutate  # noqa: E402
+from microtrain_tools.reference import args as A  # noqa: E402
+
+FLOATS = [np.nan, np.inf, -np.inf, 1e38, -1e38, 1e-45, 0.0, -0.0]
+
+
+def q8(v):
+    return [np.clip(np.round(v * 30), -127, 127).astype(np.int8).ravel(),
+            np.array([0.01], np.float32)]
+
+
+def state(rng, count):
+    return [rng.standard_normal(count).astype(np.float32),
+            rng.uniform(-100, 100, count).astype(np.float32), np.array([77], np.int32)]
+
+
+def valid(rng, name):
+    small = dict(h=4, w=4, c_in=3, c_out=2)
+    if name.endswith("grad_in") and ("conv2d" in name):
+        dw, pw = name.startswith("mt_dwconv2d"), name.startswith("mt_pwconv2d")
+        case = dict(small, k=(1, 1), padding="valid") if pw else small
+        args, b = conv_grad_in_case(rng, depthwise=dw, accumulate=1, **case)
+        return args, (b if "_s8_" in name else [b[0], *q8(b[1]), b[2], *q8(b[3])])
+    if name.startswith("mt_fc") and name.endswith("grad_in"):
+        args, b = fc_grad_in_case(rng, in_shape=(1, 2, 3), c_out=3, accumulate=1)
+        return args, (b if "_s8_" in name else [b[0], *q8(b[1]), b[2], *q8(b[3])])
+    if name.endswith("s8_grad_w"):
+        dw, pw = name.startswith("mt_dwconv2d"), name.startswith("mt_pwconv2d")
+        case = dict(small, k=(1, 1), padding="valid") if pw else small
+        return conv_grad_w_case(rng, depthwise=dw, k_sel=2, **case)
+    if name.endswith("q8_update") and name != "mt_bias_q8_update":
+        dw = name.startswith("mt_dwconv2d")
+        args, b = conv_grad_w_case(rng, depthwise=dw, k_sel=2, **small)
+        x, gout = b[0], b[-1]
+        whole = [1, 3, 3, 3] if dw else [2, 3, 3, 3]
+        count = 9 * 2 if dw else 2 * 9 * 2
+        upd = [1, int(rng.integers(0, 4)), A.f32_bits(0.1), A.f32_bits(0.5)]
+        bufs = [x, np.array([2, 0], np.int32), rng.integers(-127, 128, 27 * (1 if dw else 2),
+                                                            dtype=np.int8),
+                random_scales(rng, 3 if dw else 2), *q8(gout), *state(rng, count)]
+        if name.startswith("mt_fc"):
+            act = [1, 2, -128, 127]
+            args = act + [1, 1, 1, 2, 2, 1, 1, 5, 1, 1, 1, 2, A.f32_bits(0.1)] + upd
+            bufs = [x[:2], np.array([4, 1], np.int32), rng.integers(-127, 128, 10, dtype=np.int8),
+                    random_scales(rng, 2), *q8(random_grad(rng, 2)), *state(rng, 4)]
+            return args, bufs
+        if name.startswith("mt_pwconv2d"):
+            args, b = conv_grad_w_case(rng, k=(1, 1), padding="valid", k_sel=2, **small)
+            whole = [2, 1, 1, 3]
+            bufs = [b[0], np.array([2, 0], np.int32), rng.integers(-127, 128, 6, dtype=np.int8),
+                    random_scales(rng, 2), *q8(b[2]), *state(rng, 4)]
+        return args[:12] + whole + args[16:21] + upd, bufs
+    rows = (1, 2, 2, 3)
+    g = random_grad(rng, rows)
+    upd = [1, int(rng.integers(0, 4)), A.f32_bits(0.1), A.f32_bits(0.5)]
+    logits = rng.integers(-128, 128, 8, dtype=np.int8)
+    return {
+        "mt_bias_f32_grad_b": lambda: ([*rows], [g.ravel(), np.zeros(3, np.float32)]),
+        "mt_bias_q8_update": lambda: ([*rows, *upd], [np.zeros(3, np.int32),
+                                                      random_scales(rng, 3, 1e-6, 1e-3),
+                                                      *q8(g), *state(rng, 3)]),
+        "mt_clamp_s8_grad_in": lambda: ([-5, 100, *rows], [logits[:4].repeat(3), g.ravel()]),
+        "mt_clamp_q8_grad_in": lambda: ([-5, 100, *rows], [logits[:4].repeat(3), q8(g)[0]]),
+        "mt_add_f32_grad_in": lambda: ([*rows, 1], [g.ravel(), g.ravel().copy()]),
+        "mt_add_q8_grad_in": lambda: ([*rows, 1], [*q8(g), *q8(g)]),
+        "mt_avgpool_f32_grad_in": lambda: ([*rows, 1], [g.ravel()[:3], g.ravel().copy()]),
+        "mt_avgpool_q8_grad_in": lambda: ([*rows, 1], [*q8(g.ravel()[:3]), *q8(g)]),
+        "mt_xent_s8_grad_in": lambda: ([2, 4, 3, A.f32_bits(0.3)], [
+            logits, np.array([1, 3], np.int32), np.zeros(1, np.float32),
+            np.zeros(8, np.float32)]),
+        "mt_xent_q8_grad_in": lambda: ([2, 4, 3, A.f32_bits(0.3)], [
+            logits, np.array([1, 3], np.int32), np.zeros(1, np.float32), np.zeros(8, np.int8),
+            np.zeros(1, np.float32)]),
+        "mt_mse_s8_grad_in": lambda: ([2, 4, 3, A.f32_bits(0.3)], [
+            logits, random_grad(rng, 8), np.zeros(1, np.float32), np.zeros(8, np.float32)]),
+        "mt_mse_q8_grad_in": lambda: ([2, 4, 3, A.f32_bits(0.3)], [
+            logits, random_grad(rng, 8), np.zeros(1, np.float32), np.zeros(8, np.int8),
+            np.zeros(1, np.float32)]),
+        "mt_chansel_s8_fwd": lambda: ([*rows, 2], [logits[:4].repeat(3),
+                                                  np.array([2, 0], np.int32),
+                                                  np.zeros(8, np.int8)]),
+        "mt_qas_s8_update": lambda: ([2, 3, 4, 2, 0, 1, int(rng.integers(0, 4)),
+                                      A.f32_bits(0.1), A.f32_bits(0.5)], [
+            rng.integers(-127, 128, 24, dtype=np.int8), random_grad(rng, 12),
+            random_scales(rng, 2), np.array([3, 1], np.int32), *state(rng, 12)]),
+        "mt_qas_s32_update": lambda: ([3, 1, int(rng.integers(0, 4)), A.f32_bits(0.1),
+                                       A.f32_bits(0.5)], [
+            rng.integers(-9999, 9999, 3).astype(np.int32), random_grad(rng, 3),
+            random_scales(rng, 3, 1e-6, 1e-3), *state(rng, 3)]),
+        "mt_qas_s8_init": lambda: ([2, 3, 4, 2, 0], [
+            rng.integers(-127, 128, 24, dtype=np.int8), np.array([3, 1], np.int32),
+            np.zeros(12, np.float32), np.zeros(12, np.float32)]),
+        "mt_qas_s32_init": lambda: ([3], [np.zeros(3, np.int32), np.zeros(3, np.float32),
+                                         np.zeros(3, np.float32)]),
+    }[name]()
+
+
+def poison_floats(rng, bufs):
+    """Sometimes put NaN, inf or extreme values into a float buffer (scales, gradients, state)."""
+    for b in bufs:
+        if b.dtype == np.float32 and b.size and rng.random() < 0.3:
+            b[int(rng.integers(b.size))] = rng.choice(FLOATS)
+    return bufs
+
+
+def main():
+    lib_path, seed, calls = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    hostlib.LIB_PATH = lib_path
+    hostlib.CFLAGS = ("-std=c99", "-O1", "-g", "-shared", "-fPIC",
+                      "-fsanitize=address,undefined,float-cast-overflow",
+                      "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
+    rng = np.random.default_rng(seed)
+    counts = {"ok": 0, "refused": 0}
+    names = [n for n in hostlib.ops() if ("grad" in n or "update" in n or "qas" in n
+                                          or "xent" in n or "mse" in n or "chansel" in n)]
+    for name in names:
+        info = hostlib.op_info(name)
+        for _ in range(calls):
+            args, bufs = valid(rng, name)
+            args, bufs = mutate(rng, args, poison_floats(rng, [b.copy() for b in bufs]), info)
+            pairs = guarded(bufs)
+            tails = [whole[b.size:].copy() for whole, b in pairs]
+            try:
+                hostlib.run_op(name, args, [b for _, b in pairs])
+                counts["ok"] += 1
+            except MicrotrainError:
+                counts["refused"] += 1
+            for (whole, b), tail in zip(pairs, tails):
+                if not np.array_equal(whole[b.size:].view(np.uint8), tail.view(np.uint8)):
+                    raise SystemExit(f"{name} wrote past a buffer: args={args}")
+    print(counts["ok"], counts["refused"], len(names))
+
+
+if __name__ == "__main__":
+    main()
