@@ -24,7 +24,8 @@ def int8_views(values):
     yield memoryview(bytearray(as_unsigned(values)))
 
 
-with open(sys.argv[1]) as f:
+# The case file: the first argument, else cases.json in the current folder (on a board).
+with open(sys.argv[1] if len(sys.argv) > 1 else "cases.json") as f:
     cases = json.load(f)
 
 results = []

@@ -8,7 +8,8 @@ import sys
 
 import _microtrain as mt
 
-with open(sys.argv[1]) as f:
+# The case file: the first argument, else cases.json in the current folder (on a board).
+with open(sys.argv[1] if len(sys.argv) > 1 else "cases.json") as f:
     cases = json.load(f)
 
 f32_bits = []
