@@ -105,7 +105,8 @@ def cases_source(cases) -> str:
 
 
 def build_image(cases, out_dir, *, opt: str = "-O2") -> Path:
-    """Compile the harness, the op table and the cases for Cortex-M4 at `opt`; return the ELF."""
+    """Compile the harness, the op table and the cases for Cortex-M4 with the optimisation
+    flags `opt` (e.g. "-O2", "-O2 -funroll-loops"); return the ELF."""
     cc, _ = find_tools()
     arch = get_arch(ARCH)
     out_dir = Path(out_dir)
@@ -115,8 +116,8 @@ def build_image(cases, out_dir, *, opt: str = "-O2") -> Path:
     sources = sorted(HARNESS_DIR.glob("*.c"))
     sources += sorted((NATMOD_DIR / "kernels").glob("*.c"))
     sources += sorted((NATMOD_DIR / "ops").glob("*.c"))
-    elf = out_dir / f"bench{opt.replace('-', '_')}.elf"
-    cmd = [cc, *HARNESS_CFLAGS, opt, *arch.cflags, f"-I{NATMOD_DIR}", f"-I{HARNESS_DIR}",
+    elf = out_dir / ("bench" + "".join(c if c.isalnum() else "_" for c in opt) + ".elf")
+    cmd = [cc, *HARNESS_CFLAGS, *opt.split(), *arch.cflags, f"-I{NATMOD_DIR}", f"-I{HARNESS_DIR}",
            "-nostdlib", "-nostartfiles", "-T", str(HARNESS_DIR / "mps2_an386.ld"),
            "-o", str(elf), *map(str, sources), str(cases_c), "-lgcc"]
     proc = subprocess.run(cmd, capture_output=True, text=True)

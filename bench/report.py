@@ -52,45 +52,56 @@ def _num(x):
 
 
 def m4_forward_table(rows) -> list[str]:
-    out = ["| layer | shape | MACs | ours -O2 | ours -Os | CMSIS-NN -O2 | ours -O2 / CMSIS-NN | "
-           f"within {FWD_TARGET}x |", "|---|---|---:|---:|---:|---:|---:|---|"]
+    out = ["| layer | shape | MACs | ours | CMSIS-NN | ours / CMSIS-NN | "
+           f"within {FWD_TARGET}x |", "|---|---|---:|---:|---:|---:|---|"]
     for name, r in _by(rows, "fwd").items():
         ours, ref = _ipm(r, "-O2"), CMSIS_NN.get(name)
         ratio = None if ours is None or ref is None else ours / ref
-        out.append(f"| {name} | {r['shape']} | {r['macs']:,} | {_num(ours)} | "
-                   f"{_num(_ipm(r, '-Os'))} | {_num(ref)} | {_num(ratio)}x | "
-                   f"{'-' if ratio is None else _ok(ratio <= FWD_TARGET)} |")
+        out.append(f"| {name} | {r['shape']} | {r['macs']:,} | {_num(ours)} | {_num(ref)} | "
+                   f"{_num(ratio)}x | {'-' if ratio is None else _ok(ratio <= FWD_TARGET)} |")
     return out
 
 
 def m4_backward_table(rows) -> list[str]:
-    out = ["| layer | fwd -O2 | grad_in -O2 | grad_w -O2 | grad_in / fwd | grad_w / fwd | "
-           f"within {BWD_TARGET}x | grad_in -Os | grad_w -Os |",
-           "|---|---:|---:|---:|---:|---:|---|---:|---:|"]
+    out = ["| layer | fwd | grad_in | grad_w | grad_in / fwd | grad_w / fwd | "
+           f"within {BWD_TARGET}x |", "|---|---:|---:|---:|---:|---:|---|"]
     fwd, gin, gw = _by(rows, "fwd"), _by(rows, "grad_in"), _by(rows, "grad_w")
     for name in fwd:
         f, i, w = _ipm(fwd[name], "-O2"), _ipm(gin[name], "-O2"), _ipm(gw[name], "-O2")
         if None in (f, i, w):
             continue
         out.append(f"| {name} | {f:.2f} | {i:.2f} | {w:.2f} | {i / f:.2f}x | {w / f:.2f}x | "
-                   f"{_ok(max(i, w) / f <= BWD_TARGET)} | {_num(_ipm(gin[name], '-Os'))} | "
-                   f"{_num(_ipm(gw[name], '-Os'))} |")
+                   f"{_ok(max(i, w) / f <= BWD_TARGET)} |")
+    return out
+
+
+def m4_flags_table(rows, opts) -> list[str]:
+    out = ["| layer | pass | " + " | ".join(f"`{o}`" for o in opts) + " |",
+           "|---|---|" + "---:|" * len(opts)]
+    for r in rows:
+        out.append(f"| {r['layer']} | {r['pass']} | "
+                   + " | ".join(_num(_ipm(r, o)) for o in opts) + " |")
     return out
 
 
 def checks(data) -> list[str]:
     rows = data["rows"]
     out = []
-    for key, what in (("host_equal", "host library"), ("upy_equal", "unix port"),
-                      ("m4-O2_equal", "Cortex-M4 -O2"), ("m4-Os_equal", "Cortex-M4 -Os")):
+    keys = [("host_equal", "host library"), ("upy_equal", "unix port")]
+    keys += [(f"m4{o}_equal", f"Cortex-M4 `{o}`") for o in data.get("cortex_m4", {})]
+    for key, what in keys:
         flags = [r[key] for r in rows if key in r]
         if flags:
             out.append(f"- {what}: {sum(flags)} of {len(flags)} op outputs equal the numpy "
                        "reference bit for bit")
     for opt, m in data.get("cortex_m4", {}).items():
-        out.append(f"- Cortex-M4 {opt}: {m['runs']} run(s), instruction counts "
-                   f"{'identical' if m['deterministic'] else '**differ**'} between runs; "
-                   f"{m['instructions_per_tick']} instructions per timer tick (calibrated)")
+        if m["runs"] > 1:
+            same = "identical" if m["deterministic"] else "**differ**"
+            runs = f"{m['runs']} runs, instruction counts {same} between runs"
+        else:
+            runs = "1 run"
+        out.append(f"- Cortex-M4 `{opt}`: {runs}; {m['instructions_per_tick']} instructions "
+                   "per timer tick (calibrated)")
     return out
 
 
@@ -121,8 +132,8 @@ def markdown(data) -> str:
             "## Cortex-M4 (qemu mps2-an386): executed instructions per MAC",
             "",
             "Instructions of one op call through `mt_op_run` (adapter checks included) divided "
-            "by the layer's MACs. CMSIS-NN: the issue's numbers, measured the same way at gcc "
-            f"-O2; a plain TFLM-style C loop needs {lo} to {hi}.",
+            "by the layer's MACs, at gcc -O2 as CMSIS-NN's numbers (the issue's, measured the "
+            f"same way) were; a plain TFLM-style C loop needs {lo} to {hi}.",
             "",
             "### Forward",
             "",
@@ -131,6 +142,13 @@ def markdown(data) -> str:
             "### Backward (float32 gradients)",
             "",
             *m4_backward_table(rows),
+            "",
+            "### Compiler flags",
+            "",
+            "The native module is built with -Os (microtrain_tools.arches); -O2 is how CMSIS-NN "
+            "was measured.",
+            "",
+            *m4_flags_table(rows, list(data["cortex_m4"])),
         ]
     lines += ["", "## Checks", "", *checks(data), ""]
     return "\n".join(lines)
