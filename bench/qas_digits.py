@@ -35,14 +35,14 @@ def main():
           f"target {Q.float_accuracy(p, data.x_test, data.y_test):.3f}; "
           f"{len(data.y_ft)} fine-tune samples, {len(data.y_test)} test samples, "
           f"{EPOCHS} epochs, batch {BATCH}, seeds {list(seeds)} (sample order)\n")
-    for lr in (0.1, 0.03):
-        print(f"### lr {lr}: target-domain test accuracy (%)\n")
+    for lr, momentum in ((0.1, 0.0), (0.03, 0.0), (0.01, 0.9)):
+        print(f"### lr {lr}, momentum {momentum}: target-domain test accuracy (%)\n")
         print("| run | mean | range |\n|---|---|---|")
         print(row("fp32 fine-tune (float SGD)",
-                  [Q.fine_tune_float(p, data, lr, EPOCHS, BATCH, s) for s in seeds]))
+                  [Q.fine_tune_float(p, data, lr, EPOCHS, BATCH, s, momentum) for s in seeds]))
         for qas in (True, False):
             for r in Rounding:
-                cfg = Q.UpdateConfig(lr=lr, qas=qas, rounding=r)
+                cfg = Q.UpdateConfig(lr=lr, momentum=momentum, qas=qas, rounding=r)
                 runs = [Q.fine_tune_int8(p, data, cfg, EPOCHS, BATCH, s) for s in seeds]
                 name = f"int8 {'QAS' if qas else 'no QAS'}, {r.name.lower()} (q8)"
                 print(row(name, [x["after"] for x in runs]))

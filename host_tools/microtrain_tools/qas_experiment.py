@@ -67,7 +67,7 @@ def float_forward(p, x):
     return h, h @ p["w2"].T + p["b2"]
 
 
-def float_step(p, x, labels, lr):
+def float_step(p, x, labels, lr, momentum=0.0, velocity=None):
     h, z = float_forward(p, x)
     e = np.exp(z - z.max(axis=1, keepdims=True))
     g = e / e.sum(axis=1, keepdims=True)
@@ -75,6 +75,9 @@ def float_step(p, x, labels, lr):
     g /= len(labels)
     gh = (g @ p["w2"]) * (h > 0)
     for name, grad in (("w2", g.T @ h), ("b2", g.sum(0)), ("w1", gh.T @ x), ("b1", gh.sum(0))):
+        if momentum:
+            velocity[name] = momentum * velocity.get(name, 0.0) + grad
+            grad = velocity[name]
         p[name] -= lr * grad
 
 
@@ -100,10 +103,11 @@ def pretrain(data: Data, seed=0, epochs=30, lr=0.1, batch=16) -> dict:
     return p
 
 
-def fine_tune_float(p, data: Data, lr, epochs, batch, seed=1) -> float:
+def fine_tune_float(p, data: Data, lr, epochs, batch, seed=1, momentum=0.0) -> float:
     p = {k: v.copy() for k, v in p.items()}
+    velocity = {}
     for idx in batches(len(data.y_ft), batch, epochs, seed):
-        float_step(p, data.x_ft[idx], data.y_ft[idx], lr)
+        float_step(p, data.x_ft[idx], data.y_ft[idx], lr, momentum, velocity)
     return float_accuracy(p, data.x_test, data.y_test)
 
 
@@ -126,6 +130,8 @@ class Int8Layer:
     act_max: int
     master_w: np.ndarray = None
     master_b: np.ndarray = None
+    velocity_w: np.ndarray = None  # momentum state (float32 per parameter)
+    velocity_b: np.ndarray = None
 
 
 def quantize_mlp(p, calib) -> tuple[tuple[float, int], list[Int8Layer]]:
@@ -206,16 +212,17 @@ def _update(ly: Int8Layer, grad_w, grad_b, cfg: UpdateConfig, rng_state):
     lr, mom = A.f32_bits(cfg.lr), A.f32_bits(cfg.momentum)
     hostlib.run_op("mt_qas_s8_update",
                    [c_out, 1, c_in, c_in, 0, int(cfg.qas), int(cfg.rounding), lr, mom],
-                   [ly.wq.reshape(-1), grad_w, ly.s_w, np.zeros(0, np.int32), _empty(),
-                    ly.master_w if master else _empty(), rng_state])
+                   [ly.wq.reshape(-1), grad_w, ly.s_w, np.zeros(0, np.int32),
+                    *_state(ly, cfg, rng_state, True)])
     hostlib.run_op("mt_qas_s32_update", [c_out, int(cfg.qas), int(cfg.rounding), lr, mom],
-                   [ly.bq, grad_b, ly.s_b, _empty(), ly.master_b if master else _empty(),
-                    rng_state])
+                   [ly.bq, grad_b, ly.s_b, *_state(ly, cfg, rng_state, False)])
 
 
 def _state(ly: Int8Layer, cfg: UpdateConfig, rng_state, weights: bool):
     master = ly.master_w if weights else ly.master_b
-    return [_empty(), master if cfg.rounding == Rounding.MASTER else _empty(), rng_state]
+    velocity = ly.velocity_w if weights else ly.velocity_b
+    return [velocity if cfg.momentum else _empty(),
+            master if cfg.rounding == Rounding.MASTER else _empty(), rng_state]
 
 
 def int8_step_q8(layers, xq, labels, cfg: UpdateConfig, rng_state) -> float:
@@ -284,12 +291,12 @@ def fine_tune_int8(p, data: Data, cfg: UpdateConfig, epochs, batch, seed=1) -> d
     for ly in layers:
         ly.master_w = ly.wq.astype(np.float32).ravel()
         ly.master_b = ly.bq.astype(np.float32)
+        ly.velocity_w = np.zeros(ly.wq.size, np.float32)
+        ly.velocity_b = np.zeros(ly.bq.size, np.float32)
     xq_ft = quantize_input(data.x_ft, s_in, zp_in)
     xq_test = quantize_input(data.x_test, s_in, zp_in)
     before = int8_accuracy(layers, xq_test, data.y_test)
     rng_state = np.array([0x12345678], np.uint32).view(np.int32)
-    if cfg.momentum:
-        raise ValueError("this experiment runs without momentum")
     step = int8_step_q8 if cfg.grad_format == "q8" else int8_step
     for idx in batches(len(data.y_ft), batch, epochs, seed):
         step(layers, xq_ft[idx], data.y_ft[idx], cfg, rng_state)
