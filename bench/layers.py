@@ -15,7 +15,10 @@ from microtrain_tools.quant import quantize_multipliers
 from microtrain_tools.reference import args as A
 from microtrain_tools.reference.tflite_params import conv_output_and_padding
 
-PASSES = ("fwd", "grad_in", "grad_w")
+# The float32-gradient ops, then the int8-gradient ones the compiler emits (docs/numerics.md):
+# q8_update is the weight gradient fused with the QAS update of the int8 weights.
+PASSES = ("fwd", "grad_in", "grad_w", "q8_grad_in", "q8_update")
+MT_ROUND_STOCHASTIC = 2  # mt_rounding (natmod/kernels/mt_qas.h)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class Layer:
                 f"k{self.k} s{self.stride}")
 
     def op(self, pass_: str) -> str:
+        if pass_.startswith("q8_"):
+            return f"mt_{self.kind}_{pass_}"
         return f"mt_{self.kind}_s8_{pass_}"
 
 
@@ -120,6 +125,20 @@ def op_case(layer: Layer, pass_: str, rng) -> tuple[list, list]:
         if layer.kind == "dwconv2d":  # the empty channel list: the first k (here all) channels
             return args, [x, np.zeros(0, np.int32), grad_w, grad_out]
         return args, [x, grad_w, grad_out]
+    grad_out_q = rng.integers(-127, 128, size=grad_out.size, dtype=np.int8)
+    grad_out_scale = np.array([rng.uniform(1e-3, 1e-2)], np.float32)
+    if pass_ == "q8_grad_in":
+        w_scale = rng.uniform(1e-3, 1e-2, size=c_out).astype(np.float32)
+        grad_in = np.zeros(int(np.prod(in_dims)), np.int8)
+        return head + [0], [w_scale, grad_in, np.zeros(1, np.float32), filt, grad_out_q,
+                            grad_out_scale]
+    if pass_ == "q8_update":
+        update = [A.f32_bits(float(rng.uniform(0.01, 0.1))), 1, MT_ROUND_STOCHASTIC,
+                  A.f32_bits(0.01), A.f32_bits(0.0)]  # input_scale, qas, rounding, lr, momentum
+        w_scale = rng.uniform(1e-3, 1e-2, size=c_out).astype(np.float32)
+        empty_f, rng_state = np.zeros(0, np.float32), np.array([0x2545F491], np.int32)
+        return head + update, [x, np.zeros(0, np.int32), filt, w_scale, grad_out_q,
+                               grad_out_scale, empty_f, empty_f.copy(), rng_state]
     raise ValueError(f"unknown pass {pass_!r}; known: {', '.join(PASSES)}")
 
 

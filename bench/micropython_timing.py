@@ -24,7 +24,8 @@ def build_x64_module(out_dir=BUILD_DIR / "bench") -> Path:
 
 
 def time_in_micropython(cases, module: Path, work_dir, *, timeout: float = 240.0):
-    """cases: [(op, args, bufs, calls)] -> [(seconds per call, [bytes of each buffer after])]."""
+    """cases: [(op, args, bufs, calls)] -> [(seconds per call, [bytes of each buffer after the
+    first call])]."""
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     encoded = [{"op": op, "args": [int(a) for a in args], "calls": int(calls),

@@ -13,6 +13,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 from layers import Layer
 
 F = np.float32
+PASSES = ("fwd", "grad_in", "grad_w")
+# The numpy pass that does the float work of each kernel pass (layers.PASSES).
+SAME_WORK = {"fwd": "fwd", "grad_in": "grad_in", "grad_w": "grad_w", "q8_grad_in": "grad_in",
+             "q8_update": "grad_w"}
 
 
 def _pad_amounts(layer: Layer):

@@ -10,7 +10,10 @@ import numpy as np  # noqa: E402
 
 from report import CMSIS_NN  # noqa: E402
 
-PASSES = ("fwd", "grad_in", "grad_w")
+
+
+def _passes(rows):
+    return list(dict.fromkeys(r["pass"] for r in rows))
 
 
 def _layers(rows):
@@ -27,9 +30,16 @@ def host_plot(data, path):
     layers = _layers(rows)
     series = (("host_s", "host library (C -O2)"), ("upy_s", "unix port (_microtrain.op)"),
               ("numpy_s", "numpy float32"))
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8), sharey=True)
+    passes = _passes(rows)
+    ncols = 3
+    nrows = -(-len(passes) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(15, 4.6 * nrows), sharey=True,
+                             squeeze=False)
+    axes = axes.ravel()
+    for ax in axes[len(passes):]:
+        ax.set_visible(False)
     x = np.arange(len(layers))
-    for ax, pass_ in zip(axes, PASSES):
+    for ax, pass_ in zip(axes, passes):
         for i, (key, label) in enumerate(series):
             rates = []
             for layer in layers:
@@ -40,7 +50,8 @@ def host_plot(data, path):
         ax.set_xticks(x, layers, rotation=30, ha="right")
         ax.set_yscale("log")
         ax.grid(axis="y", which="both", alpha=0.3)
-    axes[0].set_ylabel("GMAC/s")
+    for ax in axes[::ncols]:
+        ax.set_ylabel("GMAC/s")
     axes[0].legend(fontsize=8)
     fig.suptitle(f"Kernel throughput on {m['cpu']} ({m['cores']} cores), {m['date']}")
     fig.tight_layout()
@@ -51,18 +62,19 @@ def host_plot(data, path):
 def cortex_m4_plot(data, path):
     rows, m = data["rows"], data["machine"]
     layers = _layers(rows)
-    fig, ax = plt.subplots(figsize=(10, 4.8))
+    passes = _passes(rows)
+    fig, ax = plt.subplots(figsize=(12, 5))
     x = np.arange(len(layers))
-    width = 0.2
-    for i, pass_ in enumerate(PASSES):
+    width = 0.8 / (len(passes) + 1)
+    for i, pass_ in enumerate(passes):
         ipm = []
         for layer in layers:
             count, macs = _value(rows, layer, pass_, "m4-O2")
             ipm.append(np.nan if count is None else count / macs)
-        ax.bar(x + (i - 1) * width, ipm, width, label=f"ours {pass_} (-O2)")
-    ax.bar(x + 2 * width, [CMSIS_NN.get(name, np.nan) for name in layers], width,
+        ax.bar(x + i * width, ipm, width, label=f"ours {pass_} (-O2)")
+    ax.bar(x + len(passes) * width, [CMSIS_NN.get(name, np.nan) for name in layers], width,
            label="CMSIS-NN fwd (-O2)", color="black")
-    ax.set_xticks(x + width / 2, layers, rotation=20, ha="right")
+    ax.set_xticks(x + len(passes) * width / 2, layers, rotation=20, ha="right")
     ax.set_yscale("log")
     ax.set_ylabel("executed instructions per MAC")
     ax.grid(axis="y", which="both", alpha=0.3)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The Cortex-M4 benchmark harness (bench/cortex_m/, bench/cortex_m4.py) in qemu mps2-an386:
-every kernel kind it benchmarks, on small shapes, writes the numpy reference's bytes; two runs
+every op it benchmarks (forward, f32 and q8 backward, fused QAS update of five layer types),
+on small shapes, writes the numpy reference's bytes; two runs
 count the same instructions; a refusal and an unknown op come back as statuses. Also: the numpy
 float32 baseline of `make bench` computes the layers it claims to (float64 model).
 
@@ -22,7 +23,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import cortex_m4  # noqa: E402
 import numpy_layers  # noqa: E402
-from layers import PASSES, Layer, cases  # noqa: E402
+from layers import Layer, cases  # noqa: E402
 
 SMALL = (
     Layer("pw", "pwconv2d", 4, 3, 5, 6),
@@ -114,7 +115,7 @@ def test_numpy_baseline_computes_the_layer(layer):
     x, w, g = numpy_layers.tensors(layer, np.random.default_rng(3))
     got = [fn() for fn in numpy_layers.numpy_passes(layer, x, w, g)]
     want = _float_model(layer, x, w, g)
-    for pass_, a, b in zip(PASSES, got, want):
+    for pass_, a, b in zip(numpy_layers.PASSES, got, want):
         a, b = np.asarray(a, np.float64).ravel(), np.asarray(b, np.float64).ravel()
         assert a.shape == b.shape, f"{layer.name} {pass_}: {a.shape} vs {b.shape}"
         assert np.allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(b).max()), (

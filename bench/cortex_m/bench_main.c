@@ -66,7 +66,8 @@ static void dump_buffer(uint32_t case_index, uint32_t buf_index, const mt_buf *b
     static const char hex[] = "0123456789abcdef";
     static char line[64 + 2 * HEX_CHUNK];
     const uint8_t *bytes = buf->data;
-    for (size_t at = 0; at < buf->len; at += HEX_CHUNK) {
+    // At least one line, so an empty buffer reads back as empty rather than missing.
+    for (size_t at = 0; at == 0 || at < buf->len; at += HEX_CHUNK) {
         char *p = put_text(line, "buf ");
         p = put_int(p, (int32_t)case_index);
         p = put_text(p, " ");
