@@ -61,7 +61,8 @@ float mt_qas_uniform(uint32_t *state) {
     x ^= x >> 17;
     x ^= x << 5;
     *state = x;
-    return (float)(x >> 8) * (1.0f / 16777216.0f);
+    // Through int32 (exact: below 2^24) so no unsigned-to-float helper is needed.
+    return (float)(int32_t)(x >> 8) * (1.0f / 16777216.0f);
 }
 
 // |x| < 2^31 in every caller, so the casts below are defined.
