@@ -122,8 +122,20 @@ def native_module(board: Board, log=print) -> Path:
     """The board arch's _microtrain.mpy, built (or rebuilt when sources changed)."""
     from .natmod_build import build_module
 
+    import os
+    import tempfile
+
     target = DIST_DIR / board.arch.name / "_microtrain.mpy"
-    build_module(board.arch.name, target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Link to a private name, then rename: a concurrent pack never copies a half-written file.
+    fd, tmp = tempfile.mkstemp(prefix=".mt-", suffix=".mpy", dir=target.parent)
+    os.close(fd)
+    try:
+        build_module(board.arch.name, tmp, log=log)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
     return target
 
 

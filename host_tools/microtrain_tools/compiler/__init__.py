@@ -98,14 +98,15 @@ def compile_predict(graph: Int8Graph, input_dtype: str = "float32") -> Compiled:
     return compile_model(graph, None, input_dtype=input_dtype)
 
 
-def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32") -> Compiled:
+def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32",
+                  grad_format: str = "q8") -> Compiled:
     if input_dtype not in ("float32", "int8"):
         raise MicrotrainError(f"input dtype must be float32 or int8, got {input_dtype!r}")
     if graph.output.shape[:2] != (1, 1):
         raise MicrotrainError(f"the last layer must give (1, 1, n) logits, "
                               f"got {graph.output.shape}")
     if plan is not None and not isinstance(plan, TrainPlan):
-        plan = TrainPlan.from_policy(plan)
+        plan = TrainPlan.from_policy(plan, grad_format)
     trainable = plan.trainable_arrays() if plan is not None else set()
     b = _Builder(graph, input_dtype, trainable)
     x, logits, _ = io_refs(graph, input_dtype)

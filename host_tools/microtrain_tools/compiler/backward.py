@@ -25,6 +25,10 @@ from .forward import act_args, conv_args, dims, emit_dequantize, filter_dims, fl
 from .layout import ArenaTensor, Emitter
 
 ROUNDING_CODES = {"truncate": 0, "nearest": 1, "stochastic": 2, "master_fp32": 3}
+# Gradient tensors: "q8" int8 values + a float32 scale, weight/bias gradients fused into their
+# update (no dL/dW buffer); "f32" float32 tensors and separate dL/dW, dL/db buffers.
+# docs/numerics.md has the measurements that made q8 the default.
+GRAD_FORMATS = ("q8", "f32")
 # An absent optional buffer: length 0, in a writable region (the executor refuses writes to
 # the weights region even of zero bytes).
 EMPTY = BufRef(Region.ARENA, 0, 0)
@@ -41,15 +45,16 @@ class TrainPlan:
     rounding: str
     qas: bool
     loss: str
+    grad_format: str = "q8"  # GRAD_FORMATS
 
     @classmethod
-    def from_policy(cls, policy):
+    def from_policy(cls, policy, grad_format="q8"):
         opt = policy.optimizer
         return cls(
             bias_layers=set(policy.bias_layers),
             weight_channels={w.layer: sorted(w.channels) for w in policy.weights},
             lr=opt.lr, momentum=opt.momentum, rounding=opt.rounding, qas=opt.qas,
-            loss=policy.loss,
+            loss=policy.loss, grad_format=grad_format,
         )
 
     def trainable_arrays(self) -> set:
@@ -97,14 +102,33 @@ class _Learn:
         """Does a gradient w.r.t. this tensor serve any update? (pruning)"""
         return tensor != INPUT and self.index[tensor] >= self.lowest
 
+    @property
+    def q8(self) -> bool:
+        return self.plan.grad_format == "q8"
+
+    @property
+    def grad_kind(self) -> str:
+        """The dtype part of gradient op names: mt_conv2d_{s8|q8}_grad_in."""
+        return "q8" if self.q8 else "s8"
+
+    @property
+    def pass_kind(self) -> str:
+        """... and of ops on gradients alone: mt_add_{f32|q8}_grad_in."""
+        return "q8" if self.q8 else "f32"
+
     def grad_of(self, tensor: str):
-        """The gradient buffer of a tensor, and whether ops must add into it (2nd writer)."""
+        """The buffers of a tensor's gradient ([values] or [values, scale]), and whether ops
+        must add into it (a tensor read by two layers gets two contributions)."""
         if tensor in self.grads:
             return self.grads[tensor], 1
         h, w, c = self.g.tensors[tensor].shape
-        t = ArenaTensor(f"d_{tensor}", 4 * h * w * c, "gradient")
-        self.grads[tensor] = t
-        return t, 0
+        if self.q8:
+            bufs = [ArenaTensor(f"d_{tensor}", h * w * c, "gradient"),
+                    ArenaTensor(f"d_{tensor}_scale", 4, "gradient")]
+        else:
+            bufs = [ArenaTensor(f"d_{tensor}", 4 * h * w * c, "gradient")]
+        self.grads[tensor] = bufs
+        return bufs, 0
 
     def weights_blob(self, name, array):
         key = name
@@ -153,9 +177,9 @@ class _Learn:
         if ly.attrs.get("act", "none") == "none":
             return  # straight-through at int8 saturation: see docs/numerics.md
         t = self.g.tensors[ly.name]
-        self.e.emit("mt_clamp_s8_grad_in", [ly.attrs["act_min"], ly.attrs["act_max"]]
-                    + dims(t.shape), [self.b.activation(ly.name), g_out],
-                    f"{ly.name}: activation mask")
+        self.e.emit(f"mt_clamp_{self.grad_kind}_grad_in",
+                    [ly.attrs["act_min"], ly.attrs["act_max"]] + dims(t.shape),
+                    [self.b.activation(ly.name), g_out[0]], f"{ly.name}: activation mask")
 
     def weight_layer(self, ly, g_out):
         refs = self.b.layer_refs[ly.name]
@@ -169,55 +193,41 @@ class _Learn:
                     + dims(self.g.tensors[ly.name].shape) + [acc]
             else:
                 args = conv_args(self.g, ly) + [acc]
-            self.e.emit(f"mt_{ly.op}_s8_grad_in", args,
-                        [refs["w_scale"], g_in, refs["weight"], g_out], f"{ly.name}: dL/dx")
+            self.e.emit(f"mt_{ly.op}_{self.grad_kind}_grad_in", args,
+                        [refs["w_scale"], *g_in, refs["weight"], *g_out], f"{ly.name}: dL/dx")
         if ly.name in self.plan.bias_layers:
             self.bias_update(ly, g_out, refs)
         if ly.name in self.plan.weight_channels:
             self.weight_update(ly, g_out, refs)
 
-    def bias_update(self, ly, g_out, refs):
+    def bias_state(self, ly):
         c_out = len(ly.arrays["bias"])
-        t_out = self.g.tensors[ly.name]
-        grad_b = ArenaTensor(f"db_{ly.name}", 4 * c_out, "scratch")
-        self.e.emit("mt_bias_f32_grad_b", dims(t_out.shape), [g_out, grad_b],
-                    f"{ly.name}: dL/db")
-        s_x = self.g.tensors[ly.inputs[0]].scale
-        scale = (np.float32(s_x) * ly.arrays["w_scale"].astype(np.float32)).astype(np.float32)
         master = self.plan.rounding == "master_fp32"
-        bufs = [refs["bias"], grad_b, self.weights_blob(f"{ly.name}/bias_scale", scale),
-                self.state(f"{ly.name}/bias_momentum", c_out, self.plan.momentum != 0),
+        return [self.state(f"{ly.name}/bias_momentum", c_out, self.plan.momentum != 0),
                 (self.b.params.add(f"{ly.name}/bias_master",
                                    ly.arrays["bias"].astype(np.float32)) if master else EMPTY),
                 self.rng(f"{ly.name}/bias_rng")]
-        self.e.emit("mt_qas_s32_update", [c_out] + self.update_args(), bufs,
+
+    def bias_update(self, ly, g_out, refs):
+        c_out = len(ly.arrays["bias"])
+        t_out = self.g.tensors[ly.name]
+        s_x = self.g.tensors[ly.inputs[0]].scale
+        scale = (np.float32(s_x) * ly.arrays["w_scale"].astype(np.float32)).astype(np.float32)
+        scale_ref = self.weights_blob(f"{ly.name}/bias_scale", scale)
+        if self.q8:  # gradient and update fused: no dL/db buffer
+            self.e.emit("mt_bias_q8_update", dims(t_out.shape) + self.update_args(),
+                        [refs["bias"], scale_ref, *g_out, *self.bias_state(ly)],
+                        f"{ly.name}: dL/db and update bias")
+            return
+        grad_b = ArenaTensor(f"db_{ly.name}", 4 * c_out, "scratch")
+        self.e.emit("mt_bias_f32_grad_b", dims(t_out.shape), [g_out[0], grad_b],
+                    f"{ly.name}: dL/db")
+        self.e.emit("mt_qas_s32_update", [c_out] + self.update_args(),
+                    [refs["bias"], grad_b, scale_ref, *self.bias_state(ly)],
                     f"{ly.name}: update bias")
 
-    def weight_update(self, ly, g_out, refs):
-        saved, k = self.saved_inputs[ly.name]
-        channels = self.plan.weight_channels[ly.name]
-        outer, inner, c_total, on_channel = _weight_layout(ly, k)
-        count = outer * inner * k
-        grad_w = ArenaTensor(f"dw_{ly.name}", 4 * count, "scratch")
-        t_in = self.g.tensors[ly.inputs[0]]
-        ch = EMPTY if k == c_total else self.weights_blob(
-            f"{ly.name}/channels", np.array(channels, np.int32))
-        fd = filter_dims(ly)
-        fd[-1] = k
-        s_x = float_bits(t_in.scale)
-        if ly.op == "fc":
-            args = act_args(self.g, ly) + [1, 1, 1, k] + fd \
-                + dims(self.g.tensors[ly.name].shape) + [s_x]
-            bufs = [saved, grad_w, g_out]
-        else:
-            h, w, _ = t_in.shape
-            args = conv_args(self.g, ly)
-            args[8:12] = [1, h, w, k]
-            args[12:16] = fd
-            args = args + [s_x]
-            bufs = [saved, ch, grad_w, g_out] if ly.op == "dwconv2d" else [saved, grad_w, g_out]
-        self.e.emit(f"mt_{ly.op}_s8_grad_w", args, bufs,
-                    f"{ly.name}: dL/dW for {k} of {c_total} channels")
+    def weight_state(self, ly, channels, count, layout):
+        outer, inner, c_total, _ = layout
         master = None
         if self.plan.rounding == "master_fp32":
             w = ly.arrays["weight"]
@@ -227,11 +237,47 @@ class _Learn:
                 init = w.reshape(outer, inner, c_total)[:, :, channels]
             master = self.b.params.add(f"{ly.name}/weight_master",
                                        init.astype(np.float32).ravel())
-        bufs = [refs["weight"], grad_w, refs["w_scale"], ch,
-                self.state(f"{ly.name}/weight_momentum", count, self.plan.momentum != 0),
+        return [self.state(f"{ly.name}/weight_momentum", count, self.plan.momentum != 0),
                 master or EMPTY, self.rng(f"{ly.name}/weight_rng")]
+
+    def weight_update(self, ly, g_out, refs):
+        saved, k = self.saved_inputs[ly.name]
+        channels = self.plan.weight_channels[ly.name]
+        layout = _weight_layout(ly, k)
+        outer, inner, c_total, on_channel = layout
+        count = outer * inner * k
+        t_in = self.g.tensors[ly.inputs[0]]
+        ch = EMPTY if k == c_total else self.weights_blob(
+            f"{ly.name}/channels", np.array(channels, np.int32))
+        s_x = float_bits(t_in.scale)
+        if ly.op == "fc":
+            args = act_args(self.g, ly) + [1, 1, 1, k]
+            fd_whole, fd_k = filter_dims(ly), filter_dims(ly)[:3] + [k]
+            tail = dims(self.g.tensors[ly.name].shape) + [s_x]
+        else:
+            h, w, _ = t_in.shape
+            args = conv_args(self.g, ly)
+            fd_whole = args[12:16]
+            fd_k = fd_whole[:3] + [k]
+            tail = args[16:20] + [s_x]
+            args = args[:8] + [1, h, w, k]
+        if self.q8:  # dL/dW of each weight computed and applied at once: no buffer
+            self.e.emit(f"mt_{ly.op}_q8_update", args + fd_whole + tail + self.update_args(),
+                        [saved, ch, refs["weight"], refs["w_scale"], *g_out,
+                         *self.weight_state(ly, channels, count, layout)],
+                        f"{ly.name}: dL/dW and update for {k} of {c_total} channels")
+            return
+        grad_w = ArenaTensor(f"dw_{ly.name}", 4 * count, "scratch")
+        bufs = [saved, grad_w, g_out[0]]
+        if ly.op == "dwconv2d":
+            bufs = [saved, ch, grad_w, g_out[0]]
+        self.e.emit(f"mt_{ly.op}_s8_grad_w", args + fd_k + tail, bufs,
+                    f"{ly.name}: dL/dW for {k} of {c_total} channels")
         self.e.emit("mt_qas_s8_update", [outer, inner, c_total, k, on_channel]
-                    + self.update_args(), bufs, f"{ly.name}: update weights")
+                    + self.update_args(),
+                    [refs["weight"], grad_w, refs["w_scale"], ch,
+                     *self.weight_state(ly, channels, count, layout)],
+                    f"{ly.name}: update weights")
 
     def add_layer(self, ly, g_out):
         self.clamp(ly, g_out)
@@ -239,15 +285,16 @@ class _Learn:
         for src in ly.inputs:
             if self.in_region(src):
                 g_in, acc = self.grad_of(src)
-                self.e.emit("mt_add_f32_grad_in", dims(shape) + [acc], [g_out, g_in],
-                            f"{ly.name}: dL/d{src}")
+                self.e.emit(f"mt_add_{self.pass_kind}_grad_in", dims(shape) + [acc],
+                            [*g_out, *g_in], f"{ly.name}: dL/d{src}")
 
     def avgpool_layer(self, ly, g_out):
         src = ly.inputs[0]
         if self.in_region(src):
             g_in, acc = self.grad_of(src)
-            self.e.emit("mt_avgpool_f32_grad_in", dims(self.g.tensors[src].shape) + [acc],
-                        [g_out, g_in], f"{ly.name}: dL/dx")
+            self.e.emit(f"mt_avgpool_{self.pass_kind}_grad_in",
+                        dims(self.g.tensors[src].shape) + [acc], [*g_out, *g_in],
+                        f"{ly.name}: dL/dx")
 
     def flatten_layer(self, ly, g_out):
         src = ly.inputs[0]
@@ -265,11 +312,11 @@ class _Learn:
         n = t.shape[-1]
         g_logits, _ = self.grad_of(last.name)
         target = BufRef(Region.TARGET, 0, 4 * (1 if self.plan.loss == "softmax_ce" else n))
-        op = {"softmax_ce": "mt_xent_s8_grad_in", "mse": "mt_mse_s8_grad_in"}.get(self.plan.loss)
+        op = {"softmax_ce": "xent", "mse": "mse"}.get(self.plan.loss)
         if op is None:
             raise MicrotrainError(f"unknown loss {self.plan.loss!r}")
-        self.e.emit(op, [1, n, -t.zero_point, float_bits(t.scale)],
-                    [self.b.activation(last.name), target, loss_ref, g_logits],
+        self.e.emit(f"mt_{op}_{self.grad_kind}_grad_in", [1, n, -t.zero_point, float_bits(t.scale)],
+                    [self.b.activation(last.name), target, loss_ref, *g_logits],
                     f"loss ({self.plan.loss}) and dL/dlogits")
 
     def emit(self, x_ref):
@@ -292,7 +339,8 @@ class _Learn:
         return self.e.ops
 
 
-def emit_learn(builder, plan, x_ref):
-    if not isinstance(plan, TrainPlan):
-        plan = TrainPlan.from_policy(plan)
+def emit_learn(builder, plan: TrainPlan, x_ref):
+    if plan.grad_format not in GRAD_FORMATS:
+        raise MicrotrainError(f"gradient format must be one of {GRAD_FORMATS}, "
+                              f"got {plan.grad_format!r}")
     return _Learn(builder, plan).emit(x_ref)
