@@ -31,8 +31,9 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(VPY) examples/demo/run_demo.py
 
+# BENCH_ARGS: e.g. --qas (also the QAS accuracy tables), --no-cortex-m4.
 bench: $(STAMP)
-	$(VPY) bench/run_bench.py
+	$(VPY) bench/run_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build dist

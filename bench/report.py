@@ -156,4 +156,8 @@ def markdown(data) -> str:
             *m4_flags_table(rows, list(data["cortex_m4"])),
         ]
     lines += ["", "## Checks", "", *checks(data), ""]
+    qas = ("this run saved its tables in [qas_digits.md](qas_digits.md)" if data.get("qas") else
+           "`make bench BENCH_ARGS=--qas` runs it too and saves its tables as qas_digits.md")
+    lines += ["## QAS accuracy", "", "`bench/qas_digits.py` measures QAS, update rounding and "
+              f"gradient formats by fine-tuning an int8 MLP on digits; {qas}.", ""]
     return "\n".join(lines)

@@ -152,7 +152,7 @@ def main(argv=None):
     if opts.qas:
         run_qas_digits(opts.out, log)
 
-    data = {"machine": stamp, "cortex_m4": m4, "rows": rows}
+    data = {"machine": stamp, "cortex_m4": m4, "rows": rows, "qas": opts.qas}
     (opts.out / "kernels.json").write_text(json.dumps(data, indent=1) + "\n")
     (opts.out / "kernels.md").write_text(report.markdown(data))
     try:
