@@ -56,7 +56,7 @@ def main(argv=None):
     policy = make_policy(
         graph, bias_last_n=5,
         weights=[("head", 1.0, "first_k"), ("project", 1.0, "first_k"), ("dw", 1.0, "first_k")],
-        optimizer=Optimizer(lr=0.05, momentum=0.0, rounding="stochastic"),
+        optimizer=Optimizer(lr=0.03, momentum=0.0, rounding="stochastic"),
         note="demo: biases of the last 5 layers; weights of head, project and dw; the first "
              "two convs and the expansion stay frozen")
     save_policy(policy, out / "policy.json")
