@@ -18,6 +18,7 @@ MT_OP_ADAPTER(mt_op_fc_s8_fwd);
 MT_OP_ADAPTER(mt_op_add_s8_fwd);
 MT_OP_ADAPTER(mt_op_avgpool_s8_fwd);
 MT_OP_ADAPTER(mt_op_dequant_s8_f32);
+MT_OP_ADAPTER(mt_op_quant_f32_s8);
 MT_OP_ADAPTER(mt_op_conv2d_s8_grad_in);
 MT_OP_ADAPTER(mt_op_conv2d_s8_grad_w);
 MT_OP_ADAPTER(mt_op_pwconv2d_s8_grad_in);

@@ -13,6 +13,7 @@ static const mt_op_info op_table[] = {
     {"mt_add_s8_fwd", mt_op_add_s8_fwd, 15, 3, "bbb", 1u << 2},
     {"mt_avgpool_s8_fwd", mt_op_avgpool_s8_fwd, 12, 2, "bb", 1u << 1},
     {"mt_dequant_s8_f32", mt_op_dequant_s8_f32, 6, 2, "bf", 1u << 1},
+    {"mt_quant_f32_s8", mt_op_quant_f32_s8, 6, 2, "fb", 1u << 1},
     {"mt_conv2d_s8_grad_in", mt_op_conv2d_s8_grad_in, 21, 4, "ffbf", 1u << 1},
     {"mt_conv2d_s8_grad_w", mt_op_conv2d_s8_grad_w, 21, 3, "bff", 1u << 1},
     {"mt_pwconv2d_s8_grad_in", mt_op_pwconv2d_s8_grad_in, 21, 4, "ffbf", 1u << 1},
