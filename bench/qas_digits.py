@@ -60,6 +60,15 @@ def main():
             accs = [Q.fine_tune_int8(p, data, cfg, EPOCHS, BATCH, s)["after"] for s in seeds]
             means.append(f"{np.mean(accs) * 100:.1f}")
         print(f"| {label} | {' | '.join(means)} |")
+    print("\n### logits layer (no activation): mask at int8 saturation or pass straight through"
+          "\n\n| lr, momentum | mask | straight-through |\n|---|---|---|")
+    for lr, momentum in ((0.1, 0.0), (0.03, 0.0), (0.01, 0.9)):
+        means = []
+        for mask in (True, False):
+            cfg = Q.UpdateConfig(lr=lr, momentum=momentum, mask_saturation=mask)
+            accs = [Q.fine_tune_int8(p, data, cfg, EPOCHS, BATCH, s)["after"] for s in seeds]
+            means.append(f"{np.mean(accs) * 100:.1f}")
+        print(f"| {lr}, {momentum} | {' | '.join(means)} |")
     print(f"\n({time.time() - start:.0f} s)")
 
 

@@ -200,6 +200,7 @@ class UpdateConfig:
     rounding: Rounding = Rounding.MASTER
     grad_format: str = "q8"  # "q8": int8 gradient tensors and fused updates; "f32"
     grad_bits: int | None = None  # with "f32": simulate storing them with this many bits
+    mask_saturation: bool = True  # False: no clamp mask on layers without an activation
 
 
 def _empty():
@@ -238,8 +239,9 @@ def int8_step_q8(layers, xq, labels, cfg: UpdateConfig, rng_state) -> float:
     for i in reversed(range(len(layers))):
         ly = layers[i]
         c_out, c_in = ly.wq.shape
-        hostlib.run_op("mt_clamp_q8_grad_in", [ly.act_min, ly.act_max, n, 1, 1, c_out],
-                       [acts[i + 1].ravel(), grad])
+        if cfg.mask_saturation or (ly.act_min, ly.act_max) != (-128, 127):
+            hostlib.run_op("mt_clamp_q8_grad_in", [ly.act_min, ly.act_max, n, 1, 1, c_out],
+                           [acts[i + 1].ravel(), grad])
         args = _fc_args(ly, n)
         if i > 0:  # no input gradient below the lowest updated layer; taken before the update
             grad_in, in_scale = np.zeros(n * c_in, np.int8), np.zeros(1, np.float32)
