@@ -64,3 +64,47 @@ def test_rounding_ordering(results):
 
 def test_int8_gradient_tensors_learn_as_well_as_float32(results):
     assert abs(results["QAS master"] - results["QAS master, f32 gradients"]) <= 1.0, results
+
+
+@pytest.mark.parametrize("grad_format", ["q8", "f32"])
+def test_learn_steps_c_equal_numpy(grad_format):
+    """Whole learn steps (forward, loss, backward, fused or separate QAS updates) through the C
+    library and through the numpy reference leave the same bytes in every weight, bias, master
+    copy, velocity and the rng state: the host simulates the device exactly."""
+    import numpy as np
+
+    from microtrain_tools.reference import REFERENCE_OPS
+
+    def numpy_run(name, args, bufs):
+        REFERENCE_OPS[name](args, bufs)
+
+    data = Q.load_data()
+    p = Q.pretrain(data, epochs=3)
+    (s_in, zp_in), _ = Q.quantize_mlp(p, data.x_pre)
+    xq = Q.quantize_input(data.x_ft[:24], s_in, zp_in)
+    for rounding, momentum in ((Rounding.STOCHASTIC, 0.9), (Rounding.MASTER, 0.0),
+                               (Rounding.TRUNCATE, 0.5)):
+        cfg = Q.UpdateConfig(0.05, momentum=momentum, rounding=rounding, grad_format=grad_format)
+        finals = []
+        for run in (None, numpy_run):
+            _, layers = Q.quantize_mlp(p, data.x_pre)
+            for ly in layers:
+                ly.master_w = ly.wq.astype(np.float32).ravel()
+                ly.master_b = ly.bq.astype(np.float32)
+                ly.velocity_w = np.zeros(ly.wq.size, np.float32)
+                ly.velocity_b = np.zeros(ly.bq.size, np.float32)
+            rng_state = np.array([0x2545F491], np.uint32).view(np.int32)
+            step = Q.int8_step_q8 if grad_format == "q8" else Q.int8_step
+            losses = []
+            for i in range(0, 24, 8):
+                kw = {} if run is None else {"run": run}
+                losses.append(step(layers, xq[i:i + 8], data.y_ft[i:i + 8], cfg, rng_state, **kw))
+            finals.append((losses, rng_state.copy(), [
+                (ly.wq.copy(), ly.bq.copy(), ly.master_w.copy(), ly.velocity_w.copy(),
+                 ly.master_b.copy(), ly.velocity_b.copy()) for ly in layers]))
+        (c_loss, c_rng, c_layers), (n_loss, n_rng, n_layers) = finals
+        assert c_loss == n_loss and c_rng[0] == n_rng[0], (rounding, c_loss, n_loss)
+        for c_ly, n_ly in zip(c_layers, n_layers):
+            for a, b in zip(c_ly, n_ly):
+                assert a.tobytes() == b.tobytes(), (rounding, grad_format)
+        assert not np.array_equal(c_layers[0][0], Q.quantize_mlp(p, data.x_pre)[1][0].wq)

@@ -165,18 +165,18 @@ def _fc_args(ly: Int8Layer, n):
             n, 1, 1, c_out]
 
 
-def int8_forward(layers, xq):
+def int8_forward(layers, xq, run=hostlib.run_op):
     acts = [xq]
     for ly in layers:
         out = np.zeros((len(xq), ly.wq.shape[0]), np.int8)
-        hostlib.run_op("mt_fc_s8_fwd", _fc_args(ly, len(xq)),
+        run("mt_fc_s8_fwd", _fc_args(ly, len(xq)),
                        [ly.mult, ly.shift, acts[-1].ravel(), ly.wq.ravel(), ly.bq, out.ravel()])
         acts.append(out)
     return acts
 
 
-def int8_accuracy(layers, xq, y) -> float:
-    return float(np.mean(int8_forward(layers, xq)[-1].argmax(axis=1) == y))
+def int8_accuracy(layers, xq, y, run=hostlib.run_op) -> float:
+    return float(np.mean(int8_forward(layers, xq, run)[-1].argmax(axis=1) == y))
 
 
 def fake_quantize_grad(g, bits):
@@ -207,15 +207,15 @@ def _empty():
     return np.zeros(0, np.float32)
 
 
-def _update(ly: Int8Layer, grad_w, grad_b, cfg: UpdateConfig, rng_state):
+def _update(ly: Int8Layer, grad_w, grad_b, cfg: UpdateConfig, rng_state, run):
     c_out, c_in = ly.wq.shape
     master = cfg.rounding == Rounding.MASTER
     lr, mom = A.f32_bits(cfg.lr), A.f32_bits(cfg.momentum)
-    hostlib.run_op("mt_qas_s8_update",
+    run("mt_qas_s8_update",
                    [c_out, 1, c_in, c_in, 0, int(cfg.qas), int(cfg.rounding), lr, mom],
                    [ly.wq.reshape(-1), grad_w, ly.s_w, np.zeros(0, np.int32),
                     *_state(ly, cfg, rng_state, True)])
-    hostlib.run_op("mt_qas_s32_update", [c_out, int(cfg.qas), int(cfg.rounding), lr, mom],
+    run("mt_qas_s32_update", [c_out, int(cfg.qas), int(cfg.rounding), lr, mom],
                    [ly.bq, grad_b, ly.s_b, *_state(ly, cfg, rng_state, False)])
 
 
@@ -226,68 +226,70 @@ def _state(ly: Int8Layer, cfg: UpdateConfig, rng_state, weights: bool):
             master if cfg.rounding == Rounding.MASTER else _empty(), rng_state]
 
 
-def int8_step_q8(layers, xq, labels, cfg: UpdateConfig, rng_state) -> float:
+def int8_step_q8(layers, xq, labels, cfg: UpdateConfig, rng_state,
+                 run=hostlib.run_op) -> float:
     """One learn step with int8 gradient tensors (q8 ops) and fused updates."""
     n = len(xq)
-    acts = int8_forward(layers, xq)
+    acts = int8_forward(layers, xq, run)
     top = layers[-1]
     loss = np.zeros(1, np.float32)
     grad, grad_scale = np.zeros(n * CLASSES, np.int8), np.zeros(1, np.float32)
-    hostlib.run_op("mt_xent_q8_grad_in", [n, CLASSES, -top.zp_y, A.f32_bits(top.s_y)],
+    run("mt_xent_q8_grad_in", [n, CLASSES, -top.zp_y, A.f32_bits(top.s_y)],
                    [acts[-1].ravel(), labels.astype(np.int32), loss, grad, grad_scale])
     upd = [int(cfg.qas), int(cfg.rounding), A.f32_bits(cfg.lr), A.f32_bits(cfg.momentum)]
     for i in reversed(range(len(layers))):
         ly = layers[i]
         c_out, c_in = ly.wq.shape
         if cfg.mask_saturation or (ly.act_min, ly.act_max) != (-128, 127):
-            hostlib.run_op("mt_clamp_q8_grad_in", [ly.act_min, ly.act_max, n, 1, 1, c_out],
+            run("mt_clamp_q8_grad_in", [ly.act_min, ly.act_max, n, 1, 1, c_out],
                            [acts[i + 1].ravel(), grad])
         args = _fc_args(ly, n)
         if i > 0:  # no input gradient below the lowest updated layer; taken before the update
             grad_in, in_scale = np.zeros(n * c_in, np.int8), np.zeros(1, np.float32)
-            hostlib.run_op("mt_fc_q8_grad_in", args + [0],
+            run("mt_fc_q8_grad_in", args + [0],
                            [ly.s_w, grad_in, in_scale, ly.wq.ravel(), grad, grad_scale])
-        hostlib.run_op("mt_fc_q8_update", args + [A.f32_bits(ly.s_x)] + upd,
+        run("mt_fc_q8_update", args + [A.f32_bits(ly.s_x)] + upd,
                        [acts[i].ravel(), np.zeros(0, np.int32), ly.wq.reshape(-1), ly.s_w,
                         grad, grad_scale, *_state(ly, cfg, rng_state, True)])
-        hostlib.run_op("mt_bias_q8_update", [n, 1, 1, c_out] + upd,
+        run("mt_bias_q8_update", [n, 1, 1, c_out] + upd,
                        [ly.bq, ly.s_b, grad, grad_scale, *_state(ly, cfg, rng_state, False)])
         if i > 0:
             grad, grad_scale = grad_in, in_scale
     return float(loss[0])
 
 
-def int8_step(layers, xq, labels, cfg: UpdateConfig, rng_state) -> float:
+def int8_step(layers, xq, labels, cfg: UpdateConfig, rng_state, run=hostlib.run_op) -> float:
     """One learn step: forward, loss gradient, then per layer top-down: mask, grads, update."""
     n = len(xq)
-    acts = int8_forward(layers, xq)
+    acts = int8_forward(layers, xq, run)
     top = layers[-1]
     loss = np.zeros(1, np.float32)
     grad = np.zeros(n * CLASSES, np.float32)
-    hostlib.run_op("mt_xent_s8_grad_in", [n, CLASSES, -top.zp_y, A.f32_bits(top.s_y)],
+    run("mt_xent_s8_grad_in", [n, CLASSES, -top.zp_y, A.f32_bits(top.s_y)],
                    [acts[-1].ravel(), labels.astype(np.int32), loss, grad])
     for i in reversed(range(len(layers))):
         ly = layers[i]
         c_out, c_in = ly.wq.shape
-        hostlib.run_op("mt_clamp_s8_grad_in", [ly.act_min, ly.act_max, n, 1, 1, c_out],
+        run("mt_clamp_s8_grad_in", [ly.act_min, ly.act_max, n, 1, 1, c_out],
                        [acts[i + 1].ravel(), grad])
         grad = fake_quantize_grad(grad, cfg.grad_bits)
         args = _fc_args(ly, n)
         grad_w = np.zeros(c_out * c_in, np.float32)
         grad_b = np.zeros(c_out, np.float32)
-        hostlib.run_op("mt_fc_s8_grad_w", args + [A.f32_bits(ly.s_x)],
+        run("mt_fc_s8_grad_w", args + [A.f32_bits(ly.s_x)],
                        [acts[i].ravel(), grad_w, grad])
-        hostlib.run_op("mt_bias_f32_grad_b", [n, 1, 1, c_out], [grad, grad_b])
+        run("mt_bias_f32_grad_b", [n, 1, 1, c_out], [grad, grad_b])
         if i > 0:  # no input gradient below the lowest updated layer
             grad_in = np.zeros(n * c_in, np.float32)
-            hostlib.run_op("mt_fc_s8_grad_in", args + [0], [ly.s_w, grad_in, ly.wq.ravel(), grad])
-        _update(ly, grad_w, grad_b, cfg, rng_state)
+            run("mt_fc_s8_grad_in", args + [0], [ly.s_w, grad_in, ly.wq.ravel(), grad])
+        _update(ly, grad_w, grad_b, cfg, rng_state, run)
         if i > 0:
             grad = grad_in
     return float(loss[0])
 
 
-def fine_tune_int8(p, data: Data, cfg: UpdateConfig, epochs, batch, seed=1) -> dict:
+def fine_tune_int8(p, data: Data, cfg: UpdateConfig, epochs, batch, seed=1,
+                   run=hostlib.run_op) -> dict:
     """Quantize the pretrained float model, fine-tune it in int8; accuracies before/after."""
     (s_in, zp_in), layers = quantize_mlp(p, data.x_pre)
     for ly in layers:
@@ -297,9 +299,9 @@ def fine_tune_int8(p, data: Data, cfg: UpdateConfig, epochs, batch, seed=1) -> d
         ly.velocity_b = np.zeros(ly.bq.size, np.float32)
     xq_ft = quantize_input(data.x_ft, s_in, zp_in)
     xq_test = quantize_input(data.x_test, s_in, zp_in)
-    before = int8_accuracy(layers, xq_test, data.y_test)
+    before = int8_accuracy(layers, xq_test, data.y_test, run)
     rng_state = np.array([0x12345678], np.uint32).view(np.int32)
     step = int8_step_q8 if cfg.grad_format == "q8" else int8_step
     for idx in batches(len(data.y_ft), batch, epochs, seed):
-        step(layers, xq_ft[idx], data.y_ft[idx], cfg, rng_state)
-    return {"before": before, "after": int8_accuracy(layers, xq_test, data.y_test)}
+        step(layers, xq_ft[idx], data.y_ft[idx], cfg, rng_state, run)
+    return {"before": before, "after": int8_accuracy(layers, xq_test, data.y_test, run)}
