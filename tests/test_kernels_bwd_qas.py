@@ -36,8 +36,9 @@ def s8_case(rng, layout, qas, rounding, lr=0.05, momentum=0.0, grad_scale=1.0, w
         layout = (outer, inner, c_total, c_total, on_channel, None)
     scale = random_scales(rng, c_total if on_channel else outer, 1e-3, 0.05)
     grad = random_grad(rng, count, grad_scale)
-    mom = (rng.standard_normal(count) * 0.1).astype(np.float32) if momentum else np.zeros(0,
-                                                                                          np.float32)
+    mom = np.zeros(0, np.float32)
+    if momentum:
+        mom = (rng.standard_normal(count) * 0.1).astype(np.float32)
     master = (w.reshape(outer * inner, c_total)[:, ch if ch.size else slice(0, k)].ravel()
               .astype(np.float32) + rng.uniform(-0.5, 0.5, count).astype(np.float32))
     if rounding != Rounding.MASTER:
@@ -82,8 +83,9 @@ def bias_case(rng, count, qas, rounding, lr=0.05, momentum=0.0, bias=None):
     b = rng.integers(-5000, 5000, size=count).astype(np.int32) if bias is None else bias
     scale = random_scales(rng, count, 1e-6, 1e-3)
     grad = random_grad(rng, count)
-    mom = (rng.standard_normal(count) * 0.1).astype(np.float32) if momentum else np.zeros(0,
-                                                                                          np.float32)
+    mom = np.zeros(0, np.float32)
+    if momentum:
+        mom = (rng.standard_normal(count) * 0.1).astype(np.float32)
     master = b.astype(np.float32) if rounding == Rounding.MASTER else np.zeros(0, np.float32)
     state = np.array([rng.integers(1, 2**31)], np.uint32).view(np.int32)
     args = [count, qas, int(rounding), A.f32_bits(lr), A.f32_bits(momentum)]
