@@ -73,6 +73,13 @@ class _RamFS:
         return io.StringIO(bytes(self._files[path]).decode())
 _files = {}
 """
+MOUNT = """
+vfs.mount(_RamFS(_files), '/m')
+sys.path.insert(0, '/m')
+os.chdir('/m')
+import gc
+gc.collect()
+"""
 
 
 class Firmware:
@@ -128,9 +135,10 @@ class Firmware:
         return out
 
     def upload(self, name: str, data: bytes):
-        self.must(f"_files[{name!r}] = bytearray()")
+        # One allocation of the final size: growing it would fragment the small heap.
+        self.must(f"_files[{name!r}] = bytearray({len(data)})")
         for i in range(0, len(data), CHUNK):
-            self.must(f"_files[{name!r}].extend({data[i : i + CHUNK]!r})")
+            self.must(f"_files[{name!r}][{i}:{i + CHUNK}] = {data[i : i + CHUNK]!r}")
 
 
 def main(argv=None) -> int:
@@ -152,7 +160,7 @@ def main(argv=None) -> int:
             fw.upload(args.mpy.name, args.mpy.read_bytes())
             for extra in args.file:
                 fw.upload(extra.name, extra.read_bytes())
-            fw.must("vfs.mount(_RamFS(_files), '/m')\nsys.path.insert(0, '/m')\nos.chdir('/m')")
+            fw.must(MOUNT)
             out, err = fw.execute(script.read_text())
         finally:
             fw.close()
