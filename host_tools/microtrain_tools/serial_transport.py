@@ -173,6 +173,9 @@ class RawRepl:
     def enter(self, timeout: float = 5.0) -> None:
         """Stop whatever runs (Ctrl-C) and enter the raw REPL."""
         deadline = time.monotonic() + timeout
+        # Let a program that is just finishing end first: the unix port dies of a Ctrl-C that
+        # lands between the end of a program and its terminal's return to raw mode.
+        self._drain(0.1, deadline)
         self._write(b"\r" + CTRL_C, deadline, timeout)
         time.sleep(0.05)
         self._write(CTRL_C, deadline, timeout)
