@@ -1,16 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "mt_conv2d_s8_grad_in.h"
 
-// Output position that input position i reaches through kernel tap k, or -1 if none does.
-static int32_t output_index(int32_t i, int32_t k, int32_t stride, int32_t pad, int32_t out_len) {
-    int32_t t = i + pad - k;
-    if (t < 0 || t % stride != 0) {
-        return -1;
-    }
-    t /= stride;
-    return t < out_len ? t : -1;
-}
-
 // The sum for one input element (n, iy, ix, ci).
 static float element(const mt_conv_params *params, const float *scale, const mt_dims *filter_dims,
                      const int8_t *filter, const mt_dims *output_dims, const mt_grad_src *grad_out,
@@ -20,12 +10,14 @@ static float element(const mt_conv_params *params, const float *scale, const mt_
     const int32_t filter_stride = kh * kw * c_in;  // from one output channel to the next
     float acc = 0.0f;
     for (int32_t ky = 0; ky < kh; ky++) {
-        int32_t oy = output_index(iy, ky, params->stride_h, params->pad_h, output_dims->h);
+        int32_t oy =
+            mt_grad_output_index(iy, ky, params->stride_h, params->pad_h, output_dims->h);
         if (oy < 0) {
             continue;
         }
         for (int32_t kx = 0; kx < kw; kx++) {
-            int32_t ox = output_index(ix, kx, params->stride_w, params->pad_w, output_dims->w);
+            int32_t ox =
+                mt_grad_output_index(ix, kx, params->stride_w, params->pad_w, output_dims->w);
             if (ox < 0) {
                 continue;
             }

@@ -18,3 +18,12 @@ mt_status mt_grad_input_check(const mt_grad_params *grad) {
     }
     return grad->input_scale > 0.0f && grad->input_scale < 1e30f ? MT_OK : MT_ERR_PARAM;
 }
+
+int32_t mt_grad_output_index(int32_t i, int32_t k, int32_t stride, int32_t pad, int32_t out_len) {
+    int32_t t = i + pad - k;
+    if (t < 0 || t % stride != 0) {
+        return -1;
+    }
+    t /= stride;
+    return t < out_len ? t : -1;
+}

@@ -18,7 +18,8 @@ mt_status mt_mse_s8_grad_in(const mt_loss_params *params, const int8_t *outputs,
             return st;
         }
         for (int32_t i = 0; i < count; i++) {
-            float d = params->input_scale * (float)(outputs[i] + params->input_offset) - targets[i];
+            float z = params->input_scale * (float)(outputs[i] + params->input_offset);
+            float d = z - targets[i];
             if (pass == 0) {
                 amax = mt_abs_max(amax, d * k);
             } else {
