@@ -11,7 +11,8 @@ from microtrain_tools.arches import get_arch
 from microtrain_tools.errors import MicrotrainError
 from microtrain_tools.mpy.reader import read_mpy
 
-EXPORTS = {"info", "op", "op_count", "op_info", "dot_s8", "run", "check", "typecode"}
+EXPORTS = {"info", "op", "op_count", "op_info", "dot_s8", "f32_bits", "f32_from_bits"}
+EXPORTS |= {"run", "check", "typecode"}
 BUILT_ARCHES = ("x64", "armv6m", "armv7m", "armv7emsp", "armv7emdp", "rv32imc")
 # Kernels that divide by a variable need __divsi3, which Debian's lx106 libgcc lacks.
 XTENSA_ROM_HELPER = "lx106 libgcc lacks it"
