@@ -157,7 +157,7 @@ def markdown(data) -> str:
         ]
     lines += ["", "## Checks", "", *checks(data), ""]
     qas = ("this run saved its tables in [qas_digits.md](qas_digits.md)" if data.get("qas") else
-           "`make bench BENCH_ARGS=--qas` runs it too and saves its tables as qas_digits.md")
+           "this run skipped it (--no-qas)")
     lines += ["## QAS accuracy", "", "`bench/qas_digits.py` measures QAS, update rounding and "
               f"gradient formats by fine-tuning an int8 MLP on digits; {qas}.", ""]
     return "\n".join(lines)

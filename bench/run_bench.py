@@ -7,9 +7,10 @@
   bare-metal harness (bench/cortex_m/), beside CMSIS-NN's numbers measured the same way.
 
 Every op's output is also checked against the numpy reference, bit for bit, wherever it ran.
-Writes bench/results/kernels.md, kernels.json and two plots. docs/bench.md explains it all.
+Writes bench/results/kernels.md, kernels.json and two plots, and runs bench/qas_digits.py (the
+QAS accuracy measurement) into qas_digits.md. docs/bench.md explains it all.
 
-    .venv/bin/python bench/run_bench.py [--no-micropython] [--no-cortex-m4] [--qas]
+    .venv/bin/python bench/run_bench.py [--no-micropython] [--no-cortex-m4] [--no-qas]
 """
 
 import os
@@ -123,7 +124,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-micropython", action="store_true", help="skip the unix port")
     parser.add_argument("--no-cortex-m4", action="store_true", help="skip qemu")
-    parser.add_argument("--qas", action="store_true", help="also run bench/qas_digits.py")
+    parser.add_argument("--no-qas", action="store_true", help="skip bench/qas_digits.py")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     opts = parser.parse_args(argv)
     start = time.time()
@@ -149,10 +150,10 @@ def main(argv=None):
             m4 = measure_cortex_m4(cases, rows, work_dir, log)
     for row in rows:
         del row["ref"]
-    if opts.qas:
+    if not opts.no_qas:
         run_qas_digits(opts.out, log)
 
-    data = {"machine": stamp, "cortex_m4": m4, "rows": rows, "qas": opts.qas}
+    data = {"machine": stamp, "cortex_m4": m4, "rows": rows, "qas": not opts.no_qas}
     (opts.out / "kernels.json").write_text(json.dumps(data, indent=1) + "\n")
     (opts.out / "kernels.md").write_text(report.markdown(data))
     try:
