@@ -10,6 +10,9 @@ CFLAGS_EXTRA=-DMICROPY_OBJ_REPR=MICROPY_OBJ_REPR_C for the REPR_C object model),
         --machine mps2-an385 --mpy dist/armv7m/_microtrain.mpy \
         tests/micropython/natmod_errors.py tests/micropython/natmod_program.py
 
+For RISC-V (BOARD=VIRT_RV32): --qemu qemu-system-riscv32 --machine virt
+--qemu-args "-bios none -cpu rv32".
+
 The files (the .mpy and any --file) are served from RAM by a small VFS written in Python and
 mounted at /m (also the current folder), so the firmware needs no filesystem image. Scripts
 that read a case file (natmod_dot.py, natmod_float.py) find it as cases.json: pass
@@ -83,9 +86,10 @@ gc.collect()
 
 
 class Firmware:
-    def __init__(self, firmware: Path, machine: str, timeout: float):
+    def __init__(self, firmware: Path, machine: str, timeout: float, qemu="qemu-system-arm",
+                 qemu_args=()):
         self.timeout = timeout
-        cmd = ["qemu-system-arm", "-machine", machine, "-nographic", "-monitor", "null"]
+        cmd = [qemu, "-machine", machine, "-nographic", "-monitor", "null", *qemu_args]
         cmd += ["-semihosting", "-kernel", str(firmware)]
         # Unbuffered: select() must see every byte that read(1) has not consumed yet.
         self.proc = subprocess.Popen(
@@ -148,12 +152,18 @@ def main(argv=None) -> int:
     parser.add_argument("--mpy", required=True, type=Path, help="the module to import")
     parser.add_argument("--file", action="append", default=[], type=Path, help="extra file")
     parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--qemu", default="qemu-system-arm", help="e.g. qemu-system-riscv32")
+    parser.add_argument(
+        "--qemu-args", default="", help='extra qemu arguments, e.g. "-bios none -cpu rv32"'
+    )
     parser.add_argument("scripts", nargs="+", type=Path)
     args = parser.parse_args(argv)
 
     failed = 0
     for script in args.scripts:
-        fw = Firmware(args.firmware, args.machine, args.timeout)
+        fw = Firmware(
+            args.firmware, args.machine, args.timeout, args.qemu, args.qemu_args.split()
+        )
         try:
             fw.enter_raw_repl()
             fw.must(RAM_VFS)
