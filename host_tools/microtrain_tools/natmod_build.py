@@ -101,11 +101,14 @@ def libgcc_path(arch: Arch) -> Path:
 
 
 def build_module(
-    arch_name: str, out_path, *, build_dir=None, extra_cflags=(), log=print
+    arch_name: str, out_path, *, build_dir=None, extra_cflags=(), externs=None, log=print
 ) -> BuildResult:
     """Compile natmod/ for arch_name into build_dir (default build/<arch>/) and link out_path.
 
     extra_cflags are added after the arch's flags (tests use them for variant builds).
+    externs: symbols at fixed addresses outside the module, for xtensa the ESP8266 ROM's
+    soft-float and division helpers that Debian's lx106 libgcc lacks (a name -> address
+    mapping, or the path of eagle.rom.addr.v6.ld from the ESP8266 SDK).
     log(text) receives one line per step. Raises MicrotrainError (compiler missing, compile
     error, link error) with a message that names the problem.
     """
@@ -129,7 +132,7 @@ def build_module(
 
     libs = [libgcc_path(arch)] if arch.needs_libgcc else []
     log(f"  LD  [{arch.name}] {out_path}" + (f" (+ {libs[0]})" if libs else ""))
-    link_result = _link(objects, arch, out_path, libs)
+    link_result = _link(objects, arch, out_path, libs, externs)
     log(
         f"  OK  [{arch.name}] {out_path}: {link_result.mpy_size} bytes, "
         f"text {link_result.text_size}, bss {link_result.bss_size}"
@@ -137,9 +140,9 @@ def build_module(
     return BuildResult(arch.name, out_path, objects, libs, warnings, link_result)
 
 
-def _link(objects, arch: Arch, out_path: Path, libs):
-    try:
-        from .mpy.linker import link
-    except ImportError as err:
-        raise MicrotrainError(f"the natmod linker is not available: {err}") from None
-    return link(objects, arch, out_path, libs=libs, source_name=f"{MODULE_NAME}.mpy")
+def _link(objects, arch: Arch, out_path: Path, libs, externs):
+    from .mpy.linker import link
+
+    return link(
+        objects, arch, out_path, libs=libs, source_name=f"{MODULE_NAME}.mpy", externs=externs
+    )

@@ -17,7 +17,12 @@ def command():
     "-o", "--output", "out_path", required=True, type=click.Path(dir_okay=False),
     help="where to write the .mpy",
 )
-def build(arch, out_path):
+@click.option(
+    "--externs", type=click.Path(exists=True, dir_okay=False),
+    help="xtensa: the ESP8266 ROM symbol list (eagle.rom.addr.v6.ld) for the soft-float and "
+    "division helpers Debian's lx106 libgcc lacks",
+)
+def build(arch, out_path, externs):
     from ..natmod_build import build_module
 
-    build_module(arch, out_path, log=click.echo)
+    build_module(arch, out_path, externs=externs, log=click.echo)
