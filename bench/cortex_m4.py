@@ -104,9 +104,10 @@ def cases_source(cases) -> str:
     return "".join(out)
 
 
-def build_image(cases, out_dir, *, opt: str = "-O2") -> Path:
+def build_image(cases, out_dir, *, opt: str = "-O2", natmod_dir=NATMOD_DIR) -> Path:
     """Compile the harness, the op table and the cases for Cortex-M4 with the optimisation
-    flags `opt` (e.g. "-O2", "-O2 -funroll-loops"); return the ELF."""
+    flags `opt` (e.g. "-O2", "-O2 -funroll-loops"); return the ELF. natmod_dir: the kernel
+    and op sources (another revision's, to compare)."""
     cc, _ = find_tools()
     arch = get_arch(ARCH)
     out_dir = Path(out_dir)
@@ -114,10 +115,11 @@ def build_image(cases, out_dir, *, opt: str = "-O2") -> Path:
     cases_c = out_dir / "bench_cases.c"
     cases_c.write_text(cases_source(cases))
     sources = sorted(HARNESS_DIR.glob("*.c"))
-    sources += sorted((NATMOD_DIR / "kernels").glob("*.c"))
-    sources += sorted((NATMOD_DIR / "ops").glob("*.c"))
+    natmod_dir = Path(natmod_dir)
+    sources += sorted((natmod_dir / "kernels").glob("*.c"))
+    sources += sorted((natmod_dir / "ops").glob("*.c"))
     elf = out_dir / ("bench" + "".join(c if c.isalnum() else "_" for c in opt) + ".elf")
-    cmd = [cc, *HARNESS_CFLAGS, *opt.split(), *arch.cflags, f"-I{NATMOD_DIR}", f"-I{HARNESS_DIR}",
+    cmd = [cc, *HARNESS_CFLAGS, *opt.split(), *arch.cflags, f"-I{natmod_dir}", f"-I{HARNESS_DIR}",
            "-nostdlib", "-nostartfiles", "-T", str(HARNESS_DIR / "mps2_an386.ld"),
            "-o", str(elf), *map(str, sources), str(cases_c), "-lgcc"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
