@@ -120,3 +120,17 @@ def test_numpy_baseline_computes_the_layer(layer):
         assert a.shape == b.shape, f"{layer.name} {pass_}: {a.shape} vs {b.shape}"
         assert np.allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(b).max()), (
             f"{layer.name} {pass_}: numpy float32 baseline differs from the float64 model")
+
+
+def test_parse_output_reads_counts_and_refuses_garbage():
+    text = ("calib 2000000 50000\noverhead 1\ncase 0 0 101\nbuf 0 2 0a0b\nbuf 0 2 0c\n"
+            "buf 0 3 \nqemu-system-arm: warning: something qemu says\nend\n")
+    run = cortex_m4.parse_output(text)
+    assert run.instructions_per_tick == 40
+    (only,) = run.results
+    assert (only.status, only.ticks, only.instructions) == (0, 100, 4000)
+    assert only.bufs == {2: b"\x0a\x0b\x0c", 3: b""}
+    with pytest.raises(MicrotrainError, match="unexpected line"):
+        cortex_m4.parse_output(text.replace("end\n", "garbage\nend\n"))
+    with pytest.raises(MicrotrainError, match="no calibration"):
+        cortex_m4.parse_output("case 0 0 1\nend\n")
