@@ -449,19 +449,39 @@ def small_policy(graph, loss="softmax_ce"):
                        optimizer=Optimizer(lr=0.05), loss=loss)
 
 
+@pytest.fixture(scope="module")
+def one_native_build(tmp_path_factory):
+    """The unix board's _microtrain.mpy, built once for this module: pack() rebuilds the
+    native module on every call (seconds each), and it is the same for every bundle here."""
+    from microtrain_tools import pack as pack_module
+    from microtrain_tools.boards import load_board
+
+    built = tmp_path_factory.mktemp("natmod") / "_microtrain.mpy"
+    shutil.copyfile(pack_module.native_module(load_board("unix"), log=lambda *a: None), built)
+    return built
+
+
+@pytest.fixture
+def packer(one_native_build, monkeypatch):
+    from microtrain_tools import pack as pack_module
+
+    monkeypatch.setattr(pack_module, "native_module", lambda board, log=None: one_native_build)
+    return pack_module
+
+
 @pytest.mark.parametrize("input_dtype, loss", [("float32", "softmax_ce"), ("int8", "softmax_ce"),
                                                ("float32", "mse")])
-def test_real_packed_model_deploys_and_learns(board, flash, tmp_path, input_dtype, loss):
+def test_real_packed_model_deploys_and_learns(board, flash, tmp_path, packer, input_dtype, loss):
     from e2e_models import samples, small_graph
     from microtrain_tools.boards import load_board
     from microtrain_tools.compiler import compile_model
-    from microtrain_tools.pack import make_bundle, pack
     from microtrain_tools.simulate import HostModel
 
     graph = small_graph()
     compiled = compile_model(graph, small_policy(graph, loss), input_dtype=input_dtype)
     dist = tmp_path / "dist"
-    pack(make_bundle(compiled, "small"), load_board("unix"), dist, log=lambda *a: None)
+    packer.pack(packer.make_bundle(compiled, "small"), load_board("unix"), dist,
+                log=lambda *a: None)
     x, y = samples(10)
     if input_dtype == "int8":
         x = np.round(x * 100).astype(np.int8)
@@ -488,7 +508,7 @@ def test_real_packed_model_deploys_and_learns(board, flash, tmp_path, input_dtyp
     assert (flash / "small.state").stat().st_size == 20 + len(compiled.params)
 
 
-def test_user_path_pack_deploy_learn_commands(board, flash, tmp_path, capsys):
+def test_user_path_pack_deploy_learn_commands(board, flash, tmp_path, packer, capsys):
     # The commands a user types, in order, with a board on a serial port.
     from e2e_models import samples, small_graph
     from microtrain_tools.int8_graph import save_graph
