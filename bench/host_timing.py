@@ -2,9 +2,9 @@
 """Wall-clock timing on the host: the C kernels of the host library (one ctypes call per op
 call, arguments marshalled once outside the loop) and any Python callable (numpy).
 
-Every measurement is the best of `rounds` rounds of `calls` calls, with `calls` chosen so a
-round lasts about `round_s` seconds: the best round is the one least disturbed by the other
-work on a shared machine.
+A measurement is the best of `rounds` rounds of `calls` calls, with `calls` chosen so a round
+lasts about `round_s` seconds: the best round is the one least disturbed by the other work on
+a shared machine. run_bench takes the best of several such measurements made seconds apart.
 """
 
 import ctypes
@@ -48,7 +48,7 @@ def op_call(op: str, args, bufs):
     return call
 
 
-def seconds_per_call(fn, *, round_s: float = 0.04, rounds: int = 7) -> float:
+def seconds_per_call(fn, *, round_s: float = 0.04, rounds: int = 3) -> float:
     """Best-of-rounds time of one fn() call."""
     fn()  # warm caches and lazy initialisation
     start = time.perf_counter()

@@ -20,7 +20,7 @@ def _rate(macs, seconds):
 
 
 def _ratio(a, b):
-    return "-" if a is None or b is None else f"{a / b:.2f}x"
+    return "-" if a is None or b is None else f"{a / b:.2g}x"
 
 
 def _ok(flag):
@@ -119,7 +119,7 @@ def markdown(data) -> str:
         "Host library: natmod C at gcc -O2 through ctypes. Unix port: `_microtrain.op` in the "
         "x64 native module (natmod flags, -Os), timed with time.ticks_us. numpy: the same layer "
         "in float32 (im2col + matmul, one core; the q8 rows do the float work of their f32 "
-        "twins). Best of 7 rounds of about 40 ms each; "
+        "twins). Best of 9 rounds of about 40 ms each, in 3 sweeps over all cases; "
         f"load average at the start (1, 5, 15 min): {m['load']}; above the core count, other "
         "work shared the cores and the wall-clock numbers are noisy (the Cortex-M4 counts "
         "are not).",
