@@ -259,6 +259,17 @@ def test_hung_program_that_ignores_ctrl_c(board):
             r.exec("print(1)")
 
 
+def test_connect_stops_a_program_that_keeps_printing(board):
+    # Like a board whose main.py streams sensor readings when the host connects.
+    with connect(board.port, raw_paste=False, timeout=5) as r:
+        r._write(b"import time\nwhile True:\n    print('reading', time.ticks_ms())\n"
+                 b"    time.sleep_ms(1)\n\x04", time.monotonic() + 1, 1)
+        r.in_raw_repl = False  # it runs: no Ctrl-B on close
+    time.sleep(0.2)
+    with connect(board.port, timeout=3) as r:
+        assert r.exec("print('quiet now')") == "quiet now\n"
+
+
 def test_frozen_board_gives_a_clear_timeout(board):
     board.stop()
     start = time.monotonic()

@@ -174,12 +174,13 @@ class RawRepl:
         """Stop whatever runs (Ctrl-C) and enter the raw REPL."""
         deadline = time.monotonic() + timeout
         # Let a program that is just finishing end first: the unix port dies of a Ctrl-C that
-        # lands between the end of a program and its terminal's return to raw mode.
-        self._drain(0.1, deadline)
+        # lands between the end of a program and its terminal's return to raw mode. A program
+        # that keeps printing is not waited for long.
+        self._drain(0.1, min(deadline, time.monotonic() + 0.5))
         self._write(b"\r" + CTRL_C, deadline, timeout)
         time.sleep(0.05)
         self._write(CTRL_C, deadline, timeout)
-        self._drain(0.1, deadline)
+        self._drain(0.1, min(deadline, time.monotonic() + 0.5))
         self._write(b"\r" + CTRL_A, deadline, timeout)
         self._read_until(RAW_BANNER, deadline, "the raw REPL banner after Ctrl-A", timeout)
         self._read_until(b">", deadline, "the raw REPL prompt", timeout)
