@@ -13,7 +13,7 @@ from microtrain_tools.mpy.reader import read_mpy
 
 from conftest import skip_or_fail
 
-EXPORTS = {"info", "op", "op_count", "op_info", "dot_s8", "f32_bits", "f32_from_bits"}
+EXPORTS = {"info", "op", "op_count", "op_info", "dot_s8", "f32_bits", "f32_from_bits", "requant"}
 EXPORTS |= {"run", "check", "typecode"}
 BUILT_ARCHES = ("x64", "armv6m", "armv7m", "armv7emsp", "armv7emdp", "rv32imc")
 # Kernels that divide by a variable need __divsi3, which Debian's lx106 libgcc lacks.

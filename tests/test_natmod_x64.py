@@ -115,6 +115,29 @@ def test_float_bits_match_numpy(micropython, x64_dir, tmp_path):
     assert out["from_bits"] == [int(b) for b in bits]
 
 
+def requant_cases(seed=11, n=2000):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-(2**31), 2**31, n)
+    x[: n // 4] = rng.integers(-(2**16), 2**16, n // 4)  # accumulator-sized values
+    multiplier = rng.integers(2**30, 2**31, n)
+    shift = rng.integers(-31, 31, n)
+    extremes = [[-(2**31), -(2**31), 0], [2**31 - 1, 2**31 - 1, 30], [-(2**31), 2**30, -31],
+                [1, 2**30, 0], [-1, 2**30, 0], [3, 2**30, -1], [-3, 2**30, -1]]
+    return np.stack([x, multiplier, shift], axis=1).tolist() + extremes
+
+
+def test_requant_matches_host_reference(micropython, x64_dir, tmp_path):
+    from microtrain_tools.quant import multiply_by_quantized_multiplier
+
+    cases = requant_cases()
+    case_file = tmp_path / "cases.json"
+    case_file.write_text(json.dumps(cases))
+    got = json.loads(run_ok(micropython, MP_TESTS / "natmod_requant.py", [x64_dir], case_file))
+    x, m, s = np.array(cases, dtype=np.int64).T
+    want = multiply_by_quantized_multiplier(x, m, s)
+    assert got == want.tolist()
+
+
 def test_ints_are_checked_not_truncated(micropython, x64_dir, tmp_path):
     code = (
         "import _microtrain as mt\n"

@@ -9,6 +9,7 @@ MT_QSTR_DECLARE(op_info);
 MT_QSTR_DECLARE(dot_s8);
 MT_QSTR_DECLARE(f32_bits);
 MT_QSTR_DECLARE(f32_from_bits);
+MT_QSTR_DECLARE(requant);
 MT_QSTR_DECLARE(run);
 MT_QSTR_DECLARE(check);
 MT_QSTR_DECLARE(typecode);
@@ -21,6 +22,7 @@ MT_FUN_OBJ_1(op_info_obj, mt_module_op_info);
 MT_FUN_OBJ_2(dot_s8_obj, mt_module_dot_s8);
 MT_FUN_OBJ_1(f32_bits_obj, mt_module_f32_bits);
 MT_FUN_OBJ_1(f32_from_bits_obj, mt_module_f32_from_bits);
+MT_FUN_OBJ_3(requant_obj, mt_module_requant);
 // run(program, arena, weights, params, x, y, out) and check(...) with the same arguments
 MT_FUN_OBJ_VAR(run_obj, 7, 7, mt_module_run);
 MT_FUN_OBJ_VAR(check_obj, 7, 7, mt_module_check);
@@ -38,6 +40,7 @@ mt_obj mpy_init(mt_obj self, size_t n_args, size_t n_kw, mt_obj *args) {
     mt_export(MT_QSTR(dot_s8), &dot_s8_obj);
     mt_export(MT_QSTR(f32_bits), &f32_bits_obj);
     mt_export(MT_QSTR(f32_from_bits), &f32_from_bits_obj);
+    mt_export(MT_QSTR(requant), &requant_obj);
     mt_export(MT_QSTR(run), &run_obj);
     mt_export(MT_QSTR(check), &check_obj);
     mt_export(MT_QSTR(typecode), &typecode_obj);

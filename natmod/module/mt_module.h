@@ -16,6 +16,7 @@ mt_obj mt_module_op_info(mt_obj op_id);
 mt_obj mt_module_dot_s8(mt_obj a, mt_obj b);
 mt_obj mt_module_f32_bits(mt_obj x);
 mt_obj mt_module_f32_from_bits(mt_obj bits);
+mt_obj mt_module_requant(mt_obj x, mt_obj multiplier, mt_obj shift);
 mt_obj mt_module_run(size_t n_args, const mt_obj *args);
 mt_obj mt_module_check(size_t n_args, const mt_obj *args);
 mt_obj mt_module_typecode(mt_obj o);

@@ -20,6 +20,7 @@ enum {
     MT_FT_SWAP_GLOBALS = 5,     // dict* (dict*)
     MT_FT_LOAD_GLOBAL = 7,      // obj (qstr); falls back to builtins
     MT_FT_STORE_GLOBAL = 13,    // void (qstr, obj)
+    MT_FT_BINARY_OP = 18,       // obj (int op, obj lhs, obj rhs)
     MT_FT_NEW_TUPLE = 19,       // obj (size_t n, const obj *items)
     MT_FT_CALL_FUNCTION = 27,   // obj (obj fun, size_t n_args | n_kw << 8, const obj *args)
     MT_FT_RAISE = 34,           // void (obj exception)
@@ -38,6 +39,11 @@ enum {
     MT_NATIVE_BOOL = 1,
     MT_NATIVE_INT = 2,
     MT_NATIVE_QSTR = 8,  // native_to_obj only: the str object of a qstr
+};
+
+// Binary ops are numbered as in bytecode, so their numbers are fixed for .mpy version 6.
+enum {
+    MT_BINARY_OP_EQUAL = 2,
 };
 
 // Entry `index` of the table as a value of type `type` (a function pointer or an object).

@@ -48,21 +48,38 @@ mt_obj mt_int(intptr_t value) {
     return native_to_obj((uintptr_t)value, MT_NATIVE_INT);
 }
 
+static bool int_equals(mt_obj a, mt_obj b) {
+    mt_obj eq = MT_FT(MT_FT_BINARY_OP, mt_obj (*)(int, mt_obj, mt_obj))(MT_BINARY_OP_EQUAL, a, b);
+    return eq == MT_FT(MT_FT_CONST_TRUE, mt_obj);
+}
+
+// An int (or bool) whose value survives the trip through `bits` bits: the runtime truncates
+// big ints to a word, so box the truncated value again and compare. A small int comes back as
+// the very same handle (no allocation, no comparison call); only values outside the small-int
+// range (+-2^30 on 32-bit ports) cost a big int and an equality test. No bit of any object is
+// inspected, so this holds on every object representation.
+static intptr_t get_checked_int(mt_obj o, unsigned bits, const char *too_large) {
+    uintptr_t word = native_from_obj(o, MT_NATIVE_INT);  // TypeError for a non-int
+    intptr_t value = (intptr_t)word;
+    if (bits < sizeof(intptr_t) * 8) {
+        // Sign-extend the low `bits` bits (bits is 32 here, on a 64-bit word).
+        uintptr_t sign = (uintptr_t)1 << (bits - 1);
+        uintptr_t low = word & ((sign << 1) - 1u);
+        value = (intptr_t)(low ^ sign) - (intptr_t)sign;
+    }
+    mt_obj back = native_to_obj((uintptr_t)value, MT_NATIVE_INT);
+    if (back != o && !int_equals(back, o)) {
+        mt_raise(MT_QSTR(OverflowError), too_large);
+    }
+    return value;
+}
+
 intptr_t mt_get_int(mt_obj o) {
-    if (o == MT_FT(MT_FT_CONST_TRUE, mt_obj)) {
-        return 1;
-    }
-    if (o == MT_FT(MT_FT_CONST_FALSE, mt_obj)) {
-        return 0;
-    }
-    // Raises TypeError for a non-int. A big int comes back truncated to a word.
-    uintptr_t value = native_from_obj(o, MT_NATIVE_INT);
-    // A small int boxes back to the very same handle on every object representation;
-    // a big int never does, so this catches truncation without looking at any bits.
-    if (native_to_obj(value, MT_NATIVE_INT) != o) {
-        mt_raise(MT_QSTR(OverflowError), "int too large");
-    }
-    return (intptr_t)value;
+    return get_checked_int(o, sizeof(intptr_t) * 8, "int too large");
+}
+
+int32_t mt_get_int32(mt_obj o) {
+    return (int32_t)get_checked_int(o, 32, "int does not fit int32");
 }
 
 uintptr_t mt_get_int_bits(mt_obj o) {

@@ -110,11 +110,12 @@ mt_obj mt_none(void);
 mt_obj mt_bool(bool value);
 bool mt_is_none(mt_obj o);
 
-// Ints in the runtime's small-int range: +-2^30 on 32-bit ports, +-2^62 on 64-bit ones.
-// mt_get_int accepts int and bool; another type raises TypeError, a larger int OverflowError.
+// mt_get_int accepts an int or bool that fits intptr_t, mt_get_int32 one that fits int32;
+// another type raises TypeError, a larger int OverflowError (never a silent truncation).
 // mt_int takes any value (it makes a big int when needed).
 mt_obj mt_int(intptr_t value);
 intptr_t mt_get_int(mt_obj o);
+int32_t mt_get_int32(mt_obj o);
 // The low word of an int of any size, two's complement (bit patterns); TypeError for a non-int.
 uintptr_t mt_get_int_bits(mt_obj o);
 

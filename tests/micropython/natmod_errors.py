@@ -125,6 +125,23 @@ expect(TypeError, "int", mt.f32_from_bits, 1.5)
 expect(TypeError, "argument", mt.f32_bits)
 expect(TypeError, "argument", mt.f32_from_bits, 1, 2)
 
+# requant(x, multiplier, shift): int32 arguments, checked (big ints on 32-bit ports too)
+assert mt.requant(1000, 1 << 30, 0) == 500
+assert mt.requant(2**31 - 1, 2**31 - 1, 0) == 2**31 - 2
+assert mt.requant(-(2**31), -(2**31), 0) == 2**31 - 1  # the one saturating product
+assert mt.requant(True, 2**30, False) == 1
+expect(OverflowError, "int32", mt.requant, 2**31, 1, 0)
+expect(OverflowError, "int32", mt.requant, 1, -(2**31) - 1, 0)
+expect(OverflowError, "int32", mt.requant, 1, 1, 2**32 + 1)
+expect(ValueError, "shift", mt.requant, 1, 1, 31)
+expect(ValueError, "shift", mt.requant, 1, 1, -32)
+expect(TypeError, "int", mt.requant, "1", 1, 0)
+expect(TypeError, "int", mt.requant, 1, 1.0, 0)
+expect(TypeError, "argument", mt.requant, 1, 1)
+# intptr-sized ints: a big int that fits a 32-bit word is accepted by op_info's id check
+expect(ValueError, "unknown op", mt.op_info, 2**31 - 1)
+expect(OverflowError, "too large", mt.op_info, 2**64)
+
 # the interpreter survived: more code runs and the module still computes
 assert mt.dot_s8(GOOD_A, GOOD_B) == 32
 mt.op(dot, b"", GOOD_A, GOOD_B, out)
