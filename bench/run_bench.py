@@ -184,4 +184,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except MicrotrainError as err:
+        # A missing tool names its package; --no-cortex-m4 / --no-micropython skip that part.
+        sys.exit(f"run_bench: {err}")
