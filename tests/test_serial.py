@@ -181,10 +181,14 @@ def fake_dist(root: Path) -> dict[str, bytes]:
 
 def test_deploy_folder(repl, flash, tmp_path):
     files = fake_dist(tmp_path / "dist")
-    lines = []
-    report = deploy_folder(repl, tmp_path / "dist", log=lines.append)
+    lines, progress = [], {}
+    report = deploy_folder(repl, tmp_path / "dist", log=lines.append,
+                           progress=lambda name, sent, total: progress.setdefault(
+                               name, []).append((sent, total)))
     for rel, data in files.items():
         assert (flash / rel).read_bytes() == data, rel
+        assert progress[rel][-1] == (len(data), len(data)), rel
+    assert len(progress["model.mpy"]) == -(-30_000 // 2048)  # one call per chunk
     assert report.size == sum(map(len, files.values()))
     assert len(lines) == len(files) + 2
     assert all("/s" in line for line in lines[1:])  # a rate on every file line and the total

@@ -9,7 +9,6 @@ from .arches import ARCHES
 from .errors import MicrotrainError
 from .serial_transport import DEFAULT_CHUNK, PutResult, RawRepl, remote_join
 
-
 MODULE_FILE = "_microtrain.mpy"
 
 
@@ -51,9 +50,11 @@ def _rate(size: int, seconds: float) -> str:
 
 
 def deploy_folder(repl: RawRepl, dist_dir, *, target: str = "", chunk_size: int = DEFAULT_CHUNK,
-                  log=print) -> DeployReport:
+                  log=print, progress=None) -> DeployReport:
     """Copy every file of dist_dir under `target` on the board ("" = its current folder),
-    then check that the board lists each one with the right size."""
+    then check that the board lists each one with the right size.
+
+    progress(name, sent, total), if given, is called after each chunk (for a live display)."""
     root = Path(dist_dir)
     files = dist_files(root)
     total = sum((root / f).stat().st_size for f in files)
@@ -68,7 +69,9 @@ def deploy_folder(repl: RawRepl, dist_dir, *, target: str = "", chunk_size: int 
     results = []
     for rel in files:
         data = (root / rel).read_bytes()
-        result = repl.put_file(data, remote_join(target, rel.as_posix()), chunk_size=chunk_size)
+        step = (lambda sent, n, name=rel.as_posix(): progress(name, sent, n)) if progress else None
+        result = repl.put_file(data, remote_join(target, rel.as_posix()), chunk_size=chunk_size,
+                               progress=step)
         results.append(result)
         log(f"  {rel.as_posix():<{width}}  {result.size:>8} bytes  {result.seconds:6.2f} s  "
             f"{_rate(result.size, result.seconds):>11}" + ("  crc ok" if result.crc_checked

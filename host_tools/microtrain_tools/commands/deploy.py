@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
 """`microtrain deploy --port PORT DIST_DIR`: copy a packed dist/ folder to a board."""
 
+import sys
+
 import click
 
 from ..serial_deploy import deploy_folder, dist_files
@@ -18,8 +20,17 @@ from ..serial_transport import DEFAULT_CHUNK, connect
 @click.argument("dist_dir", type=click.Path(file_okay=False))
 def command(port, baud, target, chunk, reset, dist_dir):
     dist_files(dist_dir)  # a wrong folder is reported before the board is touched
+    live = sys.stdout.isatty()  # a line that counts up while a file is being copied
+
+    def progress(name, sent, total):
+        click.echo(f"\r  {name}  {sent}/{total} bytes", nl=False)
+
+    def log(line):
+        click.echo(("\r\x1b[K" if live else "") + line)
+
     with connect(port, baud) as repl:
-        deploy_folder(repl, dist_dir, target=target, chunk_size=chunk, log=click.echo)
+        deploy_folder(repl, dist_dir, target=target, chunk_size=chunk, log=log,
+                      progress=progress if live else None)
         if reset:
             repl.soft_reset()
             click.echo("soft reset done")
