@@ -97,3 +97,12 @@ def test_compile_error_names_the_file(tmp_path):
     bad.write_text("int f(void) { return missing; }\n")
     with pytest.raises(MicrotrainError, match=r"compiling .*broken\.c for x64 failed"):
         natmod_build.compile_source(get_arch("x64"), bad, tmp_path / "broken.o")
+
+
+def test_cli_reports_a_clear_error(capsys):
+    from microtrain_tools.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["natmod", "build", "--arch", "xtensawin", "-o", "unused.mpy"])
+    assert exit_info.value.code == 1
+    assert "xtensa-esp32-elf-gcc not found" in capsys.readouterr().err

@@ -2,12 +2,14 @@
 """The x64 module in the unix port: every export with good and bad arguments, numbers
 against numpy, and broken .mpy files that must fail to import without a crash."""
 
+import ast
 import json
 import shutil
 
 import numpy as np
 import pytest
 
+from microtrain_tools import __version__
 from microtrain_tools.micropython_runner import run_code, run_script
 
 from conftest import ROOT
@@ -37,8 +39,8 @@ def test_info_and_op_table(micropython, x64_dir, tmp_path):
     result = run_code(code, tmp_dir=tmp_path, path=[x64_dir], micropython=micropython)
     assert result.ok, result.describe()
     info, count, rows = result.stdout.splitlines()
-    assert eval(info) == ("_microtrain", "0.1.0", "x64")
-    rows = eval(rows)
+    assert ast.literal_eval(info) == ("_microtrain", __version__, "x64")
+    rows = ast.literal_eval(rows)
     assert len(rows) == int(count) >= 1
     for name, n_args, n_bufs, buf_types, writes in rows:
         assert name.startswith("mt_"), name
@@ -59,8 +61,10 @@ def test_errors_without_raise_msg(micropython, tmp_path):
     from microtrain_tools.natmod_build import build_module
 
     out = tmp_path / "mods" / "_microtrain.mpy"
-    build_module("x64", out, build_dir=tmp_path / "build", log=lambda _: None,
-                 extra_cflags=["-DMT_SDK_TEST_NO_RAISE_MSG"])
+    build_module(
+        "x64", out, build_dir=tmp_path / "build", log=lambda _: None,
+        extra_cflags=["-DMT_SDK_TEST_NO_RAISE_MSG"],
+    )
     assert run_ok(micropython, MP_TESTS / "natmod_errors.py", [out.parent]).endswith("ok\n")
 
 
