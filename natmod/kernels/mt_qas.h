@@ -4,7 +4,7 @@
 //
 // With W = s_w * Wq, the gradient in quantized units is G_Wq = s_w * dL/dW, and its scale is
 // off by s_w^2 from what a float step on W needs. QAS (Lin et al. 2022, "On-Device Training
-// Under 256KB Memory", Sec. 2.2, Eq. 3) rescales it:
+// Under 256KB Memory", Sec. 2.1, Eq. 3) rescales it:
 //     G~_Wq = G_Wq * s_w^-2          G~_bq = G_bq * (s_w * s_x)^-2
 // so Wq -= lr * G~_Wq equals W -= lr * dL/dW divided by s_w: a float SGD step on W. We apply
 // it per output channel (depthwise: per channel), as the paper's code does.
