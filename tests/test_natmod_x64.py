@@ -192,7 +192,8 @@ def test_module_cut_in_its_header_fails_to_import(micropython, built_module, tmp
 # A cut after the header makes MicroPython's loader spin forever: at the end of a file its
 # byte reader returns 0xFF, and its vuint reader (py/persistentcode.c, read_uint) keeps
 # reading while bit 7 is set. Nothing in the module can prevent that; the Python side must
-# check the file before importing it. Strict: an XPASS means the runtime was fixed.
+# check the file before importing it (tests/micropython/mpy_complete.py, tested below).
+# Strict: an XPASS means the runtime was fixed.
 @pytest.mark.xfail(strict=True, reason="MicroPython's .mpy loader loops at end of file")
 def test_module_cut_in_its_middle_fails_to_import(micropython, built_module, tmp_path):
     data = built_module("x64").read_bytes()
@@ -203,3 +204,17 @@ def test_module_cut_in_its_middle_fails_to_import(micropython, built_module, tmp
     result = run_code(code, tmp_dir=tmp_path, path=[mpy_dir], micropython=micropython, timeout=5)
     assert not result.timed_out, "the import hung"
     assert result.ok and result.stdout.startswith("error"), result.describe()
+
+
+def test_mpy_complete_refuses_every_cut(micropython, built_module, tmp_path):
+    # The check to run before importing a module that may be damaged (see the xfail above).
+    module = built_module("x64")
+    size = module.stat().st_size
+    cuts = sorted(set(range(0, 40)) | set(range(40, size, max(1, size // 150))) | {size - 1})
+    out = run_ok(
+        micropython, MP_TESTS / "mpy_complete_cuts.py", [MP_TESTS], module, tmp_path / "cut.mpy",
+        *cuts,
+    )
+    lines = out.splitlines()
+    assert lines[0] == "complete"
+    assert lines[1:] == [f"{n} refused" for n in cuts]
