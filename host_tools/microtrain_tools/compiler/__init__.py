@@ -42,20 +42,51 @@ class Compiled:
 
 
 class _Builder:
-    def __init__(self, graph, input_dtype, trainable):
+    def __init__(self, graph, input_dtype, trainable, compact):
         self.graph = graph
         self.input_dtype = input_dtype
         self.weights = Blob(Region.WEIGHTS)
         self.params = Blob(Region.PARAMS)
         self.layer_refs = {}  # layer name -> {array name -> BufRef}
+        # Layers that learn some of their input channels: the whole weight stays frozen in
+        # flash, only the learned channels live in RAM ("weight" in params, compact).
+        self.compact = compact  # layer name -> CompactWeight
         for ly in graph.layers:
             refs = {}
             for key in PARAM_ARRAYS:
                 if key in ly.arrays:
                     blob = self.params if (ly.name, key) in trainable else self.weights
                     refs[key] = blob.add(f"{ly.name}/{key}", ly.arrays[key])
+            if ly.name in compact:
+                cw = compact[ly.name]
+                refs["weight_compact"] = self.params.add(f"{ly.name}/weight", cw.initial(ly))
+                refs["channels"] = self.weights.add(f"{ly.name}/channels", cw.channel_array())
             self.layer_refs[ly.name] = refs
         self.activations = {}
+
+    def merged_weight(self, e, ly) -> ArenaTensor:
+        """A whole-weight copy in the arena: frozen channels from flash, learned ones from RAM."""
+        cw = self.compact[ly.name]
+        refs = self.layer_refs[ly.name]
+        copy = ArenaTensor(f"w_{ly.name}", cw.rows * cw.c_total, "weight copy")
+        e.emit("mt_chanmerge_s8_fwd", [1, 1, cw.rows, cw.c_total, cw.k],
+               [refs["weight"], refs["weight_compact"], refs["channels"], copy],
+               f"{ly.name}: whole weight from flash + {cw.k} learned channels")
+        return copy
+
+    def store_compact(self, e, ly, copy) -> None:
+        """After an update of the arena copy: keep the learned channels in RAM."""
+        cw = self.compact[ly.name]
+        refs = self.layer_refs[ly.name]
+        e.emit("mt_chansel_s8_fwd", [1, 1, cw.rows, cw.c_total, cw.k],
+               [copy, refs["channels"], refs["weight_compact"]],
+               f"{ly.name}: keep the {cw.k} learned channels")
+
+    def forward_refs(self, e, ly) -> dict:
+        refs = self.layer_refs[ly.name]
+        if ly.name not in self.compact:
+            return refs
+        return {**refs, "weight": self.merged_weight(e, ly)}
 
     def activation(self, name) -> ArenaTensor:
         """The arena tensor of graph tensor `name` (flatten outputs share their input's)."""
@@ -78,7 +109,7 @@ class _Builder:
             if rule is None:
                 raise MicrotrainError(f"layer {ly.name!r}: the compiler has no rule for {ly.op!r}")
             xs = [self.activation(name) for name in ly.inputs]
-            rule(e, g, ly, self.layer_refs[ly.name], xs, self.activation(ly.name))
+            rule(e, g, ly, self.forward_refs(e, ly), xs, self.activation(ly.name))
             if after_layer is not None:
                 after_layer(ly)
 
@@ -108,7 +139,9 @@ def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32",
     if plan is not None and not isinstance(plan, TrainPlan):
         plan = TrainPlan.from_policy(plan, grad_format)
     trainable = plan.trainable_arrays() if plan is not None else set()
-    b = _Builder(graph, input_dtype, trainable)
+    compact = plan.compact_weights(graph) if plan is not None else {}
+    trainable -= {(name, "weight") for name in compact}
+    b = _Builder(graph, input_dtype, trainable, compact)
     x, logits, _ = io_refs(graph, input_dtype)
 
     pred = Emitter()

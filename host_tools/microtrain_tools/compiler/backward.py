@@ -35,6 +35,25 @@ EMPTY = BufRef(Region.ARENA, 0, 0)
 
 
 @dataclass
+class CompactWeight:
+    """A weight tensor seen as rows x c_total channels, of which `channels` learn."""
+
+    channels: list
+    rows: int
+    c_total: int
+
+    @property
+    def k(self) -> int:
+        return len(self.channels)
+
+    def initial(self, ly) -> np.ndarray:
+        return ly.arrays["weight"].reshape(self.rows, self.c_total)[:, self.channels].ravel()
+
+    def channel_array(self) -> np.ndarray:
+        return np.array(self.channels, np.int32)
+
+
+@dataclass
 class TrainPlan:
     """What the compiler needs from a policy, resolved on the graph."""
 
@@ -64,6 +83,17 @@ class TrainPlan:
 
     def updated_layers(self) -> set:
         return self.bias_layers | set(self.weight_channels)
+
+    def compact_weights(self, graph) -> dict:
+        """Layers that learn only some channels: {name: CompactWeight}."""
+        out = {}
+        for name, channels in self.weight_channels.items():
+            ly = graph.layer(name)
+            outer, inner, c_total, _ = _weight_layout(ly, len(channels))
+            if len(channels) < c_total:
+                out[name] = CompactWeight(list(channels), ly.arrays["weight"].size // c_total,
+                                          c_total)
+        return out
 
 
 def _weight_layout(ly, k):
@@ -183,6 +213,9 @@ class _Learn:
 
     def weight_layer(self, ly, g_out):
         refs = self.b.layer_refs[ly.name]
+        compact = ly.name in self.b.compact
+        if compact:  # rebuild the whole weight for dL/dx and the update, store it back after
+            refs = {**refs, "weight": self.b.merged_weight(self.e, ly)}
         self.clamp(ly, g_out)
         src = ly.inputs[0]
         if self.index[ly.name] > self.lowest and self.in_region(src):
@@ -199,6 +232,8 @@ class _Learn:
             self.bias_update(ly, g_out, refs)
         if ly.name in self.plan.weight_channels:
             self.weight_update(ly, g_out, refs)
+        if compact:
+            self.b.store_compact(self.e, ly, refs["weight"])
 
     def bias_state(self, ly):
         c_out = len(ly.arrays["bias"])
