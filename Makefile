@@ -31,7 +31,7 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(VPY) examples/demo/run_demo.py
 
-# BENCH_ARGS: e.g. --no-qas (skip the QAS accuracy tables), --no-cortex-m4.
+# BENCH_ARGS: e.g. --no-qas (skip the QAS accuracy tables), --no-cortex-m.
 bench: $(STAMP)
 	$(VPY) bench/run_bench.py $(BENCH_ARGS)
 

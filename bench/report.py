@@ -42,8 +42,9 @@ def host_table(rows) -> list[str]:
     return out
 
 
-def _ipm(row, opt):
-    n = row.get(f"m4{opt}")
+def _ipm(row, label):
+    """Instructions per MAC of the Cortex-M run `label` ("m4-O2", "m0-O2", ...)."""
+    n = row.get(label)
     return None if n is None else n / row["macs"]
 
 
@@ -55,7 +56,7 @@ def m4_forward_table(rows) -> list[str]:
     out = ["| layer | shape | MACs | ours | CMSIS-NN | ours / CMSIS-NN | "
            f"within {FWD_TARGET}x |", "|---|---|---:|---:|---:|---:|---|"]
     for name, r in _by(rows, "fwd").items():
-        ours, ref = _ipm(r, "-O2"), CMSIS_NN.get(name)
+        ours, ref = _ipm(r, "m4-O2"), CMSIS_NN.get(name)
         ratio = None if ours is None or ref is None else ours / ref
         out.append(f"| {name} | {r['shape']} | {r['macs']:,} | {_num(ours)} | {_num(ref)} | "
                    f"{_num(ratio)}x | {'-' if ratio is None else _ok(ratio <= FWD_TARGET)} |")
@@ -67,7 +68,7 @@ def m4_backward_table(rows) -> list[str]:
            f"within {BWD_TARGET}x |", "|---|---:|---|---:|---:|---|"]
     fwd = _by(rows, "fwd")
     for r in rows:
-        f, b = _ipm(fwd[r["layer"]], "-O2"), _ipm(r, "-O2")
+        f, b = _ipm(fwd[r["layer"]], "m4-O2"), _ipm(r, "m4-O2")
         if r["pass"] == "fwd" or None in (f, b):
             continue
         out.append(f"| {r['layer']} | {f:.2f} | {r['pass']} | {b:.2f} | {b / f:.2f}x | "
@@ -75,12 +76,13 @@ def m4_backward_table(rows) -> list[str]:
     return out
 
 
-def m4_flags_table(rows, opts) -> list[str]:
-    out = ["| layer | pass | " + " | ".join(f"`{o}`" for o in opts) + " |",
-           "|---|---|" + "---:|" * len(opts)]
+def runs_table(rows, labels, headers) -> list[str]:
+    """Instructions per MAC of every row in each Cortex-M run of `labels`."""
+    out = ["| layer | pass | " + " | ".join(headers) + " |",
+           "|---|---|" + "---:|" * len(labels)]
     for r in rows:
         out.append(f"| {r['layer']} | {r['pass']} | "
-                   + " | ".join(_num(_ipm(r, o)) for o in opts) + " |")
+                   + " | ".join(_num(_ipm(r, label)) for label in labels) + " |")
     return out
 
 
@@ -88,20 +90,22 @@ def checks(data) -> list[str]:
     rows = data["rows"]
     out = []
     keys = [("host_equal", "host library"), ("upy_equal", "unix port")]
-    keys += [(f"m4{o}_equal", f"Cortex-M4 `{o}`") for o in data.get("cortex_m4", {})]
+    runs = data.get("cortex_m", {})
+    keys += [(f"{label}_equal", f"Cortex-{m['core'].upper()} `{m['opt']}`")
+             for label, m in runs.items()]
     for key, what in keys:
         flags = [r[key] for r in rows if key in r]
         if flags:
             out.append(f"- {what}: {sum(flags)} of {len(flags)} op outputs equal the numpy "
                        "reference bit for bit")
-    for opt, m in data.get("cortex_m4", {}).items():
+    for m in runs.values():
         if m["runs"] > 1:
             same = "identical" if m["deterministic"] else "**differ**"
-            runs = f"{m['runs']} runs, instruction counts {same} between runs"
+            count = f"{m['runs']} runs, instruction counts {same} between runs"
         else:
-            runs = "1 run"
-        out.append(f"- Cortex-M4 `{opt}`: {runs}; {m['instructions_per_tick']} instructions "
-                   "per timer tick (calibrated)")
+            count = "1 run"
+        out.append(f"- Cortex-{m['core'].upper()} `{m['opt']}`: {count}; "
+                   f"{m['instructions_per_tick']} instructions per timer tick (calibrated)")
     return out
 
 
@@ -121,12 +125,14 @@ def markdown(data) -> str:
         "in float32 (im2col + matmul, one core; the q8 rows do the float work of their f32 "
         "twins). Best of 9 rounds of about 40 ms each, in 3 sweeps over all cases; "
         f"load average at the start (1, 5, 15 min): {m['load']}; above the core count, other "
-        "work shared the cores and the wall-clock numbers are noisy (the Cortex-M4 counts "
+        "work shared the cores and the wall-clock numbers are noisy (the Cortex-M counts "
         "are not).",
         "",
         *host_table(rows),
     ]
-    if any("m4-O2" in r for r in rows):
+    runs = data.get("cortex_m", {})
+    m4_runs = [label for label, m in runs.items() if m["core"] == "m4"]
+    if "m4-O2" in runs:
         lo, hi = TFLM_PLAIN_LOOP
         lines += [
             "",
@@ -153,7 +159,20 @@ def markdown(data) -> str:
             "The native module is built with -Os (microtrain_tools.arches); -O2 is how CMSIS-NN "
             "was measured.",
             "",
-            *m4_flags_table(rows, list(data["cortex_m4"])),
+            *runs_table(rows, m4_runs, [f"`{runs[label]['opt']}`" for label in m4_runs]),
+        ]
+    by_core = [label for label in ("m0-O2", "m3-O2", "m4-O2") if label in runs]
+    if len(by_core) > 1:
+        lines += [
+            "",
+            "## Cortex-M0, M3 and M4 at -O2: executed instructions per MAC",
+            "",
+            "M0 (RP2040-class: Thumb-1, no FPU, no 64-bit multiply) and M3 (no FPU) do float "
+            "in software (libgcc), so their float backward costs hundreds of instructions per "
+            "MAC. qemu has no M0 board with enough RAM: the M0 code runs on the M3 board "
+            "(mps2-an385), which executes the same instructions.",
+            "",
+            *runs_table(rows, by_core, [f"Cortex-{runs[b]['core'].upper()}" for b in by_core]),
         ]
     lines += ["", "## Checks", "", *checks(data), ""]
     qas = ("this run saved its tables in [qas_digits.md](qas_digits.md)" if data.get("qas") else

@@ -1,16 +1,17 @@
 # SPDX-License-Identifier: MIT
-"""`make bench`: throughput of the int8 kernels (forward, grad_in, grad_w) on five layer types,
+"""`make bench`: throughput of the int8 kernels (forward and backward) on five layer types,
 
 - in MACs per second on this host: the C host library, the same ops inside the unix port of
   MicroPython (`_microtrain.op`, timed with time.ticks_us), and numpy float32 doing the layer;
 - in instructions per MAC on an emulated Cortex-M4 (qemu mps2-an386, -icount shift=0) in our
-  bare-metal harness (bench/cortex_m/), beside CMSIS-NN's numbers measured the same way.
+  bare-metal harness (bench/cortex_m/), beside CMSIS-NN's numbers measured the same way, and
+  on Cortex-M3 and M0 (soft float).
 
 Every op's output is also checked against the numpy reference, bit for bit, wherever it ran.
 Writes bench/results/kernels.md, kernels.json and two plots, and runs bench/qas_digits.py (the
 QAS accuracy measurement) into qas_digits.md. docs/bench.md explains it all.
 
-    .venv/bin/python bench/run_bench.py [--no-micropython] [--no-cortex-m4] [--no-qas]
+    .venv/bin/python bench/run_bench.py [--no-micropython] [--no-cortex-m] [--no-qas]
 """
 
 import os
@@ -29,7 +30,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-import cortex_m4  # noqa: E402
+import cortex_m  # noqa: E402
 import host_timing  # noqa: E402
 import layers as L  # noqa: E402
 import machine  # noqa: E402
@@ -42,8 +43,10 @@ from microtrain_tools.reference import REFERENCE_OPS  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 SWEEPS = 3  # host and numpy timings: best of 3 sweeps of 3 rounds (the unix port: the same)
-# -O2 as CMSIS-NN was measured; -Os as the natmod is built; unrolled, to show what it buys.
-OPT_LEVELS = ("-O2", "-Os", "-O2 -funroll-loops")
+# (core, flags, runs): Cortex-M4 at -O2 as CMSIS-NN was measured (run twice: the counts must
+# repeat), at -Os as the natmod is built, unrolled to show what that buys; M3 and M0 at -O2.
+CORTEX_M_RUNS = (("m4", "-O2", 2), ("m4", "-Os", 1), ("m4", "-O2 -funroll-loops", 1),
+                 ("m3", "-O2", 1), ("m0", "-O2", 1))
 
 
 def written(op: str, bufs) -> list[int]:
@@ -101,25 +104,30 @@ def measure_micropython(cases, rows, work_dir, log):
         log(f"  upy   {row['layer']:18s} {row['pass']:8s} {seconds * 1e6:9.1f} us")
 
 
-def measure_cortex_m4(cases, rows, work_dir, log):
-    harness_cases = [cortex_m4.HarnessCase(op, args, bufs, tuple(written(op, bufs)))
+def measure_cortex_m(cases, rows, work_dir, log):
+    """Instruction counts of every case for each (core, flags) of CORTEX_M_RUNS; row keys are
+    the run labels ("m4-O2", ...). Returns label -> facts of the run."""
+    harness_cases = [cortex_m.HarnessCase(op, args, bufs, tuple(written(op, bufs)))
                      for _, _, op, args, bufs in cases]
-    m4 = {}
-    for opt in OPT_LEVELS:
-        log(f"  building the Cortex-M4 image at {opt}")
-        elf = cortex_m4.build_image(harness_cases, Path(work_dir) / "m4", opt=opt)
-        runs = [cortex_m4.run_image(elf) for _ in range(2 if opt == "-O2" else 1)]
+    facts = {}
+    for core, opt, repeats in CORTEX_M_RUNS:
+        label = f"{core}{opt}"
+        log(f"  building the Cortex-{core.upper()} image at {opt}")
+        elf = cortex_m.build_image(harness_cases, Path(work_dir) / core, core=core, opt=opt)
+        runs = [cortex_m.run_image(elf, core=core, timeout=300) for _ in range(repeats)]
         counts = [[r.instructions for r in run.results] for run in runs]
-        m4[opt] = {"deterministic": all(c == counts[0] for c in counts), "runs": len(runs),
-                   "instructions_per_tick": runs[0].instructions_per_tick}
+        facts[label] = {"core": core, "opt": opt, "runs": len(runs),
+                        "deterministic": all(c == counts[0] for c in counts),
+                        "instructions_per_tick": runs[0].instructions_per_tick}
         for row, result in zip(rows, runs[0].results):
             if result.status != 0:
-                raise MicrotrainError(f"{row['op']} on Cortex-M4 {opt}: status {result.status}")
-            row[f"m4{opt}"] = result.instructions
-            row[f"m4{opt}_equal"] = all(result.bufs.get(j) == v for j, v in row["ref"].items())
-            log(f"  m4{opt} {row['layer']:18s} {row['pass']:8s} "
-                f"{result.instructions / row['macs']:6.2f} instructions/MAC")
-    return m4
+                raise MicrotrainError(f"{row['op']} on Cortex-{core.upper()} {opt}: "
+                                      f"status {result.status}")
+            row[label] = result.instructions
+            row[f"{label}_equal"] = all(result.bufs.get(j) == v for j, v in row["ref"].items())
+            log(f"  {label} {row['layer']:18s} {row['pass']:10s} "
+                f"{result.instructions / row['macs']:7.2f} instructions/MAC")
+    return facts
 
 
 def run_qas_digits(out_dir: Path, log):
@@ -134,7 +142,7 @@ def run_qas_digits(out_dir: Path, log):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-micropython", action="store_true", help="skip the unix port")
-    parser.add_argument("--no-cortex-m4", action="store_true", help="skip qemu")
+    parser.add_argument("--no-cortex-m", action="store_true", help="skip qemu")
     parser.add_argument("--no-qas", action="store_true", help="skip bench/qas_digits.py")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     opts = parser.parse_args(argv)
@@ -149,22 +157,22 @@ def main(argv=None):
     cases = L.cases()
     rows = [{"layer": ly.name, "shape": ly.shape_text, "pass": p, "op": op, "macs": ly.macs,
              "ref": reference_bytes(op, args, bufs)} for ly, p, op, args, bufs in cases]
-    m4 = {}
+    cortex_m_facts = {}
     with tempfile.TemporaryDirectory(prefix="microtrain-bench-") as work_dir:
         log("host library and numpy")
         measure_host(cases, rows, log)
         if not opts.no_micropython:
             log("unix port")
             measure_micropython(cases, rows, work_dir, log)
-        if not opts.no_cortex_m4:
-            log("Cortex-M4 in qemu")
-            m4 = measure_cortex_m4(cases, rows, work_dir, log)
+        if not opts.no_cortex_m:
+            log("Cortex-M in qemu")
+            cortex_m_facts = measure_cortex_m(cases, rows, work_dir, log)
     for row in rows:
         del row["ref"]
     if not opts.no_qas:
         run_qas_digits(opts.out, log)
 
-    data = {"machine": stamp, "cortex_m4": m4, "rows": rows, "qas": not opts.no_qas}
+    data = {"machine": stamp, "cortex_m": cortex_m_facts, "rows": rows, "qas": not opts.no_qas}
     (opts.out / "kernels.json").write_text(json.dumps(data, indent=1) + "\n")
     (opts.out / "kernels.md").write_text(report.markdown(data))
     try:
@@ -187,5 +195,5 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except MicrotrainError as err:
-        # A missing tool names its package; --no-cortex-m4 / --no-micropython skip that part.
+        # A missing tool names its package; --no-cortex-m / --no-micropython skip that part.
         sys.exit(f"run_bench: {err}")

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
-"""The Cortex-M4 benchmark harness (bench/cortex_m/, bench/cortex_m4.py) in qemu mps2-an386:
-every op it benchmarks (forward, f32 and q8 backward, fused QAS update of five layer types),
-on small shapes, writes the numpy reference's bytes; two runs
-count the same instructions; a refusal and an unknown op come back as statuses. Also: the numpy
-float32 baseline of `make bench` computes the layers it claims to (float64 model).
+"""The Cortex-M benchmark harness (bench/cortex_m/, bench/cortex_m.py) in qemu: on Cortex-M4
+(FPU) and Cortex-M0 (Thumb-1, soft float), every op it benchmarks (forward, f32 and q8
+backward, fused QAS update, five layer types), on small shapes, writes the numpy reference's
+bytes; two runs count the same instructions; a refusal and an unknown op come back as
+statuses. Also: the numpy float32 baseline of `make bench` computes the layers it claims to.
 
 No test here asserts a time: benchmarks are not tests.
 """
@@ -21,7 +21,7 @@ from microtrain_tools.reference import float_layers as FL
 
 sys.path.insert(0, str(ROOT / "bench"))
 
-import cortex_m4  # noqa: E402
+import cortex_m  # noqa: E402
 import numpy_layers  # noqa: E402
 from layers import Layer, cases  # noqa: E402
 
@@ -45,27 +45,28 @@ def written(op, bufs):
     return tuple(j for j in range(len(bufs)) if info.writes_buf(j))
 
 
-@pytest.fixture(scope="module")
-def harness_run(tmp_path_factory):
+@pytest.fixture(scope="module", params=["m4", "m0"])
+def harness_run(request, tmp_path_factory):
+    core = request.param
     try:
-        cortex_m4.find_tools()
+        cortex_m.find_tools(core)
     except MicrotrainError as err:
         skip_or_fail(str(err))
     small = cases(SMALL)
-    harness = [cortex_m4.HarnessCase(op, args, bufs, written(op, bufs))
+    harness = [cortex_m.HarnessCase(op, args, bufs, written(op, bufs))
                for _, _, op, args, bufs in small]
     _, _, op, args, bufs = small[0]
-    harness.append(cortex_m4.HarnessCase(op, bad_output_height(args), [b.copy() for b in bufs]))
-    harness.append(cortex_m4.HarnessCase("mt_no_such_op", [], []))
-    elf = cortex_m4.build_image(harness, tmp_path_factory.mktemp("m4"), opt="-O2")
-    return small, [cortex_m4.run_image(elf, timeout=60) for _ in range(2)]
+    harness.append(cortex_m.HarnessCase(op, bad_output_height(args), [b.copy() for b in bufs]))
+    harness.append(cortex_m.HarnessCase("mt_no_such_op", [], []))
+    elf = cortex_m.build_image(harness, tmp_path_factory.mktemp(core), core=core, opt="-O2")
+    return core, small, [cortex_m.run_image(elf, core=core, timeout=60) for _ in range(2)]
 
 
 def test_harness_outputs_equal_numpy(harness_run):
-    small, (run, _) = harness_run
+    core, small, (run, _) = harness_run
     assert len(run.results) == len(small) + 2
     for (layer, pass_, op, args, bufs), got in zip(small, run.results):
-        what = f"{op} ({layer.name}) on Cortex-M4"
+        what = f"{op} ({layer.name}) on Cortex-{core.upper()}"
         assert got.status == 0, f"{what}: status {got.status}"
         ref = [b.copy() for b in bufs]
         REFERENCE_OPS[op](args, ref)
@@ -76,19 +77,19 @@ def test_harness_outputs_equal_numpy(harness_run):
 
 
 def test_harness_statuses(harness_run):
-    small, (run, _) = harness_run
+    core, small, (run, _) = harness_run
     _, _, op, args, bufs = small[0]
     status = run.results[-2].status
     assert status > 0, "a bad output shape must come back as a refusal"
     with pytest.raises(MicrotrainError) as host_error:
         hostlib.run_op(op, bad_output_height(args), [b.copy() for b in bufs])
     assert str(host_error.value) == f"{op}: {hostlib.status_message(status)}", (
-        "the Cortex-M4 and the host refuse the same call differently")
+        f"the Cortex-{core.upper()} and the host refuse the same call differently")
     assert run.results[-1].status == -1, "an op missing from the table must be reported"
 
 
 def test_harness_counts_are_deterministic(harness_run):
-    _, (first, second) = harness_run
+    _, _, (first, second) = harness_run
     assert first.instructions_per_tick > 0
     assert [r.instructions for r in first.results] == [r.instructions for r in second.results]
 
@@ -125,12 +126,12 @@ def test_numpy_baseline_computes_the_layer(layer):
 def test_parse_output_reads_counts_and_refuses_garbage():
     text = ("calib 2000000 50000\noverhead 1\ncase 0 0 101\nbuf 0 2 0a0b\nbuf 0 2 0c\n"
             "buf 0 3 \nqemu-system-arm: warning: something qemu says\nend\n")
-    run = cortex_m4.parse_output(text)
+    run = cortex_m.parse_output(text)
     assert run.instructions_per_tick == 40
     (only,) = run.results
     assert (only.status, only.ticks, only.instructions) == (0, 100, 4000)
     assert only.bufs == {2: b"\x0a\x0b\x0c", 3: b""}
     with pytest.raises(MicrotrainError, match="unexpected line"):
-        cortex_m4.parse_output(text.replace("end\n", "garbage\nend\n"))
+        cortex_m.parse_output(text.replace("end\n", "garbage\nend\n"))
     with pytest.raises(MicrotrainError, match="no calibration"):
-        cortex_m4.parse_output("case 0 0 1\nend\n")
+        cortex_m.parse_output("case 0 0 1\nend\n")

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The table of benchmark cases, written as C by the Python driver (bench/cortex_m4.py): each
+// The table of benchmark cases, written as C by the Python driver (bench/cortex_m.py): each
 // case is one call of an op-table adapter on buffers placed in the image's RAM.
 #ifndef BENCH_CASES_H
 #define BENCH_CASES_H

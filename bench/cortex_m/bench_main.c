@@ -17,9 +17,17 @@
 #define CALIB_LOOPS 1000000u
 #define HEX_CHUNK 96  // bytes of a buffer per printed line
 
-// Exactly 2 instructions per iteration: subs, bne.
+// Exactly 2 instructions per iteration: subs, bne. gcc writes Thumb-1 code (Cortex-M0) in the
+// divided assembler syntax, where this spelling needs .syntax unified.
 static void spin(uint32_t n) {
+#if defined(__thumb2__)
     __asm__ volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
+#else
+    __asm__ volatile(".syntax unified\n1: subs %0, %0, #1\n\tbne 1b\n.syntax divided"
+                     : "+r"(n)
+                     :
+                     : "cc");
+#endif
 }
 
 static char *put_text(char *at, const char *text) {

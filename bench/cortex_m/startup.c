@@ -22,9 +22,11 @@ void reset_handler(void) {
     for (uint32_t *dst = __bss_start; dst < __bss_end;) {
         *dst++ = 0;
     }
+#if defined(__ARM_FP)
     // The kernels are built with -mfloat-abi=hard: an FP instruction before this would fault.
     CPACR |= CPACR_CP10_CP11_FULL;
     __asm__ volatile("dsb\n\tisb" ::: "memory");
+#endif
     semihost_exit(main());
 }
 
