@@ -77,7 +77,7 @@ class HarnessRun:
     calib_ticks: int
     overhead_ticks: int
     results: list  # CaseResult per case
-    stdout: str
+    console: str  # what the driver printed (semihosting)
 
 
 def find_tools(core: str = "m4") -> tuple[str, str]:
