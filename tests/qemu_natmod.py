@@ -86,15 +86,14 @@ gc.collect()
 
 
 class Firmware:
-    def __init__(self, firmware: Path, machine: str, timeout: float, qemu="qemu-system-arm",
-                 qemu_args=()):
+    def __init__(
+        self, firmware: Path, machine: str, timeout: float, qemu="qemu-system-arm", qemu_args=()
+    ):
         self.timeout = timeout
         cmd = [qemu, "-machine", machine, "-nographic", "-monitor", "null", *qemu_args]
         cmd += ["-semihosting", "-kernel", str(firmware)]
         # Unbuffered: select() must see every byte that read(1) has not consumed yet.
-        self.proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0
-        )
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
 
     def close(self):
         self.proc.kill()
@@ -161,9 +160,7 @@ def main(argv=None) -> int:
 
     failed = 0
     for script in args.scripts:
-        fw = Firmware(
-            args.firmware, args.machine, args.timeout, args.qemu, args.qemu_args.split()
-        )
+        fw = Firmware(args.firmware, args.machine, args.timeout, args.qemu, args.qemu_args.split())
         try:
             fw.enter_raw_repl()
             fw.must(RAM_VFS)

@@ -5,13 +5,11 @@ with the right arch; missing compilers and unbuildable arches fail with a clear 
 import dataclasses
 
 import pytest
-
+from conftest import skip_or_fail
 from microtrain_tools import arches, natmod_build
 from microtrain_tools.arches import get_arch
 from microtrain_tools.errors import MicrotrainError
 from microtrain_tools.mpy.reader import read_mpy
-
-from conftest import skip_or_fail
 
 EXPORTS = {"info", "op", "op_count", "op_info", "dot_s8", "f32_bits", "f32_from_bits", "requant"}
 EXPORTS |= {"run", "check", "typecode"}
@@ -42,12 +40,33 @@ def test_module_builds_and_reads_back(built_module, arch):
 # Helpers the ESP8266 ROM provides and Debian's lx106 libgcc lacks. The addresses here are
 # placeholders: this checks that `--externs` (the ROM list, eagle.rom.addr.v6.ld of the
 # ESP8266 SDK) still links and reads back.
-ROM_HELPERS = (
-    "__addsf3 __subsf3 __mulsf3 __divsf3 __floatsisf __floatunsisf __fixsfsi __fixunssfsi "
-    "__divsi3 __udivsi3 __umodsi3 __muldi3 __divdi3 __udivdi3 __umoddi3 __adddf3 __subdf3 "
-    "__muldf3 __divdf3 __floatsidf __floatunsidf __fixdfsi __fixunsdfsi __extendsfdf2 "
-    "__truncdfsf2"
-).split()
+ROM_HELPERS = [
+    "__addsf3",
+    "__subsf3",
+    "__mulsf3",
+    "__divsf3",
+    "__floatsisf",
+    "__floatunsisf",
+    "__fixsfsi",
+    "__fixunssfsi",
+    "__divsi3",
+    "__udivsi3",
+    "__umodsi3",
+    "__muldi3",
+    "__divdi3",
+    "__udivdi3",
+    "__umoddi3",
+    "__adddf3",
+    "__subdf3",
+    "__muldf3",
+    "__divdf3",
+    "__floatsidf",
+    "__floatunsidf",
+    "__fixdfsi",
+    "__fixunsdfsi",
+    "__extendsfdf2",
+    "__truncdfsf2",
+]
 
 
 def test_xtensa_module_links_with_rom_helpers(tmp_path):

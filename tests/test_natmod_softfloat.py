@@ -8,7 +8,6 @@ import subprocess
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
 
 SOURCE = ROOT / "natmod" / "sdk" / "mt_xtensa_helpers.c"
@@ -59,9 +58,22 @@ def lib(tmp_path_factory):
     d = tmp_path_factory.mktemp("softfloat")
     (d / "driver.c").write_text(DRIVER)
     so = d / "softfloat.so"
-    cmd = ["gcc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-fpic", "-shared",
-           "-DMT_SOFTFLOAT_TEST", str(SOURCE), str(d / "driver.c"), "-o", str(so)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    cmd = [
+        "gcc",
+        "-std=c99",
+        "-O1",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-fpic",
+        "-shared",
+        "-DMT_SOFTFLOAT_TEST",
+        str(SOURCE),
+        str(d / "driver.c"),
+        "-o",
+        str(so),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     return ctypes.CDLL(str(so))
 
@@ -82,10 +94,28 @@ def float_operands(rng):
     sub &= np.uint32(0x80FFFFFF)  # exponents 0 and 1: subnormals and the smallest normals
     small = bits[:, 5 * N // 8 : 6 * N // 8]
     small &= np.uint32(0x8FFFFFFF)
-    small |= np.uint32(0x30000000)  # exponents around 96..127: products that underflow
-    specials = np.array([0, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0x7F800001,
-                         1, 0x80000001, 0x007FFFFF, 0x00800000, 0x7F7FFFFF, 0xFF7FFFFF,
-                         0x3F800000, 0xBF800000, 0x33800000, 0x4B800000], dtype=np.uint32)
+    small |= np.uint32(0x10000000)  # exponents 32..63: products that underflow to subnormals
+    specials = np.array(
+        [
+            0,
+            0x80000000,
+            0x7F800000,
+            0xFF800000,
+            0x7FC00000,
+            0x7F800001,
+            1,
+            0x80000001,
+            0x007FFFFF,
+            0x00800000,
+            0x7F7FFFFF,
+            0xFF7FFFFF,
+            0x3F800000,
+            0xBF800000,
+            0x33800000,
+            0x4B800000,
+        ],
+        dtype=np.uint32,
+    )
     a = np.concatenate([bits[0], np.repeat(specials, len(specials))])
     b = np.concatenate([bits[1], np.tile(specials, len(specials))])
     return a.view(np.float32), b.view(np.float32)
@@ -94,10 +124,8 @@ def float_operands(rng):
 def assert_same_floats(got, want, a, b, what):
     same = (got.view(np.uint32) == want.view(np.uint32)) | (np.isnan(got) & np.isnan(want))
     bad = np.flatnonzero(~same)
-    assert bad.size == 0, "%s: %d wrong, first: %s" % (
-        what, bad.size, [(hex(a.view(np.uint32)[i]), hex(b.view(np.uint32)[i]),
-                          hex(got.view(np.uint32)[i]), hex(want.view(np.uint32)[i]))
-                         for i in bad[:5]])
+    first = [tuple(hex(x.view(np.uint32)[i]) for x in (a, b, got, want)) for i in bad[:5]]
+    assert bad.size == 0, f"{what}: {bad.size} wrong, first (a, b, got, want): {first}"
 
 
 @pytest.mark.parametrize("op,name", [(0, "add"), (1, "sub"), (2, "mul")])
@@ -114,8 +142,25 @@ def test_int_to_float_matches_hardware(lib):
     rng = np.random.default_rng(5)
     u = rng.integers(0, 1 << 32, N, dtype=np.uint64).astype(np.uint32)
     u[: N // 2] >>= rng.integers(0, 32, N // 2).astype(np.uint32)  # every magnitude
-    u = np.concatenate([u, np.array([0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x1000001,
-                                     0x1000003, 0xFFFFFF80, 0xFFFFFF7F], dtype=np.uint32)])
+    u = np.concatenate(
+        [
+            u,
+            np.array(
+                [
+                    0,
+                    1,
+                    0x7FFFFFFF,
+                    0x80000000,
+                    0xFFFFFFFF,
+                    0x1000001,
+                    0x1000003,
+                    0xFFFFFF80,
+                    0xFFFFFF7F,
+                ],
+                dtype=np.uint32,
+            ),
+        ]
+    )
     for is_signed, want in ((0, u.astype(np.float32)), (1, u.view(np.int32).astype(np.float32))):
         got = np.empty(u.size, np.float32)
         lib.run_itof(is_signed, ptr(u), ptr(got), ctypes.c_size_t(u.size))
@@ -128,7 +173,7 @@ def test_division_matches_c(lib):
     d = rng.integers(1, 1 << 32, N, dtype=np.uint64).astype(np.uint32)
     d[: N // 2] >>= rng.integers(0, 32, N // 2).astype(np.uint32)
     d[d == 0] = 1
-    d[: 8] = [1, 2, 3, 0xFFFFFFFF, 0x80000000, 7, 10, 0xFFFFFFFE]
+    d[:8] = [1, 2, 3, 0xFFFFFFFF, 0x80000000, 7, 10, 0xFFFFFFFE]
     out = np.empty_like(n)
     for op, want in ((0, n // d), (1, n % d)):
         lib.run_div(ptr(n), ptr(d), ptr(out), ctypes.c_size_t(N), op)

@@ -2,7 +2,6 @@
 """Every natmod C file compiles without a warning (-Wall -Wextra) for every buildable arch."""
 
 import pytest
-
 from microtrain_tools.arches import COMMON_CFLAGS
 
 

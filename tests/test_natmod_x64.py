@@ -8,11 +8,9 @@ import shutil
 
 import numpy as np
 import pytest
-
+from conftest import ROOT
 from microtrain_tools import __version__
 from microtrain_tools.micropython_runner import run_code, run_script
-
-from conftest import ROOT
 
 MP_TESTS = ROOT / "tests" / "micropython"
 LENGTHS = (0, 1, 2, 3, 7, 16, 31, 64, 255, 1000, 4099)
@@ -62,7 +60,10 @@ def test_errors_without_raise_msg(micropython, tmp_path):
 
     out = tmp_path / "mods" / "_microtrain.mpy"
     build_module(
-        "x64", out, build_dir=tmp_path / "build", log=lambda _: None,
+        "x64",
+        out,
+        build_dir=tmp_path / "build",
+        log=lambda _: None,
         extra_cflags=["-DMT_SDK_TEST_NO_RAISE_MSG"],
     )
     assert run_ok(micropython, MP_TESTS / "natmod_errors.py", [out.parent]).endswith("ok\n")
@@ -125,8 +126,15 @@ def requant_cases(seed=11, n=2000):
     x[: n // 4] = rng.integers(-(2**16), 2**16, n // 4)  # accumulator-sized values
     multiplier = rng.integers(2**30, 2**31, n)
     shift = rng.integers(-31, 31, n)
-    extremes = [[-(2**31), -(2**31), 0], [2**31 - 1, 2**31 - 1, 30], [-(2**31), 2**30, -31],
-                [1, 2**30, 0], [-1, 2**30, 0], [3, 2**30, -1], [-3, 2**30, -1]]
+    extremes = [
+        [-(2**31), -(2**31), 0],
+        [2**31 - 1, 2**31 - 1, 30],
+        [-(2**31), 2**30, -31],
+        [1, 2**30, 0],
+        [-1, 2**30, 0],
+        [3, 2**30, -1],
+        [-3, 2**30, -1],
+    ]
     return np.stack([x, multiplier, shift], axis=1).tolist() + extremes
 
 
@@ -210,9 +218,13 @@ def test_mpy_complete_refuses_every_cut(micropython, built_module, tmp_path):
     # The check to run before importing a module that may be damaged (see the xfail above).
     module = built_module("x64")
     size = module.stat().st_size
-    cuts = sorted(set(range(0, 40)) | set(range(40, size, max(1, size // 150))) | {size - 1})
+    cuts = sorted(set(range(40)) | set(range(40, size, max(1, size // 150))) | {size - 1})
     out = run_ok(
-        micropython, MP_TESTS / "mpy_complete_cuts.py", [MP_TESTS], module, tmp_path / "cut.mpy",
+        micropython,
+        MP_TESTS / "mpy_complete_cuts.py",
+        [MP_TESTS],
+        module,
+        tmp_path / "cut.mpy",
         *cuts,
     )
     lines = out.splitlines()

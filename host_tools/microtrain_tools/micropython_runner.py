@@ -95,8 +95,14 @@ def run_script(
     env["MICROPYPATH"] = os.pathsep.join(str(Path(p).resolve()) for p in path)
     try:
         proc = subprocess.run(
-            cmd, capture_output=True, text=True, errors="replace", timeout=timeout, env=env,
+            cmd,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            env=env,
             cwd=cwd,
+            check=False,
         )
     except subprocess.TimeoutExpired as err:
         return RunResult(cmd, -signal.SIGKILL, _text(err.stdout), _text(err.stderr), True)

@@ -76,7 +76,7 @@ def compile_source(arch: Arch, source: Path, obj: Path, extra_flags=()) -> Compi
     cc = find_compiler(arch)
     obj.parent.mkdir(parents=True, exist_ok=True)
     cmd = [cc, *compile_flags(arch), *extra_flags, "-c", str(source), "-o", str(obj)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise MicrotrainError(
             f"compiling {source} for {arch.name} failed:\n{proc.stderr.strip()}\n"
@@ -89,7 +89,7 @@ def libgcc_path(arch: Arch) -> Path:
     """The libgcc.a matching the arch's flags (the multilib for its CPU and float ABI)."""
     cc = find_compiler(arch)
     proc = subprocess.run(
-        [cc, *arch.cflags, "-print-libgcc-file-name"], capture_output=True, text=True
+        [cc, *arch.cflags, "-print-libgcc-file-name"], capture_output=True, text=True, check=False
     )
     path = Path(proc.stdout.strip())
     if proc.returncode != 0 or not path.is_file():

@@ -14,11 +14,16 @@ def command():
 @command.command(name="build", help="Compile natmod/ for ARCH and link a .mpy.")
 @click.option("--arch", required=True, type=click.Choice(sorted(ARCHES)), help="target arch")
 @click.option(
-    "-o", "--output", "out_path", required=True, type=click.Path(dir_okay=False),
+    "-o",
+    "--output",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False),
     help="where to write the .mpy",
 )
 @click.option(
-    "--externs", type=click.Path(exists=True, dir_okay=False),
+    "--externs",
+    type=click.Path(exists=True, dir_okay=False),
     help="xtensa: the ESP8266 ROM symbol list (eagle.rom.addr.v6.ld) for the soft-float and "
     "division helpers Debian's lx106 libgcc lacks",
 )
