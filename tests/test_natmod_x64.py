@@ -230,3 +230,21 @@ def test_mpy_complete_refuses_every_cut(micropython, built_module, tmp_path):
     lines = out.splitlines()
     assert lines[0] == "complete"
     assert lines[1:] == [f"{n} refused" for n in cuts]
+
+
+def test_runner_path_and_arguments(micropython, tmp_path):
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "helper_mod.py").write_text("VALUE = 41\n")
+    code = (
+        "import sys, helper_mod, asyncio\n"
+        "print(helper_mod.VALUE + 1, sys.argv[1:], sys.path[1:])\n"
+        "sys.exit(3)\n"
+    )
+    result = run_code(code, tmp_dir=tmp_path, path=[lib], args=["x", 5], micropython=micropython)
+    assert result.returncode == 3 and not result.ok and not result.crashed
+    assert result.stdout.strip() == f"42 ['x', '5'] ['{lib}', '.frozen']"
+    slow = run_code(
+        "while True: pass\n", tmp_dir=tmp_path, name="spin.py", timeout=1, micropython=micropython
+    )
+    assert slow.timed_out and not slow.ok and not slow.crashed

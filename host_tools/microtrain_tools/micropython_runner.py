@@ -17,12 +17,13 @@ from .errors import MicrotrainError
 from .paths import ROOT
 
 MICROPYTHON_ENV = "MICROPYTHON"  # overrides where the executable is looked for
+FROZEN_PATH = ".frozen"  # the sys.path entry of modules frozen into the executable
 
 
 @dataclass
 class RunResult:
     cmd: list[str]
-    returncode: int  # negative: killed by that signal (a crash); None never
+    returncode: int  # negative: killed by that signal
     stdout: str
     stderr: str
     timed_out: bool = False
@@ -33,8 +34,8 @@ class RunResult:
 
     @property
     def crashed(self) -> bool:
-        """Killed by a signal (segfault, abort) rather than exiting: never acceptable."""
-        return self.returncode < 0
+        """Killed by a signal (segfault, abort) other than our timeout: never acceptable."""
+        return self.returncode < 0 and not self.timed_out
 
     def describe(self) -> str:
         how = "timed out" if self.timed_out else f"exit status {self.returncode}"
@@ -81,8 +82,8 @@ def run_script(
 ) -> RunResult:
     """Run `script` (a file) with `path` first on sys.path and `args` as sys.argv[1:].
 
-    sys.path is the script's folder, then `path`, then nothing else (the user's
-    ~/.micropython/lib is left out so runs are reproducible). heapsize: e.g. "256K".
+    sys.path is the script's folder, then `path`, then the frozen modules; the user's
+    ~/.micropython/lib is left out so runs are reproducible. heapsize: e.g. "256K".
     A script that runs past `timeout` seconds is killed and reported as timed out.
     """
     exe = Path(micropython) if micropython else find_micropython()
@@ -91,8 +92,10 @@ def run_script(
         cmd += ["-X", f"heapsize={heapsize}"]
     cmd += [str(script), *map(str, args)]
     env = dict(os.environ)
-    # The unix port builds sys.path from MICROPYPATH (after the script's folder).
-    env["MICROPYPATH"] = os.pathsep.join(str(Path(p).resolve()) for p in path)
+    # The unix port builds sys.path from MICROPYPATH (after the script's folder). ".frozen"
+    # keeps the modules frozen into the executable (asyncio, ...) importable.
+    entries = [str(Path(p).resolve()) for p in path] + [FROZEN_PATH]
+    env["MICROPYPATH"] = os.pathsep.join(entries)
     try:
         proc = subprocess.run(
             cmd,
