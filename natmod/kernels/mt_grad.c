@@ -27,3 +27,27 @@ int32_t mt_grad_output_index(int32_t i, int32_t k, int32_t stride, int32_t pad, 
     t /= stride;
     return t < out_len ? t : -1;
 }
+
+mt_status mt_grad_write(const mt_grad_dst *g, int32_t count, int32_t accumulate,
+                        mt_grad_value_fn value, const void *ctx) {
+    const float old_scale = g->f ? 0.0f : *g->scale;
+    float amax = 0.0f, inv = 0.0f;
+    for (int pass = mt_grad_first_pass(g); pass < 2; pass++) {
+        mt_status st;
+        if (pass == 1 && !g->f && (st = mt_grad_begin(g, amax, &inv)) != MT_OK) {
+            return st;
+        }
+        for (int32_t i = 0; i < count; i++) {
+            float v = value(ctx, i);
+            if (accumulate) {
+                v = mt_grad_old(g, i, old_scale) + v;
+            }
+            if (pass == 0) {
+                amax = mt_abs_max(amax, v);
+            } else {
+                mt_grad_put(g, i, v, inv);
+            }
+        }
+    }
+    return MT_OK;
+}

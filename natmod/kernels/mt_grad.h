@@ -93,4 +93,13 @@ static inline int mt_grad_first_pass(const mt_grad_dst *g) {
     return g->f ? 1 : 0;
 }
 
+// The value of output element i, computed by a kernel from its own (read-only) context.
+typedef float (*mt_grad_value_fn)(const void *ctx, int32_t i);
+
+// The output loop of the gradient kernels: g[i] = value(ctx, i) for i = 0 .. count-1 in order
+// (accumulate: g[i] = old + value). int8 takes two passes (value is computed twice: the largest
+// |value| first, then the values again, quantized), float32 one.
+mt_status mt_grad_write(const mt_grad_dst *g, int32_t count, int32_t accumulate,
+                        mt_grad_value_fn value, const void *ctx);
+
 #endif
