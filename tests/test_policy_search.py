@@ -123,33 +123,6 @@ def all_combinations(space):
     return [ps.Combination(c[0], tuple(c[1:])) for c in itertools.product(*dims)]
 
 
-def check_memory_grows_with_updates(space):
-    """The walk skips extensions of an over-budget combination: check that memory never drops
-    when one more thing is updated (a deeper bias, or a frozen layer's weights), over every
-    combination of the space. Steps of one dimension suffice: `extends` is their closure."""
-    combos = all_combinations(space)
-    sizes = {c: space.learn_bytes(c) for c in combos}
-    for c in combos:
-        steps = [ps.Combination(n, c.fractions) for n in space.bias_depths if n > c.bias_n]
-        steps += [ps.Combination(c.bias_n, c.fractions[:i] + (f,) + c.fractions[i + 1:])
-                  for i, name in enumerate(space.layers) if c.fractions[i] == 0
-                  for f in space.fractions[name]]
-        for d in steps:
-            assert d.extends(c) and sizes[d] >= sizes[c], (c, sizes[c], d, sizes[d])
-
-
-def test_memory_grows_with_updates_small_graph(space3):
-    check_memory_grows_with_updates(space3)
-
-
-def test_memory_grows_with_updates_digits_cnn(demo):
-    # the demo's architecture with random weights: memory depends on shapes, not values
-    model = demo.build_model(seed=3)
-    calib = np.random.default_rng(0).uniform(0, 1, (32, 8, 8, 1)).astype(np.float32)
-    g, _ = quantize(model, calib)
-    check_memory_grows_with_updates(ps.Space(g, ps.SearchConfig(weight_layers=2)))
-
-
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_best_first_walk_equals_brute_force(space3, seed):
     space = space3

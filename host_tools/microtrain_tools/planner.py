@@ -5,9 +5,13 @@ Each tensor lives from the op that first writes it to the op that last reads it.
 share bytes only if their lives do not overlap. Placement is greedy by size (largest first, at
 the lowest offset that fits), the usual heuristic of TFLite Micro's planner and of the paper's
 engine; the result is checked, so a planner bug cannot hand out overlapping memory.
+
+In-place ops: a tensor may also overlap one partner it is alive with, at one exact relative
+offset (`Tensor.alias`), when that was shown safe for the op that reads one and writes the other
+(compiler/inplace.py); e.g. a depthwise conv whose output trails its dying input by a row.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import MicrotrainError
 
@@ -21,33 +25,83 @@ class Tensor:
     first: int  # index of the first op that touches it
     last: int  # index of the last op that touches it
     offset: int = -1
+    # (partner, delta): this tensor may overlap `partner` if its offset is partner's + delta
+    alias: list = field(default_factory=list, repr=False, compare=False)
 
     def overlaps_in_time(self, other) -> bool:
         return self.first <= other.last and other.first <= self.last
+
+    def may_share(self, other) -> bool:
+        """Is the current placement of self and other one of their allowed overlaps?"""
+        return any(p is other and self.offset - other.offset == d for p, d in self.alias)
+
+
+def allow_overlap(a: Tensor, b: Tensor, delta: int) -> None:
+    """Let b sit at a.offset + delta even while both are alive."""
+    a.alias.append((b, -delta))
+    b.alias.append((a, delta))
 
 
 def _aligned(n: int) -> int:
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
 
-def plan(tensors) -> int:
-    """Set each tensor's offset; return the arena size in bytes."""
+def _fits(t: Tensor, offset: int, placed) -> bool:
+    t.offset = offset
+    for p in placed:
+        if p.overlaps_in_time(t) and not t.may_share(p):
+            if offset < p.offset + p.size and p.offset < offset + t.size:
+                return False
+    return True
+
+
+def _lowest_fit(t: Tensor, placed) -> int:
+    busy = sorted((p.offset, _aligned(p.offset + p.size)) for p in placed if p.overlaps_in_time(t))
+    offset = 0
+    for start, end in busy:
+        if offset + t.size <= start:
+            break
+        offset = max(offset, end)
+    return offset
+
+
+def _place_in_order(order) -> int:
     placed = []
-    for t in sorted(tensors, key=lambda t: (-t.size, t.first, t.name)):
+    for t in order:
+        t.offset = -1
+    for t in order:
+        # Candidates: the lowest free offset, and each allowed overlap with a placed partner;
+        # the one that ends lowest wins (an overlap usually saves a whole tensor).
+        candidates = [_lowest_fit(t, placed)]
+        candidates += [p.offset + d for p, d in t.alias if p.offset >= 0 and p.offset + d >= 0]
+        best = min((o for o in candidates if _fits(t, o, placed)), key=lambda o: (o + t.size, o))
+        t.offset = best
+        placed.append(t)
+    return max((_aligned(t.offset + t.size) for t in order), default=0)
+
+
+def plan(tensors) -> int:
+    """Set each tensor's offset; return the arena size in bytes.
+
+    Greedy placement in a few orders (largest first, as TFLite Micro does; and by time, forward
+    and backward, which follows chains of in-place ops); the smallest arena is kept.
+    """
+    for t in tensors:
         if t.size < 0 or t.first > t.last:
             raise MicrotrainError(f"bad tensor lifetime or size: {t}")
-        busy = sorted(
-            (p.offset, p.offset + _aligned(p.size)) for p in placed if p.overlaps_in_time(t)
-        )
-        offset = 0
-        for start, end in busy:
-            if offset + t.size <= start:
-                break
-            offset = max(offset, end)
+    orders = [sorted(tensors, key=lambda t: (-t.size, t.first, t.name))]
+    if any(t.alias for t in tensors):
+        orders.append(sorted(tensors, key=lambda t: (t.first, -t.size, t.name)))
+        orders.append(sorted(tensors, key=lambda t: (-t.last, -t.size, t.name)))
+    best_size, best_offsets = None, None
+    for order in orders:
+        size = _place_in_order(order)
+        if best_size is None or size < best_size:
+            best_size, best_offsets = size, [t.offset for t in tensors]
+    for t, offset in zip(tensors, best_offsets):
         t.offset = offset
-        placed.append(t)
     check(tensors)
-    return max((_aligned(t.offset + t.size) for t in tensors), default=0)
+    return best_size
 
 
 def check(tensors) -> None:
@@ -57,5 +111,5 @@ def check(tensors) -> None:
         for b in ts[i + 1 :]:
             if b.offset >= a.offset + a.size:
                 break
-            if a.size and b.size and a.overlaps_in_time(b):
+            if a.size and b.size and a.overlaps_in_time(b) and not a.may_share(b):
                 raise MicrotrainError(f"planner error: {a.name} and {b.name} overlap")

@@ -11,7 +11,7 @@ Sec. 2.3). See docs/policy_search.md.
 3. Search: the combinations (one bias depth, one fraction per layer) with the largest summed
    gains whose training memory, compiled and planned exactly, fits the budget. They are
    visited best sum first (a lazy k-best walk over the per-layer choices), so the first ones
-   that fit are the answer; extensions of a combination already over the budget are skipped.
+   that fit are the answer.
 4. Check (our addition, `top`): the best few sums are fine-tuned too, and the best measured
    accuracy wins among them, the baseline and each candidate alone, since gains of layers
    learning together do not add up well on small data (docs/policy_search.md has numbers).
@@ -94,13 +94,6 @@ class Combination:
 
     bias_n: int
     fractions: tuple
-
-    def extends(self, other: Combination) -> bool:
-        """True if this updates everything `other` does, the same way, and maybe more. (Not
-        "a larger fraction of a layer": that can need less memory, as a whole input tensor is
-        saved in place while a channel subset is copied.)"""
-        return self.bias_n >= other.bias_n and all(
-            b == 0 or a == b for a, b in zip(self.fractions, other.fractions))
 
 
 @dataclass
@@ -318,9 +311,10 @@ def best_combinations(space: Space, gains: dict, budget: int, k: int = 1, log=No
     gains: Candidate -> gain. Each dimension (the bias depth, each weight layer) picks one
     option; options with no positive gain are dropped (they cannot raise the sum). Combinations
     are walked best sum first with a heap (each dimension sorted, successors step one dimension
-    to its next option), compiled exactly, and kept if they fit. A combination that extends one
-    already over the budget is skipped without compiling: memory grows when more is updated
-    (tests/test_policy_search.py checks this on whole spaces)."""
+    to its next option), compiled exactly, and kept if they fit. Every visited combination is
+    compiled: the arena planner is a heuristic (in-place ops, several greedy orders), so updating
+    more can occasionally need a few bytes less, and skipping the extensions of an over-budget
+    combination could miss one that fits."""
     # per dimension: (gain, choice) options, best first; "none" (gain 0) is always last
     dims = [sorted(((g, c.bias_n) for c, g in gains.items() if not c.layer and g > 0),
                    key=lambda o: -o[0]) + [(0.0, 0)]]
@@ -337,7 +331,7 @@ def best_combinations(space: Space, gains: dict, budget: int, k: int = 1, log=No
 
     start = (0,) * len(dims)
     heap, seen = [(-gain_of(start), start)], {start}
-    over, fits, compiled, visits = [], [], 0, 0
+    fits, compiled, visits = [], 0, 0
     while heap:
         neg, idx = heapq.heappop(heap)
         if len(fits) >= k and -neg < fits[-1].predicted_gain - 1e-12:
@@ -353,13 +347,9 @@ def best_combinations(space: Space, gains: dict, budget: int, k: int = 1, log=No
                     seen.add(nxt)
                     heapq.heappush(heap, (-gain_of(nxt), nxt))
         combo = combo_of(idx)
-        if any(combo.extends(o) for o in over):
-            continue
         nbytes = space.learn_bytes(combo)
         compiled += 1
-        if nbytes > budget:
-            over.append(combo)
-        else:
+        if nbytes <= budget:
             fits.append(Fit(combo, -neg, nbytes))
     fits.sort(key=lambda f: (-round(f.predicted_gain, 9), f.learn_bytes))
     if log:

@@ -130,7 +130,7 @@ def compile_predict(graph: Int8Graph, input_dtype: str = "float32") -> Compiled:
 
 
 def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32",
-                  grad_format: str = "q8") -> Compiled:
+                  grad_format: str = "q8", in_place: bool = True) -> Compiled:
     if input_dtype not in ("float32", "int8"):
         raise MicrotrainError(f"input dtype must be float32 or int8, got {input_dtype!r}")
     if graph.output.shape[:2] != (1, 1):
@@ -157,7 +157,7 @@ def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32",
         programs.append(learn_ops)
         loss = plan.loss
     program_arenas = []
-    arena_size, offsets = place(programs, sizes_out=program_arenas)
+    arena_size, offsets = place(programs, sizes_out=program_arenas, in_place=in_place)
     return Compiled(
         graph=graph,
         predict=resolve(pred.ops, offsets),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..planner import ALIGN, Tensor, plan
+from ..planner import ALIGN, Tensor, allow_overlap, plan
 from ..program import BufRef, OpCall, Region
 
 
@@ -53,7 +53,23 @@ class Emitter:
         self.ops.append(OpCall(name, [int(a) for a in args], list(bufs), comment))
 
 
-def place(programs, pinned=(), sizes_out=None) -> tuple[int, dict]:
+def _allow_in_place(ops, lives, planned) -> None:
+    """Let a conv's output overlap its input where the input dies there and that is safe."""
+    from .inplace import CONV_OPS, safe_deltas
+
+    for i, op in enumerate(ops):
+        if op.name not in CONV_OPS:
+            continue
+        x, y = op.bufs[2], op.bufs[5]
+        if not (isinstance(x, ArenaTensor) and isinstance(y, ArenaTensor)):
+            continue
+        if lives[x][1] != i or lives[y][0] != i:
+            continue  # the input is read later (a residual, a saved activation): keep it
+        for delta in safe_deltas(op.name, tuple(op.args)):
+            allow_overlap(planned[x], planned[y], delta)
+
+
+def place(programs, pinned=(), sizes_out=None, in_place=True) -> tuple[int, dict]:
     """Plan the arena tensors of several programs that share one arena (run one at a time).
 
     programs: lists of OpCalls with symbolic buffers. Each program's tensors live within that
@@ -71,6 +87,8 @@ def place(programs, pinned=(), sizes_out=None) -> tuple[int, dict]:
         for t in pinned:
             lives[t] = (0, max(len(ops) - 1, 0))
         tensors = [Tensor(t.name, t.size, a, b) for t, (a, b) in lives.items()]
+        if in_place:
+            _allow_in_place(ops, lives, dict(zip(lives, tensors)))
         size = plan(tensors)
         for t, placed in zip(lives, tensors):
             if t in offsets and offsets[t] != placed.offset:
