@@ -9,6 +9,13 @@ def load(name, state_path=None):
     from . import integrity
 
     integrity.verify(("_microtrain.mpy", name + ".mpy"))
-    from .model import load as load_model  # imports the native module, now known to be whole
+    import _microtrain  # now known to be whole
+
+    # A module built for another float ABI (e.g. soft-float on a hard-float board) loads but
+    # passes floats wrongly; one float round trip tells.
+    if _microtrain.f32_bits(1.5) != 0x3FC00000:
+        raise ValueError("_microtrain.mpy was built for another float ABI than this firmware; "
+                         "pack for the right board (" + "%s)" % (_microtrain.info()[2],))
+    from .model import load as load_model
 
     return load_model(name, state_path)
