@@ -43,7 +43,21 @@ class MemoryPlan:
         return self.arena_predict + self.state_total + self.io
 
 
-def _peak_kinds(ops) -> dict:
+def _union(intervals) -> int:
+    total, reach = 0, None
+    for a, b in sorted(intervals):
+        if reach is None or a > reach:
+            total += b - a
+            reach = b
+        elif b > reach:
+            total += b - reach
+            reach = b
+    return total
+
+
+def _peak_kinds(ops, offsets) -> dict:
+    """Bytes of each kind of tensor alive at the op where the arena is fullest. Tensors of an
+    in-place op overlap; overlapping bytes are counted once."""
     lives = {}
     for i, op in enumerate(ops):
         for b in op.bufs:
@@ -52,13 +66,13 @@ def _peak_kinds(ops) -> dict:
                 lives[b] = (first, i)
     best, best_kinds = -1, {}
     for i in range(len(ops)):
-        kinds = {}
-        for t, (a, b) in lives.items():
-            if a <= i <= b:
-                kinds[t.kind] = kinds.get(t.kind, 0) + t.size
-        total = sum(kinds.values())
+        alive = [t for t, (a, b) in lives.items() if a <= i <= b]
+        total = _union((offsets[t], offsets[t] + t.size) for t in alive)
         if total > best:
-            best, best_kinds = total, kinds
+            kinds = {}
+            for t in alive:
+                kinds.setdefault(t.kind, []).append((offsets[t], offsets[t] + t.size))
+            best, best_kinds = total, {k: _union(v) for k, v in kinds.items()}
     return best_kinds
 
 
@@ -79,7 +93,7 @@ def memory_plan(compiled) -> MemoryPlan:
     return MemoryPlan(
         arena_predict=arenas[0],
         arena_learn=arenas[1],
-        peak_kinds=_peak_kinds(learn_ops),
+        peak_kinds=_peak_kinds(learn_ops, compiled.tensors),
         state=state,
         io=io,
         flash_weights=len(compiled.weights),
