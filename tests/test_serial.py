@@ -165,11 +165,17 @@ def test_mkdir_and_list_files(repl, flash):
         repl.mkdir("top.bin")  # a file is in the way
 
 
-def fake_dist(root: Path) -> dict[str, bytes]:
+@pytest.fixture(scope="module")
+def x64_module(built_module) -> bytes:
+    return built_module("x64").read_bytes()
+
+
+def fake_dist(root: Path, module: bytes) -> dict[str, bytes]:
+    """A dist/ of random files around a real x64 native module (deploy checks that one)."""
     rng = np.random.default_rng(1)
     files = {
         "model.mpy": rng.integers(0, 256, 30_000, dtype=np.uint8).tobytes(),
-        "_microtrain.mpy": rng.integers(0, 256, 9_000, dtype=np.uint8).tobytes(),
+        "_microtrain.mpy": module,
         "microtrain/__init__.mpy": b"M\x06\x00\x1f",
         "microtrain/model.mpy": rng.integers(0, 256, 2_500, dtype=np.uint8).tobytes(),
     }
@@ -179,8 +185,8 @@ def fake_dist(root: Path) -> dict[str, bytes]:
     return files
 
 
-def test_deploy_folder(repl, flash, tmp_path):
-    files = fake_dist(tmp_path / "dist")
+def test_deploy_folder(repl, flash, tmp_path, x64_module):
+    files = fake_dist(tmp_path / "dist", x64_module)
     lines, progress = [], {}
     report = deploy_folder(repl, tmp_path / "dist", log=lines.append,
                            progress=lambda name, sent, total: progress.setdefault(
@@ -194,8 +200,8 @@ def test_deploy_folder(repl, flash, tmp_path):
     assert all("/s" in line for line in lines[1:])  # a rate on every file line and the total
 
 
-def test_deploy_into_a_target_folder(repl, flash, tmp_path):
-    files = fake_dist(tmp_path / "dist")
+def test_deploy_into_a_target_folder(repl, flash, tmp_path, x64_module):
+    files = fake_dist(tmp_path / "dist", x64_module)
     deploy_folder(repl, tmp_path / "dist", target="apps/har", log=lambda _: None)
     for rel, data in files.items():
         assert (flash / "apps" / "har" / rel).read_bytes() == data, rel
@@ -206,9 +212,9 @@ def test_get_of_a_missing_file_is_a_board_error(repl):
         repl.get_file("nowhere.bin")
 
 
-def test_deploy_skips_arch_build_outputs(repl, flash, tmp_path):
+def test_deploy_skips_arch_build_outputs(repl, flash, tmp_path, x64_module):
     # `microtrain pack -o dist` leaves the module it built for the arch in dist/<arch>/.
-    files = fake_dist(tmp_path / "dist")
+    files = fake_dist(tmp_path / "dist", x64_module)
     (tmp_path / "dist" / "x64").mkdir()
     (tmp_path / "dist" / "x64" / "_microtrain.mpy").write_bytes(b"built module")
     lines = []
@@ -217,14 +223,25 @@ def test_deploy_skips_arch_build_outputs(repl, flash, tmp_path):
     assert any("skipped x64/" in line for line in lines)
 
 
-def test_deploy_command(board, flash, tmp_path, capsys):
-    files = fake_dist(tmp_path / "dist")
+def test_deploy_command(board, flash, tmp_path, capsys, x64_module):
+    files = fake_dist(tmp_path / "dist", x64_module)
     cli.main(["deploy", "--port", board.port, str(tmp_path / "dist")])
     out = capsys.readouterr().out
     for rel, data in files.items():
         assert (flash / rel).read_bytes() == data, rel
         assert rel in out
     assert "verified 4 file sizes" in out
+
+
+def test_deploy_refuses_a_module_of_another_arch_or_a_cut_one(repl, flash, tmp_path,
+                                                             built_module, x64_module):
+    fake_dist(tmp_path / "dist", built_module("armv7m").read_bytes())
+    with pytest.raises(MicrotrainError, match="built for armv7m but the board runs x64"):
+        deploy_folder(repl, tmp_path / "dist", log=lambda _: None)
+    fake_dist(tmp_path / "dist", x64_module[: len(x64_module) // 2])
+    with pytest.raises(MicrotrainError, match="_microtrain.mpy is damaged"):
+        deploy_folder(repl, tmp_path / "dist", log=lambda _: None)
+    assert not (flash / "_microtrain.mpy").exists(), "nothing is copied before the check"
 
 
 def test_deploy_refuses_an_empty_or_missing_folder(repl, tmp_path):

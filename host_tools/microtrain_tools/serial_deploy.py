@@ -5,8 +5,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .arches import ARCHES
+from .arches import ARCHES, arch_by_code
 from .errors import MicrotrainError
+from .mpy.reader import read_mpy
 from .serial_transport import DEFAULT_CHUNK, PutResult, RawRepl, remote_join
 
 MODULE_FILE = "_microtrain.mpy"
@@ -44,6 +45,43 @@ def dist_files(dist_dir) -> list[Path]:
     return files
 
 
+THUMB_FIRST, THUMB_LAST = 4, 8  # armv6m .. armv7emdp: a Thumb runtime takes older Thumb code
+
+
+def board_arch_code(repl: RawRepl):
+    """The .mpy arch code of the board's firmware (sys.implementation._mpy), or None if the
+    firmware does not say (no native code support, or an old MicroPython)."""
+    value = repl.eval("getattr(__import__('sys').implementation, '_mpy', None)")
+    if not isinstance(value, int):
+        return None
+    return (value >> 10) & 0x0F
+
+
+def loadable(file_arch: int, board_arch: int) -> bool:
+    """The loader's rule: the same arch, or older Thumb code on a Thumb runtime."""
+    if THUMB_FIRST <= board_arch <= THUMB_LAST:
+        return THUMB_FIRST <= file_arch <= board_arch
+    return file_arch == board_arch
+
+
+def check_native_module(root: Path, files, board_arch) -> None:
+    """Refuse, before copying anything, a damaged module or one the board cannot load (a
+    wrong-arch or cut .mpy can hang or crash the board's loader instead of raising)."""
+    for rel in files:
+        if rel.name != MODULE_FILE:
+            continue
+        try:
+            mpy = read_mpy((root / rel).read_bytes())
+        except MicrotrainError as err:
+            raise MicrotrainError(f"deploy: {rel.as_posix()} is damaged: {err}") from None
+        if board_arch is not None and not loadable(mpy.arch_code, board_arch):
+            board = arch_by_code(board_arch)
+            raise MicrotrainError(
+                f"deploy: {rel.as_posix()} is built for {mpy.arch} but the board runs "
+                f"{board.name if board else f'arch {board_arch}'} firmware: pack for the "
+                "board's arch (microtrain pack --board ...)")
+
+
 def _rate(size: int, seconds: float) -> str:
     rate = size / seconds if seconds > 0 else 0.0
     return f"{rate / 1024:.1f} KB/s" if rate >= 1024 else f"{rate:.0f} B/s"
@@ -57,6 +95,7 @@ def deploy_folder(repl: RawRepl, dist_dir, *, target: str = "", chunk_size: int 
     progress(name, sent, total), if given, is called after each chunk (for a live display)."""
     root = Path(dist_dir)
     files = dist_files(root)
+    check_native_module(root, files, board_arch_code(repl))
     total = sum((root / f).stat().st_size for f in files)
     log(f"deploy: {len(files)} files, {total} bytes -> {repl.name}")
     for folder in build_outputs(root):
