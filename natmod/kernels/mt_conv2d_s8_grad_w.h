@@ -16,11 +16,4 @@ mt_status mt_conv2d_s8_grad_w(const mt_conv_params *params, const mt_grad_params
                               const mt_dims *filter_dims, float *grad_w,
                               const mt_dims *output_dims, const mt_grad_src *grad_out);
 
-// One element of it, for the fused update (mt_conv2d_s8_update); dims already checked.
-// The output channel read from grad_out is co; the saved input channel is j.
-float mt_conv2d_s8_grad_w_element(const mt_conv_params *params, const mt_grad_params *grad,
-                                  const mt_dims *input_dims, const int8_t *input,
-                                  const mt_dims *output_dims, const mt_grad_src *grad_out,
-                                  int32_t co, int32_t ky, int32_t kx, int32_t j);
-
 #endif

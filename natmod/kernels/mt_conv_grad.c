@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "mt_conv_grad.h"
 
+mt_status mt_conv_grad_w_check(const mt_conv_params *params, const mt_grad_params *grad,
+                               const mt_dims *input_dims, const mt_dims *filter_dims,
+                               const mt_dims *output_dims) {
+    mt_status st = mt_conv_dims_check(params, input_dims, filter_dims, output_dims);
+    return st == MT_OK ? mt_grad_input_check(grad) : st;
+}
+
 typedef struct {
     const mt_conv_params *params;
     const float *scale;
@@ -52,4 +59,72 @@ mt_status mt_conv_grad_in(const mt_conv_params *params, const mt_grad_params *gr
                              output_dims, filter,             grad_out,   depthwise};
     const int32_t count = input_dims->n * input_dims->h * input_dims->w * input_dims->c;
     return mt_grad_write(grad_in, count, grad->accumulate, grad_in_element, &ctx);
+}
+
+float mt_conv_grad_w_element(const mt_conv_params *params, const mt_grad_params *grad,
+                             const mt_dims *input_dims, const int8_t *input,
+                             const mt_dims *output_dims, const mt_grad_src *grad_out, int32_t co,
+                             int32_t ky, int32_t kx, int32_t j) {
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, k = input_dims->c;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, c_out = output_dims->c;
+    float acc = 0.0f;
+    for (int32_t n = 0; n < output_dims->n; n++) {
+        for (int32_t oy = 0; oy < out_h; oy++) {
+            int32_t iy = oy * params->stride_h - params->pad_h + ky;
+            if (iy < 0 || iy >= in_h) {
+                continue;
+            }
+            for (int32_t ox = 0; ox < out_w; ox++) {
+                int32_t ix = ox * params->stride_w - params->pad_w + kx;
+                if (ix < 0 || ix >= in_w) {
+                    continue;
+                }
+                int32_t x = input[((n * in_h + iy) * in_w + ix) * k + j];
+                float g = mt_grad_get(grad_out, ((n * out_h + oy) * out_w + ox) * c_out + co);
+                acc += g * (float)(x + grad->input_offset);
+            }
+        }
+    }
+    return acc * grad->input_scale;
+}
+
+mt_status mt_conv_update(const mt_conv_params *params, const mt_grad_params *grad,
+                         const mt_dims *input_dims, const int8_t *input,
+                         const mt_qas_layout *layout, const mt_dims *filter_dims,
+                         int8_t *weights,
+                         const float *w_scale, const mt_update_params *update,
+                         const mt_update_state *state, const mt_dims *output_dims,
+                         const mt_grad_src *grad_out) {
+    mt_status st;
+    if ((st = mt_qas_layout_check(layout)) != MT_OK ||
+        (st = mt_qas_check(update, state)) != MT_OK) {
+        return st;
+    }
+    const int32_t n_scales = layout->scale_on_channel ? layout->c_total : layout->outer;
+    for (int32_t i = 0; i < n_scales; i++) {
+        if (!mt_qas_scale_ok(w_scale[i])) {
+            return MT_ERR_PARAM;
+        }
+    }
+    const int32_t kh = filter_dims->h, kw = filter_dims->w;
+    int32_t e = 0;
+    for (int32_t o = 0; o < layout->outer; o++) {
+        for (int32_t ky = 0; ky < kh; ky++) {
+            for (int32_t kx = 0; kx < kw; kx++) {
+                int8_t *row = weights + ((o * kh + ky) * kw + kx) * layout->c_total;
+                for (int32_t j = 0; j < layout->k; j++, e++) {
+                    const int32_t c = layout->channels ? layout->channels[j] : j;
+                    const int32_t co = layout->scale_on_channel ? c : o;
+                    float g = mt_conv_grad_w_element(params, grad, input_dims, input, output_dims,
+                                                     grad_out, co, ky, kx, j);
+                    float *v = state->momentum ? state->momentum + e : 0;
+                    float *m = state->master ? state->master + e : 0;
+                    float step = mt_qas_step(update, g, w_scale[co], v);
+                    row[c] = (int8_t)mt_qas_apply(update->rounding, row[c], step, m, state->rng,
+                                                  MT_WEIGHT_MIN, MT_WEIGHT_MAX);
+                }
+            }
+        }
+    }
+    return MT_OK;
 }

@@ -16,10 +16,4 @@ mt_status mt_dwconv2d_s8_grad_w(const mt_conv_params *params, const mt_grad_para
                                 float *grad_w, const mt_dims *output_dims,
                                 const mt_grad_src *grad_out);
 
-// One element of it (saved channel j, output channel c), for mt_dwconv2d_s8_update.
-float mt_dwconv2d_s8_grad_w_element(const mt_conv_params *params, const mt_grad_params *grad,
-                                    const mt_dims *input_dims, const int8_t *input,
-                                    const mt_dims *output_dims, const mt_grad_src *grad_out,
-                                    int32_t c, int32_t ky, int32_t kx, int32_t j);
-
 #endif
