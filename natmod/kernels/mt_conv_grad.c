@@ -95,16 +95,9 @@ mt_status mt_conv_update(const mt_conv_params *params, const mt_grad_params *gra
                          const float *w_scale, const mt_update_params *update,
                          const mt_update_state *state, const mt_dims *output_dims,
                          const mt_grad_src *grad_out) {
-    mt_status st;
-    if ((st = mt_qas_layout_check(layout)) != MT_OK ||
-        (st = mt_qas_check(update, state)) != MT_OK) {
+    mt_status st = mt_qas_s8_check(update, layout, w_scale, state);
+    if (st != MT_OK) {
         return st;
-    }
-    const int32_t n_scales = layout->scale_on_channel ? layout->c_total : layout->outer;
-    for (int32_t i = 0; i < n_scales; i++) {
-        if (!mt_qas_scale_ok(w_scale[i])) {
-            return MT_ERR_PARAM;
-        }
     }
     const int32_t kh = filter_dims->h, kw = filter_dims->w;
     int32_t e = 0;
@@ -117,11 +110,8 @@ mt_status mt_conv_update(const mt_conv_params *params, const mt_grad_params *gra
                     const int32_t co = layout->scale_on_channel ? c : o;
                     float g = mt_conv_grad_w_element(params, grad, input_dims, input, output_dims,
                                                      grad_out, co, ky, kx, j);
-                    float *v = state->momentum ? state->momentum + e : 0;
-                    float *m = state->master ? state->master + e : 0;
-                    float step = mt_qas_step(update, g, w_scale[co], v);
-                    row[c] = (int8_t)mt_qas_apply(update->rounding, row[c], step, m, state->rng,
-                                                  MT_WEIGHT_MIN, MT_WEIGHT_MAX);
+                    row[c] = (int8_t)mt_qas_update_element(update, state, e, g, w_scale[co],
+                                                           row[c], MT_WEIGHT_MIN, MT_WEIGHT_MAX);
                 }
             }
         }

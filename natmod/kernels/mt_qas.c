@@ -101,3 +101,21 @@ int32_t mt_qas_apply(int32_t rounding, int32_t value, float step, float *master,
         }
     }
 }
+
+mt_status mt_qas_check_scales(const mt_update_params *params, const mt_update_state *state,
+                              const float *scale, int32_t n) {
+    mt_status st = mt_qas_check(params, state);
+    for (int32_t i = 0; i < n && st == MT_OK; i++) {
+        st = mt_qas_scale_ok(scale[i]) ? MT_OK : MT_ERR_PARAM;
+    }
+    return st;
+}
+
+int32_t mt_qas_update_element(const mt_update_params *params, const mt_update_state *state,
+                              int32_t e, float grad, float scale, int32_t value, int32_t lo,
+                              int32_t hi) {
+    float *v = state->momentum ? state->momentum + e : 0;
+    float *m = state->master ? state->master + e : 0;
+    float step = mt_qas_step(params, grad, scale, v);
+    return mt_qas_apply(params->rounding, value, step, m, state->rng, lo, hi);
+}

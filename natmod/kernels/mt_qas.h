@@ -60,6 +60,16 @@ float mt_qas_step(const mt_update_params *params, float grad, float scale, float
 
 int mt_qas_scale_ok(float scale);
 
+// mt_qas_check, then mt_qas_scale_ok for each of scale[0 .. n) (MT_ERR_PARAM at a bad one).
+mt_status mt_qas_check_scales(const mt_update_params *params, const mt_update_state *state,
+                              const float *scale, int32_t n);
+
+// One element's update: mt_qas_step with element e of the momentum state, then mt_qas_apply
+// with element e of the master copy; returns the new value.
+int32_t mt_qas_update_element(const mt_update_params *params, const mt_update_state *state,
+                              int32_t e, float grad, float scale, int32_t value, int32_t lo,
+                              int32_t hi);
+
 // The element's new value by the rounding mode, saturated to [lo, hi].
 int32_t mt_qas_apply(int32_t rounding, int32_t value, float step, float *master, uint32_t *rng,
                      int32_t lo, int32_t hi);

@@ -22,21 +22,22 @@ mt_status mt_qas_layout_check(const mt_qas_layout *layout) {
     return MT_OK;
 }
 
-mt_status mt_qas_s8_update(const mt_update_params *params, const mt_qas_layout *layout,
-                           int8_t *weights, const float *grad, const float *scale,
-                           const mt_update_state *state) {
+mt_status mt_qas_s8_check(const mt_update_params *params, const mt_qas_layout *layout,
+                          const float *scale, const mt_update_state *state) {
     mt_status st = mt_qas_layout_check(layout);
-    if (st == MT_OK) {
-        st = mt_qas_check(params, state);
-    }
     if (st != MT_OK) {
         return st;
     }
     const int32_t n_scales = layout->scale_on_channel ? layout->c_total : layout->outer;
-    for (int32_t i = 0; i < n_scales; i++) {
-        if (!mt_qas_scale_ok(scale[i])) {
-            return MT_ERR_PARAM;
-        }
+    return mt_qas_check_scales(params, state, scale, n_scales);
+}
+
+mt_status mt_qas_s8_update(const mt_update_params *params, const mt_qas_layout *layout,
+                           int8_t *weights, const float *grad, const float *scale,
+                           const mt_update_state *state) {
+    mt_status st = mt_qas_s8_check(params, layout, scale, state);
+    if (st != MT_OK) {
+        return st;
     }
     int32_t e = 0;
     for (int32_t o = 0; o < layout->outer; o++) {
@@ -45,11 +46,8 @@ mt_status mt_qas_s8_update(const mt_update_params *params, const mt_qas_layout *
             for (int32_t j = 0; j < layout->k; j++, e++) {
                 const int32_t c = layout->channels ? layout->channels[j] : j;
                 const float s = scale[layout->scale_on_channel ? c : o];
-                float *v = state->momentum ? state->momentum + e : 0;
-                float *m = state->master ? state->master + e : 0;
-                float step = mt_qas_step(params, grad[e], s, v);
-                row[c] = (int8_t)mt_qas_apply(params->rounding, row[c], step, m, state->rng,
-                                              MT_WEIGHT_MIN, MT_WEIGHT_MAX);
+                row[c] = (int8_t)mt_qas_update_element(params, state, e, grad[e], s, row[c],
+                                                       MT_WEIGHT_MIN, MT_WEIGHT_MAX);
             }
         }
     }

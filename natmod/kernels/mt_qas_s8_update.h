@@ -26,4 +26,8 @@ mt_status mt_qas_s8_update(const mt_update_params *params, const mt_qas_layout *
 // Check a layout: positive sizes, k <= c_total, channels in range, element count in int32.
 mt_status mt_qas_layout_check(const mt_qas_layout *layout);
 
+// mt_qas_layout_check, then mt_qas_check_scales over the layout's scales.
+mt_status mt_qas_s8_check(const mt_update_params *params, const mt_qas_layout *layout,
+                          const float *scale, const mt_update_state *state);
+
 #endif
