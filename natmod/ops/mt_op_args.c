@@ -54,23 +54,35 @@ mt_status mt_op_check_tensor(const mt_buf *buf, const mt_dims *dims, size_t elem
     return mt_op_check_buf(buf, count, elem_size);
 }
 
-mt_status mt_op_call_conv(mt_conv_kernel kernel, const int32_t *args, const mt_buf *bufs) {
-    const mt_conv_params params = mt_op_conv_params(args);
-    const int32_t *dims_args = args + MT_OP_CONV_ARGS;
-    const mt_dims in = mt_op_dims(dims_args);
-    const mt_dims filter = mt_op_dims(dims_args + MT_OP_DIMS_ARGS);
-    const mt_dims out = mt_op_dims(dims_args + 2 * MT_OP_DIMS_ARGS);
+mt_status mt_op_layer_unpack(const int32_t *dims_args, const mt_buf *bufs, mt_op_layer *layer) {
+    layer->in = mt_op_dims(dims_args);
+    layer->filter = mt_op_dims(dims_args + MT_OP_DIMS_ARGS);
+    layer->out = mt_op_dims(dims_args + 2 * MT_OP_DIMS_ARGS);
     mt_status st;
-    if ((st = mt_op_check_tensor(&bufs[2], &in, 1)) != MT_OK ||
-        (st = mt_op_check_tensor(&bufs[3], &filter, 1)) != MT_OK ||
-        (st = mt_op_check_tensor(&bufs[5], &out, 1)) != MT_OK ||
-        (st = mt_op_check_buf(&bufs[0], out.c, 4)) != MT_OK ||
-        (st = mt_op_check_buf(&bufs[1], out.c, 4)) != MT_OK ||
-        (st = mt_op_check_buf(&bufs[4], out.c, 4)) != MT_OK) {
+    if ((st = mt_op_check_tensor(&bufs[2], &layer->in, 1)) != MT_OK ||
+        (st = mt_op_check_tensor(&bufs[3], &layer->filter, 1)) != MT_OK ||
+        (st = mt_op_check_tensor(&bufs[5], &layer->out, 1)) != MT_OK ||
+        (st = mt_op_check_buf(&bufs[0], layer->out.c, 4)) != MT_OK ||
+        (st = mt_op_check_buf(&bufs[1], layer->out.c, 4)) != MT_OK ||
+        (st = mt_op_check_buf(&bufs[4], layer->out.c, 4)) != MT_OK) {
         return st;
     }
-    const mt_quant_params quant = {(const int32_t *)bufs[0].data, (const int32_t *)bufs[1].data};
-    return kernel(&params, &quant, &in, (const int8_t *)bufs[2].data, &filter,
-                  (const int8_t *)bufs[3].data, (const int32_t *)bufs[4].data, &out,
-                  (int8_t *)bufs[5].data);
+    layer->quant.multiplier = (const int32_t *)bufs[0].data;
+    layer->quant.shift = (const int32_t *)bufs[1].data;
+    layer->input = (const int8_t *)bufs[2].data;
+    layer->weights = (const int8_t *)bufs[3].data;
+    layer->bias = (const int32_t *)bufs[4].data;
+    layer->output = (int8_t *)bufs[5].data;
+    return MT_OK;
+}
+
+mt_status mt_op_call_conv(mt_conv_kernel kernel, const int32_t *args, const mt_buf *bufs) {
+    const mt_conv_params params = mt_op_conv_params(args);
+    mt_op_layer l;
+    mt_status st = mt_op_layer_unpack(args + MT_OP_CONV_ARGS, bufs, &l);
+    if (st != MT_OK) {
+        return st;
+    }
+    return kernel(&params, &l.quant, &l.in, l.input, &l.filter, l.weights, l.bias, &l.out,
+                  l.output);
 }

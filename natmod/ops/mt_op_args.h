@@ -28,6 +28,19 @@ mt_status mt_op_check_buf(const mt_buf *buf, int32_t count, size_t elem_size);
 // As mt_op_check_buf, for a tensor of `dims` (which must be valid: positive, count fits int32).
 mt_status mt_op_check_tensor(const mt_buf *buf, const mt_dims *dims, size_t elem_size);
 
+// The dims and buffers of a forward layer (conv-shaped or fc). dims_args: input, filter and
+// output dims (12 args); bufs: multiplier (int32 [c_out]), shift (int32 [c_out]), input,
+// filter, bias (int32 [c_out]), output, with c_out the output's channel count.
+typedef struct {
+    mt_dims in, filter, out;
+    mt_quant_params quant;
+    const int8_t *input, *weights;
+    const int32_t *bias;
+    int8_t *output;
+} mt_op_layer;
+
+mt_status mt_op_layer_unpack(const int32_t *dims_args, const mt_buf *bufs, mt_op_layer *layer);
+
 // Every conv-shaped kernel (conv2d, pwconv2d, dwconv2d) has this signature.
 typedef mt_status (*mt_conv_kernel)(const mt_conv_params *params, const mt_quant_params *quant,
                                     const mt_dims *input_dims, const int8_t *input,
@@ -35,9 +48,8 @@ typedef mt_status (*mt_conv_kernel)(const mt_conv_params *params, const mt_quant
                                     const int32_t *bias, const mt_dims *output_dims,
                                     int8_t *output);
 
-// The adapter of a conv-shaped kernel. args: conv params (8), input dims, filter dims, output
-// dims; bufs: multiplier (int32 [c_out]), shift (int32 [c_out]), input, filter, bias (int32
-// [c_out]), output. c_out is the output's channel count.
+// The adapter of a conv-shaped kernel. args: conv params (8), then the layer's dims; bufs: the
+// layer's (mt_op_layer_unpack).
 mt_status mt_op_call_conv(mt_conv_kernel kernel, const int32_t *args, const mt_buf *bufs);
 
 #endif
