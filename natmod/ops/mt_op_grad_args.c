@@ -18,11 +18,14 @@ mt_status mt_op_optional_buf(const mt_buf *buf, int32_t count, size_t elem_size,
     return st;
 }
 
-mt_status mt_op_grad_src(const mt_buf *bufs, int q8, int32_t count, mt_grad_src *src) {
+// A gradient tensor's buffers: `count` values (int8 or float32), and the int8 one's scale.
+static mt_status check_grad_bufs(const mt_buf *bufs, int q8, int32_t count) {
     mt_status st = mt_op_check_buf(&bufs[0], count, q8 ? 1 : 4);
-    if (st == MT_OK && q8) {
-        st = mt_op_check_buf(&bufs[1], 1, 4);
-    }
+    return st == MT_OK && q8 ? mt_op_check_buf(&bufs[1], 1, 4) : st;
+}
+
+mt_status mt_op_grad_src(const mt_buf *bufs, int q8, int32_t count, mt_grad_src *src) {
+    mt_status st = check_grad_bufs(bufs, q8, count);
     if (st != MT_OK) {
         return st;
     }
@@ -33,10 +36,7 @@ mt_status mt_op_grad_src(const mt_buf *bufs, int q8, int32_t count, mt_grad_src 
 }
 
 mt_status mt_op_grad_dst(const mt_buf *bufs, int q8, int32_t count, mt_grad_dst *dst) {
-    mt_status st = mt_op_check_buf(&bufs[0], count, q8 ? 1 : 4);
-    if (st == MT_OK && q8) {
-        st = mt_op_check_buf(&bufs[1], 1, 4);
-    }
+    mt_status st = check_grad_bufs(bufs, q8, count);
     if (st != MT_OK) {
         return st;
     }
@@ -51,27 +51,31 @@ mt_update_params mt_op_update_params(const int32_t *args) {
     return p;
 }
 
-mt_status mt_op_update_state(const mt_buf *bufs, int32_t count, mt_update_state *state) {
-    void *momentum, *master, *rng;
+mt_status mt_op_master_state(const mt_buf *bufs, int32_t count, mt_update_state *state) {
+    void *momentum, *master;
     mt_status st;
     if ((st = mt_op_optional_buf(&bufs[0], count, 4, &momentum)) != MT_OK ||
-        (st = mt_op_optional_buf(&bufs[1], count, 4, &master)) != MT_OK ||
-        (st = mt_op_optional_buf(&bufs[2], 1, 4, &rng)) != MT_OK) {
+        (st = mt_op_optional_buf(&bufs[1], count, 4, &master)) != MT_OK) {
         return st;
     }
     state->momentum = (float *)momentum;
     state->master = (float *)master;
+    state->rng = 0;
+    return MT_OK;
+}
+
+mt_status mt_op_update_state(const mt_buf *bufs, int32_t count, mt_update_state *state) {
+    void *rng;
+    mt_status st;
+    if ((st = mt_op_master_state(bufs, count, state)) != MT_OK ||
+        (st = mt_op_optional_buf(&bufs[2], 1, 4, &rng)) != MT_OK) {
+        return st;
+    }
     state->rng = (uint32_t *)rng;
     return MT_OK;
 }
 
-typedef struct {
-    mt_conv_params params;
-    mt_dims in, filter, out;
-    int32_t in_count, out_count;
-} conv_grad_args;
-
-static mt_status unpack(mt_grad_kind kind, const int32_t *args, conv_grad_args *a) {
+static mt_status unpack(mt_grad_kind kind, const int32_t *args, mt_op_conv_grad_args *a) {
     a->params = mt_op_conv_params(args);
     a->in = mt_op_dims(args + MT_OP_CONV_ARGS);
     a->filter = mt_op_dims(args + MT_OP_CONV_ARGS + MT_OP_DIMS_ARGS);
@@ -95,97 +99,110 @@ static mt_status input_scale(int32_t bits, mt_grad_params *grad) {
 
 mt_status mt_op_call_conv_grad_in(mt_grad_kind kind, int q8, const int32_t *args,
                                   const mt_buf *bufs) {
-    conv_grad_args a;
+    mt_op_conv_grad_args a;
     mt_status st = unpack(kind, args, &a);
-    if (st != MT_OK) {
-        return st;
-    }
-    const int32_t accumulate = args[MT_OP_CONV_ARGS + 3 * MT_OP_DIMS_ARGS];
+    const int32_t accumulate = args[MT_OP_CONV_GRAD_ARGS - 1];
+    return st != MT_OK ? st : mt_op_conv_grad_in(kind, q8, &a, accumulate, bufs);
+}
+
+mt_status mt_op_conv_grad_in(mt_grad_kind kind, int q8, const mt_op_conv_grad_args *a,
+                             int32_t accumulate, const mt_buf *bufs) {
     if (accumulate != 0 && accumulate != 1) {
         return MT_ERR_PARAM;
     }
+    mt_status st;
     const size_t f = q8 ? 3 : 2;  // the filter's buffer; grad_out follows it
     mt_grad_src grad_out;
     mt_grad_dst grad_in;
-    if ((st = mt_op_check_buf(&bufs[0], a.out.c, 4)) != MT_OK ||
-        (st = mt_op_grad_dst(&bufs[1], q8, a.in_count, &grad_in)) != MT_OK ||
-        (st = mt_op_check_tensor(&bufs[f], &a.filter, 1)) != MT_OK ||
-        (st = mt_op_grad_src(&bufs[f + 1], q8, a.out_count, &grad_out)) != MT_OK) {
+    if ((st = mt_op_check_buf(&bufs[0], a->out.c, 4)) != MT_OK ||
+        (st = mt_op_grad_dst(&bufs[1], q8, a->in_count, &grad_in)) != MT_OK ||
+        (st = mt_op_check_tensor(&bufs[f], &a->filter, 1)) != MT_OK ||
+        (st = mt_op_grad_src(&bufs[f + 1], q8, a->out_count, &grad_out)) != MT_OK) {
         return st;
     }
     const mt_grad_params grad = {0.0f, 0, (const float *)bufs[0].data, accumulate};
     const int8_t *filter = (const int8_t *)bufs[f].data;
     if (kind == MT_GRAD_DWCONV2D) {
-        return mt_dwconv2d_s8_grad_in(&a.params, &grad, &a.in, &grad_in, &a.filter, filter,
-                                      &a.out, &grad_out);
+        return mt_dwconv2d_s8_grad_in(&a->params, &grad, &a->in, &grad_in, &a->filter, filter,
+                                      &a->out, &grad_out);
     }
-    return mt_conv2d_s8_grad_in(&a.params, &grad, &a.in, &grad_in, &a.filter, filter, &a.out,
+    return mt_conv2d_s8_grad_in(&a->params, &grad, &a->in, &grad_in, &a->filter, filter, &a->out,
                                 &grad_out);
 }
 
 mt_status mt_op_call_conv_grad_w(mt_grad_kind kind, const int32_t *args, const mt_buf *bufs) {
-    conv_grad_args a;
-    mt_grad_params grad = {0.0f, 0, 0, 0};
+    mt_op_conv_grad_args a;
     mt_status st = unpack(kind, args, &a);
-    if (st != MT_OK || (st = input_scale(args[MT_OP_CONV_GRAD_ARGS - 1], &grad)) != MT_OK) {
+    return st != MT_OK ? st : mt_op_conv_grad_w(kind, &a, args[MT_OP_CONV_GRAD_ARGS - 1], bufs);
+}
+
+mt_status mt_op_conv_grad_w(mt_grad_kind kind, const mt_op_conv_grad_args *a,
+                            int32_t input_scale_bits, const mt_buf *bufs) {
+    mt_grad_params grad = {0.0f, a->params.act.input_offset, 0, 0};
+    mt_status st = input_scale(input_scale_bits, &grad);
+    if (st != MT_OK) {
         return st;
     }
-    grad.input_offset = a.params.act.input_offset;
     const int dw = kind == MT_GRAD_DWCONV2D;
     const mt_buf *grad_w = &bufs[dw ? 2 : 1];
     mt_grad_src grad_out;
-    if ((st = mt_op_check_tensor(&bufs[0], &a.in, 1)) != MT_OK ||
-        (st = mt_op_check_tensor(grad_w, &a.filter, 4)) != MT_OK ||
-        (st = mt_op_grad_src(&bufs[dw ? 3 : 2], 0, a.out_count, &grad_out)) != MT_OK) {
+    if ((st = mt_op_check_tensor(&bufs[0], &a->in, 1)) != MT_OK ||
+        (st = mt_op_check_tensor(grad_w, &a->filter, 4)) != MT_OK ||
+        (st = mt_op_grad_src(&bufs[dw ? 3 : 2], 0, a->out_count, &grad_out)) != MT_OK) {
         return st;
     }
     if (!dw) {
-        return mt_conv2d_s8_grad_w(&a.params, &grad, &a.in, (const int8_t *)bufs[0].data,
-                                   &a.filter, (float *)grad_w->data, &a.out, &grad_out);
+        return mt_conv2d_s8_grad_w(&a->params, &grad, &a->in, (const int8_t *)bufs[0].data,
+                                   &a->filter, (float *)grad_w->data, &a->out, &grad_out);
     }
     void *channels;
-    if ((st = mt_op_optional_buf(&bufs[1], a.in.c, 4, &channels)) != MT_OK) {
+    if ((st = mt_op_optional_buf(&bufs[1], a->in.c, 4, &channels)) != MT_OK) {
         return st;
     }
-    return mt_dwconv2d_s8_grad_w(&a.params, &grad, &a.in, (const int8_t *)bufs[0].data,
-                                 (const int32_t *)channels, &a.filter, (float *)grad_w->data,
-                                 &a.out, &grad_out);
+    return mt_dwconv2d_s8_grad_w(&a->params, &grad, &a->in, (const int8_t *)bufs[0].data,
+                                 (const int32_t *)channels, &a->filter, (float *)grad_w->data,
+                                 &a->out, &grad_out);
 }
 
 mt_status mt_op_call_conv_update(mt_grad_kind kind, const int32_t *args, const mt_buf *bufs) {
-    conv_grad_args a;
-    mt_grad_params grad = {0.0f, 0, 0, 0};
+    mt_op_conv_grad_args a;
     mt_status st = unpack(kind, args, &a);
-    if (st != MT_OK || (st = input_scale(args[MT_OP_CONV_GRAD_ARGS - 1], &grad)) != MT_OK) {
+    return st != MT_OK ? st : mt_op_conv_update(kind, &a, args + MT_OP_CONV_GRAD_ARGS - 1, bufs);
+}
+
+mt_status mt_op_conv_update(mt_grad_kind kind, const mt_op_conv_grad_args *a,
+                            const int32_t *tail_args, const mt_buf *bufs) {
+    mt_grad_params grad = {0.0f, a->params.act.input_offset, 0, 0};
+    mt_status st = input_scale(tail_args[0], &grad);
+    if (st != MT_OK) {
         return st;
     }
-    grad.input_offset = a.params.act.input_offset;
     const int dw = kind == MT_GRAD_DWCONV2D;
-    const int32_t k = a.in.c;
-    if (k > a.filter.c) {  // before the count below, which could overflow otherwise
+    const int32_t k = a->in.c;
+    if (k > a->filter.c) {  // before the count below, which could overflow otherwise
         return MT_ERR_SHAPE;
     }
-    const int32_t count = (dw ? 1 : a.filter.n) * a.filter.h * a.filter.w * k;
+    const int32_t count = (dw ? 1 : a->filter.n) * a->filter.h * a->filter.w * k;
     void *channels;
     mt_grad_src grad_out;
     mt_update_state state;
-    if ((st = mt_op_check_tensor(&bufs[0], &a.in, 1)) != MT_OK ||
+    if ((st = mt_op_check_tensor(&bufs[0], &a->in, 1)) != MT_OK ||
         (st = mt_op_optional_buf(&bufs[1], k, 4, &channels)) != MT_OK ||
-        (st = mt_op_check_tensor(&bufs[2], &a.filter, 1)) != MT_OK ||
-        (st = mt_op_check_buf(&bufs[3], dw ? a.filter.c : a.filter.n, 4)) != MT_OK ||
-        (st = mt_op_grad_src(&bufs[4], 1, a.out_count, &grad_out)) != MT_OK ||
+        (st = mt_op_check_tensor(&bufs[2], &a->filter, 1)) != MT_OK ||
+        (st = mt_op_check_buf(&bufs[3], dw ? a->filter.c : a->filter.n, 4)) != MT_OK ||
+        (st = mt_op_grad_src(&bufs[4], 1, a->out_count, &grad_out)) != MT_OK ||
         (st = mt_op_update_state(&bufs[6], count, &state)) != MT_OK) {
         return st;
     }
-    const mt_update_params update = mt_op_update_params(args + MT_OP_CONV_GRAD_ARGS);
+    const mt_update_params update = mt_op_update_params(tail_args + 1);
     const int8_t *input = (const int8_t *)bufs[0].data;
     const float *w_scale = (const float *)bufs[3].data;
     if (dw) {
-        return mt_dwconv2d_s8_update(&a.params, &grad, &a.in, input, (const int32_t *)channels,
-                                     &a.filter, (int8_t *)bufs[2].data, w_scale, &update, &state,
-                                     &a.out, &grad_out);
+        return mt_dwconv2d_s8_update(&a->params, &grad, &a->in, input, (const int32_t *)channels,
+                                     &a->filter, (int8_t *)bufs[2].data, w_scale, &update,
+                                     &state, &a->out, &grad_out);
     }
-    return mt_conv2d_s8_update(&a.params, &grad, &a.in, input, (const int32_t *)channels,
-                               &a.filter, (int8_t *)bufs[2].data, w_scale, &update, &state,
-                               &a.out, &grad_out);
+    return mt_conv2d_s8_update(&a->params, &grad, &a->in, input, (const int32_t *)channels,
+                               &a->filter, (int8_t *)bufs[2].data, w_scale, &update, &state,
+                               &a->out, &grad_out);
 }

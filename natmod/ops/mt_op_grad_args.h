@@ -25,6 +25,9 @@ mt_status mt_op_grad_dst(const mt_buf *bufs, int q8, int32_t count, mt_grad_dst 
 // qas, rounding, lr, momentum.
 mt_update_params mt_op_update_params(const int32_t *args);
 
+// Momentum and master from bufs[0..2), each optional (empty: absent); no rng.
+mt_status mt_op_master_state(const mt_buf *bufs, int32_t count, mt_update_state *state);
+
 // Momentum, master and rng from bufs[0..3), each optional (empty: absent).
 mt_status mt_op_update_state(const mt_buf *bufs, int32_t count, mt_update_state *state);
 
@@ -49,5 +52,21 @@ mt_status mt_op_call_conv_grad_w(mt_grad_kind kind, const int32_t *args, const m
 // bufs: input (b), channels (i [k] or empty), weights (b, written), w_scale (f), grad_out (b),
 //       grad_out_scale (f [1]), momentum (f or empty), master (f or empty), rng (i [1] or empty)
 mt_status mt_op_call_conv_update(mt_grad_kind kind, const int32_t *args, const mt_buf *bufs);
+
+// The conv-shaped view of a backward op's args, unpacked and counted (fc unpacks itself into it
+// as a 1x1 conv), and the adapter bodies that take it. accumulate, input_scale_bits and
+// tail_args (input_scale bits, qas, rounding, lr, momentum) are the args after the dims.
+typedef struct {
+    mt_conv_params params;
+    mt_dims in, filter, out;
+    int32_t in_count, out_count;
+} mt_op_conv_grad_args;
+
+mt_status mt_op_conv_grad_in(mt_grad_kind kind, int q8, const mt_op_conv_grad_args *a,
+                             int32_t accumulate, const mt_buf *bufs);
+mt_status mt_op_conv_grad_w(mt_grad_kind kind, const mt_op_conv_grad_args *a,
+                            int32_t input_scale_bits, const mt_buf *bufs);
+mt_status mt_op_conv_update(mt_grad_kind kind, const mt_op_conv_grad_args *a,
+                            const int32_t *tail_args, const mt_buf *bufs);
 
 #endif
