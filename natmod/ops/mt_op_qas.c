@@ -92,12 +92,10 @@ mt_status mt_op_qas_s8_init(const int32_t *args, size_t n_args, const mt_buf *bu
         return st;
     }
     const int32_t count = layout.outer * layout.inner * layout.k;
-    void *momentum, *master;
-    if ((st = mt_op_optional_buf(&bufs[2], count, 4, &momentum)) != MT_OK ||
-        (st = mt_op_optional_buf(&bufs[3], count, 4, &master)) != MT_OK) {
+    mt_update_state state;
+    if ((st = mt_op_master_state(&bufs[2], count, &state)) != MT_OK) {
         return st;
     }
-    const mt_update_state state = {(float *)momentum, (float *)master, 0};
     return mt_qas_s8_init(&layout, (const int8_t *)bufs[0].data, &state);
 }
 
@@ -108,16 +106,14 @@ mt_status mt_op_qas_s32_init(const int32_t *args, size_t n_args, const mt_buf *b
     (void)n_args;
     (void)n_bufs;
     const int32_t count = args[0];
-    void *momentum, *master;
+    mt_update_state state;
     mt_status st;
     if (count < 1) {
         return MT_ERR_SHAPE;
     }
     if ((st = mt_op_check_buf(&bufs[0], count, 4)) != MT_OK ||
-        (st = mt_op_optional_buf(&bufs[1], count, 4, &momentum)) != MT_OK ||
-        (st = mt_op_optional_buf(&bufs[2], count, 4, &master)) != MT_OK) {
+        (st = mt_op_master_state(&bufs[1], count, &state)) != MT_OK) {
         return st;
     }
-    const mt_update_state state = {(float *)momentum, (float *)master, 0};
     return mt_qas_s32_init(count, (const int32_t *)bufs[0].data, &state);
 }
