@@ -23,32 +23,22 @@ def _taps(size_in, k, stride, pad, size_out, tap):
     return np.clip(t // stride, 0, size_out - 1), valid
 
 
-def conv2d_grad_in(conv: A.Conv, w, scale, grad_out, in_shape, grad_in=None) -> np.ndarray:
-    """grad_in {n,h,w,c_in} from the filter {c_out,kh,kw,c_in}, s_w [c_out] and grad_out."""
-    c_out, k_h, k_w, c_in = w.shape
-    n, h, wd, _ = in_shape
+def output_taps(conv: A.Conv, in_shape, grad_out, k_h, k_w):
+    """Per tap (ky, kx) in C's order: the grad_out each input element meets through it
+    {n, h, w, c_out} and where one does {1, h, w, 1} (the gather of the grad_in kernels)."""
+    _, h, wd, _ = in_shape
     _, out_h, out_w, _ = grad_out.shape
-    check_conv(conv, in_shape, w.shape, out_h, out_w)
-    acc = np.zeros((n, h, wd, c_in), F)
     for ky in range(k_h):
         oy, vy = _taps(h, k_h, conv.stride_h, conv.pad_h, out_h, ky)
         for kx in range(k_w):
             ox, vx = _taps(wd, k_w, conv.stride_w, conv.pad_w, out_w, kx)
-            g = grad_out[:, oy][:, :, ox]  # {n, h, w, c_out}: the output each input meets
-            valid = (vy[:, None] & vx[None, :])[None, :, :, None]
-            ws = w[:, ky, kx, :].astype(F) * scale.astype(F)[:, None]  # (float)W * s_w[co]
-            for co in range(c_out):
-                acc = np.where(valid, acc + ws[co] * g[..., co : co + 1], acc)
-    return acc if grad_in is None else (grad_in + acc).astype(F)
+            yield ky, kx, grad_out[:, oy][:, :, ox], (vy[:, None] & vx[None, :])[None, :, :, None]
 
 
-def conv2d_grad_w(conv: A.Conv, x, input_offset, input_scale, grad_out, k_h, k_w) -> np.ndarray:
-    """dL/dW {c_out,kh,kw,k} from the saved input {n,h,w,k} and grad_out {n,oh,ow,c_out}."""
-    n, h, wd, k = x.shape
-    _, out_h, out_w, c_out = grad_out.shape
-    check_conv(conv, x.shape, (c_out, k_h, k_w, k), out_h, out_w)
-    xf = (x.astype(np.int32) + input_offset).astype(F)  # exact: small integers
-    acc = np.zeros((c_out, k_h, k_w, k), F)
+def input_windows(conv: A.Conv, xf, out_h, out_w, k_h, k_w):
+    """Per output position (b, oy, ox) in C's order: the input window it reads {kh, kw, k} and
+    which taps fall inside the input {kh, kw} (the sum of the grad_w kernels)."""
+    n, h, wd, _ = xf.shape
     ky, kx = np.arange(k_h), np.arange(k_w)
     for b in range(n):
         for oy in range(out_h):
@@ -57,20 +47,49 @@ def conv2d_grad_w(conv: A.Conv, x, input_offset, input_scale, grad_out, k_h, k_w
             for ox in range(out_w):
                 ix = ox * conv.stride_w - conv.pad_w + kx
                 vx = (ix >= 0) & (ix < wd)
-                xs = xf[b][np.clip(iy, 0, h - 1)][:, np.clip(ix, 0, wd - 1)]  # {kh, kw, k}
-                term = grad_out[b, oy, ox][:, None, None, None] * xs[None]
-                valid = (vy[:, None] & vx[None, :])[None, :, :, None]
-                acc = np.where(valid, acc + term, acc)
+                xs = xf[b][np.clip(iy, 0, h - 1)][:, np.clip(ix, 0, wd - 1)]
+                yield b, oy, ox, xs, vy[:, None] & vx[None, :]
+
+
+def conv2d_grad_in(conv: A.Conv, w, scale, grad_out, in_shape, grad_in=None) -> np.ndarray:
+    """grad_in {n,h,w,c_in} from the filter {c_out,kh,kw,c_in}, s_w [c_out] and grad_out."""
+    c_out, k_h, k_w, c_in = w.shape
+    n, h, wd, _ = in_shape
+    _, out_h, out_w, _ = grad_out.shape
+    check_conv(conv, in_shape, w.shape, out_h, out_w)
+    acc = np.zeros((n, h, wd, c_in), F)
+    for ky, kx, g, valid in output_taps(conv, in_shape, grad_out, k_h, k_w):
+        ws = w[:, ky, kx, :].astype(F) * scale.astype(F)[:, None]  # (float)W * s_w[co]
+        for co in range(c_out):
+            acc = np.where(valid, acc + ws[co] * g[..., co : co + 1], acc)
+    return acc if grad_in is None else (grad_in + acc).astype(F)
+
+
+def conv2d_grad_w(conv: A.Conv, x, input_offset, input_scale, grad_out, k_h, k_w) -> np.ndarray:
+    """dL/dW {c_out,kh,kw,k} from the saved input {n,h,w,k} and grad_out {n,oh,ow,c_out}."""
+    k = x.shape[3]
+    _, out_h, out_w, c_out = grad_out.shape
+    check_conv(conv, x.shape, (c_out, k_h, k_w, k), out_h, out_w)
+    xf = (x.astype(np.int32) + input_offset).astype(F)  # exact: small integers
+    acc = np.zeros((c_out, k_h, k_w, k), F)
+    for b, oy, ox, xs, valid in input_windows(conv, xf, out_h, out_w, k_h, k_w):
+        term = grad_out[b, oy, ox][:, None, None, None] * xs[None]
+        acc = np.where(valid[None, :, :, None], acc + term, acc)
     return acc * F(input_scale)
 
 
-def _unpack(args, bufs, first_args):
-    """Conv params, the three dims and the last arg of a conv-shaped backward adapter."""
+def unpack(args, first_args, pointwise=False):
+    """Conv params, the three dims and the last arg of a conv-shaped backward adapter (fc:
+    first_args 4, its input flattened to {n, 1, 1, features})."""
     conv = A.conv(args[:8]) if first_args == 8 else A.Conv(1, 1, 0, 0, A.act(args[:4]))
     d = first_args
     in_dims, f_dims, out_dims = A.dims(args[d : d + 4]), A.dims(args[d + 4 : d + 8]), A.dims(
         args[d + 8 : d + 12]
     )
+    if first_args == 4:
+        in_dims = _flat_fc(in_dims, f_dims, out_dims)
+    if pointwise and (f_dims[1:3] != (1, 1) or conv.pad_h or conv.pad_w):
+        raise MicrotrainError("pwconv2d: filter must be 1x1 with no padding")
     return conv, in_dims, f_dims, out_dims, int(args[d + 12])
 
 
@@ -83,11 +102,7 @@ def _flat_fc(in_dims, f_dims, out_dims):
 
 def _grad_in_op(first_args, pointwise=False):
     def op(args, bufs):
-        conv, in_dims, f_dims, out_dims, accumulate = _unpack(args, bufs, first_args)
-        if first_args == 4:
-            in_dims = _flat_fc(in_dims, f_dims, out_dims)
-        if pointwise and (f_dims[1:3] != (1, 1) or conv.pad_h or conv.pad_w):
-            raise MicrotrainError("pwconv2d: filter must be 1x1 with no padding")
+        conv, in_dims, f_dims, out_dims, accumulate = unpack(args, first_args, pointwise)
         scale = A.tensor(bufs[0], (out_dims[3],))
         grad_in = A.tensor(bufs[1], in_dims)
         w = A.tensor(bufs[2], f_dims)
@@ -101,11 +116,7 @@ def _grad_in_op(first_args, pointwise=False):
 
 def _grad_w_op(first_args, pointwise=False):
     def op(args, bufs):
-        conv, in_dims, f_dims, out_dims, scale_bits = _unpack(args, bufs, first_args)
-        if first_args == 4:
-            in_dims = _flat_fc(in_dims, f_dims, out_dims)
-        if pointwise and (f_dims[1:3] != (1, 1) or conv.pad_h or conv.pad_w):
-            raise MicrotrainError("pwconv2d: filter must be 1x1 with no padding")
+        conv, in_dims, f_dims, out_dims, scale_bits = unpack(args, first_args, pointwise)
         x = A.tensor(bufs[0], in_dims)
         grad_w = A.tensor(bufs[1], f_dims)
         grad_out = A.tensor(bufs[2], out_dims)

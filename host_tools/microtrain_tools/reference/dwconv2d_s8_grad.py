@@ -7,7 +7,7 @@ import numpy as np
 from ..errors import MicrotrainError
 from . import args as A
 from .conv2d_s8_fwd import check_conv
-from .conv2d_s8_grad import _taps
+from .conv2d_s8_grad import input_windows, output_taps, unpack
 
 F = np.float32
 
@@ -19,20 +19,15 @@ def dwconv2d_grad_in(conv: A.Conv, w, scale, grad_out, in_shape, grad_in=None) -
     _, out_h, out_w, _ = grad_out.shape
     check_conv(conv, in_shape, (c, k_h, k_w, in_shape[3]), out_h, out_w)
     acc = np.zeros((n, h, wd, c), F)
-    for ky in range(k_h):
-        oy, vy = _taps(h, k_h, conv.stride_h, conv.pad_h, out_h, ky)
-        for kx in range(k_w):
-            ox, vx = _taps(wd, k_w, conv.stride_w, conv.pad_w, out_w, kx)
-            g = grad_out[:, oy][:, :, ox]
-            ws = w[0, ky, kx, :].astype(F) * scale.astype(F)
-            valid = (vy[:, None] & vx[None, :])[None, :, :, None]
-            acc = np.where(valid, acc + ws * g, acc)
+    for ky, kx, g, valid in output_taps(conv, in_shape, grad_out, k_h, k_w):
+        ws = w[0, ky, kx, :].astype(F) * scale.astype(F)
+        acc = np.where(valid, acc + ws * g, acc)
     return acc if grad_in is None else (grad_in + acc).astype(F)
 
 
 def dwconv2d_grad_w(conv: A.Conv, x, channels, input_offset, input_scale, grad_out, k_h, k_w):
     """dL/dW {1,kh,kw,k} for the k channels (None: the first k) of the saved input {n,h,w,k}."""
-    n, h, wd, k = x.shape
+    k = x.shape[3]
     _, out_h, out_w, c_total = grad_out.shape
     channels = np.arange(k) if channels is None else np.asarray(channels)
     if len(channels) != k or np.any(channels < 0) or np.any(channels >= c_total):
@@ -40,40 +35,30 @@ def dwconv2d_grad_w(conv: A.Conv, x, channels, input_offset, input_scale, grad_o
     check_conv(conv, x.shape, (k, k_h, k_w, k), out_h, out_w)
     xf = (x.astype(np.int32) + input_offset).astype(F)
     acc = np.zeros((k_h, k_w, k), F)
-    ky, kx = np.arange(k_h), np.arange(k_w)
-    for b in range(n):
-        for oy in range(out_h):
-            iy = oy * conv.stride_h - conv.pad_h + ky
-            vy = (iy >= 0) & (iy < h)
-            for ox in range(out_w):
-                ix = ox * conv.stride_w - conv.pad_w + kx
-                vx = (ix >= 0) & (ix < wd)
-                xs = xf[b][np.clip(iy, 0, h - 1)][:, np.clip(ix, 0, wd - 1)]
-                term = grad_out[b, oy, ox, channels] * xs
-                acc = np.where((vy[:, None] & vx[None, :])[:, :, None], acc + term, acc)
+    for b, oy, ox, xs, valid in input_windows(conv, xf, out_h, out_w, k_h, k_w):
+        term = grad_out[b, oy, ox, channels] * xs
+        acc = np.where(valid[:, :, None], acc + term, acc)
     return (acc * F(input_scale))[None]
 
 
 def _op_grad_in(args, bufs):
-    conv = A.conv(args[:8])
-    in_dims, f_dims, out_dims = A.dims(args[8:12]), A.dims(args[12:16]), A.dims(args[16:20])
+    conv, in_dims, f_dims, out_dims, accumulate = unpack(args, 8)
     scale = A.tensor(bufs[0], (in_dims[3],))
     grad_in = A.tensor(bufs[1], in_dims)
     w = A.tensor(bufs[2], f_dims)
     grad_out = A.tensor(bufs[3], out_dims)
-    prev = grad_in.copy() if int(args[20]) else None
+    prev = grad_in.copy() if accumulate else None
     grad_in[...] = dwconv2d_grad_in(conv, w, scale, grad_out, in_dims, prev)
 
 
 def _op_grad_w(args, bufs):
-    conv = A.conv(args[:8])
-    in_dims, f_dims, out_dims = A.dims(args[8:12]), A.dims(args[12:16]), A.dims(args[16:20])
+    conv, in_dims, f_dims, out_dims, scale_bits = unpack(args, 8)
     x = A.tensor(bufs[0], in_dims)
     channels = A.tensor(bufs[1], (in_dims[3],)) if bufs[1].size else None
     grad_w = A.tensor(bufs[2], f_dims)
     grad_out = A.tensor(bufs[3], out_dims)
     grad_w[...] = dwconv2d_grad_w(
-        conv, x, channels, conv.act.input_offset, A.bits_f32(args[20]), grad_out, f_dims[1],
+        conv, x, channels, conv.act.input_offset, A.bits_f32(scale_bits), grad_out, f_dims[1],
         f_dims[2],
     )
 
