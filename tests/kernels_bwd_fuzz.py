@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from microtrain_tools import hostlib
-from microtrain_tools.errors import MicrotrainError
 
 sys.path.insert(0, str(Path(__file__).parent))
+from fuzz_ops import fuzz, mutate  # noqa: E402
 from kernels_bwd_cases import (  # noqa: E402
     conv_grad_in_case,
     conv_grad_w_case,
@@ -23,7 +23,6 @@ from kernels_bwd_cases import (  # noqa: E402
     random_grad,
     random_scales,
 )
-from kernels_fwd_fuzz import guarded, mutate  # noqa: E402
 from microtrain_tools.reference import args as A  # noqa: E402
 
 FLOATS = [np.nan, np.inf, -np.inf, 1e38, -1e38, 1e-45, 0.0, -0.0]
@@ -128,32 +127,20 @@ def poison_floats(rng, bufs):
     return bufs
 
 
+def case(rng, name, info):
+    args, bufs = valid(rng, name)
+    return mutate(rng, args, poison_floats(rng, [b.copy() for b in bufs]), info)
+
+
+def names():
+    """The backward, loss and update ops (read from the library fuzz has built)."""
+    return [n for n in hostlib.ops() if ("grad" in n or "update" in n or "qas" in n
+                                         or "xent" in n or "mse" in n or "chansel" in n)]
+
+
 def main():
-    lib_path, seed, calls = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-    hostlib.LIB_PATH = lib_path
-    hostlib.CFLAGS = ("-std=c99", "-O1", "-g", "-shared", "-fPIC",
-                      "-fsanitize=address,undefined,float-cast-overflow",
-                      "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
-    rng = np.random.default_rng(seed)
-    counts = {"ok": 0, "refused": 0}
-    names = [n for n in hostlib.ops() if ("grad" in n or "update" in n or "qas" in n
-                                          or "xent" in n or "mse" in n or "chansel" in n)]
-    for name in names:
-        info = hostlib.op_info(name)
-        for _ in range(calls):
-            args, bufs = valid(rng, name)
-            args, bufs = mutate(rng, args, poison_floats(rng, [b.copy() for b in bufs]), info)
-            pairs = guarded(bufs)
-            tails = [whole[b.size:].copy() for whole, b in pairs]
-            try:
-                hostlib.run_op(name, args, [b for _, b in pairs])
-                counts["ok"] += 1
-            except MicrotrainError:
-                counts["refused"] += 1
-            for (whole, b), tail in zip(pairs, tails):
-                if not np.array_equal(whole[b.size:].view(np.uint8), tail.view(np.uint8)):
-                    raise SystemExit(f"{name} wrote past a buffer: args={args}")
-    print(counts["ok"], counts["refused"], len(names))
+    counts = fuzz("address,undefined,float-cast-overflow", names, case)
+    print(counts["ok"], counts["refused"], len(names()))
 
 
 if __name__ == "__main__":

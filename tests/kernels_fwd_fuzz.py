@@ -9,17 +9,9 @@ usage: python kernels_fwd_fuzz.py LIB_PATH SEED CALLS_PER_OP
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from microtrain_tools import hostlib
-from microtrain_tools.errors import MicrotrainError
-
 sys.path.insert(0, str(Path(__file__).parent))
+from fuzz_ops import fuzz, mutate  # noqa: E402
 from kernels_fwd_cases import add_case, avgpool_case, conv_case, dequant_case, fc_case  # noqa
-
-SPECIAL = [0, 1, -1, 2, 3, 7, 127, 128, -128, -129, 255, 65536, 65537, 1 << 30,
-           (1 << 31) - 1, -(1 << 31), 31, 30, -31, -32]
-DTYPES = {"b": np.int8, "i": np.int32, "f": np.float32}
 
 
 def valid(rng, name):
@@ -35,51 +27,11 @@ def valid(rng, name):
             "mt_dequant_s8_f32": lambda: dequant_case(rng, dims=(1, 1, 2, 5))}[name]()
 
 
-def mutate(rng, args, bufs, info):
-    args = list(args)
-    for _ in range(int(rng.integers(1, 4))):
-        i = int(rng.integers(len(args)))
-        args[i] = int(rng.choice(SPECIAL)) if rng.random() < 0.7 else args[i] + int(
-            rng.integers(-3, 4))
-    bufs = [b.copy() for b in bufs]
-    if rng.random() < 0.5:
-        i = int(rng.integers(len(bufs)))
-        bufs[i] = np.zeros(int(rng.integers(0, bufs[i].size + 3)), DTYPES[info.buf_types[i]])
-    return args, bufs
-
-
-def guarded(bufs):
-    """Each buffer as the head of a larger array whose tail must stay untouched."""
-    out = []
-    for b in bufs:
-        whole = np.concatenate([b, np.full(16, 0x5A, b.dtype) if b.dtype != np.float32
-                                else np.full(16, 7.0, np.float32)])
-        out.append((whole, whole[: b.size]))
-    return out
-
-
 def main():
-    lib_path, seed, calls = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-    hostlib.LIB_PATH = lib_path
-    hostlib.CFLAGS = ("-std=c99", "-O1", "-g", "-shared", "-fPIC", "-fsanitize=address,undefined",
-                      "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
-    rng = np.random.default_rng(seed)
-    counts = {"ok": 0, "refused": 0}
-    for name in ("mt_conv2d_s8_fwd", "mt_pwconv2d_s8_fwd", "mt_dwconv2d_s8_fwd", "mt_fc_s8_fwd",
-                 "mt_add_s8_fwd", "mt_avgpool_s8_fwd", "mt_dequant_s8_f32"):
-        info = hostlib.op_info(name)
-        for _ in range(calls):
-            args, bufs = mutate(rng, *valid(rng, name), info)
-            pairs = guarded(bufs)
-            tails = [whole[b.size:].copy() for whole, b in pairs]
-            try:
-                hostlib.run_op(name, args, [b for _, b in pairs])
-                counts["ok"] += 1
-            except MicrotrainError:
-                counts["refused"] += 1
-            for (whole, b), tail in zip(pairs, tails):
-                if not np.array_equal(whole[b.size:].view(np.uint8), tail.view(np.uint8)):
-                    raise SystemExit(f"{name} wrote past a buffer: args={args}")
+    names = ("mt_conv2d_s8_fwd", "mt_pwconv2d_s8_fwd", "mt_dwconv2d_s8_fwd", "mt_fc_s8_fwd",
+             "mt_add_s8_fwd", "mt_avgpool_s8_fwd", "mt_dequant_s8_f32")
+    counts = fuzz("address,undefined", names,
+                  lambda rng, name, info: mutate(rng, *valid(rng, name), info))
     print(counts["ok"], counts["refused"])
 
 
