@@ -34,13 +34,21 @@ mt_status mt_conv_axis_check(int32_t in, int32_t k, int32_t stride, int32_t pad,
     return MT_OK;
 }
 
-mt_status mt_conv_dims_check(const mt_conv_params *params, const mt_dims *input_dims,
-                             const mt_dims *filter_dims, const mt_dims *output_dims) {
+mt_status mt_layer_dims_check(const mt_dims *input_dims, const mt_dims *filter_dims,
+                              const mt_dims *output_dims) {
     int32_t count;
     mt_status st;
     if ((st = mt_dims_count(input_dims, &count)) != MT_OK ||
-        (st = mt_dims_count(filter_dims, &count)) != MT_OK ||
-        (st = mt_dims_count(output_dims, &count)) != MT_OK) {
+        (st = mt_dims_count(filter_dims, &count)) != MT_OK) {
+        return st;
+    }
+    return mt_dims_count(output_dims, &count);
+}
+
+mt_status mt_conv_dims_check(const mt_conv_params *params, const mt_dims *input_dims,
+                             const mt_dims *filter_dims, const mt_dims *output_dims) {
+    mt_status st = mt_layer_dims_check(input_dims, filter_dims, output_dims);
+    if (st != MT_OK) {
         return st;
     }
     if (output_dims->n != input_dims->n) {

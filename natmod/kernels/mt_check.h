@@ -15,12 +15,16 @@
 // n * h * w * c, each >= 1 and the product <= INT32_MAX; MT_ERR_SHAPE otherwise.
 mt_status mt_dims_count(const mt_dims *d, int32_t *count);
 
+// mt_dims_count of a layer's input, filter and output dims, in that order.
+mt_status mt_layer_dims_check(const mt_dims *input_dims, const mt_dims *filter_dims,
+                              const mt_dims *output_dims);
+
 // One spatial axis of a conv: 0 <= pad < k, stride >= 1, and `out` is what TFLite's SAME or VALID
 // padding (or any explicit padding below k) gives: every window overlaps the input and one more
 // output would need more than k - 1 rows of bottom padding.
 mt_status mt_conv_axis_check(int32_t in, int32_t k, int32_t stride, int32_t pad, int32_t out);
 
-// The dims of a conv (plain, pointwise or depthwise): every count fits, batch agrees, and both
+// The dims of a conv (plain, pointwise or depthwise): mt_layer_dims_check, batch agrees, and both
 // spatial axes pass mt_conv_axis_check. Channel rules are the caller's (they differ per kind).
 mt_status mt_conv_dims_check(const mt_conv_params *params, const mt_dims *input_dims,
                              const mt_dims *filter_dims, const mt_dims *output_dims);

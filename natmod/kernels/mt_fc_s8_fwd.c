@@ -9,11 +9,8 @@ mt_status mt_fc_s8_fwd(const mt_act_params *act, const mt_quant_params *quant,
                        const mt_dims *input_dims, const int8_t *input, const mt_dims *filter_dims,
                        const int8_t *filter, const int32_t *bias, const mt_dims *output_dims,
                        int8_t *output) {
-    int32_t count;
-    mt_status st;
-    if ((st = mt_dims_count(input_dims, &count)) != MT_OK ||
-        (st = mt_dims_count(filter_dims, &count)) != MT_OK ||
-        (st = mt_dims_count(output_dims, &count)) != MT_OK) {
+    mt_status st = mt_layer_dims_check(input_dims, filter_dims, output_dims);
+    if (st != MT_OK) {
         return st;
     }
     const int32_t rows = input_dims->n;
