@@ -6,10 +6,9 @@
 mt_status mt_xent_s8_grad_in(const mt_loss_params *params, const int8_t *logits,
                              const int32_t *labels, float *loss, const mt_grad_dst *grad) {
     const int32_t n = params->batch, c = params->classes;
-    if (n < 1 || c < 1 || (int64_t)n * c > INT32_MAX || !(params->input_scale > 0.0f) ||
-        !(params->input_scale < 1e30f) || params->input_offset < -127 ||
-        params->input_offset > 128) {
-        return MT_ERR_PARAM;
+    mt_status st = mt_loss_check(params);
+    if (st != MT_OK) {
+        return st;
     }
     for (int32_t b = 0; b < n; b++) {
         if (labels[b] < 0 || labels[b] >= c) {
@@ -19,7 +18,6 @@ mt_status mt_xent_s8_grad_in(const mt_loss_params *params, const int8_t *logits,
     const float s = params->input_scale;
     const float count = (float)n;
     float total = 0.0f, amax = 0.0f, inv = 0.0f;
-    mt_status st;
     for (int pass = mt_grad_first_pass(grad); pass < 2; pass++) {
         if (pass == 1 && !grad->f && (st = mt_grad_begin(grad, amax, &inv)) != MT_OK) {
             return st;
