@@ -27,6 +27,12 @@ static mt_status unpack_layout(const int32_t *args, const mt_buf *bufs, size_t c
     return mt_qas_layout_check(layout);
 }
 
+// The bias count (args[0]) and its buffer bufs[0].
+static mt_status unpack_bias(const int32_t *args, const mt_buf *bufs, int32_t *count) {
+    *count = args[0];
+    return *count < 1 ? MT_ERR_SHAPE : mt_op_check_buf(&bufs[0], *count, 4);
+}
+
 // args: outer, inner, c_total, k, scale_on_channel, qas (0/1), rounding (mt_rounding),
 //       lr (float32 bits), momentum (float32 bits)
 // bufs: weights (b [outer*inner*c_total], written), grad (f [outer*inner*k]),
@@ -62,13 +68,10 @@ mt_status mt_op_qas_s32_update(const int32_t *args, size_t n_args, const mt_buf 
                                size_t n_bufs) {
     (void)n_args;
     (void)n_bufs;
-    const int32_t count = args[0];
+    int32_t count;
     mt_update_state state;
     mt_status st;
-    if (count < 1) {
-        return MT_ERR_SHAPE;
-    }
-    if ((st = mt_op_check_buf(&bufs[0], count, 4)) != MT_OK ||
+    if ((st = unpack_bias(args, bufs, &count)) != MT_OK ||
         (st = mt_op_check_buf(&bufs[1], count, 4)) != MT_OK ||
         (st = mt_op_check_buf(&bufs[2], count, 4)) != MT_OK ||
         (st = mt_op_update_state(&bufs[3], count, &state)) != MT_OK) {
@@ -105,13 +108,10 @@ mt_status mt_op_qas_s32_init(const int32_t *args, size_t n_args, const mt_buf *b
                              size_t n_bufs) {
     (void)n_args;
     (void)n_bufs;
-    const int32_t count = args[0];
+    int32_t count;
     mt_update_state state;
     mt_status st;
-    if (count < 1) {
-        return MT_ERR_SHAPE;
-    }
-    if ((st = mt_op_check_buf(&bufs[0], count, 4)) != MT_OK ||
+    if ((st = unpack_bias(args, bufs, &count)) != MT_OK ||
         (st = mt_op_master_state(&bufs[1], count, &state)) != MT_OK) {
         return st;
     }
