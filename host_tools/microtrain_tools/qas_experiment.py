@@ -209,7 +209,6 @@ def _empty():
 
 def _update(ly: Int8Layer, grad_w, grad_b, cfg: UpdateConfig, rng_state, run):
     c_out, c_in = ly.wq.shape
-    master = cfg.rounding == Rounding.MASTER
     lr, mom = A.f32_bits(cfg.lr), A.f32_bits(cfg.momentum)
     run("mt_qas_s8_update",
                    [c_out, 1, c_in, c_in, 0, int(cfg.qas), int(cfg.rounding), lr, mom],
