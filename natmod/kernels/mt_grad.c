@@ -19,16 +19,7 @@ mt_status mt_grad_input_check(const mt_grad_params *grad) {
     return grad->input_scale > 0.0f && grad->input_scale < 1e30f ? MT_OK : MT_ERR_PARAM;
 }
 
-int32_t mt_grad_output_index(int32_t i, int32_t k, int32_t stride, int32_t pad, int32_t out_len) {
-    int32_t t = i + pad - k;
-    if (t < 0 || t % stride != 0) {
-        return -1;
-    }
-    t /= stride;
-    return t < out_len ? t : -1;
-}
-
-mt_status mt_grad_write(const mt_grad_dst *g, int32_t count, int32_t accumulate,
+mt_status mt_grad_write(const mt_grad_dst *g, const mt_dims *dims, int32_t accumulate,
                         mt_grad_value_fn value, const void *ctx) {
     const float old_scale = g->f ? 0.0f : *g->scale;
     float amax = 0.0f, inv = 0.0f;
@@ -37,15 +28,22 @@ mt_status mt_grad_write(const mt_grad_dst *g, int32_t count, int32_t accumulate,
         if (pass == 1 && !g->f && (st = mt_grad_begin(g, amax, &inv)) != MT_OK) {
             return st;
         }
-        for (int32_t i = 0; i < count; i++) {
-            float v = value(ctx, i);
-            if (accumulate) {
-                v = mt_grad_old(g, i, old_scale) + v;
-            }
-            if (pass == 0) {
-                amax = mt_abs_max(amax, v);
-            } else {
-                mt_grad_put(g, i, v, inv);
+        int32_t i = 0;
+        for (int32_t n = 0; n < dims->n; n++) {
+            for (int32_t y = 0; y < dims->h; y++) {
+                for (int32_t x = 0; x < dims->w; x++) {
+                    for (int32_t c = 0; c < dims->c; c++, i++) {
+                        float v = value(ctx, n, y, x, c);
+                        if (accumulate) {
+                            v = mt_grad_old(g, i, old_scale) + v;
+                        }
+                        if (pass == 0) {
+                            amax = mt_abs_max(amax, v);
+                        } else {
+                            mt_grad_put(g, i, v, inv);
+                        }
+                    }
+                }
             }
         }
     }

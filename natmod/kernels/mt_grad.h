@@ -70,8 +70,17 @@ static inline float mt_abs_max(float amax, float v) {
 mt_status mt_grad_input_check(const mt_grad_params *grad);
 
 // The output position that input position i reaches through kernel tap k (stride, top/left
-// pad), or -1 if no output does: the gather form of a conv's input gradient.
-int32_t mt_grad_output_index(int32_t i, int32_t k, int32_t stride, int32_t pad, int32_t out_len);
+// pad), or -1 if no output does: the gather form of a conv's input gradient. Inline: it runs
+// per tap and input element, and a call there made grad_in up to 1.5x slower (docs/bench.md).
+static inline int32_t mt_grad_output_index(int32_t i, int32_t k, int32_t stride, int32_t pad,
+                                           int32_t out_len) {
+    int32_t t = i + pad - k;
+    if (t < 0 || t % stride != 0) {
+        return -1;
+    }
+    t /= stride;
+    return t < out_len ? t : -1;
+}
 
 // After the first pass over an int8 output: store scale = amax / 127 and return 127 / amax (both
 // 0 when amax < 1e-30: the tensor counts as zero). MT_ERR_PARAM for an infinite or NaN gradient.
@@ -93,13 +102,14 @@ static inline int mt_grad_first_pass(const mt_grad_dst *g) {
     return g->f ? 1 : 0;
 }
 
-// The value of output element i, computed by a kernel from its own (read-only) context.
-typedef float (*mt_grad_value_fn)(const void *ctx, int32_t i);
+// The value of output element (n, y, x, c), computed by a kernel from its own read-only context.
+typedef float (*mt_grad_value_fn)(const void *ctx, int32_t n, int32_t y, int32_t x, int32_t c);
 
-// The output loop of the gradient kernels: g[i] = value(ctx, i) for i = 0 .. count-1 in order
-// (accumulate: g[i] = old + value). int8 takes two passes (value is computed twice: the largest
-// |value| first, then the values again, quantized), float32 one.
-mt_status mt_grad_write(const mt_grad_dst *g, int32_t count, int32_t accumulate,
+// The output loop of the gradient kernels: g[n,y,x,c] = value(ctx, n, y, x, c) over `dims` in
+// NHWC order (accumulate: old + value). int8 takes two passes (value is computed twice: the
+// largest |value| first, then the values again, quantized), float32 one. dims already checked
+// (or with a zero count).
+mt_status mt_grad_write(const mt_grad_dst *g, const mt_dims *dims, int32_t accumulate,
                         mt_grad_value_fn value, const void *ctx);
 
 #endif
