@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "mt_add_f32_grad_in.h"
 
-static float passed_on(const void *grad_out, int32_t i) {
-    return mt_grad_get(grad_out, i);
+// The tensor is viewed as {1, 1, 1, count}: c is the element's index.
+static float passed_on(const void *grad_out, int32_t n, int32_t y, int32_t x, int32_t c) {
+    (void)n;
+    (void)y;
+    (void)x;
+    return mt_grad_get(grad_out, c);
 }
 
 mt_status mt_add_f32_grad_in(int32_t count, int32_t accumulate, const mt_grad_src *grad_out,
@@ -10,5 +14,6 @@ mt_status mt_add_f32_grad_in(int32_t count, int32_t accumulate, const mt_grad_sr
     if (count < 0) {
         return MT_ERR_PARAM;
     }
-    return mt_grad_write(grad_in, count, accumulate, passed_on, grad_out);
+    const mt_dims flat = {1, 1, 1, count};
+    return mt_grad_write(grad_in, &flat, accumulate, passed_on, grad_out);
 }

@@ -11,18 +11,16 @@ mt_status mt_conv_grad_w_check(const mt_conv_params *params, const mt_grad_param
 typedef struct {
     const mt_conv_params *params;
     const float *scale;
-    const mt_dims *input_dims, *filter_dims, *output_dims;
+    const mt_dims *filter_dims, *output_dims;
     const int8_t *filter;
     const mt_grad_src *grad_out;
     int32_t depthwise;
 } grad_in_ctx;
 
-// The sum for input element i = (n, iy, ix, ci): terms in the order ky, kx, co from 0.0f.
-static float grad_in_element(const void *ctx, int32_t i) {
+// The sum for input element (n, iy, ix, ci): terms in the order ky, kx, co from 0.0f.
+static float grad_in_element(const void *ctx, int32_t n, int32_t iy, int32_t ix, int32_t ci) {
     const grad_in_ctx *c = ctx;
-    const mt_dims *in = c->input_dims, *out = c->output_dims;
-    const int32_t ci = i % in->c, ix = i / in->c % in->w, iy = i / in->c / in->w % in->h;
-    const int32_t n = i / in->c / in->w / in->h;
+    const mt_dims *out = c->output_dims;
     const int32_t kh = c->filter_dims->h, kw = c->filter_dims->w, c_filter = c->filter_dims->c;
     const int32_t filter_stride = kh * kw * c_filter;  // from one output channel to the next
     const int32_t co_first = c->depthwise ? ci : 0;
@@ -55,10 +53,9 @@ mt_status mt_conv_grad_in(const mt_conv_params *params, const mt_grad_params *gr
                           const mt_dims *filter_dims, const int8_t *filter,
                           const mt_dims *output_dims, const mt_grad_src *grad_out,
                           int32_t depthwise) {
-    const grad_in_ctx ctx = {params,      grad->filter_scale, input_dims, filter_dims,
-                             output_dims, filter,             grad_out,   depthwise};
-    const int32_t count = input_dims->n * input_dims->h * input_dims->w * input_dims->c;
-    return mt_grad_write(grad_in, count, grad->accumulate, grad_in_element, &ctx);
+    const grad_in_ctx ctx = {params, grad->filter_scale, filter_dims, output_dims,
+                             filter, grad_out,           depthwise};
+    return mt_grad_write(grad_in, input_dims, grad->accumulate, grad_in_element, &ctx);
 }
 
 float mt_conv_grad_w_element(const mt_conv_params *params, const mt_grad_params *grad,
