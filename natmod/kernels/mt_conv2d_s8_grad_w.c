@@ -2,6 +2,7 @@
 #include "mt_conv2d_s8_grad_w.h"
 
 #include "mt_conv_grad.h"
+#include "mt_conv_grad_w.h"
 
 mt_status mt_conv2d_s8_grad_w(const mt_conv_params *params, const mt_grad_params *grad,
                               const mt_dims *input_dims, const int8_t *input,
@@ -15,13 +16,16 @@ mt_status mt_conv2d_s8_grad_w(const mt_conv_params *params, const mt_grad_params
     if (filter_dims->n != c_out || filter_dims->c != k) {
         return MT_ERR_SHAPE;
     }
-    float *dst = grad_w;
+    const int32_t kh = filter_dims->h, kw = filter_dims->w;
     for (int32_t co = 0; co < c_out; co++) {
-        for (int32_t ky = 0; ky < filter_dims->h; ky++) {
-            for (int32_t kx = 0; kx < filter_dims->w; kx++) {
+        for (int32_t ky = 0; ky < kh; ky++) {
+            for (int32_t kx = 0; kx < kw; kx++) {
+                const mt_grad_w_tap tap = {ky, kx, 0, k, co, 0, NULL};
+                float *dst = grad_w + ((co * kh + ky) * kw + kx) * k;
+                mt_conv_grad_w_tap_sums(params, grad, input_dims, input, output_dims, grad_out,
+                                        &tap, dst);
                 for (int32_t j = 0; j < k; j++) {
-                    *dst++ = mt_conv_grad_w_element(params, grad, input_dims, input, output_dims,
-                                                    grad_out, co, ky, kx, j);
+                    dst[j] *= grad->input_scale;
                 }
             }
         }
