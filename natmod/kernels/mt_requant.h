@@ -20,10 +20,12 @@ static inline int32_t mt_sat_rounding_doubling_high_mul(int32_t a, int32_t b) {
     if (a == INT32_MIN && b == INT32_MIN) {
         return INT32_MAX;
     }
+    // gemmlowp adds 2^30 (ab >= 0) or 1 - 2^30 (ab < 0) and divides by 2^31 toward zero; for
+    // ab < 0 that is ceil((ab + 1 - 2^30) / 2^31) = floor((ab + 2^30) / 2^31), the ab >= 0
+    // case. So one add and an arithmetic shift (no branch, no 64-bit negation) give its bits.
+    // |ab| <= 2^62, so the add cannot overflow; gcc shifts int64 arithmetically, as int32.
     int64_t ab = (int64_t)a * (int64_t)b;
-    int64_t num = ab + (ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30)));
-    // Division by 2^31 truncating toward zero, without a 64-bit divide helper.
-    return (int32_t)(num >= 0 ? (num >> 31) : -((-num) >> 31));
+    return (int32_t)((ab + ((int64_t)1 << 30)) >> 31);
 }
 
 // x / 2^exponent rounded to nearest, ties away from zero; exponent in [0, 31].
