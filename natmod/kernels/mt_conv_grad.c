@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "mt_conv_grad.h"
 
+#include "mt_conv_grad_w.h"
+
+// Weights whose gradient the fused update holds at once, on the stack (128 bytes): enough to
+// share one pass over the output pixels among a tap's channels, small for any board.
+#define MT_UPDATE_CHUNK 32
+
 mt_status mt_conv_grad_w_check(const mt_conv_params *params, const mt_grad_params *grad,
                                const mt_dims *input_dims, const mt_dims *filter_dims,
                                const mt_dims *output_dims) {
@@ -89,33 +95,6 @@ mt_status mt_conv_grad_in(const mt_conv_params *params, const mt_grad_params *gr
     return MT_OK;
 }
 
-float mt_conv_grad_w_element(const mt_conv_params *params, const mt_grad_params *grad,
-                             const mt_dims *input_dims, const int8_t *input,
-                             const mt_dims *output_dims, const mt_grad_src *grad_out, int32_t co,
-                             int32_t ky, int32_t kx, int32_t j) {
-    const int32_t in_h = input_dims->h, in_w = input_dims->w, k = input_dims->c;
-    const int32_t out_h = output_dims->h, out_w = output_dims->w, c_out = output_dims->c;
-    float acc = 0.0f;
-    for (int32_t n = 0; n < output_dims->n; n++) {
-        for (int32_t oy = 0; oy < out_h; oy++) {
-            int32_t iy = oy * params->stride_h - params->pad_h + ky;
-            if (iy < 0 || iy >= in_h) {
-                continue;
-            }
-            for (int32_t ox = 0; ox < out_w; ox++) {
-                int32_t ix = ox * params->stride_w - params->pad_w + kx;
-                if (ix < 0 || ix >= in_w) {
-                    continue;
-                }
-                int32_t x = input[((n * in_h + iy) * in_w + ix) * k + j];
-                float g = mt_grad_get(grad_out, ((n * out_h + oy) * out_w + ox) * c_out + co);
-                acc += g * (float)(x + grad->input_offset);
-            }
-        }
-    }
-    return acc * grad->input_scale;
-}
-
 mt_status mt_conv_update(const mt_conv_params *params, const mt_grad_params *grad,
                          const mt_dims *input_dims, const int8_t *input,
                          const mt_qas_layout *layout, const mt_dims *filter_dims,
@@ -128,18 +107,28 @@ mt_status mt_conv_update(const mt_conv_params *params, const mt_grad_params *gra
         return st;
     }
     const int32_t kh = filter_dims->h, kw = filter_dims->w;
+    float sum[MT_UPDATE_CHUNK];  // the gradient of up to MT_UPDATE_CHUNK weights of one tap
     int32_t e = 0;
     for (int32_t o = 0; o < layout->outer; o++) {
         for (int32_t ky = 0; ky < kh; ky++) {
             for (int32_t kx = 0; kx < kw; kx++) {
                 int8_t *row = weights + ((o * kh + ky) * kw + kx) * layout->c_total;
-                for (int32_t j = 0; j < layout->k; j++, e++) {
-                    const int32_t c = layout->channels ? layout->channels[j] : j;
-                    const int32_t co = layout->scale_on_channel ? c : o;
-                    float g = mt_conv_grad_w_element(params, grad, input_dims, input, output_dims,
-                                                     grad_out, co, ky, kx, j);
-                    row[c] = (int8_t)mt_qas_update_element(update, state, e, g, w_scale[co],
-                                                           row[c], MT_WEIGHT_MIN, MT_WEIGHT_MAX);
+                for (int32_t j0 = 0; j0 < layout->k; j0 += MT_UPDATE_CHUNK) {
+                    const int32_t left = layout->k - j0;
+                    const mt_grad_w_tap tap = {ky, kx, j0,
+                                               left < MT_UPDATE_CHUNK ? left : MT_UPDATE_CHUNK,
+                                               o, layout->scale_on_channel, layout->channels};
+                    mt_conv_grad_w_tap_sums(params, grad, input_dims, input, output_dims,
+                                            grad_out, &tap, sum);
+                    for (int32_t i = 0; i < tap.count; i++, e++) {
+                        const int32_t j = j0 + i;
+                        const int32_t c = layout->channels ? layout->channels[j] : j;
+                        const int32_t co = layout->scale_on_channel ? c : o;
+                        const float g = sum[i] * grad->input_scale;
+                        row[c] = (int8_t)mt_qas_update_element(update, state, e, g, w_scale[co],
+                                                               row[c], MT_WEIGHT_MIN,
+                                                               MT_WEIGHT_MAX);
+                    }
                 }
             }
         }

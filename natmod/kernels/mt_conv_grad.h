@@ -20,13 +20,6 @@ mt_status mt_conv_grad_in(const mt_conv_params *params, const mt_grad_params *gr
                           const mt_dims *output_dims, const mt_grad_src *grad_out,
                           int32_t depthwise);
 
-// One weight-gradient element, dims already checked: output channel co of grad_out, tap (ky, kx),
-// saved input channel j (n, oy, ox order from 0.0f, times s_x last).
-float mt_conv_grad_w_element(const mt_conv_params *params, const mt_grad_params *grad,
-                             const mt_dims *input_dims, const int8_t *input,
-                             const mt_dims *output_dims, const mt_grad_src *grad_out, int32_t co,
-                             int32_t ky, int32_t kx, int32_t j);
-
 // The fused weight gradient and QAS update of a conv (layout {c_out, kh*kw, c_in, k, 0, channels})
 // or a depthwise conv ({1, kh*kw, c, k, 1, channels}): checks the layout, the update and the
 // scales, then visits the elements in the order (outer, ky, kx, j) of mt_qas_s8_update, reading
