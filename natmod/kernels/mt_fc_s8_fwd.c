@@ -2,7 +2,7 @@
 #include "mt_fc_s8_fwd.h"
 
 #include "mt_check.h"
-#include "mt_dot_sum_s8.h"
+#include "mt_dot2_offset_s8.h"
 #include "mt_requant.h"
 
 mt_status mt_fc_s8_fwd(const mt_act_params *act, const mt_quant_params *quant,
@@ -30,19 +30,21 @@ mt_status mt_fc_s8_fwd(const mt_act_params *act, const mt_quant_params *quant,
     if ((st = mt_act_check(act)) != MT_OK || (st = mt_quant_check(quant, c_out)) != MT_OK) {
         return st;
     }
-    const int32_t input_offset = act->input_offset;
     for (int32_t r = 0; r < rows; r++) {
         const int8_t *x = input + r * c_in;
-        const int8_t *w = filter;
-        for (int32_t oc = 0; oc < c_out; oc++, w += c_in) {
-            // sum w (x + off) = sum w x + off * sum w: no offset add per product. Each part and
-            // the total stay below 2^31 in magnitude (c_in <= MT_MAX_ACC_TERMS).
-            int32_t w_sum = 0;
-            int32_t dot = mt_dot_sum_s8(w, x, c_in, &w_sum);
-            int32_t acc = mt_add_sat_s32(dot + input_offset * w_sum, bias[oc]);
-            output[r * c_out + oc] = mt_requant_s8(acc, quant->multiplier[oc], quant->shift[oc],
-                                                   act->output_offset, act->act_min,
-                                                   act->act_max);
+        int8_t *y = output + r * c_out;
+        for (int32_t oc = 0; oc < c_out; oc += 2) {
+            // Two rows per pass over x; an odd last row is paired with itself.
+            const int32_t oc1 = oc + 1 < c_out ? oc + 1 : oc;
+            int32_t acc[2];
+            mt_dot2_offset_s8(filter + oc * c_in, filter + oc1 * c_in, x, c_in,
+                              act->input_offset, acc);
+            for (int32_t k = 0; k < 2 && oc + k < c_out; k++) {
+                const int32_t c = oc + k;
+                y[c] = mt_requant_s8(mt_add_sat_s32(acc[k], bias[c]), quant->multiplier[c],
+                                     quant->shift[c], act->output_offset, act->act_min,
+                                     act->act_max);
+            }
         }
     }
     return MT_OK;
