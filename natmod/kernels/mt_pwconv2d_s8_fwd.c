@@ -2,7 +2,7 @@
 #include "mt_pwconv2d_s8_fwd.h"
 
 #include "mt_check.h"
-#include "mt_dot_sum_s8.h"
+#include "mt_dot2_offset_s8.h"
 #include "mt_requant.h"
 
 bool mt_pwconv2d_s8_fwd_applies(const mt_conv_params *params, const mt_dims *filter_dims) {
@@ -36,13 +36,18 @@ mt_status mt_pwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
                                           input_dims->w * c_in;
             for (int32_t ox = 0; ox < output_dims->w; ox++, x += params->stride_w * c_in) {
                 int8_t *y = output + ((b * output_dims->h + oy) * output_dims->w + ox) * c_out;
-                const int8_t *w = filter;
-                for (int32_t oc = 0; oc < c_out; oc++, w += c_in) {
-                    int32_t w_sum = 0;
-                    int32_t dot = mt_dot_sum_s8(w, x, c_in, &w_sum);
-                    int32_t acc = mt_add_sat_s32(dot + act->input_offset * w_sum, bias[oc]);
-                    y[oc] = mt_requant_s8(acc, quant->multiplier[oc], quant->shift[oc],
-                                          act->output_offset, act->act_min, act->act_max);
+                for (int32_t oc = 0; oc < c_out; oc += 2) {
+                    // Two filter rows per pass over x; an odd last row is paired with itself.
+                    const int32_t oc1 = oc + 1 < c_out ? oc + 1 : oc;
+                    int32_t acc[2];
+                    mt_dot2_offset_s8(filter + oc * c_in, filter + oc1 * c_in, x, c_in,
+                                      act->input_offset, acc);
+                    for (int32_t k = 0; k < 2 && oc + k < c_out; k++) {
+                        const int32_t c = oc + k;
+                        y[c] = mt_requant_s8(mt_add_sat_s32(acc[k], bias[c]),
+                                             quant->multiplier[c], quant->shift[c],
+                                             act->output_offset, act->act_min, act->act_max);
+                    }
                 }
             }
         }
