@@ -143,6 +143,8 @@ def cases():
     yield "mt_avgpool_s8_fwd", avgpool_case(rng, dims=(1, 3, 5, 6))
     yield "mt_dequant_s8_f32", dequant_case(rng, dims=(1, 1, 1, 32))
     yield "mt_dequant_s8_f32", dequant_case(rng, dims=(1, 1, 1, 8), scale=1e-40)
+    # 6 channels: one group of 4 (the M4's smlabb/smlatt path) and 2 single channels.
+    yield "mt_dwconv2d_s8_fwd", conv_case(rng, depthwise=True, k=(3, 3), h=5, w=4, c_in=6)
 
 
 # M0 (Thumb-1, soft float) and M4 (Thumb-2, DSP, FPU) bracket M3, which test_kernels_fwd_build

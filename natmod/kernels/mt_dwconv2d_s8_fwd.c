@@ -4,6 +4,93 @@
 #include "mt_check.h"
 #include "mt_requant.h"
 
+// Where the taps of one output read: x and w at the first tap inside the input (channel ch),
+// rows x cols taps, the next tap c bytes on, the next row x_row (input) or w_row (filter) on.
+typedef struct {
+    const int8_t *x, *w;
+    int32_t rows, cols, c, x_row, w_row, offset;
+} dw_taps;
+
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+
+// Four int8 from any address (the M4 allows unaligned ldr; gcc emits one).
+static inline int32_t load_s8x4(const int8_t *p) {
+    int32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return v;
+}
+
+// Bytes 1 and 3 of v sign-extended into two halfwords (plus a's halfwords): the ror #8 operand
+// forms, which gcc's arm_acle.h does not give (a separate ror costs an instruction).
+static inline int32_t sxtb16_ror8(int32_t v) {
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
+}
+
+static inline int32_t sxtab16_ror8(int32_t a, int32_t v) {
+    int32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(v));
+    return r;
+}
+
+// Cortex-M4 and others with the DSP extension: 4 channels per tap from one word of x and one
+// of w, x + offset as halfword pairs (|x + offset| <= 255), one smlabb/smlatt per channel.
+static inline void tap_sums4(const dw_taps *t, int32_t acc[4]) {
+    const int32_t offsets = (int32_t)(((uint32_t)t->offset & 0xffffu) * 0x00010001u);
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (int32_t r = 0; r < t->rows; r++) {
+        const int8_t *x = t->x + r * t->x_row, *w = t->w + r * t->w_row;
+        for (int32_t q = 0; q < t->cols; q++, x += t->c, w += t->c) {
+            const int32_t xv = load_s8x4(x), wv = load_s8x4(w);
+            const int32_t x02 = __sxtab16(offsets, xv), x13 = sxtab16_ror8(offsets, xv);
+            const int32_t w02 = __sxtb16(wv), w13 = sxtb16_ror8(wv);
+            a0 = __smlabb(w02, x02, a0);
+            a2 = __smlatt(w02, x02, a2);
+            a1 = __smlabb(w13, x13, a1);
+            a3 = __smlatt(w13, x13, a3);
+        }
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+#else
+
+static inline void tap_sums4(const dw_taps *t, int32_t acc[4]) {
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (int32_t r = 0; r < t->rows; r++) {
+        const int8_t *x = t->x + r * t->x_row, *w = t->w + r * t->w_row;
+        for (int32_t q = 0; q < t->cols; q++, x += t->c, w += t->c) {
+            a0 += w[0] * (x[0] + t->offset);
+            a1 += w[1] * (x[1] + t->offset);
+            a2 += w[2] * (x[2] + t->offset);
+            a3 += w[3] * (x[3] + t->offset);
+        }
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+#endif
+
+// One channel's sum over the taps (the channels after the last group of 4).
+static inline int32_t tap_sum1(const dw_taps *t) {
+    int32_t acc = 0;
+    for (int32_t r = 0; r < t->rows; r++) {
+        const int8_t *x = t->x + r * t->x_row, *w = t->w + r * t->w_row;
+        for (int32_t q = 0; q < t->cols; q++, x += t->c, w += t->c) {
+            acc += *w * (*x + t->offset);
+        }
+    }
+    return acc;
+}
+
 mt_status mt_dwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params *quant,
                              const mt_dims *input_dims, const int8_t *input,
                              const mt_dims *filter_dims, const int8_t *filter,
@@ -25,7 +112,6 @@ mt_status mt_dwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
     const mt_act_params *act = &params->act;
     const int32_t in_h = input_dims->h, in_w = input_dims->w;
     const int32_t kh = filter_dims->h, kw = filter_dims->w;
-    const int32_t input_offset = act->input_offset;
     for (int32_t b = 0; b < output_dims->n; b++) {
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
             const int32_t y0 = oy * params->stride_h - params->pad_h;
@@ -36,21 +122,27 @@ mt_status mt_dwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
                 const int32_t kx_begin = x0 < 0 ? -x0 : 0;
                 const int32_t kx_end = in_w - x0 < kw ? in_w - x0 : kw;
                 int8_t *y = output + ((b * output_dims->h + oy) * output_dims->w + ox) * c;
-                for (int32_t ch = 0; ch < c; ch++) {
-                    // Taps inside the input only: sum w x + off * sum w over them (see fc).
-                    int32_t dot = 0, w_sum = 0;
-                    for (int32_t ky = ky_begin; ky < ky_end; ky++) {
-                        const int8_t *x =
-                            input + ((b * in_h + y0 + ky) * in_w + x0 + kx_begin) * c + ch;
-                        const int8_t *w = filter + (ky * kw + kx_begin) * c + ch;
-                        for (int32_t kx = kx_begin; kx < kx_end; kx++, x += c, w += c) {
-                            dot += (int32_t)*w * (int32_t)*x;
-                            w_sum += *w;
-                        }
+                dw_taps t = {input + ((b * in_h + y0 + ky_begin) * in_w + x0 + kx_begin) * c,
+                             filter + (ky_begin * kw + kx_begin) * c,
+                             ky_end - ky_begin, kx_end - kx_begin, c, in_w * c, kw * c,
+                             act->input_offset};
+                // Taps inside the input only, sum w (x + off): 4 channels at a time, then 1.
+                // Integer sums below 2^31 (kh * kw <= MT_MAX_ACC_TERMS): any order is exact.
+                for (int32_t ch = 0; ch < c;) {
+                    int32_t acc[4];
+                    const int32_t n = c - ch >= 4 ? 4 : 1;
+                    if (n == 4) {
+                        tap_sums4(&t, acc);
+                    } else {
+                        acc[0] = tap_sum1(&t);
                     }
-                    int32_t acc = mt_add_sat_s32(dot + input_offset * w_sum, bias[ch]);
-                    y[ch] = mt_requant_s8(acc, quant->multiplier[ch], quant->shift[ch],
-                                          act->output_offset, act->act_min, act->act_max);
+                    for (int32_t k = 0; k < n; k++, ch++) {
+                        y[ch] = mt_requant_s8(mt_add_sat_s32(acc[k], bias[ch]),
+                                              quant->multiplier[ch], quant->shift[ch],
+                                              act->output_offset, act->act_min, act->act_max);
+                    }
+                    t.x += n;
+                    t.w += n;
                 }
             }
         }
