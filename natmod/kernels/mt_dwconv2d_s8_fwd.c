@@ -112,6 +112,9 @@ mt_status mt_dwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
     const mt_act_params *act = &params->act;
     const int32_t in_h = input_dims->h, in_w = input_dims->w;
     const int32_t kh = filter_dims->h, kw = filter_dims->w;
+    // In locals: an int8 store may alias any object, so fields would be reloaded per output.
+    const int32_t *mult = quant->multiplier, *shift = quant->shift;
+    const int32_t out_offset = act->output_offset, act_min = act->act_min, act_max = act->act_max;
     for (int32_t b = 0; b < output_dims->n; b++) {
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
             const int32_t y0 = oy * params->stride_h - params->pad_h;
@@ -137,9 +140,8 @@ mt_status mt_dwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
                         acc[0] = tap_sum1(&t);
                     }
                     for (int32_t k = 0; k < n; k++, ch++) {
-                        y[ch] = mt_requant_s8(mt_add_sat_s32(acc[k], bias[ch]),
-                                              quant->multiplier[ch], quant->shift[ch],
-                                              act->output_offset, act->act_min, act->act_max);
+                        y[ch] = mt_requant_s8(mt_add_sat_s32(acc[k], bias[ch]), mult[ch],
+                                              shift[ch], out_offset, act_min, act_max);
                     }
                     t.x += n;
                     t.w += n;

@@ -30,6 +30,10 @@ mt_status mt_fc_s8_fwd(const mt_act_params *act, const mt_quant_params *quant,
     if ((st = mt_act_check(act)) != MT_OK || (st = mt_quant_check(quant, c_out)) != MT_OK) {
         return st;
     }
+    // In locals: an int8 store may alias any object, so fields would be reloaded per output.
+    const int32_t *mult = quant->multiplier, *shift = quant->shift;
+    const int32_t in_offset = act->input_offset, out_offset = act->output_offset;
+    const int32_t act_min = act->act_min, act_max = act->act_max;
     for (int32_t r = 0; r < rows; r++) {
         const int8_t *x = input + r * c_in;
         int8_t *y = output + r * c_out;
@@ -37,13 +41,12 @@ mt_status mt_fc_s8_fwd(const mt_act_params *act, const mt_quant_params *quant,
             // Two rows per pass over x; an odd last row is paired with itself.
             const int32_t oc1 = oc + 1 < c_out ? oc + 1 : oc;
             int32_t acc[2];
-            mt_dot2_offset_s8(filter + oc * c_in, filter + oc1 * c_in, x, c_in,
-                              act->input_offset, acc);
+            mt_dot2_offset_s8(filter + oc * c_in, filter + oc1 * c_in, x, c_in, in_offset,
+                              acc);
             for (int32_t k = 0; k < 2 && oc + k < c_out; k++) {
                 const int32_t c = oc + k;
-                y[c] = mt_requant_s8(mt_add_sat_s32(acc[k], bias[c]), quant->multiplier[c],
-                                     quant->shift[c], act->output_offset, act->act_min,
-                                     act->act_max);
+                y[c] = mt_requant_s8(mt_add_sat_s32(acc[k], bias[c]), mult[c], shift[c],
+                                     out_offset, act_min, act_max);
             }
         }
     }

@@ -30,6 +30,10 @@ mt_status mt_pwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
         return st;
     }
     const mt_act_params *act = &params->act;
+    // In locals: an int8 store may alias any object, so fields would be reloaded per output.
+    const int32_t *mult = quant->multiplier, *shift = quant->shift;
+    const int32_t in_offset = act->input_offset, out_offset = act->output_offset;
+    const int32_t act_min = act->act_min, act_max = act->act_max;
     for (int32_t b = 0; b < output_dims->n; b++) {
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
             const int8_t *x = input + (b * input_dims->h + oy * params->stride_h) *
@@ -41,12 +45,11 @@ mt_status mt_pwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
                     const int32_t oc1 = oc + 1 < c_out ? oc + 1 : oc;
                     int32_t acc[2];
                     mt_dot2_offset_s8(filter + oc * c_in, filter + oc1 * c_in, x, c_in,
-                                      act->input_offset, acc);
+                                      in_offset, acc);
                     for (int32_t k = 0; k < 2 && oc + k < c_out; k++) {
                         const int32_t c = oc + k;
-                        y[c] = mt_requant_s8(mt_add_sat_s32(acc[k], bias[c]),
-                                             quant->multiplier[c], quant->shift[c],
-                                             act->output_offset, act->act_min, act->act_max);
+                        y[c] = mt_requant_s8(mt_add_sat_s32(acc[k], bias[c]), mult[c],
+                                             shift[c], out_offset, act_min, act_max);
                     }
                 }
             }
