@@ -28,16 +28,20 @@ static inline float grad_in_element(const grad_in_ctx *c, int32_t n, int32_t iy,
     const mt_dims *out = c->output_dims;
     const int32_t kh = c->filter_dims->h, kw = c->filter_dims->w, c_filter = c->filter_dims->c;
     const int32_t filter_stride = kh * kw * c_filter;  // from one output channel to the next
+    const int32_t sh = c->params->stride_h, sw = c->params->stride_w;
+    // Tap ky reaches output row oy = (ty - ky) / sh when ty - ky >= 0 is a multiple of sh and
+    // oy < out->h: only ky = ty % sh, + sh, ... with oy = ty / sh, - 1, ... (pads are >= 0, so
+    // ty >= 0). Visiting just those, in ascending order, adds the same terms in the same order as
+    // trying every tap, with no division per tap.
+    const int32_t ty = iy + c->params->pad_h, tx = ix + c->params->pad_w;
+    const int32_t kx_first = tx % sw, ox_first = tx / sw;
     float acc = 0.0f;
-    for (int32_t ky = 0; ky < kh; ky++) {
-        int32_t oy = mt_grad_output_index(iy, ky, c->params->stride_h, c->params->pad_h, out->h);
-        if (oy < 0) {
+    for (int32_t ky = ty % sh, oy = ty / sh; ky < kh && oy >= 0; ky += sh, oy--) {
+        if (oy >= out->h) {
             continue;
         }
-        for (int32_t kx = 0; kx < kw; kx++) {
-            int32_t ox =
-                mt_grad_output_index(ix, kx, c->params->stride_w, c->params->pad_w, out->w);
-            if (ox < 0) {
+        for (int32_t kx = kx_first, ox = ox_first; kx < kw && ox >= 0; kx += sw, ox--) {
+            if (ox >= out->w) {
                 continue;
             }
             const int32_t g = ((n * out->h + oy) * out->w + ox) * out->c;

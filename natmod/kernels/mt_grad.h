@@ -69,19 +69,6 @@ static inline float mt_abs_max(float amax, float v) {
 // point) and 0 < input_scale < 1e30; MT_ERR_PARAM otherwise.
 mt_status mt_grad_input_check(const mt_grad_params *grad);
 
-// The output position that input position i reaches through kernel tap k (stride, top/left
-// pad), or -1 if no output does: the gather form of a conv's input gradient. Inline: it runs
-// per tap and input element, and a call there made grad_in up to 1.5x slower (docs/bench.md).
-static inline int32_t mt_grad_output_index(int32_t i, int32_t k, int32_t stride, int32_t pad,
-                                           int32_t out_len) {
-    int32_t t = i + pad - k;
-    if (t < 0 || t % stride != 0) {
-        return -1;
-    }
-    t /= stride;
-    return t < out_len ? t : -1;
-}
-
 // After the first pass over an int8 output: store scale = amax / 127 and return 127 / amax (both
 // 0 when amax < 1e-30: the tensor counts as zero). MT_ERR_PARAM for an infinite or NaN gradient.
 mt_status mt_grad_begin(const mt_grad_dst *g, float amax, float *inv);
