@@ -53,6 +53,17 @@ class Emitter:
         self.ops.append(OpCall(name, [int(a) for a in args], list(bufs), comment))
 
 
+def lifetimes(ops) -> dict:
+    """ArenaTensor -> (index of the first op that touches it, index of the last)."""
+    lives = {}
+    for i, op in enumerate(ops):
+        for buf in op.bufs:
+            if isinstance(buf, ArenaTensor):
+                first, _ = lives.get(buf, (i, i))
+                lives[buf] = (first, i)
+    return lives
+
+
 def _allow_in_place(ops, lives, planned) -> None:
     """Let a conv's output overlap its input where the input dies there and that is safe."""
     from .inplace import CONV_OPS, safe_deltas
@@ -78,12 +89,7 @@ def place(programs, pinned=(), sizes_out=None, in_place=True) -> tuple[int, dict
     """
     arena_size, offsets = 0, {}
     for ops in programs:
-        lives = {}
-        for i, op in enumerate(ops):
-            for buf in op.bufs:
-                if isinstance(buf, ArenaTensor):
-                    first, _ = lives.get(buf, (i, i))
-                    lives[buf] = (first, i)
+        lives = lifetimes(ops)
         for t in pinned:
             lives[t] = (0, max(len(ops) - 1, 0))
         tensors = [Tensor(t.name, t.size, a, b) for t, (a, b) in lives.items()]

@@ -10,7 +10,7 @@ native module's code. The MicroPython interpreter itself is not counted.
 
 from dataclasses import dataclass
 
-from .layout import ArenaTensor
+from .layout import lifetimes
 
 STATE_KINDS = (
     ("updated weights (int8)", "/weight"),
@@ -58,12 +58,7 @@ def _union(intervals) -> int:
 def _peak_kinds(ops, offsets) -> dict:
     """Bytes of each kind of tensor alive at the op where the arena is fullest. Tensors of an
     in-place op overlap; overlapping bytes are counted once."""
-    lives = {}
-    for i, op in enumerate(ops):
-        for b in op.bufs:
-            if isinstance(b, ArenaTensor):
-                first, _ = lives.get(b, (i, i))
-                lives[b] = (first, i)
+    lives = lifetimes(ops)
     best, best_kinds = -1, {}
     for i in range(len(ops)):
         alive = [t for t, (a, b) in lives.items() if a <= i <= b]
