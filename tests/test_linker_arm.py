@@ -50,10 +50,10 @@ def test_every_bl_lands_on_a_function(linked, tmp_path):
         check=True,
     ).stdout
     targets = [int(m, 16) for m in re.findall(r"\tbl\t0x([0-9a-f]+)", listing)]
-    assert len(targets) > 20
+    assert len(targets) >= 8  # -O2 inlines more calls than -Os: fewer, but still several
     # Data words disassembled as code can look like bl; real calls all hit function starts.
     hits = sum(t in starts for t in targets)
-    assert hits >= 20 and hits / len(targets) > 0.9, (hits, len(targets))
+    assert hits >= 8 and hits / len(targets) > 0.9, (hits, len(targets))
 
 
 def test_runs_in_emulator(linked):
