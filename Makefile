@@ -13,9 +13,9 @@ NATMOD_ARCHES := x64 armv6m armv7m armv7emsp armv7emdp rv32imc xtensa
 venv: $(STAMP)
 
 # The venv is rebuilt when the pins or the package metadata change.
-$(STAMP): requirements.txt host_tools/pyproject.toml
+$(STAMP): requirements.txt requirements.lock host_tools/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c requirements.lock
 	$(VPY) -m pip install --quiet --disable-pip-version-check --no-deps -e host_tools
 	touch $@
 
