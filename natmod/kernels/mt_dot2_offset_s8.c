@@ -2,28 +2,7 @@
 #include "mt_dot2_offset_s8.h"
 
 #if defined(__ARM_FEATURE_DSP)
-#include <arm_acle.h>
-
-// Four int8 from any address (the M4 allows unaligned ldr; gcc emits one).
-static inline int32_t load_s8x4(const int8_t *p) {
-    int32_t v;
-    __builtin_memcpy(&v, p, 4);
-    return v;
-}
-
-// Bytes 1 and 3 of v sign-extended into two halfwords (plus a's halfwords): the ror #8 operand
-// forms, which gcc's arm_acle.h does not give (a separate ror costs an instruction).
-static inline int32_t sxtb16_ror8(int32_t v) {
-    int32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
-    return r;
-}
-
-static inline int32_t sxtab16_ror8(int32_t a, int32_t v) {
-    int32_t r;
-    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(v));
-    return r;
-}
+#include "mt_dsp.h"
 
 // Cortex-M4 and others with the DSP extension: 4 input bytes per iteration, x + offset made as
 // two halfword pairs (bytes 0,2 and 1,3; |x + offset| <= 255 fits a halfword) by sxtab16, each

@@ -2,22 +2,7 @@
 #include "mt_dot_sum_s8.h"
 
 #if defined(__ARM_FEATURE_DSP)
-#include <arm_acle.h>
-
-// Four int8 from any address (the M4 allows unaligned ldr; gcc emits one).
-static inline int32_t load_s8x4(const int8_t *p) {
-    int32_t v;
-    __builtin_memcpy(&v, p, 4);
-    return v;
-}
-
-// Bytes 1 and 3 sign-extended into two halfwords: sxtb16 with its ror #8 operand, which
-// neither gcc's arm_acle.h nor its combiner gives (a separate ror costs 2 instructions a loop).
-static inline int32_t sxtb16_ror8(int32_t v) {
-    int32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
-    return r;
-}
+#include "mt_dsp.h"
 
 // Cortex-M4 and others with the DSP extension: 4 products per iteration, two sign-extended
 // halfword pairs (bytes 0,2 and 1,3) into smlad each, and the filter sum by smlad with
