@@ -6,6 +6,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ARCH ?= x64
+OPT ?= size
 NATMOD_ARCHES := x64 armv6m armv7m armv7emsp armv7emdp rv32imc xtensa
 
 .PHONY: venv demo test natmod natmod-all bench hostlib clean
@@ -19,8 +20,10 @@ $(STAMP): requirements.txt requirements.lock host_tools/pyproject.toml
 	$(VPY) -m pip install --quiet --disable-pip-version-check --no-deps -e host_tools
 	touch $@
 
+# OPT=speed builds at -O2 into dist/$(ARCH)-speed/ (see `microtrain natmod build --help`).
 natmod: $(STAMP)
-	$(VENV)/bin/microtrain natmod build --arch $(ARCH) -o dist/$(ARCH)/_microtrain.mpy
+	$(VENV)/bin/microtrain natmod build --arch $(ARCH) --opt $(OPT) \
+		-o dist/$(ARCH)$(if $(filter speed,$(OPT)),-speed)/_microtrain.mpy
 
 natmod-all: $(STAMP)
 	for a in $(NATMOD_ARCHES); do $(VENV)/bin/microtrain natmod build --arch $$a -o dist/$$a/_microtrain.mpy || exit 1; done

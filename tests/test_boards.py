@@ -23,3 +23,16 @@ def test_unix_board_is_x64():
 def test_unknown_board_error_lists_known_boards():
     with pytest.raises(MicrotrainError, match="unknown board 'nope'.*rp2040"):
         load_board("nope")
+
+
+def test_opt_defaults_to_size_and_unknown_opt_is_named(tmp_path, monkeypatch):
+    from microtrain_tools import boards
+
+    assert all(load_board(name).opt == "size" for name in board_names())
+    text = (boards.BOARDS_DIR / "nrf52840.toml").read_text()
+    (tmp_path / "fast.toml").write_text(text + 'opt = "speed"\n')
+    (tmp_path / "odd.toml").write_text(text + 'opt = "O3"\n')
+    monkeypatch.setattr(boards, "BOARDS_DIR", tmp_path)
+    assert boards.load_board("fast").opt == "speed"
+    with pytest.raises(MicrotrainError, match=r"odd.toml: unknown optimisation level 'O3'"):
+        boards.load_board("odd")

@@ -248,3 +248,20 @@ def test_runner_path_and_arguments(micropython, tmp_path):
         "while True: pass\n", tmp_dir=tmp_path, name="spin.py", timeout=1, micropython=micropython
     )
     assert slow.timed_out and not slow.ok and not slow.crashed
+
+
+def test_speed_build_runs_the_same_program(micropython, tmp_path):
+    # `--opt speed` (-O2) is the same code at another optimisation level: bigger, and it runs
+    # the module's training-program script to the same end.
+    from microtrain_tools.natmod_build import build_module
+
+    sizes = {}
+    for opt in ("size", "speed"):
+        out = tmp_path / opt / "_microtrain.mpy"
+        result = build_module("x64", out, build_dir=tmp_path / f"build-{opt}",
+                              log=lambda _: None, opt=opt)
+        assert not result.warnings
+        sizes[opt] = result.link.text_size
+        out_text = run_ok(micropython, MP_TESTS / "natmod_program.py", [out.parent])
+        assert out_text.splitlines()[-1] == "ok", out_text
+    assert sizes["speed"] > sizes["size"], sizes

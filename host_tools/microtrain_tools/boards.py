@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: MIT
-"""Board files (boards/*.toml): arch, RAM, flash, default memory budget, FPU."""
+"""Board files (boards/*.toml): arch, RAM, flash, default memory budget, FPU, optimisation."""
 
 import tomllib
 from dataclasses import dataclass
 
-from .arches import Arch, get_arch
+from .arches import DEFAULT_OPT, Arch, check_opt, get_arch
 from .errors import MicrotrainError
 from .paths import BOARDS_DIR
 
@@ -21,6 +21,7 @@ class Board:
     flash_kb: int
     default_budget_kb: int
     fpu: str
+    opt: str = DEFAULT_OPT  # optional `opt = "speed"`: build the module at -O2 (arches.OPT_FLAGS)
 
 
 def board_names() -> list[str]:
@@ -45,4 +46,9 @@ def load_board(name: str) -> Board:
             raise MicrotrainError(f"{path}: {key} must be a non-negative integer")
     if fields["default_budget_kb"] > fields["ram_kb"]:
         raise MicrotrainError(f"{path}: default_budget_kb exceeds ram_kb")
-    return Board(**{k: fields[k] for k in REQUIRED if k != "arch"}, arch=get_arch(fields["arch"]))
+    try:
+        opt = check_opt(fields.get("opt", DEFAULT_OPT))
+    except MicrotrainError as err:
+        raise MicrotrainError(f"{path}: {err}") from None
+    return Board(**{k: fields[k] for k in REQUIRED if k != "arch"}, arch=get_arch(fields["arch"]),
+                 opt=opt)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .arches import COMMON_CFLAGS, Arch, get_arch
+from .arches import COMMON_CFLAGS, DEFAULT_OPT, OPT_FLAGS, Arch, build_name, check_opt, get_arch
 from .errors import MicrotrainError
 from .paths import BUILD_DIR, NATMOD_DIR
 
@@ -101,11 +101,13 @@ def libgcc_path(arch: Arch) -> Path:
 
 
 def build_module(
-    arch_name: str, out_path, *, build_dir=None, extra_cflags=(), externs=None, log=print
+    arch_name: str, out_path, *, build_dir=None, extra_cflags=(), externs=None, log=print,
+    opt=DEFAULT_OPT,
 ) -> BuildResult:
     """Compile natmod/ for arch_name into build_dir (default build/<arch>/) and link out_path.
 
     extra_cflags are added after the arch's flags (tests use them for variant builds).
+    opt: "size" (-Os, the default) or "speed" (-O2); arches.OPT_FLAGS.
     externs: symbols at fixed addresses outside the module, for xtensa the ESP8266 ROM's
     soft-float and division helpers that Debian's lx106 libgcc lacks (a name -> address
     mapping, or the path of eagle.rom.addr.v6.ld from the ESP8266 SDK).
@@ -113,9 +115,10 @@ def build_module(
     error, link error) with a message that names the problem.
     """
     arch = get_arch(arch_name)
+    extra_cflags = (*OPT_FLAGS[check_opt(opt)], *extra_cflags)
     find_compiler(arch)
     out_path = Path(out_path)
-    build_dir = Path(build_dir) if build_dir is not None else BUILD_DIR / arch.name
+    build_dir = Path(build_dir) if build_dir is not None else BUILD_DIR / build_name(arch.name, opt)
     sources = natmod_sources()
     if not sources:
         raise MicrotrainError(f"no C sources found under {NATMOD_DIR}")

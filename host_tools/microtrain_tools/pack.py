@@ -119,19 +119,20 @@ def write_package(out_dir: Path) -> list[Path]:
 
 
 def native_module(board: Board, log=print) -> Path:
-    """The board arch's _microtrain.mpy, built (or rebuilt when sources changed)."""
+    """The board arch's _microtrain.mpy at the board's optimisation level, built anew."""
+    from .arches import build_name
     from .natmod_build import build_module
 
     import os
     import tempfile
 
-    target = DIST_DIR / board.arch.name / "_microtrain.mpy"
+    target = DIST_DIR / build_name(board.arch.name, board.opt) / "_microtrain.mpy"
     target.parent.mkdir(parents=True, exist_ok=True)
     # Link to a private name, then rename: a concurrent pack never copies a half-written file.
     fd, tmp = tempfile.mkstemp(prefix=".mt-", suffix=".mpy", dir=target.parent)
     os.close(fd)
     try:
-        build_module(board.arch.name, tmp, log=log)
+        build_module(board.arch.name, tmp, log=log, opt=board.opt)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

@@ -3,7 +3,7 @@
 
 import click
 
-from ..arches import ARCHES
+from ..arches import ARCHES, DEFAULT_OPT, OPT_FLAGS
 
 
 @click.group(name="natmod", help="Build the native module _microtrain.")
@@ -27,7 +27,15 @@ def command():
     help="xtensa: the ESP8266 ROM symbol list (eagle.rom.addr.v6.ld) for the soft-float and "
     "division helpers Debian's lx106 libgcc lacks",
 )
-def build(arch, out_path, externs):
+@click.option(
+    "--opt",
+    type=click.Choice(sorted(OPT_FLAGS)),
+    default=DEFAULT_OPT,
+    show_default=True,
+    help="size: -Os, the smallest code (bare-metal ports copy a module's code into RAM); "
+    "speed: -O2, 1.25-2.2x faster kernels on a Cortex-M4 for a few KB more (docs/bench.md)",
+)
+def build(arch, out_path, externs, opt):
     from ..natmod_build import build_module
 
-    build_module(arch, out_path, externs=externs, log=click.echo)
+    build_module(arch, out_path, externs=externs, log=click.echo, opt=opt)
