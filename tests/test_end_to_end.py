@@ -247,6 +247,27 @@ def test_compiler_errors_are_clear(graph):
         compile_model(graph, None, input_dtype="int16")
 
 
+def test_compiler_refuses_a_q8_weight_update_beyond_the_exact_pixel_bound():
+    """A weight update whose output has more than 65,793 pixels would overflow the int32 sums of
+    mt_*_q8_update: the compiler names the layer instead; f32 gradients and bias-only updates
+    still compile."""
+    from microtrain_tools import model as mdl
+    from microtrain_tools.quantize import quantize
+
+    rng = np.random.default_rng(0)
+    layers = [mdl.conv2d("wide", "input", rng.standard_normal((1, 1, 1, 1)).astype(np.float32),
+                         np.zeros(1, np.float32)),
+              mdl.avgpool("pool", "wide"),
+              mdl.fc("head", "pool", rng.standard_normal((2, 1)).astype(np.float32),
+                     np.zeros(2, np.float32))]
+    model = mdl.FloatModel((257, 257, 1), layers, name="wide")
+    big, _ = quantize(model, rng.uniform(-1, 1, (2, 257, 257, 1)).astype(np.float32))
+    policy = make_policy(big, weights=[("wide", 1.0, "first_k")])
+    with pytest.raises(MicrotrainError, match="layer 'wide': 66049 output pixels"):
+        compile_model(big, policy)
+    compile_model(big, make_policy(big, bias_last_n=2))
+
+
 def test_truncated_or_damaged_packed_files_are_refused_before_import(graph, tmp_path, micropython):
     compiled = compile_model(graph, policy_all_kinds(graph))
     pack(make_bundle(compiled, "small"), load_board("unix"), tmp_path, log=lambda *a: None)

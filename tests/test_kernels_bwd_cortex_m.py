@@ -19,8 +19,46 @@ def q8(values):
     return [q.ravel(), np.array([s], np.float32)]
 
 
+def update_case(rng, op, rounding, momentum, channels=None, **case):
+    """One fused q8 update: conv_grad_w_case's geometry, the whole filter c_in wide, channels
+    (an int32 list of k, or None: the first k)."""
+    dw = op == "dwconv2d"
+    args, bufs = conv_grad_w_case(rng, depthwise=dw, channels="first k", **case)
+    c_in, k = case["c_in"], args[11]
+    f_dims = list(args[12:16])
+    whole = [1, *f_dims[1:3], c_in] if dw else [*f_dims[:3], c_in]
+    count = int(np.prod(whole[:3])) * k
+    sel = np.zeros(0, np.int32) if channels is None else np.asarray(channels, np.int32)
+    upd = [1, rounding, A.f32_bits(0.05), A.f32_bits(momentum)]
+    state = [rng.standard_normal(count).astype(np.float32) * 0.1 if momentum else
+             np.zeros(0, np.float32),
+             rng.uniform(-100, 100, count).astype(np.float32) if rounding == 3 else
+             np.zeros(0, np.float32), np.array([rng.integers(1, 2**31)], np.int32)]
+    return f"mt_{op}_q8_update", args[:12] + whole + args[16:21] + upd, [
+        bufs[0], sel, rng.integers(-127, 128, size=int(np.prod(whole)), dtype=np.int8),
+        random_scales(rng, c_in if dw else f_dims[0]), *q8(bufs[-1] * 40), *state]
+
+
+def update_cases(rng):
+    """Every branch of the DSP sums: channel counts not multiples of 4, more than one chunk of
+    32, odd pixel counts, padding, stride 2, channel lists (contiguous and not), all four
+    rounding modes, momentum."""
+    yield update_case(rng, "conv2d", 0, 0.0, c_in=11, c_out=3, h=7, w=5, stride=(2, 2))
+    yield update_case(rng, "conv2d", 2, 0.9, channels=[0, 2, 3, 5, 6, 9, 10], c_in=11, c_out=2,
+                      k_sel=7, h=5, w=5)
+    yield update_case(rng, "pwconv2d", 1, 0.0, c_in=40, c_out=3, k_sel=37, n=2, h=3, w=3,
+                      k=(1, 1), padding="valid")
+    yield update_case(rng, "dwconv2d", 3, 0.0, c_in=13, h=7, w=6, stride=(2, 2))
+    yield update_case(rng, "dwconv2d", 2, 0.5, channels=[2, 3, 4, 5, 6, 7, 8], c_in=11, k_sel=7,
+                      h=5, w=5)
+    yield update_case(rng, "dwconv2d", 1, 0.0, channels=[0, 1, 2, 4, 5], c_in=7, k_sel=5, h=4,
+                      w=5, k=(5, 5))
+    yield update_case(rng, "dwconv2d", 0, 0.9, c_in=37, h=3, w=3)
+
+
 def cases():
     rng = np.random.default_rng(7)
+    yield from update_cases(rng)
     args, (scale, gin, filt, gout) = conv_grad_in_case(rng, h=5, w=4, c_in=3, c_out=5,
                                                        stride=(2, 2), accumulate=1)
     yield "mt_conv2d_s8_grad_in", args, [scale, gin, filt, gout]

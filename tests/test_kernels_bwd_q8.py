@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """The q8 backward ops (int8 gradient tensors with a per-tensor scale) and the fused weight and
 bias updates: C equals numpy bit for bit, q8 values are the f32 values rounded to the tensor's
-scale, and a fused update equals grad_w (or grad_b) followed by the QAS update, bit for bit."""
+scale, and a fused update equals the QAS update fed the integer-sum gradient
+(float)acc * (s_g * s_x), bit for bit."""
 
 import itertools
 
@@ -84,14 +85,37 @@ FUSED = {
 }
 
 
+def int_sums(conv, x, gq, k_h, k_w, channels=None):
+    """The update's exact sums, pixel by pixel (independent of the reference's slicing):
+    {c_out,kh,kw,k}, or {kh,kw,k} for a depthwise conv reading grad_out at channels."""
+    n, out_h, out_w, c_out = gq.shape
+    _, h, w, k = x.shape
+    acc = np.zeros((c_out, k_h, k_w, k), np.int64)
+    for b, oy, ox, ky, kx in itertools.product(range(n), range(out_h), range(out_w), range(k_h),
+                                               range(k_w)):
+        iy, ix = oy * conv.stride_h - conv.pad_h + ky, ox * conv.stride_w - conv.pad_w + kx
+        if 0 <= iy < h and 0 <= ix < w:
+            xo = x[b, iy, ix].astype(np.int64) + conv.act.input_offset
+            acc[:, ky, kx] += gq[b, oy, ox][:, None].astype(np.int64) * xo[None]
+    if channels is None:
+        return acc
+    return acc[channels, :, :, np.arange(k)].transpose(1, 2, 0)
+
+
+def int_grad(acc, g_scale, s_x):
+    return acc.astype(np.float32) * (np.float32(g_scale) * np.float32(s_x))
+
+
 @pytest.mark.parametrize("name", FUSED)
-def test_fused_update_equals_grad_w_then_qas_update(name):
+def test_fused_update_equals_integer_gradient_then_qas_update(name):
+    """A fused q8 update equals mt_qas_s8_update fed the integer-sum gradient
+    (float)acc * (s_g * s_x), bit for bit (weights and the state), and C equals numpy."""
     op, case = FUSED[name]
     rng = np.random.default_rng(seed_of(name))
     dw = op == "dwconv2d"
     for qas_on, rounding, momentum in itertools.product((0, 1), list(Rounding), (0.0, 0.9)):
         args, bufs = conv_grad_w_case(rng, depthwise=dw, **case)
-        x, grad_w, gout = (bufs[0], bufs[2], bufs[3]) if dw else bufs
+        x, gout = (bufs[0], bufs[3]) if dw else (bufs[0], bufs[2])
         c_in, k = case["c_in"], args[11]
         if dw:
             sel = bufs[1] if bufs[1].size else np.arange(k, dtype=np.int32)
@@ -103,26 +127,35 @@ def test_fused_update_equals_grad_w_then_qas_update(name):
         weights = rng.integers(-127, 128, size=int(np.prod(whole)), dtype=np.int8)
         c_scale = c_in if dw else f_dims[0]
         w_scale = random_scales(rng, c_scale, 1e-3, 0.05)
-        count = grad_w.size
+        count = int(np.prod(f_dims[:3])) * k if not dw else int(np.prod(f_dims[1:3])) * k
         state = update_state(rng, count, rounding, momentum)
         channels = np.zeros(0, np.int32) if dw and not bufs[1].size else sel
         upd = [qas_on, int(rounding), A.f32_bits(0.05), A.f32_bits(momentum)]
         fused_args = args[:12] + whole + args[16:21] + upd
         fused = assert_same(f"mt_{op}_q8_update", fused_args,
                             [x, channels, weights, w_scale, gq, gs, *state])
-        # The same through grad_w (f32 op on the dequantized gradient) and mt_qas_s8_update.
-        gw_bufs = [x, channels, grad_w, dequantize(gq, gs[0])] if dw else [
-            x, grad_w, dequantize(gq, gs[0])]
-        g = assert_same(f"mt_{op}_s8_grad_w", args, gw_bufs)[2 if dw else 1]
+        conv = A.conv(args[:8])
+        acc = int_sums(conv, A.tensor(x, args[8:12]), A.tensor(gq, args[16:20]), f_dims[1],
+                       f_dims[2], sel if dw else None)
+        g = int_grad(acc, gs[0], A.bits_f32(args[20]))
         layout = [1, f_dims[1] * f_dims[2], c_in, k, 1] if dw else [
             f_dims[0], f_dims[1] * f_dims[2], c_in, k, 0]
         sep = assert_same("mt_qas_s8_update", layout + upd,
-                          [weights, g, w_scale, channels, *state])
+                          [weights, g.ravel(), w_scale, channels, *state])
         for a, b in zip((fused[2], *fused[6:]), (sep[0], *sep[4:])):
             assert np.array_equal(a.view(np.uint8), b.view(np.uint8)), (qas_on, rounding)
 
 
-def test_fused_fc_update_equals_grad_w_then_qas_update():
+def fc_update(x, sel, weights, w_scale, gq, gs, state, upd, offset=5, s_x=0.02):
+    n, k = x.shape
+    c_out, features = w_scale.size, weights.size // w_scale.size
+    act = [offset, -3, -128, 127]
+    dims = [n, 1, 1, k, c_out, 1, 1, features, n, 1, 1, c_out, A.f32_bits(s_x)]
+    return assert_same("mt_fc_q8_update", act + dims + upd,
+                       [x.ravel(), sel, weights, w_scale, gq, gs, *state])
+
+
+def test_fused_fc_update_equals_integer_gradient_then_qas_update():
     rng = np.random.default_rng(2)
     n, features, k, c_out = 3, 12, 5, 4
     x = rng.integers(-128, 128, size=(n, k), dtype=np.int8)
@@ -130,23 +163,70 @@ def test_fused_fc_update_equals_grad_w_then_qas_update():
     sel = np.sort(rng.choice(features, size=k, replace=False)).astype(np.int32)
     weights = rng.integers(-127, 128, size=c_out * features, dtype=np.int8)
     w_scale = random_scales(rng, c_out, 1e-3, 0.05)
-    act = [5, -3, -128, 127]
+    acc = gq.reshape(n, c_out).astype(np.int64).T @ (x.astype(np.int64) + 5)
+    g = int_grad(acc, gs[0], 0.02)
     for rounding in Rounding:
         state = update_state(rng, c_out * k, rounding, 0.0)
         upd = [1, int(rounding), A.f32_bits(0.1), A.f32_bits(0.0)]
-        dims = [n, 1, 1, k, c_out, 1, 1, features, n, 1, 1, c_out, A.f32_bits(0.02)]
-        fused = assert_same("mt_fc_q8_update", act + dims + upd,
-                            [x.ravel(), sel, weights, w_scale, gq, gs, *state])
-        gw = np.zeros(c_out * k, np.float32)
-        g = assert_same("mt_fc_s8_grad_w",
-                        act + [n, 1, 1, k, c_out, 1, 1, k, n, 1, 1, c_out, A.f32_bits(0.02)],
-                        [x.ravel(), gw, dequantize(gq, gs[0])])[1]
+        fused = fc_update(x, sel, weights, w_scale, gq, gs, state, upd)
         sep = assert_same("mt_qas_s8_update", [c_out, 1, features, k, 0] + upd,
-                          [weights, g, w_scale, sel, *state])
+                          [weights, g.ravel(), w_scale, sel, *state])
         assert np.array_equal(fused[2], sep[0]) and np.array_equal(fused[7], sep[5])
 
 
-def test_fused_bias_update_equals_grad_b_then_qas_update():
+def test_fused_update_rounds_sums_beyond_2_24_once():
+    """Sums above 2^24 are not float32 numbers: (float)acc rounds them to nearest even, once,
+    in C as in numpy; grad is that times s_g * s_x (master rounding keeps the step visible)."""
+    rng = np.random.default_rng(8)
+    n, k, c_out, features = 1500, 3, 2, 3
+    x = np.full((n, k), 127, np.int8)
+    x[:7, 0] = [-128, 5, 3, 1, -7, 9, 11]  # odd sums
+    gq = np.full((n, c_out), 127, np.int8)
+    gq[:3, 1] = [-128, 0, 1]
+    acc = gq.astype(np.int64).T @ (x.astype(np.int64) + 128)
+    assert np.abs(acc).max() > 2**24 and np.any(acc.astype(np.float32).astype(np.int64) != acc)
+    weights = np.zeros(c_out * features, np.int8)
+    w_scale = np.array([0.01, 0.02], np.float32)
+    gs = np.array([1e-7], np.float32)
+    master = np.zeros(c_out * k, np.float32)
+    upd = [1, int(Rounding.MASTER), A.f32_bits(1e-4), A.f32_bits(0.0)]
+    state = [np.zeros(0, np.float32), master, np.zeros(0, np.int32)]
+    fused = fc_update(x, np.zeros(0, np.int32), weights, w_scale, gq.ravel(), gs, state, upd,
+                      offset=128, s_x=0.5)
+    g = int_grad(acc, gs[0], 0.5)
+    sep = assert_same("mt_qas_s8_update", [c_out, 1, features, k, 0] + upd,
+                      [weights, g.ravel(), w_scale, np.zeros(0, np.int32), *state])
+    assert np.array_equal(fused[7], sep[5]) and np.array_equal(fused[2], sep[0])
+
+
+def test_fused_update_at_and_beyond_the_pixel_bound():
+    """65,793 output pixels of extreme terms sum exactly in int32 (-128 * 255 each); one more
+    pixel is refused (MT_ERR_SIZE in C, MicrotrainError in numpy) before a weight changes."""
+    limit = 65793
+    w_scale = np.array([0.01], np.float32)
+    upd = [1, int(Rounding.MASTER), A.f32_bits(1e-6), A.f32_bits(0.0)]
+    for n in (limit, limit + 1):
+        x = np.full((n, 1), 127, np.int8)
+        gq = np.full(n, -128, np.int8)
+        state = [np.zeros(0, np.float32), np.zeros(1, np.float32), np.zeros(0, np.int32)]
+        weights = np.array([7], np.int8)
+        if n == limit:
+            fused = fc_update(x, np.zeros(0, np.int32), weights, w_scale, gq,
+                              np.array([1e-9], np.float32), state, upd, offset=128, s_x=1.0)
+            want = np.float32(-(2**31 - 128)) * np.float32(1e-9)
+            assert fused[7][0] == np.float32(0) - np.float32(1e-6) * (
+                (want * np.float32(0.01)) * (np.float32(1) / np.float32(1e-4)))
+            continue
+        args = [128, 0, -128, 127, n, 1, 1, 1, 1, 1, 1, 1, n, 1, 1, 1, A.f32_bits(1.0)] + upd
+        bufs = [x.ravel(), np.zeros(0, np.int32), weights, w_scale, gq,
+                np.array([1e-9], np.float32), *state]
+        with pytest.raises(MicrotrainError, match="exact integer sums"):
+            hostlib.run_op("mt_fc_q8_update", args, [b.copy() for b in bufs])
+        with pytest.raises(MicrotrainError, match="overflow the int32 sums"):
+            REFERENCE_OPS["mt_fc_q8_update"](args, [b.copy() for b in bufs])
+
+
+def test_fused_bias_update_equals_integer_gradient_then_qas_update():
     rng = np.random.default_rng(3)
     dims = (2, 3, 4, 6)
     for qas_on, rounding, momentum in itertools.product((0, 1), list(Rounding), (0.0, 0.5)):
@@ -157,8 +237,7 @@ def test_fused_bias_update_equals_grad_b_then_qas_update():
         upd = [qas_on, int(rounding), A.f32_bits(0.05), A.f32_bits(momentum)]
         fused = assert_same("mt_bias_q8_update", list(dims) + upd,
                             [bias, b_scale, gq, gs, *state])
-        gb = assert_same("mt_bias_f32_grad_b", list(dims),
-                         [dequantize(gq, gs[0]), np.zeros(6, np.float32)])[1]
+        gb = gq.reshape(-1, 6).astype(np.int64).sum(axis=0).astype(np.float32) * gs[0]
         sep = assert_same("mt_qas_s32_update", [6] + upd, [bias, gb, b_scale, *state])
         assert np.array_equal(fused[0], sep[0]) and all(
             np.array_equal(a.view(np.uint8), b.view(np.uint8)) for a, b in zip(fused[4:], sep[3:]))

@@ -1,12 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "mt_conv_grad.h"
 
-#include "mt_conv_grad_w.h"
-
-// Weights whose gradient the fused update holds at once, on the stack (128 bytes): enough to
-// share one pass over the output pixels among a tap's channels, small for any board.
-#define MT_UPDATE_CHUNK 32
-
 mt_status mt_conv_grad_w_check(const mt_conv_params *params, const mt_grad_params *grad,
                                const mt_dims *input_dims, const mt_dims *filter_dims,
                                const mt_dims *output_dims) {
@@ -91,47 +85,6 @@ mt_status mt_conv_grad_in(const mt_conv_params *params, const mt_grad_params *gr
                         } else {
                             mt_grad_put(grad_in, i, v, inv);
                         }
-                    }
-                }
-            }
-        }
-    }
-    return MT_OK;
-}
-
-mt_status mt_conv_update(const mt_conv_params *params, const mt_grad_params *grad,
-                         const mt_dims *input_dims, const int8_t *input,
-                         const mt_qas_layout *layout, const mt_dims *filter_dims,
-                         int8_t *weights,
-                         const float *w_scale, const mt_update_params *update,
-                         const mt_update_state *state, const mt_dims *output_dims,
-                         const mt_grad_src *grad_out) {
-    mt_status st = mt_qas_s8_check(update, layout, w_scale, state);
-    if (st != MT_OK) {
-        return st;
-    }
-    const int32_t kh = filter_dims->h, kw = filter_dims->w;
-    float sum[MT_UPDATE_CHUNK];  // the gradient of up to MT_UPDATE_CHUNK weights of one tap
-    int32_t e = 0;
-    for (int32_t o = 0; o < layout->outer; o++) {
-        for (int32_t ky = 0; ky < kh; ky++) {
-            for (int32_t kx = 0; kx < kw; kx++) {
-                int8_t *row = weights + ((o * kh + ky) * kw + kx) * layout->c_total;
-                for (int32_t j0 = 0; j0 < layout->k; j0 += MT_UPDATE_CHUNK) {
-                    const int32_t left = layout->k - j0;
-                    const mt_grad_w_tap tap = {ky, kx, j0,
-                                               left < MT_UPDATE_CHUNK ? left : MT_UPDATE_CHUNK,
-                                               o, layout->scale_on_channel, layout->channels};
-                    mt_conv_grad_w_tap_sums(params, grad, input_dims, input, output_dims,
-                                            grad_out, &tap, sum);
-                    for (int32_t i = 0; i < tap.count; i++, e++) {
-                        const int32_t j = j0 + i;
-                        const int32_t c = layout->channels ? layout->channels[j] : j;
-                        const int32_t co = layout->scale_on_channel ? c : o;
-                        const float g = sum[i] * grad->input_scale;
-                        row[c] = (int8_t)mt_qas_update_element(update, state, e, g, w_scale[co],
-                                                               row[c], MT_WEIGHT_MIN,
-                                                               MT_WEIGHT_MAX);
                     }
                 }
             }

@@ -20,16 +20,4 @@ mt_status mt_conv_grad_in(const mt_conv_params *params, const mt_grad_params *gr
                           const mt_dims *output_dims, const mt_grad_src *grad_out,
                           int32_t depthwise);
 
-// The fused weight gradient and QAS update of a conv (layout {c_out, kh*kw, c_in, k, 0, channels})
-// or a depthwise conv ({1, kh*kw, c, k, 1, channels}): checks the layout, the update and the
-// scales, then visits the elements in the order (outer, ky, kx, j) of mt_qas_s8_update, reading
-// grad_out at the element's output channel (depthwise: its channel). Dims already checked.
-mt_status mt_conv_update(const mt_conv_params *params, const mt_grad_params *grad,
-                         const mt_dims *input_dims, const int8_t *input,
-                         const mt_qas_layout *layout, const mt_dims *filter_dims,
-                         int8_t *weights,
-                         const float *w_scale, const mt_update_params *update,
-                         const mt_update_state *state, const mt_dims *output_dims,
-                         const mt_grad_src *grad_out);
-
 #endif

@@ -2,6 +2,7 @@
 #include "mt_dwconv2d_s8_update.h"
 
 #include "mt_conv_grad.h"
+#include "mt_conv_q8_update.h"
 
 mt_status mt_dwconv2d_s8_update(const mt_conv_params *params, const mt_grad_params *grad,
                                 const mt_dims *input_dims, const int8_t *input,
@@ -19,6 +20,6 @@ mt_status mt_dwconv2d_s8_update(const mt_conv_params *params, const mt_grad_para
     }
     const mt_qas_layout layout = {
         1, filter_dims->h * filter_dims->w, c, input_dims->c, 1, channels};
-    return mt_conv_update(params, grad, input_dims, input, &layout, filter_dims, weights, w_scale,
-                          update, state, output_dims, grad_out);
+    return mt_conv_q8_update(params, grad, input_dims, input, &layout, filter_dims, weights,
+                             w_scale, update, state, output_dims, grad_out);
 }

@@ -12,7 +12,8 @@
     X(MT_ERR_PARAM, "parameter out of range")                         \
     X(MT_ERR_UNKNOWN_OP, "unknown op")                                \
     X(MT_ERR_PROGRAM, "corrupt training program")                     \
-    X(MT_ERR_ALIGN, "buffer not aligned to its element size")
+    X(MT_ERR_ALIGN, "buffer not aligned to its element size")       \
+    X(MT_ERR_SIZE, "too large for the kernel's exact integer sums")
 
 typedef enum {
 #define MT_STATUS_ENUM(name, text) name,

@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import MicrotrainError
 from ..model import INPUT
 from ..program import BufRef, Region
+from ..reference.grad_q8 import MAX_UPDATE_PIXELS
 from .forward import act_args, conv_args, dims, emit_dequantize, filter_dims, float_bits
 from .layout import ArenaTensor, Emitter
 
@@ -297,6 +298,12 @@ class _Learn:
             tail = args[16:20] + [s_x]
             args = args[:8] + [1, h, w, k]
         if self.q8:  # dL/dW of each weight computed and applied at once: no buffer
+            pixels = int(np.prod(self.g.tensors[ly.name].shape[:-1]))  # batch 1
+            if pixels > MAX_UPDATE_PIXELS:
+                raise MicrotrainError(
+                    f"layer {ly.name!r}: {pixels} output pixels, more than the "
+                    f"{MAX_UPDATE_PIXELS} whose q8 weight-gradient sums are exact in int32; "
+                    f"update fewer layers or use grad_format='f32'")
             self.e.emit(f"mt_{ly.op}_q8_update", args + fd_whole + tail + self.update_args(),
                         [saved, ch, refs["weight"], refs["w_scale"], *g_out,
                          *self.weight_state(ly, channels, count, layout)],

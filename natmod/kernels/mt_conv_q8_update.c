@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+#include "mt_conv_q8_update.h"
+
+#include "mt_qas_q8.h"
+
+#if defined(__ARM_FEATURE_DSP)
+#include "mt_dsp.h"
+#endif
+
+// Weights whose sums are held at once, on the stack (128 bytes): one pass over a tap's output
+// pixels serves them all.
+#define CHUNK 32
+
+// What a run of sums reads: one output row's valid pixels against the input pixels of one tap.
+typedef struct {
+    const int8_t *x;  // input at the run's first pixel, channel j0
+    const int8_t *q;  // grad_out at the run's first pixel, channel o (conv) or j0's (depthwise)
+    int32_t x_step;   // bytes from one pixel's input to the next (stride_w * k)
+    int32_t q_step;   // bytes from one pixel's grad_out to the next (c_out)
+    int32_t pixels;
+} run;
+
+#if defined(__ARM_FEATURE_DSP)
+// Sums of 4 channels, the offset added to x in halfwords (x + offset fits int16) by sxtab16.
+static inline void conv_run4(const run *r, int32_t off2, int32_t *sum) {
+    int32_t a0 = sum[0], a1 = sum[1], a2 = sum[2], a3 = sum[3];
+    const int8_t *x = r->x, *q = r->q;
+    for (int32_t p = 0; p < r->pixels; p++, x += r->x_step, q += r->q_step) {
+        const int32_t g = *q, v = load_s8x4(x);
+        const int32_t even = __sxtab16(off2, v), odd = sxtab16_ror8(off2, v);
+        a0 = __smlabb(g, even, a0);
+        a2 = __smlabt(g, even, a2);
+        a1 = __smlabb(g, odd, a1);
+        a3 = __smlabt(g, odd, a3);
+    }
+    sum[0] = a0, sum[1] = a1, sum[2] = a2, sum[3] = a3;
+}
+
+// Depthwise: 4 channels of q against the same 4 channels of x.
+static inline void dw_run4(const run *r, int32_t off2, int32_t *sum) {
+    int32_t a0 = sum[0], a1 = sum[1], a2 = sum[2], a3 = sum[3];
+    const int8_t *x = r->x, *q = r->q;
+    for (int32_t p = 0; p < r->pixels; p++, x += r->x_step, q += r->q_step) {
+        const int32_t v = load_s8x4(x), g = load_s8x4(q);
+        const int32_t x_even = __sxtab16(off2, v), x_odd = sxtab16_ror8(off2, v);
+        const int32_t g_even = __sxtb16(g), g_odd = sxtb16_ror8(g);
+        a0 = __smlabb(g_even, x_even, a0);
+        a2 = __smlatt(g_even, x_even, a2);
+        a1 = __smlabb(g_odd, x_odd, a1);
+        a3 = __smlatt(g_odd, x_odd, a3);
+    }
+    sum[0] = a0, sum[1] = a1, sum[2] = a2, sum[3] = a3;
+}
+#endif
+
+// sum[i] += the run's terms for saved channels j0 + i, i < count. Depthwise: grad_out channel
+// q_col[i] (r->q points at q_col[0]'s); q_contiguous when q_col[i] == q_col[0] + i for every i
+// (the DSP path then reads q four channels at a time). A conv reads r->q's one channel.
+static void run_sums(const run *r, int32_t offset, int depthwise, const int32_t *q_col,
+                     int q_contiguous, int32_t count, int32_t *sum) {
+    int32_t i = 0;
+#if defined(__ARM_FEATURE_DSP)
+    const int32_t off2 = (int32_t)(((uint32_t)offset & 0xFFFFu) * 0x10001u);
+    if (!depthwise) {
+        for (; i + 4 <= count; i += 4) {
+            const run sub = {r->x + i, r->q, r->x_step, r->q_step, r->pixels};
+            conv_run4(&sub, off2, sum + i);
+        }
+    } else if (q_contiguous) {
+        for (; i + 4 <= count; i += 4) {
+            const run sub = {r->x + i, r->q + i, r->x_step, r->q_step, r->pixels};
+            dw_run4(&sub, off2, sum + i);
+        }
+    }
+#else
+    (void)q_contiguous;
+#endif
+    for (; i < count; i++) {
+        const int8_t *x = r->x + i, *q = r->q + (depthwise ? q_col[i] - q_col[0] : 0);
+        int32_t a = sum[i];
+        for (int32_t p = 0; p < r->pixels; p++, x += r->x_step, q += r->q_step) {
+            a += *q * (*x + offset);
+        }
+        sum[i] = a;
+    }
+}
+
+// The output positions o whose input position o*stride - pad + tap lies in [0, in_len): [lo, hi).
+static void valid_span(int32_t out_len, int32_t in_len, int32_t stride, int32_t pad, int32_t tap,
+                       int32_t *lo, int32_t *hi) {
+    const int32_t before = pad - tap, last = in_len - 1 + pad - tap;
+    int32_t l = before <= 0 ? 0 : (before + stride - 1) / stride;
+    int32_t h = last < 0 ? 0 : last / stride + 1;
+    h = h > out_len ? out_len : h;
+    *lo = l > h ? h : l;
+    *hi = h;
+}
+
+typedef struct {
+    const mt_conv_params *params;
+    const mt_dims *in, *out;
+    const int8_t *input, *q;
+    int32_t offset, depthwise;
+} sums_ctx;
+
+// sum[i] for tap (ky, kx), saved channels j0 .. j0+count-1, read against grad_out channel
+// o (conv) or q_col[i] (depthwise).
+static void tap_sums(const sums_ctx *c, int32_t o, int32_t ky, int32_t kx, int32_t j0,
+                     int32_t count,
+                     const int32_t *q_col, int q_contiguous, int32_t *sum) {
+    const mt_dims *in = c->in, *out = c->out;
+    const int32_t sh = c->params->stride_h, sw = c->params->stride_w, k = in->c;
+    int32_t oy_lo, oy_hi, ox_lo, ox_hi;
+    valid_span(out->h, in->h, sh, c->params->pad_h, ky, &oy_lo, &oy_hi);
+    valid_span(out->w, in->w, sw, c->params->pad_w, kx, &ox_lo, &ox_hi);
+    for (int32_t i = 0; i < count; i++) {
+        sum[i] = 0;
+    }
+    if (ox_lo >= ox_hi) {
+        return;
+    }
+    const int32_t ix_lo = ox_lo * sw - c->params->pad_w + kx;
+    const int32_t q_base = c->depthwise ? q_col[0] : o;
+    for (int32_t n = 0; n < out->n; n++) {
+        for (int32_t oy = oy_lo; oy < oy_hi; oy++) {
+            const int32_t iy = oy * sh - c->params->pad_h + ky;
+            const run r = {c->input + ((n * in->h + iy) * in->w + ix_lo) * k + j0,
+                           c->q + ((n * out->h + oy) * out->w + ox_lo) * out->c + q_base,
+                           sw * k, out->c, ox_hi - ox_lo};
+            run_sums(&r, c->offset, c->depthwise, q_col, q_contiguous, count, sum);
+        }
+    }
+}
+
+mt_status mt_conv_q8_update(const mt_conv_params *params, const mt_grad_params *grad,
+                            const mt_dims *input_dims, const int8_t *input,
+                            const mt_qas_layout *layout, const mt_dims *filter_dims,
+                            int8_t *weights, const float *w_scale,
+                            const mt_update_params *update, const mt_update_state *state,
+                            const mt_dims *output_dims, const mt_grad_src *grad_out) {
+    mt_status st = mt_qas_s8_check(update, layout, w_scale, state);
+    if (st != MT_OK) {
+        return st;
+    }
+    if (grad_out->f || !grad_out->q) {
+        return MT_ERR_ARGS;
+    }
+    // Dims are checked, so the product fits int64; compare before any sum can overflow.
+    if ((int64_t)output_dims->n * output_dims->h * output_dims->w > MT_UPDATE_MAX_PIXELS) {
+        return MT_ERR_SIZE;
+    }
+    const int32_t kh = filter_dims->h, kw = filter_dims->w, dw = layout->scale_on_channel;
+    const sums_ctx ctx = {params, input_dims, output_dims, input, grad_out->q,
+                          grad->input_offset, dw};
+    mt_qas_q8 qas;
+    mt_qas_q8_begin(&qas, update, state, grad_out->scale * grad->input_scale);
+    int32_t sum[CHUNK], col[CHUNK];
+    float scale[CHUNK];
+    for (int32_t o = 0; o < layout->outer; o++) {
+        for (int32_t tap = 0; tap < kh * kw; tap++) {
+            int8_t *row = weights + (o * kh * kw + tap) * layout->c_total;
+            for (int32_t j0 = 0; j0 < layout->k; j0 += CHUNK) {
+                const int32_t left = layout->k - j0, count = left < CHUNK ? left : CHUNK;
+                int q_contiguous = 1;  // depthwise: grad_out channels col[0], col[0] + 1, ...
+                for (int32_t i = 0; i < count; i++) {
+                    col[i] = layout->channels ? layout->channels[j0 + i] : j0 + i;
+                    q_contiguous &= col[i] == col[0] + i;
+                    scale[i] = w_scale[dw ? col[i] : o];
+                }
+                tap_sums(&ctx, o, tap / kw, tap % kw, j0, count, col, q_contiguous, sum);
+                mt_qas_q8_row(&qas, sum, count, row, col, scale, !dw);
+            }
+        }
+    }
+    mt_qas_q8_end(&qas, state);
+    return MT_OK;
+}
