@@ -85,3 +85,20 @@ def fc_grad_w_case(rng, *, n=1, k_sel=16, c_out=10):
     args.append(A.f32_bits(float(random_scales(rng, 1, 1e-3, 0.1)[0])))
     grad_out = random_grad(rng, (n, c_out))
     return args, [x.ravel(), np.zeros(c_out * k_sel, np.float32), grad_out.ravel()]
+
+
+def grad_in_scratch(op, args):
+    """The scratch of mt_<op>_q8_grad_in (conv2d, pwconv2d, fc; none for dwconv2d), 4-aligned."""
+    from microtrain_tools.reference.grad_in_q8 import scratch_bytes
+
+    f_dims = args[8:12] if op == "fc" else args[12:16]
+    size = scratch_bytes(f_dims[3], f_dims[0], f_dims[1], f_dims[2])
+    return np.full(size // 4, -1, np.int32).view(np.int8)  # not zero: C must clear it
+
+
+def q8_grad_in_bufs(op, args, bufs, q8):
+    """f32 grad_in bufs [scale, grad_in, filter, grad_out] -> the q8 op's buffers (q8: values
+    -> (int8, scale [1]))."""
+    scale, gin, filt, gout = bufs
+    extra = [] if op == "dwconv2d" else [grad_in_scratch(op, args)]
+    return [scale, *q8(gin), filt, *q8(gout), *extra]

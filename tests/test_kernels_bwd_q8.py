@@ -12,6 +12,7 @@ from kernels_bwd_cases import (
     conv_grad_in_case,
     conv_grad_w_case,
     fc_grad_in_case,
+    q8_grad_in_bufs,
     random_grad,
     random_scales,
 )
@@ -20,6 +21,8 @@ from microtrain_tools import hostlib
 from microtrain_tools.errors import MicrotrainError
 from microtrain_tools.reference import REFERENCE_OPS
 from microtrain_tools.reference import args as A
+from microtrain_tools.reference import conv2d_s8_grad as conv_ref
+from microtrain_tools.reference import grad_in_q8 as gq8
 from microtrain_tools.reference.grad_q8 import dequantize, quantize
 from microtrain_tools.reference.qas_update import Rounding
 
@@ -29,10 +32,8 @@ def q8(values):
     return q.ravel(), np.array([s], np.float32)
 
 
-def to_q8_grad_in(bufs):
-    """f32 grad_in bufs [scale, grad_in, filter, grad_out] -> the q8 op's six buffers."""
-    scale, gin, filt, gout = bufs
-    return [scale, *q8(gin), filt, *q8(gout)]
+def to_q8_grad_in(op, args, bufs):
+    return q8_grad_in_bufs(op, args, bufs, q8)
 
 
 CONV = {
@@ -49,21 +50,58 @@ def test_q8_grad_in_equals_numpy_and_the_f32_op(name):
                                                      else [])
     for (op, dw), accumulate in itertools.product(ops, (0, 1)):
         args, bufs = conv_grad_in_case(rng, depthwise=dw, accumulate=accumulate, **CONV[name])
-        qbufs = to_q8_grad_in(bufs)
+        qbufs = to_q8_grad_in(op, args, bufs)
         out = assert_same(f"mt_{op}_q8_grad_in", args, qbufs)
         # The q8 result is the f32 op's result on the dequantized tensors, rounded to the scale.
         fbufs = [bufs[0], dequantize(qbufs[1], qbufs[2][0]), bufs[2],
                  dequantize(qbufs[4], qbufs[5][0])]
         want = assert_same(f"mt_{op}_s8_grad_in", args, fbufs)[1]
-        assert out[2][0] == np.float32(np.abs(want).max() / np.float32(127))
-        assert np.all(np.abs(dequantize(out[1], out[2][0]) - want) <= out[2][0] / 2 * 1.0001)
+        v = integer_values(op, args, qbufs)
+        assert np.all(np.abs(v - want) <= f32_gap_bound(op, args, qbufs) + 1e-6 * np.abs(want))
+        assert out[2][0] == np.float32(np.abs(v).max() / np.float32(127))
+        assert np.all(np.abs(dequantize(out[1], out[2][0]) - v) <= out[2][0] / 2 * 1.0001)
+
+
+def _unpacked(op, args, qbufs):
+    conv, in_dims, f_dims, out_dims, accumulate = conv_ref.unpack(args, 4 if op == "fc" else 8)
+    q = qbufs[4].reshape(out_dims).astype(np.int64)
+    w = qbufs[3].reshape(f_dims)
+    return conv, in_dims, f_dims, q, w, accumulate
+
+
+def integer_values(op, args, qbufs):
+    """The values the q8 grad_in quantizes (docs/numerics.md), from the reference's parts."""
+    conv, in_dims, f_dims, q, w, accumulate = _unpacked(op, args, qbufs)
+    s_w, s_g = qbufs[0], np.float32(qbufs[5][0])
+    if op == "dwconv2d":
+        v = gq8.dw_sums(conv, w, q, in_dims).astype(np.float32) * (s_g * s_w)
+    else:
+        m, factor = gq8.multipliers(s_w, f_dims[0] * f_dims[1] * f_dims[2])
+        v = gq8.conv_sums(conv, w, q * m, in_dims).astype(np.float32) * (s_g * factor)
+    v = v.ravel()
+    return dequantize(qbufs[1], qbufs[2][0]) + v if accumulate else v
+
+
+def f32_gap_bound(op, args, qbufs):
+    """How far the integer values may be from the f32 op's float sums: m[o] = round(s_w[o] * M /
+    s_max) is off by <= 1/2 (plus a float32 rounding), so each term q * w is off by at most
+    |q * w| * s_g * s_max / (2M); the float sums and products add ~T * 2^-24 relative."""
+    conv, in_dims, f_dims, q, w, _ = _unpacked(op, args, qbufs)
+    s_max, s_g = float(qbufs[0].max()), float(qbufs[5][0])
+    wa = np.abs(w.astype(np.int64))
+    if op == "dwconv2d":
+        sum_abs, m_err = gq8.dw_sums(conv, wa, np.abs(q), in_dims), 0.0
+    else:
+        big_m = gq8.channel_multiplier(f_dims[0] * f_dims[1] * f_dims[2])
+        sum_abs, m_err = gq8.conv_sums(conv, wa, np.abs(q), in_dims), 0.5001 / big_m
+    return (s_g * s_max * (m_err + 1e-5) * sum_abs).ravel()
 
 
 def test_q8_fc_grad_in():
     rng = np.random.default_rng(1)
     for n, accumulate in itertools.product((1, 3), (0, 1)):
         args, bufs = fc_grad_in_case(rng, n=n, in_shape=(2, 2, 5), accumulate=accumulate)
-        assert_same("mt_fc_q8_grad_in", args, to_q8_grad_in(bufs))
+        assert_same("mt_fc_q8_grad_in", args, to_q8_grad_in("fc", args, bufs))
 
 
 def update_state(rng, count, rounding, momentum):
