@@ -317,26 +317,36 @@ typedef struct {
     float s_g;
 } dw_ctx;
 
-// s[0..4) += q[g + 0..4) * w[t + 0..4) over the valid taps of one input pixel: four channels.
-static inline void dw_sums4(const dw_ctx *x, int32_t n, int32_t ty, int32_t tx, int32_t ch,
+// The taps of one input pixel along one axis: tap k0 + j * stride meets output o0 - j, for
+// j = 0 .. count - 1 (the arithmetic run mt_conv_grad's gather visits, found once per pixel).
+typedef struct {
+    int32_t k0, o0, count;
+} tap_run;
+
+static tap_run taps_along(int32_t t, int32_t k, int32_t stride, int32_t size_out) {
+    tap_run r = {t % stride, t / stride, 0};
+    while (r.k0 < k && r.o0 >= size_out) {  // outputs past the edge: skip to the first inside
+        r.k0 += stride;
+        r.o0--;
+    }
+    for (int32_t kk = r.k0, o = r.o0; kk < k && o >= 0; kk += stride, o--) {
+        r.count++;
+    }
+    return r;
+}
+
+// s[0..4) = sum over the taps of q[.., ch + j] * w[.., ch + j]: four channels of one pixel;
+// q and w point at the first tap's (channel ch), q_step / w_step move along x, the row steps
+// along y.
+static inline void dw_sums4(const int8_t *q, const int8_t *w, tap_run ry, tap_run rx,
+                            int32_t q_row, int32_t w_row, int32_t q_step, int32_t w_step,
                             int32_t s[4]) {
-    const mt_dims *o = x->out;
-    const int32_t kh = x->filter->h, kw = x->filter->w, c = o->c;
-    const int32_t sh = x->params->stride_h, sw = x->params->stride_w;
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (int32_t ky = ty % sh, oy = ty / sh; ky < kh && oy >= 0; ky += sh, oy--) {
-        if (oy >= o->h) {
-            continue;
-        }
-        const int8_t *q_row = x->q + (n * o->h + oy) * o->w * c + ch;
-        const int8_t *w_row = x->w + ky * kw * c + ch;
-        for (int32_t kx = tx % sw, ox = tx / sw; kx < kw && ox >= 0; kx += sw, ox--) {
-            if (ox >= o->w) {
-                continue;
-            }
-            const int8_t *q = q_row + ox * c, *w = w_row + kx * c;
+    for (int32_t a = 0; a < ry.count; a++, q -= q_row, w += w_row) {
+        const int8_t *qx = q, *wx = w;
+        for (int32_t b = 0; b < rx.count; b++, qx -= q_step, wx += w_step) {
 #if defined(__ARM_FEATURE_DSP)
-            const int32_t qv = load_s8x4(q), wv = load_s8x4(w);
+            const int32_t qv = load_s8x4(qx), wv = load_s8x4(wx);
             const int32_t q02 = __sxtb16(qv), w02 = __sxtb16(wv);
             const int32_t q13 = sxtb16_ror8(qv), w13 = sxtb16_ror8(wv);
             s0 = __smlabb(q02, w02, s0);
@@ -344,10 +354,10 @@ static inline void dw_sums4(const dw_ctx *x, int32_t n, int32_t ty, int32_t tx, 
             s1 = __smlabb(q13, w13, s1);
             s3 = __smlatt(q13, w13, s3);
 #else
-            s0 += q[0] * w[0];
-            s1 += q[1] * w[1];
-            s2 += q[2] * w[2];
-            s3 += q[3] * w[3];
+            s0 += qx[0] * wx[0];
+            s1 += qx[1] * wx[1];
+            s2 += qx[2] * wx[2];
+            s3 += qx[3] * wx[3];
 #endif
         }
     }
@@ -357,37 +367,43 @@ static inline void dw_sums4(const dw_ctx *x, int32_t n, int32_t ty, int32_t tx, 
     s[3] = s3;
 }
 
-static inline int32_t dw_sum1(const dw_ctx *x, int32_t n, int32_t ty, int32_t tx, int32_t ch) {
-    const mt_dims *o = x->out;
-    const int32_t kh = x->filter->h, kw = x->filter->w, c = o->c;
-    const int32_t sh = x->params->stride_h, sw = x->params->stride_w;
+static inline int32_t dw_sum1(const int8_t *q, const int8_t *w, tap_run ry, tap_run rx,
+                              int32_t q_row, int32_t w_row, int32_t q_step, int32_t w_step) {
     int32_t s = 0;
-    for (int32_t ky = ty % sh, oy = ty / sh; ky < kh && oy >= 0; ky += sh, oy--) {
-        if (oy >= o->h) {
-            continue;
-        }
-        for (int32_t kx = tx % sw, ox = tx / sw; kx < kw && ox >= 0; kx += sw, ox--) {
-            if (ox < o->w) {
-                s += x->q[((n * o->h + oy) * o->w + ox) * c + ch] * x->w[(ky * kw + kx) * c + ch];
-            }
+    for (int32_t a = 0; a < ry.count; a++, q -= q_row, w += w_row) {
+        for (int32_t b = 0; b < rx.count; b++) {
+            s += q[-b * q_step] * w[b * w_step];
         }
     }
     return s;
 }
 
 static void dw_pixel(const dw_ctx *x, int32_t n, int32_t iy, int32_t ix, sink *out) {
-    const int32_t c = x->out->c;
-    const int32_t ty = iy + x->params->pad_h, tx = ix + x->params->pad_w;
+    const mt_dims *o = x->out;
+    const int32_t c = o->c, kw = x->filter->w;
+    const int32_t sh = x->params->stride_h, sw = x->params->stride_w;
+    const tap_run ry = taps_along(iy + x->params->pad_h, x->filter->h, sh, o->h);
+    const tap_run rx = taps_along(ix + x->params->pad_w, kw, sw, o->w);
     int32_t ch = 0;
+    if (ry.count == 0 || rx.count == 0) {  // no tap reaches this pixel
+        for (; ch < c; ch++) {
+            sink_put(out, 0, x->s_g * x->s_w[ch]);
+        }
+        return;
+    }
+    const int8_t *q = x->q + ((n * o->h + ry.o0) * o->w + rx.o0) * c;
+    const int8_t *w = x->w + (ry.k0 * kw + rx.k0) * c;
+    const int32_t q_row = o->w * c, w_row = sh * kw * c, q_step = c, w_step = sw * c;
     for (; ch + 3 < c; ch += 4) {
         int32_t s[4];
-        dw_sums4(x, n, ty, tx, ch, s);
+        dw_sums4(q + ch, w + ch, ry, rx, q_row, w_row, q_step, w_step, s);
         for (int j = 0; j < 4; j++) {
             sink_put(out, s[j], x->s_g * x->s_w[ch + j]);
         }
     }
     for (; ch < c; ch++) {
-        sink_put(out, dw_sum1(x, n, ty, tx, ch), x->s_g * x->s_w[ch]);
+        sink_put(out, dw_sum1(q + ch, w + ch, ry, rx, q_row, w_row, q_step, w_step),
+                 x->s_g * x->s_w[ch]);
     }
 }
 
