@@ -13,6 +13,7 @@ import numpy as np
 
 from microtrain_tools.quant import quantize_multipliers
 from microtrain_tools.reference import args as A
+from microtrain_tools.reference import grad_in_q8
 from microtrain_tools.reference.tflite_params import conv_output_and_padding
 
 # The float32-gradient ops, then the int8-gradient ones the compiler emits (docs/numerics.md):
@@ -130,8 +131,11 @@ def op_case(layer: Layer, pass_: str, rng) -> tuple[list, list]:
     if pass_ == "q8_grad_in":
         w_scale = rng.uniform(1e-3, 1e-2, size=c_out).astype(np.float32)
         grad_in = np.zeros(int(np.prod(in_dims)), np.int8)
-        return head + [0], [w_scale, grad_in, np.zeros(1, np.float32), filt, grad_out_q,
-                            grad_out_scale]
+        bufs = [w_scale, grad_in, np.zeros(1, np.float32), filt, grad_out_q, grad_out_scale]
+        if layer.kind != "dwconv2d":  # conv2d, pwconv2d, fc: the kernel's scratch
+            size = grad_in_q8.scratch_bytes(f_dims[3], f_dims[0], f_dims[1], f_dims[2])
+            bufs.append(np.zeros(size // 4, np.int32).view(np.int8))
+        return head + [0], bufs
     if pass_ == "q8_update":
         update = [A.f32_bits(float(rng.uniform(0.01, 0.1))), 1, MT_ROUND_STOCHASTIC,
                   A.f32_bits(0.01), A.f32_bits(0.0)]  # input_scale, qas, rounding, lr, momentum

@@ -85,3 +85,50 @@ def fc_grad_w_case(rng, *, n=1, k_sel=16, c_out=10):
     args.append(A.f32_bits(float(random_scales(rng, 1, 1e-3, 0.1)[0])))
     grad_out = random_grad(rng, (n, c_out))
     return args, [x.ravel(), np.zeros(c_out * k_sel, np.float32), grad_out.ravel()]
+
+
+def grad_in_scratch(op, args):
+    """The scratch of mt_<op>_q8_grad_in (conv2d, pwconv2d, fc; none for dwconv2d), 4-aligned."""
+    from microtrain_tools.reference.grad_in_q8 import scratch_bytes
+
+    f_dims = args[8:12] if op == "fc" else args[12:16]
+    size = scratch_bytes(f_dims[3], f_dims[0], f_dims[1], f_dims[2])
+    return np.full(size // 4, -1, np.int32).view(np.int8)  # not zero: C must clear it
+
+
+def q8_grad_in_bufs(op, args, bufs, q8):
+    """f32 grad_in bufs [scale, grad_in, filter, grad_out] -> the q8 op's buffers (q8: values
+    -> (int8, scale [1]))."""
+    scale, gin, filt, gout = bufs
+    extra = [] if op == "dwconv2d" else [grad_in_scratch(op, args)]
+    return [scale, *q8(gin), filt, *q8(gout), *extra]
+
+
+# Shapes that reach every branch of the q8 grad_in kernels (portable and DSP): input channels
+# not a multiple of 4 (blocks of 4 and a tail), odd c_out (the smlad pair loop and its tail), odd
+# pixel counts, padding, stride 2, accumulate, and c_out * kh * kw large enough that M < 256.
+Q8_GRAD_IN_SHAPES = (
+    ("conv2d", dict(h=5, w=3, c_in=7, c_out=5, stride=(2, 2), accumulate=1)),
+    ("conv2d", dict(h=3, w=3, c_in=9, c_out=64, accumulate=0)),  # T = 576: M = 128
+    ("conv2d", dict(h=4, w=5, c_in=4, c_out=2, k=(2, 3), padding="valid", stride=(2, 1))),
+    ("pwconv2d", dict(h=3, w=3, c_in=6, c_out=3, k=(1, 1), padding="valid", accumulate=1)),
+    ("pwconv2d", dict(h=3, w=2, c_in=8, c_out=9, k=(1, 1), padding="valid", stride=(2, 2))),
+    ("dwconv2d", dict(h=5, w=5, c_in=7, accumulate=1)),
+    ("dwconv2d", dict(h=9, w=8, c_in=6, k=(7, 7), stride=(2, 2))),
+    ("fc", dict(n=3, in_shape=(1, 1, 11), c_out=7, accumulate=1)),
+    ("fc", dict(n=1, in_shape=(2, 2, 4), c_out=4)),
+)
+
+
+def q8_grad_in_cases(rng, q8):
+    """(op name, args, bufs) of mt_<op>_q8_grad_in over Q8_GRAD_IN_SHAPES, with -128 in
+    grad_out and in the filter (any int8 must be safe)."""
+    for op, shape in Q8_GRAD_IN_SHAPES:
+        if op == "fc":
+            args, bufs = fc_grad_in_case(rng, **shape)
+        else:
+            args, bufs = conv_grad_in_case(rng, depthwise=op == "dwconv2d", **shape)
+        qbufs = q8_grad_in_bufs(op, args, bufs, q8)
+        qbufs[4].ravel()[::5] = -128
+        qbufs[3].ravel()[1::6] = -128
+        yield f"mt_{op}_q8_grad_in", args, qbufs

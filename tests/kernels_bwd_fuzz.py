@@ -20,6 +20,7 @@ from kernels_bwd_cases import (  # noqa: E402
     conv_grad_in_case,
     conv_grad_w_case,
     fc_grad_in_case,
+    q8_grad_in_bufs,
     random_grad,
     random_scales,
 )
@@ -44,10 +45,11 @@ def valid(rng, name):
         dw, pw = name.startswith("mt_dwconv2d"), name.startswith("mt_pwconv2d")
         case = dict(small, k=(1, 1), padding="valid") if pw else small
         args, b = conv_grad_in_case(rng, depthwise=dw, accumulate=1, **case)
-        return args, (b if "_s8_" in name else [b[0], *q8(b[1]), b[2], *q8(b[3])])
+        op = name[3:].split("_")[0]
+        return args, (b if "_s8_" in name else q8_grad_in_bufs(op, args, b, q8))
     if name.startswith("mt_fc") and name.endswith("grad_in"):
         args, b = fc_grad_in_case(rng, in_shape=(1, 2, 3), c_out=3, accumulate=1)
-        return args, (b if "_s8_" in name else [b[0], *q8(b[1]), b[2], *q8(b[3])])
+        return args, (b if "_s8_" in name else q8_grad_in_bufs("fc", args, b, q8))
     if name.endswith("s8_grad_w"):
         dw, pw = name.startswith("mt_dwconv2d"), name.startswith("mt_pwconv2d")
         case = dict(small, k=(1, 1), padding="valid") if pw else small

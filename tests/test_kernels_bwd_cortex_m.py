@@ -7,7 +7,13 @@ xorshift32 draws and the int8 gradient rounding give the same bits on the boards
 import numpy as np
 import pytest
 
-from kernels_bwd_cases import conv_grad_in_case, conv_grad_w_case, random_grad, random_scales
+from kernels_bwd_cases import (
+    conv_grad_in_case,
+    conv_grad_w_case,
+    q8_grad_in_cases,
+    random_grad,
+    random_scales,
+)
 from microtrain_tools.reference import REFERENCE_OPS
 from microtrain_tools.reference import args as A
 from microtrain_tools.reference.grad_q8 import quantize
@@ -62,9 +68,7 @@ def cases():
     args, (scale, gin, filt, gout) = conv_grad_in_case(rng, h=5, w=4, c_in=3, c_out=5,
                                                        stride=(2, 2), accumulate=1)
     yield "mt_conv2d_s8_grad_in", args, [scale, gin, filt, gout]
-    yield "mt_conv2d_q8_grad_in", args, [scale, *q8(gin), filt, *q8(gout)]
-    args, bufs = conv_grad_in_case(rng, depthwise=True, h=5, w=5, c_in=4)
-    yield "mt_dwconv2d_q8_grad_in", args, [bufs[0], *q8(bufs[1]), bufs[2], *q8(bufs[3])]
+    yield from q8_grad_in_cases(rng, q8)
     args, bufs = conv_grad_w_case(rng, h=4, w=4, c_in=4, c_out=3, k_sel=2)
     yield "mt_conv2d_s8_grad_w", args, bufs
     # Fused depthwise update, stochastic rounding, momentum.

@@ -13,6 +13,9 @@ from kernels_bwd_cases import (
     conv_grad_in_case,
     conv_grad_w_case,
     fc_grad_in_case,
+    grad_in_scratch,
+    q8_grad_in_bufs,
+    q8_grad_in_cases,
     random_grad,
     random_scales,
 )
@@ -21,6 +24,8 @@ from microtrain_tools import hostlib
 from microtrain_tools.errors import MicrotrainError
 from microtrain_tools.reference import REFERENCE_OPS
 from microtrain_tools.reference import args as A
+from microtrain_tools.reference import conv2d_s8_grad as conv_ref
+from microtrain_tools.reference import grad_in_q8 as gq8
 from microtrain_tools.reference.grad_q8 import dequantize, quantize
 from microtrain_tools.reference.qas_update import Rounding
 
@@ -30,10 +35,8 @@ def q8(values):
     return q.ravel(), np.array([s], np.float32)
 
 
-def to_q8_grad_in(bufs):
-    """f32 grad_in bufs [scale, grad_in, filter, grad_out] -> the q8 op's six buffers."""
-    scale, gin, filt, gout = bufs
-    return [scale, *q8(gin), filt, *q8(gout)]
+def to_q8_grad_in(op, args, bufs):
+    return q8_grad_in_bufs(op, args, bufs, q8)
 
 
 CONV = {
@@ -50,21 +53,70 @@ def test_q8_grad_in_equals_numpy_and_the_f32_op(name):
                                                      else [])
     for (op, dw), accumulate in itertools.product(ops, (0, 1)):
         args, bufs = conv_grad_in_case(rng, depthwise=dw, accumulate=accumulate, **CONV[name])
-        qbufs = to_q8_grad_in(bufs)
+        qbufs = to_q8_grad_in(op, args, bufs)
         out = assert_same(f"mt_{op}_q8_grad_in", args, qbufs)
         # The q8 result is the f32 op's result on the dequantized tensors, rounded to the scale.
         fbufs = [bufs[0], dequantize(qbufs[1], qbufs[2][0]), bufs[2],
                  dequantize(qbufs[4], qbufs[5][0])]
         want = assert_same(f"mt_{op}_s8_grad_in", args, fbufs)[1]
-        assert out[2][0] == np.float32(np.abs(want).max() / np.float32(127))
-        assert np.all(np.abs(dequantize(out[1], out[2][0]) - want) <= out[2][0] / 2 * 1.0001)
+        v = integer_values(op, args, qbufs)
+        assert np.all(np.abs(v - want) <= f32_gap_bound(op, args, qbufs) + 1e-6 * np.abs(want))
+        assert out[2][0] == np.float32(np.abs(v).max() / np.float32(127))
+        assert np.all(np.abs(dequantize(out[1], out[2][0]) - v) <= out[2][0] / 2 * 1.0001)
+
+
+def _unpacked(op, args, qbufs):
+    conv, in_dims, f_dims, out_dims, accumulate = conv_ref.unpack(args, 4 if op == "fc" else 8)
+    q = qbufs[4].reshape(out_dims).astype(np.int64)
+    w = qbufs[3].reshape(f_dims)
+    return conv, in_dims, f_dims, q, w, accumulate
+
+
+def integer_values(op, args, qbufs):
+    """The values the q8 grad_in quantizes (docs/numerics.md), from the reference's parts."""
+    conv, in_dims, f_dims, q, w, accumulate = _unpacked(op, args, qbufs)
+    s_w, s_g = qbufs[0], np.float32(qbufs[5][0])
+    if op == "dwconv2d":
+        v = gq8.dw_sums(conv, w, q, in_dims).astype(np.float32) * (s_g * s_w)
+    else:
+        m, factor = gq8.multipliers(s_w, f_dims[0] * f_dims[1] * f_dims[2])
+        v = gq8.conv_sums(conv, w, q * m, in_dims).astype(np.float32) * (s_g * factor)
+    v = v.ravel()
+    return dequantize(qbufs[1], qbufs[2][0]) + v if accumulate else v
+
+
+def f32_gap_bound(op, args, qbufs):
+    """How far the integer values may be from the f32 op's float sums: m[o] = round(s_w[o] * M /
+    s_max) is off by <= 1/2 (plus a float32 rounding), so each term q * w is off by at most
+    |q * w| * s_g * s_max / (2M); the float sums and products add ~T * 2^-24 relative."""
+    conv, in_dims, f_dims, q, w, _ = _unpacked(op, args, qbufs)
+    s_max, s_g = float(qbufs[0].max()), float(qbufs[5][0])
+    wa = np.abs(w.astype(np.int64))
+    if op == "dwconv2d":
+        sum_abs, m_err = gq8.dw_sums(conv, wa, np.abs(q), in_dims), 0.0
+    else:
+        big_m = gq8.channel_multiplier(f_dims[0] * f_dims[1] * f_dims[2])
+        sum_abs, m_err = gq8.conv_sums(conv, wa, np.abs(q), in_dims), 0.5001 / big_m
+    return (s_g * s_max * (m_err + 1e-5) * sum_abs).ravel()
 
 
 def test_q8_fc_grad_in():
     rng = np.random.default_rng(1)
     for n, accumulate in itertools.product((1, 3), (0, 1)):
         args, bufs = fc_grad_in_case(rng, n=n, in_shape=(2, 2, 5), accumulate=accumulate)
-        assert_same("mt_fc_q8_grad_in", args, to_q8_grad_in(bufs))
+        assert_same("mt_fc_q8_grad_in", args, to_q8_grad_in("fc", args, bufs))
+
+
+def test_q8_grad_in_every_branch_equals_numpy():
+    """The shapes the Cortex-M test runs (every DSP branch), on the host, with the f32 gap."""
+    rng = np.random.default_rng(11)
+    for name, args, qbufs in q8_grad_in_cases(rng, q8):
+        out = assert_same(name, args, qbufs)
+        op = name[3:-len("_q8_grad_in")]
+        v = integer_values(op, args, qbufs)
+        assert out[2][0] == np.float32(np.abs(v).max() / np.float32(127))
+        if op != "dwconv2d":
+            assert not out[6].any(), "the scratch is left zero"
 
 
 def update_state(rng, count, rounding, momentum):
@@ -292,3 +344,69 @@ def test_q8_tiny_gradient_counts_as_zero():
                        np.zeros(12, np.int8), np.ones(1, np.float32)])
     assert out[3][0] == 0.0 and not out[2].any()
     assert quantize(g)[1] == 0.0
+
+
+def test_q8_grad_in_channel_multiplier():
+    """M: the largest power of two <= 256 with T * 128 * 128 * M <= 2^31 - 1."""
+    assert [gq8.channel_multiplier(t) for t in (1, 511, 512, 576, 131071, 131072)] == [
+        256, 256, 128, 128, 1, 0]
+    m, factor = gq8.multipliers(np.array([1.0, 0.5, 0.3, 1e-9], np.float32), 3)
+    assert m.tolist() == [256, 128, 77, 0] and factor == np.float32(1.0 / 256)
+
+
+def fc_case(w_scale, q, w, s_g=0.5, accumulate=0):
+    """An fc grad_in with n = 1: w {c_out, c_in}, q {c_out}."""
+    c_out, c_in = w.shape
+    args = [0, 0, -128, 127, 1, 1, 1, c_in, c_out, 1, 1, c_in, 1, 1, 1, c_out, accumulate]
+    bufs = [np.asarray(w_scale, np.float32), np.zeros(c_in, np.int8), np.zeros(1, np.float32),
+            np.asarray(w, np.int8).ravel(), np.asarray(q, np.int8),
+            np.array([s_g], np.float32)]
+    return args, bufs + [grad_in_scratch("fc", args)]
+
+
+def test_q8_grad_in_pins_m_through_the_scale():
+    """q picks one output channel, w = 1: the sum is m[o], and grad_in_scale = m[o] * c / 127
+    with c = s_g * (s_max / M)."""
+    scales = [1.0, 0.5, 0.3]
+    for o, m in enumerate((256, 128, 77)):
+        q = np.zeros(3, np.int8)
+        q[o] = 1
+        args, bufs = fc_case(scales, q, np.ones((3, 1)))
+        out = assert_same("mt_fc_q8_grad_in", args, bufs)
+        c = np.float32(0.5) * (np.float32(1.0) / np.float32(256))
+        assert out[2][0] == np.float32(np.float32(m) * c) / np.float32(127)
+        assert out[1][0] == 127
+
+
+def test_q8_grad_in_sum_above_2_24_rounds_once():
+    """|acc| > 2^24: (float)acc rounds to nearest even, the same in C and numpy."""
+    rng = np.random.default_rng(3)
+    c_out = 1024  # T = 1024: M = 128, |acc| up to 2^31 - 2^24
+    w = rng.integers(120, 128, size=(c_out, 2))
+    q = rng.integers(120, 128, size=c_out)
+    args, bufs = fc_case(rng.uniform(0.9, 1.0, c_out), q, w)
+    out = assert_same("mt_fc_q8_grad_in", args, bufs)
+    m, factor = gq8.multipliers(bufs[0], c_out)
+    acc = (q * m) @ w
+    assert np.all(acc > 2**24) and np.any(acc.astype(np.float32).astype(np.int64) != acc)
+    amax = np.float32(acc.max()) * (np.float32(0.5) * factor)
+    assert out[2][0] == amax / np.float32(127)
+
+
+def test_q8_grad_in_refusals():
+    args, bufs = fc_case([1.0, 0.5], [1, 2], np.ones((2, 3)))
+    small = bufs[:6] + [bufs[6][:-4]]
+    with pytest.raises(MicrotrainError, match="buffer too small"):
+        hostlib.run_op("mt_fc_q8_grad_in", args, small)
+    for bad in (0.0, -1.0, np.nan, np.inf):
+        scales = np.array([1.0, bad], np.float32)
+        with pytest.raises(MicrotrainError, match="parameter out of range"):
+            hostlib.run_op("mt_fc_q8_grad_in", args, [scales, *bufs[1:]])
+        with pytest.raises(MicrotrainError):
+            REFERENCE_OPS["mt_fc_q8_grad_in"](args, [scales, *bufs[1:]])
+    big = 131072  # T * 128 * 128 > 2^31 - 1 even with M = 1
+    args, bufs = fc_case(np.ones(big), np.ones(big), np.ones((big, 1)))
+    with pytest.raises(MicrotrainError, match="shapes"):
+        hostlib.run_op("mt_fc_q8_grad_in", args, bufs)
+    with pytest.raises(MicrotrainError):
+        REFERENCE_OPS["mt_fc_q8_grad_in"](args, bufs)

@@ -24,6 +24,7 @@ import numpy as np
 from . import hostlib
 from .quantize import quantize_bias, quantize_weights, scale_zero_point
 from .reference import args as A
+from .reference import grad_in_q8
 from .reference.qas_update import Rounding
 from .reference.tflite_params import activation_range, conv_multipliers
 
@@ -245,8 +246,10 @@ def int8_step_q8(layers, xq, labels, cfg: UpdateConfig, rng_state,
         args = _fc_args(ly, n)
         if i > 0:  # no input gradient below the lowest updated layer; taken before the update
             grad_in, in_scale = np.zeros(n * c_in, np.int8), np.zeros(1, np.float32)
+            scratch = np.zeros(grad_in_q8.scratch_bytes(c_in, c_out, 1, 1) // 4, np.int32)
             run("mt_fc_q8_grad_in", args + [0],
-                           [ly.s_w, grad_in, in_scale, ly.wq.ravel(), grad, grad_scale])
+                           [ly.s_w, grad_in, in_scale, ly.wq.ravel(), grad, grad_scale,
+                            scratch.view(np.int8)])
         run("mt_fc_q8_update", args + [A.f32_bits(ly.s_x)] + upd,
                        [acts[i].ravel(), np.zeros(0, np.int32), ly.wq.reshape(-1), ly.s_w,
                         grad, grad_scale, *_state(ly, cfg, rng_state, True)])

@@ -50,7 +50,8 @@ MT_OP_ADAPTER(mt_op_fc_s8_grad_in) {
 
 // args: as mt_fc_s8_grad_in
 // bufs: filter_scale (f [c_out]), grad_in (b, written), grad_in_scale (f [1], written),
-//       filter (b), grad_out (b), grad_out_scale (f [1])
+//       filter (b), grad_out (b), grad_out_scale (f [1]), scratch (b, written, 4-aligned,
+//       mt_conv_q8_grad_in_scratch bytes)
 MT_OP_ADAPTER(mt_op_fc_q8_grad_in) {
     (void)n_args;
     (void)n_bufs;

@@ -4,6 +4,7 @@
 #include "../kernels/mt_conv2d_s8_grad_in.h"
 #include "../kernels/mt_conv2d_s8_grad_w.h"
 #include "../kernels/mt_conv2d_s8_update.h"
+#include "../kernels/mt_conv_q8_grad_in.h"
 #include "../kernels/mt_dwconv2d_s8_grad_in.h"
 #include "../kernels/mt_dwconv2d_s8_grad_w.h"
 #include "../kernels/mt_dwconv2d_s8_update.h"
@@ -97,6 +98,24 @@ static mt_status input_scale(int32_t bits, mt_grad_params *grad) {
     return grad->input_scale > 0.0f && grad->input_scale < 1e30f ? MT_OK : MT_ERR_PARAM;
 }
 
+// The q8 kernels (integer sums); conv2d, pwconv2d and fc take a scratch buffer (bufs[6]).
+static mt_status q8_grad_in(mt_grad_kind kind, const mt_op_conv_grad_args *a,
+                            const mt_grad_params *grad, const mt_grad_dst *grad_in,
+                            const int8_t *filter, const mt_grad_src *grad_out,
+                            const mt_buf *bufs) {
+    if (kind == MT_GRAD_DWCONV2D) {
+        return mt_dwconv2d_q8_grad_in(&a->params, grad, &a->in, grad_in, &a->filter, filter,
+                                      &a->out, grad_out);
+    }
+    int32_t need;
+    mt_status st = mt_conv_q8_grad_in_scratch(&a->filter, &need);
+    if (st != MT_OK || (st = mt_op_check_buf(&bufs[6], need / 4, 4)) != MT_OK) {
+        return st;
+    }
+    return mt_conv_q8_grad_in(&a->params, grad, &a->in, grad_in, &a->filter, filter, &a->out,
+                              grad_out, bufs[6].data, bufs[6].len);
+}
+
 mt_status mt_op_call_conv_grad_in(mt_grad_kind kind, int q8, const int32_t *args,
                                   const mt_buf *bufs) {
     mt_op_conv_grad_args a;
@@ -122,6 +141,9 @@ mt_status mt_op_conv_grad_in(mt_grad_kind kind, int q8, const mt_op_conv_grad_ar
     }
     const mt_grad_params grad = {0.0f, 0, (const float *)bufs[0].data, accumulate};
     const int8_t *filter = (const int8_t *)bufs[f].data;
+    if (q8) {
+        return q8_grad_in(kind, a, &grad, &grad_in, filter, &grad_out, bufs);
+    }
     if (kind == MT_GRAD_DWCONV2D) {
         return mt_dwconv2d_s8_grad_in(&a->params, &grad, &a->in, &grad_in, &a->filter, filter,
                                       &a->out, &grad_out);

@@ -38,7 +38,8 @@ typedef enum { MT_GRAD_CONV2D, MT_GRAD_PWCONV2D, MT_GRAD_DWCONV2D } mt_grad_kind
 // args: conv params (8), input dims, filter dims, output dims, accumulate
 // bufs f32: filter_scale (f [c_out]), grad_in (f, written), filter (b), grad_out (f)
 // bufs q8:  filter_scale, grad_in (b, written), grad_in_scale (f [1], written), filter,
-//           grad_out (b), grad_out_scale (f [1])
+//           grad_out (b), grad_out_scale (f [1]), and for conv2d / pwconv2d (not dwconv2d) a
+//           scratch (b, written, 4-aligned, mt_conv_q8_grad_in_scratch bytes)
 mt_status mt_op_call_conv_grad_in(mt_grad_kind kind, int q8, const int32_t *args,
                                   const mt_buf *bufs);
 

@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import MicrotrainError
 from ..model import INPUT
 from ..program import BufRef, Region
+from ..reference.grad_in_q8 import scratch_bytes as grad_in_scratch_bytes
 from ..reference.grad_q8 import MAX_UPDATE_PIXELS
 from .forward import act_args, conv_args, dims, emit_dequantize, filter_dims, float_bits
 from .layout import ArenaTensor, Emitter
@@ -227,8 +228,12 @@ class _Learn:
                     + dims(self.g.tensors[ly.name].shape) + [acc]
             else:
                 args = conv_args(self.g, ly) + [acc]
-            self.e.emit(f"mt_{ly.op}_{self.grad_kind}_grad_in", args,
-                        [refs["w_scale"], *g_in, refs["weight"], *g_out], f"{ly.name}: dL/dx")
+            bufs = [refs["w_scale"], *g_in, refs["weight"], *g_out]
+            if self.q8 and ly.op != "dwconv2d":  # the integer kernel's q*m and sums
+                f_dims = filter_dims(ly)
+                size = grad_in_scratch_bytes(f_dims[3], f_dims[0], f_dims[1], f_dims[2])
+                bufs.append(ArenaTensor(f"gin_scratch_{ly.name}", size, "scratch"))
+            self.e.emit(f"mt_{ly.op}_{self.grad_kind}_grad_in", args, bufs, f"{ly.name}: dL/dx")
         if ly.name in self.plan.bias_layers:
             self.bias_update(ly, g_out, refs)
         if ly.name in self.plan.weight_channels:

@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: MIT
 """Reference of the q8 backward ops: int8 gradient tensors with a float32 per-tensor scale.
 
-The grad_in and loss kernels compute every value exactly as their float32 ops do (reading an
-int8 gradient as scale * (float)q) and quantize the output in a second pass, so each reference
-here is the f32 reference on dequantized inputs, followed by `quantize`. The fused updates sum
-integers instead (docs/numerics.md): exact int64 sums here, bounded so that the C int32 sums are
-exact too, one float32 conversion and multiply, then the QAS update in the same element order.
+The conv-shaped grad_in ops sum integers (grad_in_q8). The loss and the other grad_in kernels
+compute every value exactly as their float32 ops do (reading an int8 gradient as scale *
+(float)q) and quantize the output in a second pass, so each reference here is the f32 reference
+on dequantized inputs, followed by `quantize`. The fused updates sum integers too
+(docs/numerics.md): exact int64 sums here, bounded so that the C int32 sums are exact too, one
+float32 conversion and multiply, then the QAS update in the same element order.
 """
 
 import numpy as np
@@ -14,7 +15,7 @@ from ..errors import MicrotrainError
 from . import args as A
 from . import conv2d_s8_grad as conv_ref
 from . import dwconv2d_s8_grad as dw_ref
-from . import grad_misc, loss_s8
+from . import grad_in_q8, grad_misc, loss_s8
 from . import qas_update as qas
 
 F = np.float32
@@ -43,17 +44,6 @@ def _store(q_buf, scale_buf, values):
     q, s = quantize(values)
     q_buf.reshape(-1)[: q.size] = q.ravel()
     scale_buf[0] = s
-
-
-def _conv_grad_in(float_op, n_in_args):
-    def op(args, bufs):
-        scale, gin_q, gin_s, filt, gout_q, gout_s = bufs
-        gin_f = dequantize(gin_q, gin_s[0]) if int(args[n_in_args]) else np.zeros(gin_q.size, F)
-        gout_f = dequantize(gout_q, gout_s[0])
-        float_op(args, [scale, gin_f, filt, gout_f])
-        _store(gin_q, gin_s, gin_f)
-
-    return op
 
 
 # The most output pixels an integer update sum may have (mt_conv_q8_update.h,
@@ -190,10 +180,10 @@ def _loss(float_op):
 
 
 OPS = {
-    "mt_conv2d_q8_grad_in": _conv_grad_in(conv_ref.OPS["mt_conv2d_s8_grad_in"], 20),
-    "mt_pwconv2d_q8_grad_in": _conv_grad_in(conv_ref.OPS["mt_pwconv2d_s8_grad_in"], 20),
-    "mt_dwconv2d_q8_grad_in": _conv_grad_in(dw_ref.OPS["mt_dwconv2d_s8_grad_in"], 20),
-    "mt_fc_q8_grad_in": _conv_grad_in(conv_ref.OPS["mt_fc_s8_grad_in"], 16),
+    "mt_conv2d_q8_grad_in": grad_in_q8.conv_op(8, store=_store),
+    "mt_pwconv2d_q8_grad_in": grad_in_q8.conv_op(8, pointwise=True, store=_store),
+    "mt_dwconv2d_q8_grad_in": grad_in_q8.dw_op(_store),
+    "mt_fc_q8_grad_in": grad_in_q8.conv_op(4, store=_store),
     "mt_conv2d_q8_update": _conv_update("conv2d"),
     "mt_pwconv2d_q8_update": _conv_update("pwconv2d"),
     "mt_dwconv2d_q8_update": _conv_update("dwconv2d"),
