@@ -113,10 +113,14 @@ Q8_GRAD_IN_SHAPES = (
     ("conv2d", dict(h=4, w=5, c_in=4, c_out=2, k=(2, 3), padding="valid", stride=(2, 1))),
     ("pwconv2d", dict(h=3, w=3, c_in=6, c_out=3, k=(1, 1), padding="valid", accumulate=1)),
     ("pwconv2d", dict(h=3, w=2, c_in=8, c_out=9, k=(1, 1), padding="valid", stride=(2, 2))),
+    # Even c_out: the DSP path takes pixels in pairs (odd count: one left; c_in % 4: a tail).
+    ("pwconv2d", dict(h=3, w=3, c_in=10, c_out=6, k=(1, 1), padding="valid", accumulate=1)),
+    ("pwconv2d", dict(h=2, w=3, c_in=8, c_out=4, k=(1, 1), padding="valid")),
     ("dwconv2d", dict(h=5, w=5, c_in=7, accumulate=1)),
     ("dwconv2d", dict(h=9, w=8, c_in=6, k=(7, 7), stride=(2, 2))),
     ("fc", dict(n=3, in_shape=(1, 1, 11), c_out=7, accumulate=1)),
     ("fc", dict(n=1, in_shape=(2, 2, 4), c_out=4)),
+    ("fc", dict(n=3, in_shape=(1, 1, 13), c_out=8)),
 )
 
 

@@ -31,22 +31,26 @@ typedef struct {
     int32_t i;           // the next element
 } sink;
 
-static inline void sink_put(sink *s, int32_t acc, float c) {
+// Element i gets acc (any order: pass 0 keeps a max, pass 1 stores by index).
+static inline void sink_put_at(sink *s, int32_t i, int32_t acc, float c) {
     if (s->by_sum) {
         const int32_t a = acc < 0 ? -acc : acc;  // |acc| <= 2^31 - 1 by the choice of M
         s->max_sum = a > s->max_sum ? a : s->max_sum;
-        s->i++;
         return;
     }
     float v = (float)acc * c;
     if (s->accumulate) {
-        v = mt_grad_old(s->dst, s->i, s->old_scale) + v;
+        v = mt_grad_old(s->dst, i, s->old_scale) + v;
     }
     if (s->pass == 0) {
         s->amax = mt_abs_max(s->amax, v);
     } else {
-        mt_grad_put(s->dst, s->i, v, s->inv);
+        mt_grad_put(s->dst, i, v, s->inv);
     }
+}
+
+static inline void sink_put(sink *s, int32_t acc, float c) {
+    sink_put_at(s, s->i, acc, c);
     s->i++;
 }
 
@@ -245,6 +249,84 @@ static float sink_amax(const sink *s, float c) {
     return s->by_sum ? (float)s->max_sum * c : s->amax;
 }
 
+#if defined(__ARM_FEATURE_DSP)
+// A 1x1 stride-1 unpadded conv (pwconv2d, fc with a batch) maps input pixel p to output pixel
+// p, so two pixels can share each weight pair's unpacking. Their q * m, interleaved per output
+// channel pair ({a[o], a[o+1]}, {b[o], b[o+1]}), live on the stack: up to this many channels.
+#define MT_PAIR_C_OUT_MAX 128
+
+static int pixel_pairs_fit(const conv_ctx *x) {
+    const mt_conv_params *p = x->params;
+    return x->filter->h == 1 && x->filter->w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+           p->pad_h == 0 && p->pad_w == 0 && x->out->c <= MT_PAIR_C_OUT_MAX;
+}
+
+// qm2 = {qa[o], qa[o+1], qb[o], qb[o+1]} per output channel pair (zero past c_out).
+static void fill_qm_pair(int16_t *qm2, const int8_t *qa, const int8_t *qb, const int16_t *m,
+                         int32_t c_out) {
+    for (int32_t o = 0; o < c_out; o += 2, qm2 += 4) {
+        const int32_t m1 = o + 1 < c_out ? m[o + 1] : 0;
+        const int32_t a1 = o + 1 < c_out ? qa[o + 1] : 0, b1 = o + 1 < c_out ? qb[o + 1] : 0;
+        qm2[0] = (int16_t)(qa[o] * m[o]);
+        qm2[1] = (int16_t)(a1 * m1);
+        qm2[2] = (int16_t)(qb[o] * m[o]);
+        qm2[3] = (int16_t)(b1 * m1);
+    }
+}
+
+// sa[0..4), sb[0..4) = sums over o of qa[o] * w[o * w_stride + 0..4) (and qb): four input
+// channels of two pixels; the weights of two output channels are unpacked once for both.
+static inline void pair_sums4(const int16_t *qm2, const int8_t *w, int32_t w_stride,
+                              int32_t pairs, int32_t sa[4], int32_t sb[4]) {
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    for (int32_t k = 0; k < pairs; k++, qm2 += 4, w += 2 * w_stride) {
+        const int32_t qa = load_s16x2(qm2), qb = load_s16x2(qm2 + 2);
+        const int32_t u = load_s8x4(w), v = load_s8x4(w + w_stride);
+        const int32_t u02 = __sxtb16(u), v02 = __sxtb16(v);
+        const int32_t w0 = pack_lo(u02, v02), w2 = pack_hi(u02, v02);
+        a0 = __smlad(w0, qa, a0);
+        b0 = __smlad(w0, qb, b0);
+        a2 = __smlad(w2, qa, a2);
+        b2 = __smlad(w2, qb, b2);
+        const int32_t u13 = sxtb16_ror8(u), v13 = sxtb16_ror8(v);
+        const int32_t w1 = pack_lo(u13, v13), w3 = pack_hi(u13, v13);
+        a1 = __smlad(w1, qa, a1);
+        b1 = __smlad(w1, qb, b1);
+        a3 = __smlad(w3, qa, a3);
+        b3 = __smlad(w3, qb, b3);
+    }
+    sa[0] = a0, sa[1] = a1, sa[2] = a2, sa[3] = a3;
+    sb[0] = b0, sb[1] = b1, sb[2] = b2, sb[3] = b3;
+}
+
+// Input pixels p and p + 1 (flattened n, y, x) of a conv pixel_pairs_fit accepts.
+static void conv_pixel_pair(const conv_ctx *x, int32_t p, int16_t *qm2, sink *out) {
+    const int32_t c_in = x->in->c, c_out = x->out->c, pairs = (c_out + 1) / 2;
+    const int8_t *q = x->q + p * c_out;
+    const int32_t ia = p * c_in, ib = ia + c_in;
+    fill_qm_pair(qm2, q, q + c_out, x->m, c_out);
+    int32_t i = 0;
+    if ((c_out & 1) == 0) {  // an odd c_out would read a weight row past the filter
+        for (; i + 3 < c_in; i += 4) {
+            int32_t sa[4], sb[4];
+            pair_sums4(qm2, x->w + i, c_in, pairs, sa, sb);
+            for (int j = 0; j < 4; j++) {
+                sink_put_at(out, ia + i + j, sa[j], x->c);
+                sink_put_at(out, ib + i + j, sb[j], x->c);
+            }
+        }
+    }
+    if (i < c_in) {  // the last channels: one pixel at a time from the scratch q * m
+        for (int32_t k = 0; k < 2; k++) {
+            fill_qm(x->qm, q + k * c_out, x->m, c_out);
+            for (int32_t j = i; j < c_in; j++) {
+                sink_put_at(out, ia + k * c_in + j, tap_sum1(x->qm, x->w + j, c_in, c_out), x->c);
+            }
+        }
+    }
+}
+#endif
+
 static mt_status conv_passes(const conv_ctx *x, const mt_grad_params *grad,
                              const mt_grad_dst *grad_in) {
     const float old_scale = *grad_in->scale;
@@ -256,6 +338,22 @@ static mt_status conv_passes(const conv_ctx *x, const mt_grad_params *grad,
             return st;
         }
         sink_start(&out, grad_in, pass, grad->accumulate, old_scale, inv, 1);
+#if defined(__ARM_FEATURE_DSP)
+        if (pixel_pairs_fit(x)) {
+            int16_t qm2[2 * MT_PAIR_C_OUT_MAX];
+            const int32_t pixels = x->in->n * x->in->h * x->in->w;
+            int32_t p = 0;
+            for (; p + 1 < pixels; p += 2) {
+                conv_pixel_pair(x, p, qm2, &out);
+            }
+            out.i = p * x->in->c;
+            if (p < pixels) {
+                conv_pixel(x, p / (x->in->h * x->in->w), (p / x->in->w) % x->in->h,
+                           p % x->in->w, &out);
+            }
+            continue;
+        }
+#endif
         for (int32_t n = 0; n < x->in->n; n++) {
             for (int32_t iy = 0; iy < x->in->h; iy++) {
                 for (int32_t ix = 0; ix < x->in->w; ix++) {
