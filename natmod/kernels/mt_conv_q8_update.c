@@ -132,6 +132,15 @@ static void tap_sums(const sums_ctx *c, int32_t o, int32_t ky, int32_t kx, int32
     }
 }
 
+// A conv (not depthwise) whose every sum is one product: a 1x1 kernel on one input pixel,
+// unpadded, at batch 1 (fc at batch 1). The sum of weight (o, j) is q[o] * (x[j] + offset).
+static int one_product(const mt_conv_params *params, const mt_dims *in, const mt_dims *filter,
+                       const mt_dims *out, int depthwise) {
+    return !depthwise && filter->h == 1 && filter->w == 1 && in->n == 1 && in->h == 1 &&
+           in->w == 1 && out->h == 1 && out->w == 1 && params->pad_h == 0 &&
+           params->pad_w == 0;
+}
+
 mt_status mt_conv_q8_update(const mt_conv_params *params, const mt_grad_params *grad,
                             const mt_dims *input_dims, const int8_t *input,
                             const mt_qas_layout *layout, const mt_dims *filter_dims,
@@ -154,6 +163,14 @@ mt_status mt_conv_q8_update(const mt_conv_params *params, const mt_grad_params *
                           grad->input_offset, dw};
     mt_qas_q8 qas;
     mt_qas_q8_begin(&qas, update, state, grad_out->scale * grad->input_scale);
+    if (one_product(params, input_dims, filter_dims, output_dims, dw)) {
+        for (int32_t o = 0; o < layout->outer; o++) {
+            mt_qas_q8_row_product(&qas, grad_out->q[o], grad->input_offset, input, layout->k,
+                                  weights + o * layout->c_total, layout->channels, w_scale[o]);
+        }
+        mt_qas_q8_end(&qas, state);
+        return MT_OK;
+    }
     int32_t sum[CHUNK], col[CHUNK];
     float scale[CHUNK];
     for (int32_t o = 0; o < layout->outer; o++) {

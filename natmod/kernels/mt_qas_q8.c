@@ -56,6 +56,37 @@ static inline int32_t round_nearest(float x) {
     return (int32_t)(x + (x >= 0.0f ? 0.5f : -0.5f));
 }
 
+// mt_qas_apply's cases: the new weight from value and the step; *x the rng state, master[e]
+// the master copy. `mode` is a constant wherever this is inlined.
+static inline int32_t apply_step(int32_t mode, int32_t value, float step, uint32_t *rng,
+                                 float *master, int32_t e) {
+    if (mode == MT_ROUND_TRUNCATE) {
+        return saturate_weight(value - (int32_t)step);
+    }
+    if (mode == MT_ROUND_NEAREST) {
+        return saturate_weight(value - round_nearest(step));
+    }
+    if (mode == MT_ROUND_STOCHASTIC) {
+        uint32_t x = *rng;
+        x ^= x << 13;  // mt_qas_uniform
+        x ^= x >> 17;
+        x ^= x << 5;
+        *rng = x;
+        const float u = (float)(int32_t)(x >> 8) * (1.0f / 16777216.0f);
+        const float t = u - step;
+        const int32_t i_t = (int32_t)t;  // floor(t)
+        return saturate_weight(value + ((float)i_t > t ? i_t - 1 : i_t));
+    }
+    float m = master[e] - step;
+    if (m != m) {  // a NaN master restarts from the integer value
+        m = (float)value;
+    }
+    m = m < (float)MT_WEIGHT_MIN ? (float)MT_WEIGHT_MIN
+                                 : (m > (float)MT_WEIGHT_MAX ? (float)MT_WEIGHT_MAX : m);
+    master[e] = m;
+    return round_nearest(m);  // already within the weight range
+}
+
 // One loop per rounding mode (mt_qas_apply's cases); `mode` is a constant in each call below.
 static inline void row_loop(mt_qas_q8 *q, int32_t mode, const int32_t *acc, int32_t count,
                             int8_t *row, const int32_t *col, const float *s, int same_scale) {
@@ -71,31 +102,7 @@ static inline void row_loop(mt_qas_q8 *q, int32_t mode, const int32_t *acc, int3
             inv = 1.0f / (scale * scale);
         }
         const float step = step_of(k, acc[i], scale, inv, e);
-        const int32_t value = row[col[i]];
-        int32_t v;
-        if (mode == MT_ROUND_TRUNCATE) {
-            v = saturate_weight(value - (int32_t)step);
-        } else if (mode == MT_ROUND_NEAREST) {
-            v = saturate_weight(value - round_nearest(step));
-        } else if (mode == MT_ROUND_STOCHASTIC) {
-            x ^= x << 13;  // mt_qas_uniform
-            x ^= x >> 17;
-            x ^= x << 5;
-            const float u = (float)(int32_t)(x >> 8) * (1.0f / 16777216.0f);
-            const float t = u - step;
-            const int32_t i_t = (int32_t)t;  // floor(t)
-            v = saturate_weight(value + ((float)i_t > t ? i_t - 1 : i_t));
-        } else {
-            float m = master[e] - step;
-            if (m != m) {  // a NaN master restarts from the integer value
-                m = (float)value;
-            }
-            m = m < (float)MT_WEIGHT_MIN ? (float)MT_WEIGHT_MIN
-                                         : (m > (float)MT_WEIGHT_MAX ? (float)MT_WEIGHT_MAX : m);
-            master[e] = m;
-            v = round_nearest(m);  // already within the weight range
-        }
-        row[col[i]] = (int8_t)v;
+        row[col[i]] = (int8_t)apply_step(mode, row[col[i]], step, &x, master, e);
     }
     q->rng = x;
     q->e = e;
@@ -118,6 +125,83 @@ void mt_qas_q8_row(mt_qas_q8 *q, const int32_t *acc, int32_t count, int8_t *row,
             break;
         default:
             row_loop(q, MT_ROUND_MASTER, acc, count, row, col, s, same_scale);
+            break;
+    }
+}
+
+// A row of one-product sums whose steps need no clamp (no momentum): what step_of computes,
+// with the QAS factor always applied (1.0f without QAS: g * 1.0f is g, bit for bit).
+typedef struct {
+    float grad_scale, s, inv, lr;
+    int32_t g, g_offset;  // acc = g * x[j] + g_offset
+    const int8_t *x;
+    int8_t *row;
+    const int32_t *col;  // NULL: row[j]
+    int32_t count;
+} product_row;
+
+static inline void product_loop(mt_qas_q8 *q, const product_row *p, int32_t mode, int indexed) {
+    const float c = p->grad_scale, s = p->s, inv = p->inv, lr = p->lr;
+    const int32_t g = p->g, g_offset = p->g_offset;
+    const int8_t *x = p->x;
+    int8_t *const row = p->row;
+    const int32_t *const col = p->col;
+    float *const master = q->master;
+    uint32_t rng = q->rng;
+    int32_t e = q->e;
+    for (int32_t j = 0; j < p->count; j++, e++) {
+        const int32_t acc = g * x[j] + g_offset;
+        const float step = lr * ((((float)acc * c) * s) * inv);
+        int8_t *const w = indexed ? row + col[j] : row + j;
+        *w = (int8_t)apply_step(mode, *w, step, &rng, master, e);
+    }
+    q->rng = rng;
+    q->e = e;
+}
+
+// |step| of every element is at most the step of the largest |acc| (float rounding is monotone
+// in magnitude); that one within the clamp (so not NaN, nothing infinite) means none is clamped.
+static int steps_bounded(const product_row *p, int32_t offset) {
+    const int32_t g = p->g < 0 ? -p->g : p->g;
+    const int32_t lo = offset - 128 < 0 ? 128 - offset : offset - 128;
+    const int32_t hi = offset + 127 < 0 ? -(offset + 127) : offset + 127;
+    const int32_t acc_max = g * (lo > hi ? lo : hi);
+    const float step = p->lr * ((((float)acc_max * p->grad_scale) * p->s) * p->inv);
+    const float mag = step < 0.0f ? -step : step;
+    return mag <= STEP_LIMIT;
+}
+
+void mt_qas_q8_row_product(mt_qas_q8 *q, int32_t g, int32_t offset, const int8_t *x,
+                           int32_t count, int8_t *row, const int32_t *col, float s) {
+    const product_row p = {q->grad_scale, s, q->params->qas ? 1.0f / (s * s) : 1.0f,
+                           q->params->lr, g, g * offset, x, row, col, count};
+    if (q->velocity || !steps_bounded(&p, offset)) {
+        int32_t acc[32], ident[32];
+        for (int32_t j0 = 0; j0 < count; j0 += 32) {
+            const int32_t n = count - j0 < 32 ? count - j0 : 32;
+            for (int32_t i = 0; i < n; i++) {
+                acc[i] = g * (x[j0 + i] + offset);
+                ident[i] = j0 + i;
+            }
+            mt_qas_q8_row(q, acc, n, row, col ? col + j0 : ident, &s, 1);
+        }
+        return;
+    }
+    switch (q->params->rounding) {
+        case MT_ROUND_TRUNCATE:
+            col ? product_loop(q, &p, MT_ROUND_TRUNCATE, 1)
+                : product_loop(q, &p, MT_ROUND_TRUNCATE, 0);
+            break;
+        case MT_ROUND_NEAREST:
+            col ? product_loop(q, &p, MT_ROUND_NEAREST, 1)
+                : product_loop(q, &p, MT_ROUND_NEAREST, 0);
+            break;
+        case MT_ROUND_STOCHASTIC:
+            col ? product_loop(q, &p, MT_ROUND_STOCHASTIC, 1)
+                : product_loop(q, &p, MT_ROUND_STOCHASTIC, 0);
+            break;
+        default:
+            col ? product_loop(q, &p, MT_ROUND_MASTER, 1) : product_loop(q, &p, MT_ROUND_MASTER, 0);
             break;
     }
 }
