@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "mt_qas_q8.h"
 
+#if defined(__ARM_FEATURE_SAT)
+#include <arm_acle.h>
+#endif
+
 #define STEP_LIMIT 1073741824.0f  // mt_qas_step's clamp, 2^30
 
 void mt_qas_q8_begin(mt_qas_q8 *q, const mt_update_params *params, const mt_update_state *state,
@@ -48,7 +52,12 @@ static inline float step_of(const step_consts k, int32_t acc, float s, float inv
 }
 
 static inline int32_t saturate_weight(int32_t v) {
+#if defined(__ARM_FEATURE_SAT) && MT_WEIGHT_MIN == -127 && MT_WEIGHT_MAX == 127
+    v = v < MT_WEIGHT_MIN ? MT_WEIGHT_MIN : v;
+    return __ssat(v, 8);  // the upper bound, 127, in one instruction
+#else
     return v < MT_WEIGHT_MIN ? MT_WEIGHT_MIN : (v > MT_WEIGHT_MAX ? MT_WEIGHT_MAX : v);
+#endif
 }
 
 // Ties away from zero; |x| <= 2^30.
@@ -74,8 +83,12 @@ static inline int32_t apply_step(int32_t mode, int32_t value, float step, uint32
         *rng = x;
         const float u = (float)(int32_t)(x >> 8) * (1.0f / 16777216.0f);
         const float t = u - step;
-        const int32_t i_t = (int32_t)t;  // floor(t)
-        return saturate_weight(value + ((float)i_t > t ? i_t - 1 : i_t));
+        const int32_t i_t = (int32_t)t;  // floor(t): one less when truncation went up
+        int32_t v = value + i_t;
+        if ((float)i_t > t) {
+            v--;
+        }
+        return saturate_weight(v);
     }
     float m = master[e] - step;
     if (m != m) {  // a NaN master restarts from the integer value
