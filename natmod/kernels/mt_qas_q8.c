@@ -174,26 +174,51 @@ static inline void product_loop(mt_qas_q8 *q, const product_row *p, int32_t mode
 
 // |step| of every element is at most the step of the largest |acc| (float rounding is monotone
 // in magnitude); that one within the clamp (so not NaN, nothing infinite) means none is clamped.
-static int steps_bounded(const product_row *p, int32_t offset) {
-    const int32_t g = p->g < 0 ? -p->g : p->g;
-    const int32_t lo = offset - 128 < 0 ? 128 - offset : offset - 128;
-    const int32_t hi = offset + 127 < 0 ? -(offset + 127) : offset + 127;
-    const int32_t acc_max = g * (lo > hi ? lo : hi);
+static int steps_bounded(const product_row *p, int32_t acc_max) {
     const float step = p->lr * ((((float)acc_max * p->grad_scale) * p->s) * p->inv);
     const float mag = step < 0.0f ? -step : step;
     return mag <= STEP_LIMIT;
 }
 
-void mt_qas_q8_row_product(mt_qas_q8 *q, int32_t g, int32_t offset, const int8_t *x,
-                           int32_t count, int8_t *row, const int32_t *col, float s) {
+// acc[i] = sum over t < terms of g[t * g_step] * (x[t * x_step + i] + offset), i < count.
+static void fill_sums(const int8_t *g, int32_t g_step, int32_t terms, int32_t offset,
+                      const int8_t *x, int32_t x_step, int32_t count, int32_t *acc) {
+    int32_t g_offset = 0;
+    for (int32_t t = 0; t < terms; t++) {
+        g_offset += g[t * g_step] * offset;
+    }
+    for (int32_t i = 0; i < count; i++) {
+        acc[i] = g_offset;
+    }
+    for (int32_t t = 0; t < terms; t++, x += x_step) {
+        const int32_t gt = g[t * g_step];
+        for (int32_t i = 0; i < count; i++) {
+            acc[i] += gt * x[i];
+        }
+    }
+}
+
+void mt_qas_q8_row_products(mt_qas_q8 *q, const int8_t *g, int32_t g_step, int32_t terms,
+                            int32_t offset, const int8_t *x, int32_t x_step, int32_t count,
+                            int8_t *row, const int32_t *col, float s) {
+    if (count < 1) {
+        return;
+    }
+    int32_t g_abs = 0;  // the largest |acc|: sum |g| * the largest |x + offset|
+    for (int32_t t = 0; t < terms; t++) {
+        g_abs += g[t * g_step] < 0 ? -g[t * g_step] : g[t * g_step];
+    }
+    const int32_t lo = offset < 128 ? 128 - offset : offset - 128;
+    const int32_t hi = offset + 127 < 0 ? -(offset + 127) : offset + 127;
+    const int32_t g0 = terms == 1 ? g[0] : 0;
     const product_row p = {q->grad_scale, s, q->params->qas ? 1.0f / (s * s) : 1.0f,
-                           q->params->lr, g, g * offset, x, row, col, count};
-    if (q->velocity || !steps_bounded(&p, offset)) {
+                           q->params->lr, g0, g0 * offset, x, row, col, count};
+    if (terms != 1 || q->velocity || !steps_bounded(&p, g_abs * (lo > hi ? lo : hi))) {
         int32_t acc[32], ident[32];
         for (int32_t j0 = 0; j0 < count; j0 += 32) {
             const int32_t n = count - j0 < 32 ? count - j0 : 32;
+            fill_sums(g, g_step, terms, offset, x + j0, x_step, n, acc);
             for (int32_t i = 0; i < n; i++) {
-                acc[i] = g * (x[j0 + i] + offset);
                 ident[i] = j0 + i;
             }
             mt_qas_q8_row(q, acc, n, row, col ? col + j0 : ident, &s, 1);
