@@ -60,6 +60,22 @@ static inline int32_t saturate_weight(int32_t v) {
 #endif
 }
 
+// (float)(x >> 8) / 2^24, exact. With a VFPv3+ FPU one fixed-point vcvt (24 fraction bits)
+// makes it; gcc would too, but not once the 2^-24 constant is hoisted out of a loop.
+static inline float uniform_of(uint32_t x) {
+    const int32_t m = (int32_t)(x >> 8);
+#if defined(__ARM_FP) && (__ARM_FP & 4) && defined(__ARM_ARCH_7EM__)
+    union {
+        int32_t i;
+        float f;
+    } v = {m};
+    __asm__("vcvt.f32.s32 %0, %0, #24" : "+t"(v.f));
+    return v.f;
+#else
+    return (float)m * (1.0f / 16777216.0f);
+#endif
+}
+
 // Ties away from zero; |x| <= 2^30.
 static inline int32_t round_nearest(float x) {
     return (int32_t)(x + (x >= 0.0f ? 0.5f : -0.5f));
@@ -81,7 +97,7 @@ static inline int32_t apply_step(int32_t mode, int32_t value, float step, uint32
         x ^= x >> 17;
         x ^= x << 5;
         *rng = x;
-        const float u = (float)(int32_t)(x >> 8) * (1.0f / 16777216.0f);
+        const float u = uniform_of(x);
         const float t = u - step;
         const int32_t i_t = (int32_t)t;  // floor(t): one less when truncation went up
         int32_t v = value + i_t;
