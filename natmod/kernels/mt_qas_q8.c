@@ -6,6 +6,7 @@
 #endif
 
 #define STEP_LIMIT 1073741824.0f  // mt_qas_step's clamp, 2^30
+#define FILL 32                   // sums filled at once by mt_qas_q8_row_products (256 bytes)
 
 void mt_qas_q8_begin(mt_qas_q8 *q, const mt_update_params *params, const mt_update_state *state,
                      float grad_scale) {
@@ -224,15 +225,16 @@ void mt_qas_q8_row_products(mt_qas_q8 *q, const int8_t *g, int32_t g_step, int32
     for (int32_t t = 0; t < terms; t++) {
         g_abs += g[t * g_step] < 0 ? -g[t * g_step] : g[t * g_step];
     }
+    // |x + offset| at x = -128 and at x = 127
     const int32_t lo = offset < 128 ? 128 - offset : offset - 128;
     const int32_t hi = offset + 127 < 0 ? -(offset + 127) : offset + 127;
     const int32_t g0 = terms == 1 ? g[0] : 0;
     const product_row p = {q->grad_scale, s, q->params->qas ? 1.0f / (s * s) : 1.0f,
                            q->params->lr, g0, g0 * offset, x, row, col, count};
     if (terms != 1 || q->velocity || !steps_bounded(&p, g_abs * (lo > hi ? lo : hi))) {
-        int32_t acc[32], ident[32];
-        for (int32_t j0 = 0; j0 < count; j0 += 32) {
-            const int32_t n = count - j0 < 32 ? count - j0 : 32;
+        int32_t acc[FILL], ident[FILL];
+        for (int32_t j0 = 0; j0 < count; j0 += FILL) {
+            const int32_t n = count - j0 < FILL ? count - j0 : FILL;
             fill_sums(g, g_step, terms, offset, x + j0, x_step, n, acc);
             for (int32_t i = 0; i < n; i++) {
                 ident[i] = j0 + i;
