@@ -62,9 +62,41 @@ def update_cases(rng):
     yield update_case(rng, "dwconv2d", 0, 0.9, c_in=37, h=3, w=3)
 
 
+def fc_update_case(rng, n, rounding, momentum, k, features=40, c_out=3, qas=1, low=1e-4):
+    """A fused fc update: batch 1 takes the one-product loop (momentum and clamped steps, from
+    tiny scales, the chunked way); k < features selects a channel list."""
+    count = c_out * k
+    sel = (np.zeros(0, np.int32) if k == features else
+           np.sort(rng.choice(features, size=k, replace=False)).astype(np.int32))
+    gq, gs = q8(random_grad(rng, n * c_out) * 10)
+    gq[:2] = [0, -128]
+    upd = [qas, rounding, A.f32_bits(0.05), A.f32_bits(momentum)]
+    state = [rng.standard_normal(count).astype(np.float32) * 0.1 if momentum else
+             np.zeros(0, np.float32),
+             rng.uniform(-100, 100, count).astype(np.float32) if rounding == 3 else
+             np.zeros(0, np.float32), np.array([rng.integers(1, 2**31)], np.int32)]
+    return "mt_fc_q8_update", [-7, 0, -128, 127, n, 1, 1, k, c_out, 1, 1, features, n, 1, 1,
+                               c_out, A.f32_bits(0.03)] + upd, [
+        rng.integers(-128, 128, size=n * k, dtype=np.int8), sel,
+        rng.integers(-127, 128, size=c_out * features, dtype=np.int8),
+        random_scales(rng, c_out, low), gq, gs, *state]
+
+
+def fc_update_cases(rng):
+    for rounding in range(4):
+        yield fc_update_case(rng, 1, rounding, 0.0, 40)
+        yield fc_update_case(rng, 1, rounding, 0.0, 37, qas=rounding % 2)
+    yield fc_update_case(rng, 1, 2, 0.9, 40)
+    yield fc_update_case(rng, 1, 0, 0.5, 35)
+    yield fc_update_case(rng, 1, 2, 0.0, 40, low=1e-9)  # steps beyond the clamp
+    yield fc_update_case(rng, 3, 2, 0.0, 37)
+    yield fc_update_case(rng, 2, 1, 0.5, 40)
+
+
 def cases():
     rng = np.random.default_rng(7)
     yield from update_cases(rng)
+    yield from fc_update_cases(rng)
     args, (scale, gin, filt, gout) = conv_grad_in_case(rng, h=5, w=4, c_in=3, c_out=5,
                                                        stride=(2, 2), accumulate=1)
     yield "mt_conv2d_s8_grad_in", args, [scale, gin, filt, gout]

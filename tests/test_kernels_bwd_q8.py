@@ -226,6 +226,34 @@ def test_fused_fc_update_equals_integer_gradient_then_qas_update():
         assert np.array_equal(fused[2], sep[0]) and np.array_equal(fused[7], sep[5])
 
 
+def test_fused_fc_update_at_batch_1_equals_integer_gradient_then_qas_update():
+    """Batch 1 takes the one-product loop (no chunk, no per-element clamp test when the row's
+    largest step is within the clamp): every rounding mode, QAS on and off, momentum (the chunked
+    way), all features or a subset, grad_out 0 and -128, and tiny scales whose steps clamp."""
+    rng = np.random.default_rng(5)
+    features, c_out = 45, 5
+    cases = itertools.product((0, 1), list(Rounding), (0.0, 0.5), (45, 37), (1e-3, 1e-9))
+    for qas_on, rounding, momentum, k, low in cases:
+        x = rng.integers(-128, 128, size=(1, k), dtype=np.int8)
+        gq, gs = q8(random_grad(rng, (1, c_out)))
+        gq[:2] = [0, -128]
+        sel = (np.zeros(0, np.int32) if k == features else
+               np.sort(rng.choice(features, size=k, replace=False)).astype(np.int32))
+        weights = rng.integers(-128, 128, size=c_out * features, dtype=np.int8)
+        w_scale = random_scales(rng, c_out, low, 0.05)
+        w_scale[-1] = low  # 1e-9 with QAS: steps beyond 2^30, clamped
+        acc = gq.reshape(1, c_out).astype(np.int64).T @ (x.astype(np.int64) + 5)
+        g = int_grad(acc, gs[0], 0.02)
+        state = update_state(rng, c_out * k, rounding, momentum)
+        upd = [qas_on, int(rounding), A.f32_bits(0.1), A.f32_bits(momentum)]
+        fused = fc_update(x, sel, weights, w_scale, gq, gs, [b.copy() for b in state], upd)
+        sel_or_first = sel if sel.size else np.arange(k, dtype=np.int32)
+        sep = assert_same("mt_qas_s8_update", [c_out, 1, features, k, 0] + upd,
+                          [weights, g.ravel(), w_scale, sel_or_first, *state])
+        for a, b in zip((fused[2], *fused[6:]), (sep[0], *sep[4:])):
+            assert np.array_equal(a.view(np.uint8), b.view(np.uint8)), (qas_on, rounding, k)
+
+
 def test_fused_update_rounds_sums_beyond_2_24_once():
     """Sums above 2^24 are not float32 numbers: (float)acc rounds them to nearest even, once,
     in C as in numpy; grad is that times s_g * s_x (master rounding keeps the step visible)."""

@@ -5,7 +5,8 @@
 // exact in int32 (so any order, and SIMD, gives the same bits), then
 //     grad = (float)acc * (s_g * s_x)      (s_g * s_x rounded to float32 once per call)
 // and the QAS element update of mt_qas.h, unchanged, element by element in the order
-// (outer, ky, kx, j) of mt_qas_s8_update. docs/numerics.md has the whole statement.
+// (outer, ky, kx, j) of mt_qas_s8_update. docs/numerics.md has the whole statement. An fc
+// up to batch 8 sums row by row directly (mt_qas_q8_row_products), with the same bits.
 #ifndef MT_CONV_Q8_UPDATE_H
 #define MT_CONV_Q8_UPDATE_H
 

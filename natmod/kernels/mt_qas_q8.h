@@ -29,6 +29,15 @@ void mt_qas_q8_begin(mt_qas_q8 *q, const mt_update_params *params, const mt_upda
 void mt_qas_q8_row(mt_qas_q8 *q, const int32_t *acc, int32_t count, int8_t *row,
                    const int32_t *col, const float *s, int same_scale);
 
+// The same update for a row whose sums are a few products each (fc: one per batch item),
+//     acc[j] = sum over t < terms of g[t * g_step] * (x[t * x_step + j] + offset),
+// as elements e .. e + count - 1: row[col[j]] (col NULL: row[j]), one scale s. One term, no
+// momentum and every |step| provably within the clamp: one loop with the sum in place and no
+// clamp test; otherwise the sums 32 at a time, then mt_qas_q8_row.
+void mt_qas_q8_row_products(mt_qas_q8 *q, const int8_t *g, int32_t g_step, int32_t terms,
+                            int32_t offset, const int8_t *x, int32_t x_step, int32_t count,
+                            int8_t *row, const int32_t *col, float s);
+
 // Store the rng state back.
 void mt_qas_q8_end(const mt_qas_q8 *q, const mt_update_state *state);
 
