@@ -35,10 +35,6 @@ mt_status mt_conv_q8_grad_in(const mt_conv_params *params, const mt_grad_params 
                              const mt_dims *output_dims, const mt_grad_src *grad_out,
                              void *scratch, size_t scratch_len);
 
-// dwconv2d: no scratch. MT_ERR_SHAPE when kh * kw * 128 * 128 does not fit an int32.
-mt_status mt_dwconv2d_q8_grad_in(const mt_conv_params *params, const mt_grad_params *grad,
-                                 const mt_dims *input_dims, const mt_grad_dst *grad_in,
-                                 const mt_dims *filter_dims, const int8_t *filter,
-                                 const mt_dims *output_dims, const mt_grad_src *grad_out);
+// dwconv2d: mt_dwconv2d_q8_grad_in.h (no scratch).
 
 #endif

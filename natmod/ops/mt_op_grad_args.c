@@ -5,6 +5,7 @@
 #include "../kernels/mt_conv2d_s8_grad_w.h"
 #include "../kernels/mt_conv2d_s8_update.h"
 #include "../kernels/mt_conv_q8_grad_in.h"
+#include "../kernels/mt_dwconv2d_q8_grad_in.h"
 #include "../kernels/mt_dwconv2d_s8_grad_in.h"
 #include "../kernels/mt_dwconv2d_s8_grad_w.h"
 #include "../kernels/mt_dwconv2d_s8_update.h"
