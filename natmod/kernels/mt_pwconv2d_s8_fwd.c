@@ -5,6 +5,140 @@
 #include "mt_dot2_offset_s8.h"
 #include "mt_requant.h"
 
+// What every output of the layer shares, in one place for the helpers below.
+typedef struct {
+    const int32_t *bias, *mult, *shift;
+    int32_t in_offset, out_offset, act_min, act_max;
+} pw_out_params;
+
+static inline int8_t pw_output(const pw_out_params *o, int32_t acc, int32_t c) {
+    return mt_requant_s8(mt_add_sat_s32(acc, o->bias[c]), o->mult[c], o->shift[c], o->out_offset,
+                         o->act_min, o->act_max);
+}
+
+// Any stride (and every machine): per output pixel, two filter rows per pass over its input.
+static void pw_by_pixel(const mt_conv_params *params, const pw_out_params *o,
+                        const mt_dims *input_dims, const int8_t *input, const int8_t *filter,
+                        const mt_dims *output_dims, int8_t *output) {
+    const int32_t c_in = input_dims->c, c_out = output_dims->c;
+    for (int32_t b = 0; b < output_dims->n; b++) {
+        for (int32_t oy = 0; oy < output_dims->h; oy++) {
+            const int8_t *x = input + (b * input_dims->h + oy * params->stride_h) *
+                                          input_dims->w * c_in;
+            for (int32_t ox = 0; ox < output_dims->w; ox++, x += params->stride_w * c_in) {
+                int8_t *y = output + ((b * output_dims->h + oy) * output_dims->w + ox) * c_out;
+                for (int32_t oc = 0; oc < c_out; oc += 2) {
+                    // Two filter rows per pass over x; an odd last row is paired with itself.
+                    const int32_t oc1 = oc + 1 < c_out ? oc + 1 : oc;
+                    int32_t acc[2];
+                    mt_dot2_offset_s8(filter + oc * c_in, filter + oc1 * c_in, x, c_in,
+                                      o->in_offset, acc);
+                    y[oc] = pw_output(o, acc[0], oc);
+                    if (oc + 1 < c_out) {
+                        y[oc + 1] = pw_output(o, acc[1], oc + 1);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#if defined(__ARM_FEATURE_DSP)
+#include "mt_dsp.h"
+
+// acc[2 r + p] = sum of w_r x_p over c (no offset) for 2 filter rows (w, w + c) and 2 input
+// pixels (x, x + c): each loaded word feeds two smlad pairs, 16 MACs from 4 loads.
+static inline void dot_2x2_s8(const int8_t *x, const int8_t *w, int32_t c, int32_t acc[4]) {
+    int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
+    const int8_t *end = x + (c & ~3);
+    for (; x != end; x += 4, w += 4) {
+        const int32_t xa = load_s8x4(x), xb = load_s8x4(x + c);
+        const int32_t xa02 = __sxtb16(xa), xa13 = sxtb16_ror8(xa);
+        const int32_t xb02 = __sxtb16(xb), xb13 = sxtb16_ror8(xb);
+        int32_t wv = load_s8x4(w);
+        int32_t w02 = __sxtb16(wv), w13 = sxtb16_ror8(wv);
+        a00 = __smlad(w13, xa13, __smlad(w02, xa02, a00));
+        a01 = __smlad(w13, xb13, __smlad(w02, xb02, a01));
+        wv = load_s8x4(w + c);
+        w02 = __sxtb16(wv);
+        w13 = sxtb16_ror8(wv);
+        a10 = __smlad(w13, xa13, __smlad(w02, xa02, a10));
+        a11 = __smlad(w13, xb13, __smlad(w02, xb02, a11));
+    }
+    for (int32_t i = 0; i < (c & 3); i++) {
+        a00 += w[i] * x[i];
+        a01 += w[i] * x[c + i];
+        a10 += w[c + i] * x[i];
+        a11 += w[c + i] * x[c + i];
+    }
+    acc[0] = a00;
+    acc[1] = a01;
+    acc[2] = a10;
+    acc[3] = a11;
+}
+
+static int32_t row_sum_s8(const int8_t *w, int32_t n) {
+    int32_t sum = 0;
+    for (int32_t i = 0; i < n; i++) {
+        sum += w[i];
+    }
+    return sum;
+}
+
+// Rows w and w + c_in (channels oc, oc + 1) against every pixel, one at a time (the general
+// requantization, any shift).
+static void pw_rows_by_pixel(const pw_out_params *o, int32_t pixels, const int8_t *input,
+                             int32_t c_in, const int8_t *w, int32_t oc, int32_t c_out,
+                             int8_t *output) {
+    const int32_t second = oc + 1 < c_out;
+    for (int32_t p = 0; p < pixels; p++) {
+        int32_t acc[2];
+        mt_dot2_offset_s8(w, second ? w + c_in : w, input + p * c_in, c_in, o->in_offset, acc);
+        output[p * c_out + oc] = pw_output(o, acc[0], oc);
+        if (second) {
+            output[p * c_out + oc + 1] = pw_output(o, acc[1], oc + 1);
+        }
+    }
+}
+
+// Stride 1: output pixel i reads input pixel i, so the batch is one run of pixels. Blocks of
+// 2 filter rows x 2 pixels, w (x + offset) summed as w x + offset * sum w (the same integers,
+// see mt_dot2_offset_s8.h), requantized with constants prepared once per row. A row pair with
+// a shift above -2 and an odd last row go one pixel at a time.
+static void pw_stride1_dsp(const pw_out_params *o, int32_t pixels, const int8_t *input,
+                           int32_t c_in, const int8_t *filter, int32_t c_out, int8_t *output) {
+    const int32_t out_offset = o->out_offset, act_min = o->act_min, act_max = o->act_max;
+    int32_t oc = 0;
+    for (; oc + 2 <= c_out; oc += 2) {
+        const int8_t *w = filter + oc * c_in;
+        mt_requant_dsp_channel ch0, ch1;
+        if (!(mt_requant_dsp_prepare(o->bias[oc], o->mult[oc], o->shift[oc], &ch0) &
+              mt_requant_dsp_prepare(o->bias[oc + 1], o->mult[oc + 1], o->shift[oc + 1], &ch1))) {
+            pw_rows_by_pixel(o, pixels, input, c_in, w, oc, c_out, output);
+            continue;
+        }
+        const int32_t off0 = o->in_offset * row_sum_s8(w, c_in);
+        const int32_t off1 = o->in_offset * row_sum_s8(w + c_in, c_in);
+        int8_t *y = output + oc;
+        const int8_t *x = input;
+        for (int32_t p = 0; p + 2 <= pixels; p += 2, x += 2 * c_in, y += 2 * c_out) {
+            int32_t acc[4];
+            dot_2x2_s8(x, w, c_in, acc);
+            y[0] = mt_requant_dsp_s8(acc[0] + off0, &ch0, out_offset, act_min, act_max);
+            y[c_out] = mt_requant_dsp_s8(acc[1] + off0, &ch0, out_offset, act_min, act_max);
+            y[1] = mt_requant_dsp_s8(acc[2] + off1, &ch1, out_offset, act_min, act_max);
+            y[c_out + 1] = mt_requant_dsp_s8(acc[3] + off1, &ch1, out_offset, act_min, act_max);
+        }
+        if (pixels & 1) {
+            pw_rows_by_pixel(o, 1, x, c_in, w, oc, c_out, y - oc);
+        }
+    }
+    if (oc < c_out) {
+        pw_rows_by_pixel(o, pixels, input, c_in, filter + oc * c_in, oc, c_out, output);
+    }
+}
+#endif
+
 bool mt_pwconv2d_s8_fwd_applies(const mt_conv_params *params, const mt_dims *filter_dims) {
     return filter_dims->h == 1 && filter_dims->w == 1 && params->pad_h == 0 && params->pad_w == 0;
 }
@@ -31,29 +165,16 @@ mt_status mt_pwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
     }
     const mt_act_params *act = &params->act;
     // In locals: an int8 store may alias any object, so fields would be reloaded per output.
-    const int32_t *mult = quant->multiplier, *shift = quant->shift;
-    const int32_t in_offset = act->input_offset, out_offset = act->output_offset;
-    const int32_t act_min = act->act_min, act_max = act->act_max;
-    for (int32_t b = 0; b < output_dims->n; b++) {
-        for (int32_t oy = 0; oy < output_dims->h; oy++) {
-            const int8_t *x = input + (b * input_dims->h + oy * params->stride_h) *
-                                          input_dims->w * c_in;
-            for (int32_t ox = 0; ox < output_dims->w; ox++, x += params->stride_w * c_in) {
-                int8_t *y = output + ((b * output_dims->h + oy) * output_dims->w + ox) * c_out;
-                for (int32_t oc = 0; oc < c_out; oc += 2) {
-                    // Two filter rows per pass over x; an odd last row is paired with itself.
-                    const int32_t oc1 = oc + 1 < c_out ? oc + 1 : oc;
-                    int32_t acc[2];
-                    mt_dot2_offset_s8(filter + oc * c_in, filter + oc1 * c_in, x, c_in,
-                                      in_offset, acc);
-                    for (int32_t k = 0; k < 2 && oc + k < c_out; k++) {
-                        const int32_t c = oc + k;
-                        y[c] = mt_requant_s8(mt_add_sat_s32(acc[k], bias[c]), mult[c],
-                                             shift[c], out_offset, act_min, act_max);
-                    }
-                }
-            }
-        }
+    const pw_out_params o = {bias, quant->multiplier, quant->shift, act->input_offset,
+                             act->output_offset, act->act_min, act->act_max};
+#if defined(__ARM_FEATURE_DSP)
+    if (params->stride_h == 1 && params->stride_w == 1) {
+        // 1x1, no padding, stride 1: output dims equal the input's (mt_conv_dims_check).
+        pw_stride1_dsp(&o, input_dims->n * input_dims->h * input_dims->w, input, c_in, filter,
+                       c_out, output);
+        return MT_OK;
     }
+#endif
+    pw_by_pixel(params, &o, input_dims, input, filter, output_dims, output);
     return MT_OK;
 }

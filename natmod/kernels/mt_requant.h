@@ -56,27 +56,55 @@ static inline int32_t mt_requant(int32_t x, int32_t multiplier, int32_t shift) {
 #if defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
 
-// mt_requant for shift <= -2 (e = -shift in [2, 31]), any multiplier, in 7 instructions: both
-// roundings folded into one 64-bit add before one shift. With p = x * multiplier, q = p + 2^30
-// and r = floor(q / 2^31) (the high mul, before saturation), the result is r / 2^e rounded half
-// away from zero: floor((r + 2^(e-1) - [r < 0]) / 2^e) = floor((q + (2^(e-1) - [r < 0]) 2^31)
-// / 2^(31+e)), a 64-bit add and then the high word shifted by e - 1. [p < 0] stands in for
-// [r < 0]: they differ only for p in [-2^30, 0), where both give 0. The one saturating case
-// (x = multiplier = INT32_MIN, r = 2^31 instead of INT32_MAX) rounds to 2^(31-e) either way.
-// |p| <= 2^62, so the high word plus 2^(e-2) + 1 cannot overflow.
+// mt_requant for shift <= -2 (e = -shift in [2, 31]), any multiplier m, both roundings folded
+// into one 64-bit multiply-add and one shift. With p = x m, q = p + 2^30 and r = floor(q / 2^31)
+// (the high mul before saturation), the result is r / 2^e rounded half away from zero:
+//   floor((r + 2^(e-1) - [r < 0]) / 2^e) = floor((q + (2^(e-1) - [r < 0]) 2^31) / 2^(31+e)),
+// which is the high word of p + 2^30 - [r < 0] 2^31 + 2^(e-2) 2^32, shifted by e - 1.
+// [x^m < 0] stands in for [r < 0]: they differ only where p is in [-2^30, 0], where both
+// give 0. The one saturating case (x = m = INT32_MIN: r = 2^31, not INT32_MAX) rounds to
+// 2^(31-e) either way. |p| <= 2^62, so nothing overflows. round_hi = 2^(e-2), shift_hi = e - 1.
+static inline int32_t mt_requant_dsp_core(int32_t x, int32_t m, int32_t round_hi,
+                                          int32_t shift_hi) {
+    int32_t lo, hi;
+    const int32_t signs = x ^ m;
+    __asm__("and    %[lo], %[signs], #0x80000000\n\t"  // 2^30 - [x^m < 0] 2^31: the low
+            "orr    %[lo], %[lo], #0x40000000\n\t"     // word, and its borrow into the high
+            "add    %[hi], %[round_hi], %[signs], asr #31\n\t"
+            "smlal  %[lo], %[hi], %[x], %[m]"
+            : [lo] "=&r"(lo), [hi] "=&r"(hi)
+            : [signs] "r"(signs), [round_hi] "r"(round_hi), [x] "r"(x), [m] "r"(m));
+    return hi >> shift_hi;
+}
+
 static inline int32_t mt_requant_dsp_shr2(int32_t x, int32_t multiplier, int32_t shift) {
-    const int32_t quarter = (int32_t)1 << (-shift - 2);  // 2^(e-1) 2^31, in high-word units
-    int32_t lo, hi, t;
-    __asm__("smull  %[lo], %[hi], %[x], %[m]\n\t"
-            "and    %[t], %[hi], #0x80000000\n\t"   // [p < 0] 2^31 ...
-            "eor    %[t], %[t], #0x40000000\n\t"    // ... + 2^30: the low word's addend
-            "adds   %[lo], %[lo], %[t]\n\t"
-            "sub    %[t], %[quarter], %[hi], lsr #31\n\t"  // the high word's (borrow of -2^31)
-            "adc    %[hi], %[hi], %[t]"
-            : [lo] "=&r"(lo), [hi] "=&r"(hi), [t] "=&r"(t)
-            : [x] "r"(x), [m] "r"(multiplier), [quarter] "r"(quarter)
-            : "cc");
-    return hi >> (-shift - 1);
+    return mt_requant_dsp_core(x, multiplier, (int32_t)1 << (-shift - 2), -shift - 1);
+}
+
+// One channel's requantization prepared once for many outputs (the kernels that loop over
+// pixels inside a channel): valid when shift <= -2, what mt_requant_dsp_prepare returns.
+typedef struct {
+    int32_t bias, multiplier, round_hi, shift_hi;
+} mt_requant_dsp_channel;
+
+static inline int mt_requant_dsp_prepare(int32_t bias, int32_t multiplier, int32_t shift,
+                                         mt_requant_dsp_channel *ch) {
+    ch->bias = bias;
+    ch->multiplier = multiplier;
+    ch->round_hi = shift <= -2 ? (int32_t)1 << (-shift - 2) : 0;
+    ch->shift_hi = -shift - 1;
+    return shift <= -2;
+}
+
+// mt_requant_s8(mt_add_sat_s32(acc, bias), ...) of a prepared channel.
+static inline int8_t mt_requant_dsp_s8(int32_t acc, const mt_requant_dsp_channel *ch,
+                                       int32_t output_offset, int32_t act_min,
+                                       int32_t act_max) {
+    int32_t y = mt_requant_dsp_core(__qadd(acc, ch->bias), ch->multiplier, ch->round_hi,
+                                    ch->shift_hi);
+    y = __ssat(y, 9) + output_offset;
+    y = y < act_min ? act_min : y > act_max ? act_max : y;
+    return (int8_t)y;
 }
 #endif
 
