@@ -145,6 +145,28 @@ def cases():
     yield "mt_dequant_s8_f32", dequant_case(rng, dims=(1, 1, 1, 8), scale=1e-40)
     # 6 channels: one group of 4 (the M4's smlabb/smlatt path) and 2 single channels.
     yield "mt_dwconv2d_s8_fwd", conv_case(rng, depthwise=True, k=(3, 3), h=5, w=4, c_in=6)
+    # The M4's 3x3 depthwise path (groups of 4 channels, windows inside the input unrolled,
+    # the rest through the bounds-checked loop): stride 2, valid padding, batch 2, 1 to 3
+    # channels after the groups; scales up to 2 give shifts above -2 (the portable fallback).
+    yield "mt_dwconv2d_s8_fwd", conv_case(rng, depthwise=True, k=(3, 3), stride=(2, 2), h=7,
+                                          w=6, c_in=9)
+    yield "mt_dwconv2d_s8_fwd", conv_case(rng, depthwise=True, k=(3, 3), padding="valid", n=2,
+                                          h=6, w=5, c_in=7, clamp="relu")
+    yield "mt_dwconv2d_s8_fwd", conv_case(rng, depthwise=True, k=(3, 3), stride=(1, 2), h=3,
+                                          w=2, c_in=4)
+    yield "mt_dwconv2d_s8_fwd", conv_case(rng, depthwise=True, k=(3, 3), h=4, w=5, c_in=8,
+                                          scale_range=(0.1, 2.0))
+    # The M4's stride-1 1x1 path (2 rows x 2 pixels): odd pixel count, odd c_out, c_in not a
+    # multiple of 4, batch 2; a row pair with a shift above -2 goes pixel by pixel; stride 2
+    # takes the per-pixel path.
+    yield "mt_pwconv2d_s8_fwd", conv_case(rng, k=(1, 1), padding="valid", n=2, h=3, w=3,
+                                          c_in=11, c_out=7, clamp="relu6")
+    yield "mt_pwconv2d_s8_fwd", conv_case(rng, k=(1, 1), padding="valid", h=1, w=5, c_in=8,
+                                          c_out=6, scale_range=(0.01, 1.0))
+    yield "mt_pwconv2d_s8_fwd", conv_case(rng, k=(1, 1), padding="valid", h=1, w=1, c_in=3,
+                                          c_out=1)
+    yield "mt_conv2d_s8_fwd", conv_case(rng, k=(1, 1), padding="valid", stride=(2, 2), h=5,
+                                        w=5, c_in=6, c_out=5)
 
 
 # M0 (Thumb-1, soft float) and M4 (Thumb-2, DSP, FPU) bracket M3, which test_kernels_fwd_build
