@@ -137,27 +137,26 @@ typedef struct {
 } dw3x3_weights4;
 
 static inline void tap3x3(int32_t xv, int32_t offsets, const dw3x3_weights4 *wt, int32_t t,
-                          int32_t a[4]) {
+                          int32_t acc[4]) {
     const int32_t x02 = __sxtab16(offsets, xv), x13 = sxtab16_ror8(offsets, xv);
-    a[0] = __smlabb(wt->w02[t], x02, a[0]);
-    a[2] = __smlatt(wt->w02[t], x02, a[2]);
-    a[1] = __smlabb(wt->w13[t], x13, a[1]);
-    a[3] = __smlatt(wt->w13[t], x13, a[3]);
+    acc[0] = __smlabb(wt->w02[t], x02, acc[0]);
+    acc[2] = __smlatt(wt->w02[t], x02, acc[2]);
+    acc[1] = __smlabb(wt->w13[t], x13, acc[1]);
+    acc[3] = __smlatt(wt->w13[t], x13, acc[3]);
 }
 
 // The 9 taps of an output whose window lies inside the input, unrolled: x at its top-left tap.
 static inline void dw3x3_inside4(const int8_t *x, int32_t c, int32_t row,
                                  const dw3x3_weights4 *wt, int32_t offsets, int32_t acc[4]) {
-    int32_t a[4] = {0, 0, 0, 0};
+    acc[0] = 0;  // one by one: an initializer list becomes a memset call at -Os
+    acc[1] = 0;
+    acc[2] = 0;
+    acc[3] = 0;
     for (int32_t ky = 0; ky < 3; ky++, x += row) {
-        tap3x3(load_s8x4(x), offsets, wt, 3 * ky, a);
-        tap3x3(load_s8x4(x + c), offsets, wt, 3 * ky + 1, a);
-        tap3x3(load_s8x4(x + 2 * c), offsets, wt, 3 * ky + 2, a);
+        tap3x3(load_s8x4(x), offsets, wt, 3 * ky, acc);
+        tap3x3(load_s8x4(x + c), offsets, wt, 3 * ky + 1, acc);
+        tap3x3(load_s8x4(x + 2 * c), offsets, wt, 3 * ky + 2, acc);
     }
-    acc[0] = a[0];
-    acc[1] = a[1];
-    acc[2] = a[2];
-    acc[3] = a[3];
 }
 
 // Channels ch..ch+3 of image b, 3x3 filter, every shift <= -2: the weights extended and the
