@@ -165,9 +165,13 @@ def cases():
                                           w=2, c_in=4)
     yield "mt_dwconv2d_s8_fwd", small_products(
         rng, conv_case(rng, depthwise=True, k=(3, 3), h=4, w=5, c_in=8, scale_range=(0.1, 2.0)))
-    # The M4's stride-1 1x1 path (2 rows x 2 pixels): odd pixel count, odd c_out, c_in not a
-    # multiple of 4, batch 2; a row pair with a shift above -2 goes pixel by pixel; stride 2
-    # takes the per-pixel path.
+    # The M4's stride-1 1x1 path (2 rows x 2 pixels, even c_out, every shift <= -2): an odd
+    # pixel count, c_in not a multiple of 4, batch 2; odd c_out, a shift above -2 and stride 2
+    # take the per-pixel path.
+    yield "mt_pwconv2d_s8_fwd", conv_case(rng, k=(1, 1), padding="valid", h=3, w=3, c_in=11,
+                                          c_out=6, clamp="relu6")
+    yield "mt_pwconv2d_s8_fwd", conv_case(rng, k=(1, 1), padding="valid", n=2, h=1, w=3, c_in=9,
+                                          c_out=4)
     yield "mt_pwconv2d_s8_fwd", conv_case(rng, k=(1, 1), padding="valid", n=2, h=3, w=3,
                                           c_in=11, c_out=7, clamp="relu6")
     yield "mt_pwconv2d_s8_fwd", small_products(

@@ -136,7 +136,7 @@ typedef struct {
     int32_t w02[9], w13[9];
 } dw3x3_weights4;
 
-static inline void tap3x3(int32_t xv, int32_t offsets, const dw3x3_weights4 *wt, int32_t t,
+MT_DSP_INLINE void tap3x3(int32_t xv, int32_t offsets, const dw3x3_weights4 *wt, int32_t t,
                           int32_t acc[4]) {
     const int32_t x02 = __sxtab16(offsets, xv), x13 = sxtab16_ror8(offsets, xv);
     acc[0] = __smlabb(wt->w02[t], x02, acc[0]);

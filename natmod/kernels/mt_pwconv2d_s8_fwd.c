@@ -16,7 +16,22 @@ static inline int8_t pw_output(const pw_out_params *o, int32_t acc, int32_t c) {
                          o->act_min, o->act_max);
 }
 
-// Any stride (and every machine): per output pixel, two filter rows per pass over its input.
+// One output pixel, every channel: two filter rows per pass over x; an odd last row is paired
+// with itself.
+static void pw_pixel(const pw_out_params *o, const int8_t *x, const int8_t *filter,
+                     int32_t c_in, int32_t c_out, int8_t *y) {
+    for (int32_t oc = 0; oc < c_out; oc += 2) {
+        const int32_t oc1 = oc + 1 < c_out ? oc + 1 : oc;
+        int32_t acc[2];
+        mt_dot2_offset_s8(filter + oc * c_in, filter + oc1 * c_in, x, c_in, o->in_offset, acc);
+        y[oc] = pw_output(o, acc[0], oc);
+        if (oc + 1 < c_out) {
+            y[oc + 1] = pw_output(o, acc[1], oc + 1);
+        }
+    }
+}
+
+// Any stride (and every machine): pixel by pixel.
 static void pw_by_pixel(const mt_conv_params *params, const pw_out_params *o,
                         const mt_dims *input_dims, const int8_t *input, const int8_t *filter,
                         const mt_dims *output_dims, int8_t *output) {
@@ -25,19 +40,11 @@ static void pw_by_pixel(const mt_conv_params *params, const pw_out_params *o,
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
             const int8_t *x = input + (b * input_dims->h + oy * params->stride_h) *
                                           input_dims->w * c_in;
-            for (int32_t ox = 0; ox < output_dims->w; ox++, x += params->stride_w * c_in) {
-                int8_t *y = output + ((b * output_dims->h + oy) * output_dims->w + ox) * c_out;
-                for (int32_t oc = 0; oc < c_out; oc += 2) {
-                    // Two filter rows per pass over x; an odd last row is paired with itself.
-                    const int32_t oc1 = oc + 1 < c_out ? oc + 1 : oc;
-                    int32_t acc[2];
-                    mt_dot2_offset_s8(filter + oc * c_in, filter + oc1 * c_in, x, c_in,
-                                      o->in_offset, acc);
-                    y[oc] = pw_output(o, acc[0], oc);
-                    if (oc + 1 < c_out) {
-                        y[oc + 1] = pw_output(o, acc[1], oc + 1);
-                    }
-                }
+            int8_t *y = output + (b * output_dims->h + oy) * output_dims->w * c_out;
+            for (int32_t ox = 0; ox < output_dims->w; ox++) {
+                pw_pixel(o, x, filter, c_in, c_out, y);
+                x += params->stride_w * c_in;
+                y += c_out;
             }
         }
     }
@@ -48,7 +55,7 @@ static void pw_by_pixel(const mt_conv_params *params, const pw_out_params *o,
 
 // acc[2 r + p] = sum of w_r x_p over c (no offset) for 2 filter rows (w, w + c) and 2 input
 // pixels (x, x + c): each loaded word feeds two smlad pairs, 16 MACs from 4 loads.
-static inline void dot_2x2_s8(const int8_t *x, const int8_t *w, int32_t c, int32_t acc[4]) {
+MT_DSP_INLINE void dot_2x2_s8(const int8_t *x, const int8_t *w, int32_t c, int32_t acc[4]) {
     int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
     const int8_t *end = x + (c & ~3);
     for (; x != end; x += 4, w += 4) {
@@ -85,43 +92,23 @@ static int32_t row_sum_s8(const int8_t *w, int32_t n) {
     return sum;
 }
 
-// Rows w and w + c_in (channels oc, oc + 1) against every pixel, one at a time (the general
-// requantization, any shift).
-static void pw_rows_by_pixel(const pw_out_params *o, int32_t pixels, const int8_t *input,
-                             int32_t c_in, const int8_t *w, int32_t oc, int32_t c_out,
-                             int8_t *output) {
-    const int32_t second = oc + 1 < c_out;
-    for (int32_t p = 0; p < pixels; p++) {
-        int32_t acc[2];
-        mt_dot2_offset_s8(w, second ? w + c_in : w, input + p * c_in, c_in, o->in_offset, acc);
-        output[p * c_out + oc] = pw_output(o, acc[0], oc);
-        if (second) {
-            output[p * c_out + oc + 1] = pw_output(o, acc[1], oc + 1);
-        }
-    }
-}
-
-// Stride 1: output pixel i reads input pixel i, so the batch is one run of pixels. Blocks of
-// 2 filter rows x 2 pixels, w (x + offset) summed as w x + offset * sum w (the same integers,
-// see mt_dot2_offset_s8.h), requantized with constants prepared once per row. A row pair with
-// a shift above -2 and an odd last row go one pixel at a time.
+// Stride 1, every shift <= -2 (the prepared requantization), even c_out: output pixel i reads
+// input pixel i, so the batch is one run of pixels. Blocks of 2 filter rows x 2 pixels; w (x +
+// offset) summed as w x + offset * sum w, the same integers (see mt_dot2_offset_s8.h). An odd
+// last pixel goes through pw_pixel.
 static void pw_stride1_dsp(const pw_out_params *o, int32_t pixels, const int8_t *input,
                            int32_t c_in, const int8_t *filter, int32_t c_out, int8_t *output) {
     const int32_t out_offset = o->out_offset, act_min = o->act_min, act_max = o->act_max;
-    int32_t oc = 0;
-    for (; oc + 2 <= c_out; oc += 2) {
-        const int8_t *w = filter + oc * c_in;
+    const int32_t pairs_end = pixels & ~1;
+    for (int32_t oc = 0; oc < c_out; oc += 2) {
+        const int8_t *w = filter + oc * c_in, *x = input;
         mt_requant_dsp_channel ch0, ch1;
-        if (!(mt_requant_dsp_prepare(o->bias[oc], o->mult[oc], o->shift[oc], &ch0) &
-              mt_requant_dsp_prepare(o->bias[oc + 1], o->mult[oc + 1], o->shift[oc + 1], &ch1))) {
-            pw_rows_by_pixel(o, pixels, input, c_in, w, oc, c_out, output);
-            continue;
-        }
+        mt_requant_dsp_prepare(o->bias[oc], o->mult[oc], o->shift[oc], &ch0);
+        mt_requant_dsp_prepare(o->bias[oc + 1], o->mult[oc + 1], o->shift[oc + 1], &ch1);
         const int32_t off0 = o->in_offset * row_sum_s8(w, c_in);
         const int32_t off1 = o->in_offset * row_sum_s8(w + c_in, c_in);
         int8_t *y = output + oc;
-        const int8_t *x = input;
-        for (int32_t p = 0; p + 2 <= pixels; p += 2, x += 2 * c_in, y += 2 * c_out) {
+        for (int32_t p = 0; p < pairs_end; p += 2, x += 2 * c_in, y += 2 * c_out) {
             int32_t acc[4];
             dot_2x2_s8(x, w, c_in, acc);
             y[0] = mt_requant_dsp_s8(acc[0] + off0, &ch0, out_offset, act_min, act_max);
@@ -129,13 +116,19 @@ static void pw_stride1_dsp(const pw_out_params *o, int32_t pixels, const int8_t 
             y[1] = mt_requant_dsp_s8(acc[2] + off1, &ch1, out_offset, act_min, act_max);
             y[c_out + 1] = mt_requant_dsp_s8(acc[3] + off1, &ch1, out_offset, act_min, act_max);
         }
-        if (pixels & 1) {
-            pw_rows_by_pixel(o, 1, x, c_in, w, oc, c_out, y - oc);
+    }
+    if (pairs_end < pixels) {
+        pw_pixel(o, input + pairs_end * c_in, filter, c_in, c_out, output + pairs_end * c_out);
+    }
+}
+
+static int all_shifts_below_minus_1(const int32_t *shift, int32_t n) {
+    for (int32_t i = 0; i < n; i++) {
+        if (shift[i] > -2) {
+            return 0;
         }
     }
-    if (oc < c_out) {
-        pw_rows_by_pixel(o, pixels, input, c_in, filter + oc * c_in, oc, c_out, output);
-    }
+    return 1;
 }
 #endif
 
@@ -168,7 +161,8 @@ mt_status mt_pwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
     const pw_out_params o = {bias, quant->multiplier, quant->shift, act->input_offset,
                              act->output_offset, act->act_min, act->act_max};
 #if defined(__ARM_FEATURE_DSP)
-    if (params->stride_h == 1 && params->stride_w == 1) {
+    if (params->stride_h == 1 && params->stride_w == 1 && c_out % 2 == 0 &&
+        all_shifts_below_minus_1(quant->shift, c_out)) {
         // 1x1, no padding, stride 1: output dims equal the input's (mt_conv_dims_check).
         pw_stride1_dsp(&o, input_dims->n * input_dims->h * input_dims->w, input, c_in, filter,
                        c_out, output);

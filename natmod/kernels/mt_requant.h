@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Requantization, written once: TFLite's MultiplyByQuantizedMultiplier (double rounding), the
 // same three steps as host_tools/microtrain_tools/quant.py, bit for bit. Every forward kernel's
-// output step goes through mt_requant_s8, so they all round the same way.
+// output step goes through mt_requant_s8 (or, on cores with the DSP extension, its prepared
+// form mt_requant_dsp_s8, tested to give the same bytes), so they all round the same way.
 #ifndef MT_REQUANT_H
 #define MT_REQUANT_H
 
@@ -54,7 +55,7 @@ static inline int32_t mt_requant(int32_t x, int32_t multiplier, int32_t shift) {
 }
 
 #if defined(__ARM_FEATURE_DSP)
-#include <arm_acle.h>
+#include "mt_dsp.h"
 
 // mt_requant for shift <= -2 (e = -shift in [2, 31]), any multiplier m, both roundings folded
 // into one 64-bit multiply-add and one shift. With p = x m, q = p + 2^30 and r = floor(q / 2^31)
@@ -64,7 +65,7 @@ static inline int32_t mt_requant(int32_t x, int32_t multiplier, int32_t shift) {
 // [x^m < 0] stands in for [r < 0]: they differ only where p is in [-2^30, 0], where both
 // give 0. The one saturating case (x = m = INT32_MIN: r = 2^31, not INT32_MAX) rounds to
 // 2^(31-e) either way. |p| <= 2^62, so nothing overflows. round_hi = 2^(e-2), shift_hi = e - 1.
-static inline int32_t mt_requant_dsp_core(int32_t x, int32_t m, int32_t round_hi,
+MT_DSP_INLINE int32_t mt_requant_dsp_core(int32_t x, int32_t m, int32_t round_hi,
                                           int32_t shift_hi) {
     int32_t lo, hi;
     const int32_t signs = x ^ m;
@@ -81,25 +82,23 @@ static inline int32_t mt_requant_dsp_shr2(int32_t x, int32_t multiplier, int32_t
     return mt_requant_dsp_core(x, multiplier, (int32_t)1 << (-shift - 2), -shift - 1);
 }
 
-// One channel's requantization prepared once for many outputs (the kernels that loop over
-// pixels inside a channel): valid when shift <= -2, what mt_requant_dsp_prepare returns.
+// One channel's requantization prepared once for many outputs (kernels that loop over pixels
+// inside a channel), for shift <= -2 only: the caller checks.
 typedef struct {
     int32_t bias, multiplier, round_hi, shift_hi;
 } mt_requant_dsp_channel;
 
-static inline int mt_requant_dsp_prepare(int32_t bias, int32_t multiplier, int32_t shift,
-                                         mt_requant_dsp_channel *ch) {
+static inline void mt_requant_dsp_prepare(int32_t bias, int32_t multiplier, int32_t shift,
+                                          mt_requant_dsp_channel *ch) {
     ch->bias = bias;
     ch->multiplier = multiplier;
-    ch->round_hi = shift <= -2 ? (int32_t)1 << (-shift - 2) : 0;
+    ch->round_hi = (int32_t)1 << (-shift - 2);
     ch->shift_hi = -shift - 1;
-    return shift <= -2;
 }
 
 // mt_requant_s8(mt_add_sat_s32(acc, bias), ...) of a prepared channel.
-static inline int8_t mt_requant_dsp_s8(int32_t acc, const mt_requant_dsp_channel *ch,
-                                       int32_t output_offset, int32_t act_min,
-                                       int32_t act_max) {
+MT_DSP_INLINE int8_t mt_requant_dsp_s8(int32_t acc, const mt_requant_dsp_channel *ch,
+                                       int32_t output_offset, int32_t act_min, int32_t act_max) {
     int32_t y = mt_requant_dsp_core(__qadd(acc, ch->bias), ch->multiplier, ch->round_hi,
                                     ch->shift_hi);
     y = __ssat(y, 9) + output_offset;
@@ -112,7 +111,7 @@ static inline int8_t mt_requant_dsp_s8(int32_t acc, const mt_requant_dsp_channel
 static inline int8_t mt_requant_s8(int32_t acc, int32_t multiplier, int32_t shift,
                                    int32_t output_offset, int32_t act_min, int32_t act_max) {
 #if defined(__ARM_FEATURE_DSP)
-    // The usual case (scales below 1/4) in 7 instructions, the rest the portable way; ssat
+    // The usual case (scales below 1/4) through one smlal, the rest the portable way; ssat
     // limits to [-256, 255] as below.
     int32_t y = shift <= -2 ? mt_requant_dsp_shr2(acc, multiplier, shift)
                             : mt_requant(acc, multiplier, shift);
