@@ -70,7 +70,9 @@ static inline int32_t tap_sum1(const dw_taps *t) {
     return acc;
 }
 
-// The layer, in one place for the loops below.
+#if defined(__ARM_FEATURE_DSP)
+
+// The layer, in one place for the M4 path's helpers.
 typedef struct {
     const mt_conv_params *params;
     const mt_quant_params *quant;
@@ -80,7 +82,8 @@ typedef struct {
     int8_t *output;
 } dw_layer;
 
-// Where output (b, oy, ox) channel ch reads: the taps inside the input only (padding adds 0).
+// Where output (b, oy, ox) channel ch reads: the taps inside the input only (padding adds 0);
+// the M4 path's windows over the padding.
 static inline dw_taps taps_at(const dw_layer *L, int32_t b, int32_t oy, int32_t ox, int32_t ch) {
     const int32_t in_h = L->in->h, in_w = L->in->w, c = L->in->c;
     const int32_t kh = L->f->h, kw = L->f->w;
@@ -94,42 +97,6 @@ static inline dw_taps taps_at(const dw_layer *L, int32_t b, int32_t oy, int32_t 
                  L->params->act.input_offset};
     return t;
 }
-
-// Any filter, stride and padding: per output pixel, channels ch_begin.. in groups of 4, then 1.
-static void dw_by_pixel(const dw_layer *L, int32_t ch_begin) {
-    const int32_t c = L->in->c;
-    const mt_act_params *act = &L->params->act;
-    // In locals: an int8 store may alias any object, so fields would be reloaded per output.
-    const int32_t *mult = L->quant->multiplier, *shift = L->quant->shift, *bias = L->bias;
-    const int32_t out_offset = act->output_offset, act_min = act->act_min, act_max = act->act_max;
-    for (int32_t b = 0; b < L->out->n; b++) {
-        for (int32_t oy = 0; oy < L->out->h; oy++) {
-            for (int32_t ox = 0; ox < L->out->w; ox++) {
-                int8_t *y = L->output + ((b * L->out->h + oy) * L->out->w + ox) * c;
-                dw_taps t = taps_at(L, b, oy, ox, ch_begin);
-                // Sum w (x + off): 4 channels at a time, then 1. Integer sums below 2^31
-                // (kh * kw <= MT_MAX_ACC_TERMS): any order is exact.
-                for (int32_t ch = ch_begin; ch < c;) {
-                    int32_t acc[4];
-                    const int32_t n = c - ch >= 4 ? 4 : 1;
-                    if (n == 4) {
-                        tap_sums4(&t, acc);
-                    } else {
-                        acc[0] = tap_sum1(&t);
-                    }
-                    for (int32_t k = 0; k < n; k++, ch++) {
-                        y[ch] = mt_requant_s8(mt_add_sat_s32(acc[k], bias[ch]), mult[ch],
-                                              shift[ch], out_offset, act_min, act_max);
-                    }
-                    t.x += n;
-                    t.w += n;
-                }
-            }
-        }
-    }
-}
-
-#if defined(__ARM_FEATURE_DSP)
 
 // A 3x3 filter's 4 channels, sign-extended once per layer: halfwords of channels 0, 2 and 1, 3.
 typedef struct {
@@ -240,22 +207,61 @@ mt_status mt_dwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
     if ((st = mt_act_check(&params->act)) != MT_OK || (st = mt_quant_check(quant, c)) != MT_OK) {
         return st;
     }
+    const mt_act_params *act = &params->act;
+    int32_t ch_begin = 0;  // channels before it are done
+#if defined(__ARM_FEATURE_DSP)
     const dw_layer L = {params, quant, input_dims, filter_dims, output_dims, input, filter, bias,
                         output};
-#if defined(__ARM_FEATURE_DSP)
     if (dw3x3_applies(&L)) {
-        const int32_t groups_end = c & ~3;
+        ch_begin = c & ~3;
         for (int32_t b = 0; b < output_dims->n; b++) {
-            for (int32_t ch = 0; ch < groups_end; ch += 4) {
+            for (int32_t ch = 0; ch < ch_begin; ch += 4) {
                 dw3x3_group4(&L, b, ch);
             }
         }
-        if (groups_end < c) {
-            dw_by_pixel(&L, groups_end);
-        }
-        return MT_OK;
     }
 #endif
-    dw_by_pixel(&L, 0);
+    // Any filter, stride and padding: per output pixel, channels ch_begin.. in groups of 4,
+    // then 1.
+    const int32_t in_h = input_dims->h, in_w = input_dims->w;
+    const int32_t kh = filter_dims->h, kw = filter_dims->w;
+    // In locals: an int8 store may alias any object, so fields would be reloaded per output.
+    const int32_t *mult = quant->multiplier, *shift = quant->shift;
+    const int32_t out_offset = act->output_offset, act_min = act->act_min, act_max = act->act_max;
+    for (int32_t b = 0; b < output_dims->n && ch_begin < c; b++) {
+        for (int32_t oy = 0; oy < output_dims->h; oy++) {
+            const int32_t y0 = oy * params->stride_h - params->pad_h;
+            const int32_t ky_begin = y0 < 0 ? -y0 : 0;
+            const int32_t ky_end = in_h - y0 < kh ? in_h - y0 : kh;
+            for (int32_t ox = 0; ox < output_dims->w; ox++) {
+                const int32_t x0 = ox * params->stride_w - params->pad_w;
+                const int32_t kx_begin = x0 < 0 ? -x0 : 0;
+                const int32_t kx_end = in_w - x0 < kw ? in_w - x0 : kw;
+                int8_t *y = output + ((b * output_dims->h + oy) * output_dims->w + ox) * c;
+                dw_taps t = {input + ((b * in_h + y0 + ky_begin) * in_w + x0 + kx_begin) * c +
+                                 ch_begin,
+                             filter + (ky_begin * kw + kx_begin) * c + ch_begin,
+                             ky_end - ky_begin, kx_end - kx_begin, c, in_w * c, kw * c,
+                             act->input_offset};
+                // Taps inside the input only, sum w (x + off): 4 channels at a time, then 1.
+                // Integer sums below 2^31 (kh * kw <= MT_MAX_ACC_TERMS): any order is exact.
+                for (int32_t ch = ch_begin; ch < c;) {
+                    int32_t acc[4];
+                    const int32_t n = c - ch >= 4 ? 4 : 1;
+                    if (n == 4) {
+                        tap_sums4(&t, acc);
+                    } else {
+                        acc[0] = tap_sum1(&t);
+                    }
+                    for (int32_t k = 0; k < n; k++, ch++) {
+                        y[ch] = mt_requant_s8(mt_add_sat_s32(acc[k], bias[ch]), mult[ch],
+                                              shift[ch], out_offset, act_min, act_max);
+                    }
+                    t.x += n;
+                    t.w += n;
+                }
+            }
+        }
+    }
     return MT_OK;
 }
