@@ -127,6 +127,15 @@ class CortexM:
         return uc.reg_read(c.UC_ARM_REG_R0)
 
 
+def small_products(rng, case):
+    """A conv case with filter values in [-1, 1] and small biases: at scales near 1 (shifts
+    above -2) the outputs then land inside int8 rather than on the clamp."""
+    args, bufs = case
+    bufs[3] = rng.integers(-1, 2, size=bufs[3].size).astype(np.int8)
+    bufs[4] = rng.integers(-50, 51, size=bufs[4].size).astype(np.int32)
+    return args, bufs
+
+
 def cases():
     rng = np.random.default_rng(42)
     yield "mt_conv2d_s8_fwd", conv_case(rng, h=6, w=5, c_in=3, c_out=4, stride=(2, 2))
@@ -145,6 +154,33 @@ def cases():
     yield "mt_dequant_s8_f32", dequant_case(rng, dims=(1, 1, 1, 8), scale=1e-40)
     # 6 channels: one group of 4 (the M4's smlabb/smlatt path) and 2 single channels.
     yield "mt_dwconv2d_s8_fwd", conv_case(rng, depthwise=True, k=(3, 3), h=5, w=4, c_in=6)
+    # The M4's 3x3 depthwise path (groups of 4 channels, windows inside the input unrolled,
+    # the rest through the bounds-checked loop): stride 2, valid padding, batch 2, 1 to 3
+    # channels after the groups; scales up to 2 give shifts above -2 (the portable fallback).
+    yield "mt_dwconv2d_s8_fwd", conv_case(rng, depthwise=True, k=(3, 3), stride=(2, 2), h=7,
+                                          w=6, c_in=9)
+    yield "mt_dwconv2d_s8_fwd", conv_case(rng, depthwise=True, k=(3, 3), padding="valid", n=2,
+                                          h=6, w=5, c_in=7, clamp="relu")
+    yield "mt_dwconv2d_s8_fwd", conv_case(rng, depthwise=True, k=(3, 3), stride=(1, 2), h=3,
+                                          w=2, c_in=4)
+    yield "mt_dwconv2d_s8_fwd", small_products(
+        rng, conv_case(rng, depthwise=True, k=(3, 3), h=4, w=5, c_in=8, scale_range=(0.1, 2.0)))
+    # The M4's stride-1 1x1 path (2 rows x 2 pixels, even c_out, every shift <= -2): an odd
+    # pixel count, c_in not a multiple of 4, batch 2; odd c_out, a shift above -2 and stride 2
+    # take the per-pixel path.
+    yield "mt_pwconv2d_s8_fwd", conv_case(rng, k=(1, 1), padding="valid", h=3, w=3, c_in=11,
+                                          c_out=6, clamp="relu6")
+    yield "mt_pwconv2d_s8_fwd", conv_case(rng, k=(1, 1), padding="valid", n=2, h=1, w=3, c_in=9,
+                                          c_out=4)
+    yield "mt_pwconv2d_s8_fwd", conv_case(rng, k=(1, 1), padding="valid", n=2, h=3, w=3,
+                                          c_in=11, c_out=7, clamp="relu6")
+    yield "mt_pwconv2d_s8_fwd", small_products(
+        rng, conv_case(rng, k=(1, 1), padding="valid", h=1, w=5, c_in=8, c_out=6,
+                       scale_range=(0.1, 1.0)))
+    yield "mt_pwconv2d_s8_fwd", conv_case(rng, k=(1, 1), padding="valid", h=1, w=1, c_in=3,
+                                          c_out=1)
+    yield "mt_conv2d_s8_fwd", conv_case(rng, k=(1, 1), padding="valid", stride=(2, 2), h=5,
+                                        w=5, c_in=6, c_out=5)
 
 
 # M0 (Thumb-1, soft float) and M4 (Thumb-2, DSP, FPU) bracket M3, which test_kernels_fwd_build
@@ -167,3 +203,55 @@ def test_forward_ops_on_cortex_m_equal_numpy(arch, tmp_path):
     args, bufs = conv_case(np.random.default_rng(0))
     args[17] = 5
     assert machine.run_op(ids["mt_conv2d_s8_fwd"], args, bufs) == 2  # MT_ERR_SHAPE
+
+
+def requant_channels(rng):
+    """(bias, multiplier, shift) per channel for an fc whose accumulators equal the bias: every
+    shift, edge multipliers, exact rounding ties of both roundings, accumulators landing in
+    the int8 window from both sides, and the int32 extremes (INT32_MIN * INT32_MIN too)."""
+    i32 = np.iinfo(np.int32)
+    edges = [i32.min, i32.min + 1, -(1 << 30) - 1, -(1 << 30), -1, 0, 1, (1 << 30) - 1,
+             1 << 30, i32.max - 1, i32.max]
+    mults = [i32.min, -(1 << 30), 0, 1, 1 << 30, (1 << 30) + 1, 1518500250, i32.max]
+    mults += [int(v) for v in rng.integers(1 << 30, 1 << 31, size=4)]
+    bias, mult, shift = [], [], []
+    for s in range(-31, 31):
+        e = max(-s, 0)
+        # multiplier 2^30: the high multiply is x / 2 rounded half up; x = 2 r (+1 for a tie
+        # of the first rounding) puts r on, and next to, ties of the second.
+        half = 1 << (e - 1) if e else 0
+        ties = [2 * (k * (1 << e) + half + d) + t for k in (-3, -1, 0, 1, 2)
+                for d in (-1, 0, 1) for t in (0, 1)]
+        for m in mults:
+            scale = m * 2.0 ** (s - 31)
+            near = [int(round(v / scale)) + j for v in (-200.0, -128.5, -3.5, 0.5, 127.5, 250.0)
+                    for j in (-2, -1, 0, 1)] if scale > 0 else []
+            for x in edges + near + (ties if m == 1 << 30 else []):
+                bias.append(min(max(x, i32.min), i32.max))
+                mult.append(m)
+                shift.append(s)
+    return bias, mult, shift
+
+
+@pytest.mark.parametrize("arch", ["armv6m", "armv7emsp"])
+def test_requant_on_cortex_m_equals_numpy_at_every_shift_and_edge(arch, tmp_path):
+    """mt_requant_s8 on the boards (the M4's folded-rounding path for shift <= -2, the portable
+    one elsewhere) against the reference, through fc, at several output zero points so the
+    int8 window sees results from -255 to 255."""
+    from microtrain_tools import hostlib
+
+    machine = CortexM(arch, build_image(arch, tmp_path))
+    op = hostlib.op_ids()["mt_fc_s8_fwd"]
+    bias, mult, shift = requant_channels(np.random.default_rng(7))
+    c = len(bias)
+    for zp in (-128, 0, 127):
+        args = [0, zp, -128, 127, 1, 1, 1, 1, c, 1, 1, 1, 1, 1, 1, c]
+        bufs = [np.asarray(mult, np.int32), np.asarray(shift, np.int32), np.zeros(1, np.int8),
+                np.ones(c, np.int8), np.asarray(bias, np.int32), np.zeros(c, np.int8)]
+        got = [b.copy() for b in bufs]
+        assert machine.run_op(op, args, got) == 0
+        REFERENCE_OPS["mt_fc_s8_fwd"](args, bufs)
+        bad = np.flatnonzero(got[5] != bufs[5])
+        assert bad.size == 0, [(bias[i], mult[i], shift[i], int(got[5][i]), int(bufs[5][i]))
+                               for i in bad[:5]]
+        assert len(np.unique(got[5])) > 100  # the window is exercised, not only the clamp

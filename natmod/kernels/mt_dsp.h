@@ -9,6 +9,10 @@
 #include <arm_acle.h>
 #include <stdint.h>
 
+// The kernels' per-tap and per-output helpers: inlined at -Os too (the natmod build), where a
+// call per tap or per output would cost more than the helper.
+#define MT_DSP_INLINE static inline __attribute__((always_inline))
+
 // Four int8 from any address (the M4 allows unaligned ldr; gcc emits one).
 static inline int32_t load_s8x4(const int8_t *p) {
     int32_t v;
