@@ -13,7 +13,9 @@
 // ---- the inner sums -------------------------------------------------------------------------
 
 #if defined(__ARM_FEATURE_DSP)
-// {lo: a.lo, hi: b.lo} and {lo: a.hi, hi: b.hi}: pair two rows' weights for smlad.
+// {lo: a.lo, hi: b.lo} and {lo: a.hi, hi: b.hi}: on two rows' weight words (bytes a0..a3,
+// b0..b3) they give bytes {a0, a1, b0, b1} and {a2, a3, b2, b3}, which sxtb16 (and its ror #8
+// form) turn into the smlad pairs {a0, b0}, {a1, b1} and {a2, b2}, {a3, b3}.
 static inline int32_t pack_lo(int32_t a, int32_t b) {
     int32_t r;
     __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
@@ -31,37 +33,36 @@ static inline int32_t load_s16x2(const int16_t *p) {
     __builtin_memcpy(&v, p, 4);
     return v;
 }
+
+// s[0..4) += q2.lo * w[0..4) + q2.hi * w[w_stride + 0..4): two output channels' rows.
+static inline void row_pair_sums4(int32_t q2, const int8_t *w, int32_t w_stride, int32_t s[4]) {
+    const int32_t a = load_s8x4(w), b = load_s8x4(w + w_stride);
+    const int32_t ab01 = pack_lo(a, b), ab23 = pack_hi(a, b);
+    s[0] = __smlad(__sxtb16(ab01), q2, s[0]);
+    s[1] = __smlad(sxtb16_ror8(ab01), q2, s[1]);
+    s[2] = __smlad(__sxtb16(ab23), q2, s[2]);
+    s[3] = __smlad(sxtb16_ror8(ab23), q2, s[3]);
+}
 #endif
 
 // s[0..4) += sum over o of qm[o] * w[o * w_stride + 0..4): four input channels of one tap.
 static inline void tap_sums4(const int16_t *qm, const int8_t *w, int32_t w_stride,
                              int32_t c_out, int32_t s[4]) {
-    int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
     int32_t o = 0;
 #if defined(__ARM_FEATURE_DSP)
-    // Two output channels per step: smlad pairs (qm[o], qm[o+1]) with (w[o,i], w[o+1,i]).
+    // smlad pairs (qm[o], qm[o+1]) with (w[o,i], w[o+1,i]). (Four rows a step: no fewer
+    // instructions, gcc runs out of registers.)
     for (; o + 1 < c_out; o += 2, w += 2 * w_stride) {
-        const int32_t q2 = load_s16x2(qm + o);
-        const int32_t a = load_s8x4(w), b = load_s8x4(w + w_stride);
-        const int32_t a02 = __sxtb16(a), b02 = __sxtb16(b);
-        const int32_t a13 = sxtb16_ror8(a), b13 = sxtb16_ror8(b);
-        s0 = __smlad(pack_lo(a02, b02), q2, s0);
-        s2 = __smlad(pack_hi(a02, b02), q2, s2);
-        s1 = __smlad(pack_lo(a13, b13), q2, s1);
-        s3 = __smlad(pack_hi(a13, b13), q2, s3);
+        row_pair_sums4(load_s16x2(qm + o), w, w_stride, s);
     }
 #endif
     for (; o < c_out; o++, w += w_stride) {
         const int32_t q = qm[o];
-        s0 += q * w[0];
-        s1 += q * w[1];
-        s2 += q * w[2];
-        s3 += q * w[3];
+        s[0] += q * w[0];
+        s[1] += q * w[1];
+        s[2] += q * w[2];
+        s[3] += q * w[3];
     }
-    s[0] = s0;
-    s[1] = s1;
-    s[2] = s2;
-    s[3] = s3;
 }
 
 // sum over o of qm[o] * w[o * w_stride]: one input channel of one tap.
