@@ -104,33 +104,39 @@ static void fill_qm(int16_t *qm, const int8_t *q, const int16_t *m, int32_t c_ou
 }
 
 // The sums of one input pixel's channels over one tap, added to acc[] (multi) or put out.
+// (The context's fields and the sink are copied into locals: every int8 store of the output may
+// alias them, and gcc would reload them after each.)
 static void conv_tap(const conv_ctx *x, const int8_t *w, int32_t *acc, sink *out) {
     const int32_t c_in = x->in->c, c_out = x->out->c;
     const int32_t w_stride = x->filter->h * x->filter->w * c_in;
+    const int16_t *const qm = x->qm;
+    const float c = x->c;
+    sink o = *out;
     int32_t i = 0;
     for (; i + 3 < c_in; i += 4) {
         int32_t s[4] = {0, 0, 0, 0};
         if (acc) {
             s[0] = acc[i], s[1] = acc[i + 1], s[2] = acc[i + 2], s[3] = acc[i + 3];
         }
-        tap_sums4(x->qm, w + i, w_stride, c_out, s);
+        tap_sums4(qm, w + i, w_stride, c_out, s);
         if (acc) {
             acc[i] = s[0], acc[i + 1] = s[1], acc[i + 2] = s[2], acc[i + 3] = s[3];
         } else {
-            sink_put(out, s[0], x->c);
-            sink_put(out, s[1], x->c);
-            sink_put(out, s[2], x->c);
-            sink_put(out, s[3], x->c);
+            sink_put(&o, s[0], c);
+            sink_put(&o, s[1], c);
+            sink_put(&o, s[2], c);
+            sink_put(&o, s[3], c);
         }
     }
     for (; i < c_in; i++) {
-        const int32_t s = tap_sum1(x->qm, w + i, w_stride, c_out);
+        const int32_t s = tap_sum1(qm, w + i, w_stride, c_out);
         if (acc) {
             acc[i] += s;
         } else {
-            sink_put(out, s, x->c);
+            sink_put(&o, s, c);
         }
     }
+    *out = o;
 }
 
 // Input pixel (n, iy, ix): tap ky reaches output row oy = (ty - ky) / sh when ty - ky >= 0 is a
