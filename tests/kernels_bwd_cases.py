@@ -121,6 +121,14 @@ Q8_GRAD_IN_SHAPES = (
     ("fc", dict(n=3, in_shape=(1, 1, 11), c_out=7, accumulate=1)),
     ("fc", dict(n=1, in_shape=(2, 2, 4), c_out=4)),
     ("fc", dict(n=3, in_shape=(1, 1, 13), c_out=8)),
+    # The DSP 1x1 block mode (stride 1, unpadded, 2+ pixels, c_out <= 128): c_out % 4 = 1 and
+    # 3, c_out = 128 (the stack block's limit) and 129 (one pixel at a time), c_in % 4 = 1.
+    ("pwconv2d", dict(h=1, w=3, c_in=5, c_out=5, k=(1, 1), padding="valid", accumulate=1)),
+    ("pwconv2d", dict(h=3, w=1, c_in=9, c_out=11, k=(1, 1), padding="valid")),
+    ("pwconv2d", dict(h=1, w=2, c_in=6, c_out=128, k=(1, 1), padding="valid", accumulate=1)),
+    ("pwconv2d", dict(h=1, w=3, c_in=7, c_out=129, k=(1, 1), padding="valid")),
+    ("fc", dict(n=2, in_shape=(1, 1, 9), c_out=13, accumulate=1)),
+    ("fc", dict(n=1, in_shape=(1, 1, 21), c_out=131)),
 )
 
 

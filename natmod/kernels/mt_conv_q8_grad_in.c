@@ -13,7 +13,9 @@
 // ---- the inner sums -------------------------------------------------------------------------
 
 #if defined(__ARM_FEATURE_DSP)
-// {lo: a.lo, hi: b.lo} and {lo: a.hi, hi: b.hi}: pair two rows' weights for smlad.
+// {lo: a.lo, hi: b.lo} and {lo: a.hi, hi: b.hi}: on two rows' weight words (bytes a0..a3,
+// b0..b3) they give bytes {a0, a1, b0, b1} and {a2, a3, b2, b3}, which sxtb16 (and its ror #8
+// form) turn into the smlad pairs {a0, b0}, {a1, b1} and {a2, b2}, {a3, b3}.
 static inline int32_t pack_lo(int32_t a, int32_t b) {
     int32_t r;
     __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
@@ -31,37 +33,36 @@ static inline int32_t load_s16x2(const int16_t *p) {
     __builtin_memcpy(&v, p, 4);
     return v;
 }
+
+// s[0..4) += q2.lo * w[0..4) + q2.hi * w[w_stride + 0..4): two output channels' rows.
+static inline void row_pair_sums4(int32_t q2, const int8_t *w, int32_t w_stride, int32_t s[4]) {
+    const int32_t a = load_s8x4(w), b = load_s8x4(w + w_stride);
+    const int32_t ab01 = pack_lo(a, b), ab23 = pack_hi(a, b);
+    s[0] = __smlad(__sxtb16(ab01), q2, s[0]);
+    s[1] = __smlad(sxtb16_ror8(ab01), q2, s[1]);
+    s[2] = __smlad(__sxtb16(ab23), q2, s[2]);
+    s[3] = __smlad(sxtb16_ror8(ab23), q2, s[3]);
+}
 #endif
 
 // s[0..4) += sum over o of qm[o] * w[o * w_stride + 0..4): four input channels of one tap.
 static inline void tap_sums4(const int16_t *qm, const int8_t *w, int32_t w_stride,
                              int32_t c_out, int32_t s[4]) {
-    int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
     int32_t o = 0;
 #if defined(__ARM_FEATURE_DSP)
-    // Two output channels per step: smlad pairs (qm[o], qm[o+1]) with (w[o,i], w[o+1,i]).
+    // smlad pairs (qm[o], qm[o+1]) with (w[o,i], w[o+1,i]). (Four rows a step: no fewer
+    // instructions, gcc runs out of registers.)
     for (; o + 1 < c_out; o += 2, w += 2 * w_stride) {
-        const int32_t q2 = load_s16x2(qm + o);
-        const int32_t a = load_s8x4(w), b = load_s8x4(w + w_stride);
-        const int32_t a02 = __sxtb16(a), b02 = __sxtb16(b);
-        const int32_t a13 = sxtb16_ror8(a), b13 = sxtb16_ror8(b);
-        s0 = __smlad(pack_lo(a02, b02), q2, s0);
-        s2 = __smlad(pack_hi(a02, b02), q2, s2);
-        s1 = __smlad(pack_lo(a13, b13), q2, s1);
-        s3 = __smlad(pack_hi(a13, b13), q2, s3);
+        row_pair_sums4(load_s16x2(qm + o), w, w_stride, s);
     }
 #endif
     for (; o < c_out; o++, w += w_stride) {
         const int32_t q = qm[o];
-        s0 += q * w[0];
-        s1 += q * w[1];
-        s2 += q * w[2];
-        s3 += q * w[3];
+        s[0] += q * w[0];
+        s[1] += q * w[1];
+        s[2] += q * w[2];
+        s[3] += q * w[3];
     }
-    s[0] = s0;
-    s[1] = s1;
-    s[2] = s2;
-    s[3] = s3;
 }
 
 // sum over o of qm[o] * w[o * w_stride]: one input channel of one tap.
@@ -103,38 +104,46 @@ static void fill_qm(int16_t *qm, const int8_t *q, const int16_t *m, int32_t c_ou
 }
 
 // The sums of one input pixel's channels over one tap, added to acc[] (multi) or put out.
+// (The context's fields and the sink are copied into locals: every int8 store of the output may
+// alias them, and gcc would reload them after each.)
 static void conv_tap(const conv_ctx *x, const int8_t *w, int32_t *acc, sink *out) {
     const int32_t c_in = x->in->c, c_out = x->out->c;
     const int32_t w_stride = x->filter->h * x->filter->w * c_in;
+    const int16_t *const qm = x->qm;
+    const float c = x->c;
+    sink o = *out;
     int32_t i = 0;
     for (; i + 3 < c_in; i += 4) {
         int32_t s[4] = {0, 0, 0, 0};
         if (acc) {
             s[0] = acc[i], s[1] = acc[i + 1], s[2] = acc[i + 2], s[3] = acc[i + 3];
         }
-        tap_sums4(x->qm, w + i, w_stride, c_out, s);
+        tap_sums4(qm, w + i, w_stride, c_out, s);
         if (acc) {
             acc[i] = s[0], acc[i + 1] = s[1], acc[i + 2] = s[2], acc[i + 3] = s[3];
         } else {
-            sink_put(out, s[0], x->c);
-            sink_put(out, s[1], x->c);
-            sink_put(out, s[2], x->c);
-            sink_put(out, s[3], x->c);
+            sink_put(&o, s[0], c);
+            sink_put(&o, s[1], c);
+            sink_put(&o, s[2], c);
+            sink_put(&o, s[3], c);
         }
     }
     for (; i < c_in; i++) {
-        const int32_t s = tap_sum1(x->qm, w + i, w_stride, c_out);
+        const int32_t s = tap_sum1(qm, w + i, w_stride, c_out);
         if (acc) {
             acc[i] += s;
         } else {
-            sink_put(out, s, x->c);
+            sink_put(&o, s, c);
         }
     }
+    *out = o;
 }
 
 // Input pixel (n, iy, ix): tap ky reaches output row oy = (ty - ky) / sh when ty - ky >= 0 is a
 // multiple of sh and oy < out->h, so only ky = ty % sh, + sh, ... with oy = ty / sh, - 1, ...
-static void conv_pixel(const conv_ctx *x, int32_t n, int32_t iy, int32_t ix, sink *out) {
+// Kept out of line: inlined into the pass loop its registers spill (3x3, fc: 2x slower).
+__attribute__((noinline)) static void conv_pixel(const conv_ctx *x, int32_t n, int32_t iy,
+                                                 int32_t ix, sink *out) {
     const mt_dims *o = x->out;
     const int32_t kh = x->filter->h, kw = x->filter->w, c_in = x->in->c;
     const int32_t sh = x->params->stride_h, sw = x->params->stride_w;
@@ -194,76 +203,91 @@ static mt_status multipliers(const float *s_w, int32_t c_out, int32_t terms, flo
 
 #if defined(__ARM_FEATURE_DSP)
 // A 1x1 stride-1 unpadded conv (pwconv2d, fc with a batch) maps input pixel p to output pixel
-// p, so two pixels can share each weight pair's unpacking. Their q * m, interleaved per output
-// channel pair ({a[o], a[o+1]}, {b[o], b[o+1]}), live on the stack: up to this many channels.
-#define MT_PAIR_C_OUT_MAX 128
+// p. With two or more pixels, the weights of four input channels are unpacked once into int16
+// m[o] * W[o, i] (exact: |m W| <= 256 * 128 fits) and used for every pixel; q is then read as
+// is, four int8 at a time. That block lives on the stack: up to this many output channels.
+#define MT_BLOCK_C_OUT_MAX 128
 
-static int pixel_pairs_fit(const conv_ctx *x) {
+static int block_mode_fits(const conv_ctx *x) {
     const mt_conv_params *p = x->params;
     return x->filter->h == 1 && x->filter->w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
-           p->pad_h == 0 && p->pad_w == 0 && x->out->c <= MT_PAIR_C_OUT_MAX;
+           p->pad_h == 0 && p->pad_w == 0 && x->out->c <= MT_BLOCK_C_OUT_MAX &&
+           x->in->n * x->in->h * x->in->w >= 2;
 }
 
-// qm2 = {qa[o], qa[o+1], qb[o], qb[o+1]} per output channel pair (zero past c_out).
-static void fill_qm_pair(int16_t *qm2, const int8_t *qa, const int8_t *qb, const int16_t *m,
-                         int32_t c_out) {
-    for (int32_t o = 0; o < c_out; o += 2, qm2 += 4) {
-        const int32_t m1 = o + 1 < c_out ? m[o + 1] : 0;
-        const int32_t a1 = o + 1 < c_out ? qa[o + 1] : 0, b1 = o + 1 < c_out ? qb[o + 1] : 0;
-        qm2[0] = (int16_t)(qa[o] * m[o]);
-        qm2[1] = (int16_t)(a1 * m1);
-        qm2[2] = (int16_t)(qb[o] * m[o]);
-        qm2[3] = (int16_t)(b1 * m1);
-    }
+static inline int32_t pack_s16x2(int32_t lo, int32_t hi) {
+    return (int32_t)((uint32_t)(uint16_t)lo | ((uint32_t)hi << 16));
 }
 
-// sa[0..4), sb[0..4) = sums over o of qa[o] * w[o * w_stride + 0..4) (and qb): four input
-// channels of two pixels; the weights of two output channels are unpacked once for both.
-static inline void pair_sums4(const int16_t *qm2, const int8_t *w, int32_t w_stride,
-                              int32_t pairs, int32_t sa[4], int32_t sb[4]) {
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-    for (int32_t k = 0; k < pairs; k++, qm2 += 4, w += 2 * w_stride) {
-        const int32_t qa = load_s16x2(qm2), qb = load_s16x2(qm2 + 2);
-        const int32_t u = load_s8x4(w), v = load_s8x4(w + w_stride);
-        const int32_t u02 = __sxtb16(u), v02 = __sxtb16(v);
-        const int32_t w0 = pack_lo(u02, v02), w2 = pack_hi(u02, v02);
-        a0 = __smlad(w0, qa, a0);
-        b0 = __smlad(w0, qb, b0);
-        a2 = __smlad(w2, qa, a2);
-        b2 = __smlad(w2, qb, b2);
-        const int32_t u13 = sxtb16_ror8(u), v13 = sxtb16_ror8(v);
-        const int32_t w1 = pack_lo(u13, v13), w3 = pack_hi(u13, v13);
-        a1 = __smlad(w1, qa, a1);
-        b1 = __smlad(w1, qb, b1);
-        a3 = __smlad(w3, qa, a3);
-        b3 = __smlad(w3, qb, b3);
-    }
-    sa[0] = a0, sa[1] = a1, sa[2] = a2, sa[3] = a3;
-    sb[0] = b0, sb[1] = b1, sb[2] = b2, sb[3] = b3;
+// m[o] * W[o, i] as an int32, 0 past c_out or c_in.
+static inline int32_t scaled_weight(const conv_ctx *x, int32_t o, int32_t i) {
+    const int32_t c_in = x->in->c;
+    return o < x->out->c && i < c_in ? x->m[o] * x->w[o * c_in + i] : 0;
 }
 
-// Input pixels p and p + 1 (flattened n, y, x) of a conv pixel_pairs_fit accepts.
-static void conv_pixel_pair(const conv_ctx *x, int32_t p, int16_t *qm2, sink *out) {
-    const int32_t c_in = x->in->c, c_out = x->out->c, pairs = (c_out + 1) / 2;
-    const int8_t *q = x->q + p * c_out;
-    const int32_t ia = p * c_in, ib = ia + c_in;
-    fill_qm_pair(qm2, q, q + c_out, x->m, c_out);
-    int32_t i = 0;
-    if ((c_out & 1) == 0) {  // an odd c_out would read a weight row past the filter
-        for (; i + 3 < c_in; i += 4) {
-            int32_t sa[4], sb[4];
-            pair_sums4(qm2, x->w + i, c_in, pairs, sa, sb);
-            for (int j = 0; j < 4; j++) {
-                sink_put_at(out, ia + i + j, sa[j], x->c);
-                sink_put_at(out, ib + i + j, sb[j], x->c);
-            }
+// wb, per group of four output channels o..o+3, per input channel i = i0 + j (j < 4): the
+// int16 pairs {mW[o, i], mW[o+2, i]} and {mW[o+1, i], mW[o+3, i]}, the lanes sxtb16 gives
+// q[o..o+3]. Zero past c_out and c_in, so those lanes add nothing.
+static void fill_block(const conv_ctx *x, int32_t i0, int32_t *wb) {
+    for (int32_t o = 0; o < x->out->c; o += 4) {
+        for (int32_t j = 0; j < 4; j++, wb += 2) {
+            const int32_t i = i0 + j;
+            wb[0] = pack_s16x2(scaled_weight(x, o, i), scaled_weight(x, o + 2, i));
+            wb[1] = pack_s16x2(scaled_weight(x, o + 1, i), scaled_weight(x, o + 3, i));
         }
     }
-    if (i < c_in) {  // the last channels: one pixel at a time from the scratch q * m
-        for (int32_t k = 0; k < 2; k++) {
-            fill_qm(x->qm, q + k * c_out, x->m, c_out);
-            for (int32_t j = i; j < c_in; j++) {
-                sink_put_at(out, ia + k * c_in + j, tap_sum1(x->qm, x->w + j, c_in, c_out), x->c);
+}
+
+// s[j] += q[o..o+3] . mW[o..o+3, i0 + j] for one group of wb (qw: the four q as int8).
+static inline void block_group(const int32_t *wb, int32_t qw, int32_t s[4]) {
+    const int32_t q02 = __sxtb16(qw), q13 = sxtb16_ror8(qw);
+    s[0] = __smlad(wb[1], q13, __smlad(wb[0], q02, s[0]));
+    s[1] = __smlad(wb[3], q13, __smlad(wb[2], q02, s[1]));
+    s[2] = __smlad(wb[5], q13, __smlad(wb[4], q02, s[2]));
+    s[3] = __smlad(wb[7], q13, __smlad(wb[6], q02, s[3]));
+}
+
+// s[j] = sum over o of q[o] * mW[o, i0 + j] for one pixel's q[c_out], from fill_block's wb.
+static inline void block_sums4(const int32_t *wb, const int8_t *q, int32_t c_out,
+                               int32_t s[4]) {
+    s[0] = s[1] = s[2] = s[3] = 0;
+    for (const int32_t *end = wb + 2 * (c_out & ~3); wb < end; wb += 8, q += 4) {
+        block_group(wb, load_s8x4(q), s);
+    }
+    const int32_t rest = c_out & 3;
+    if (rest) {  // the last 1..3 channels: no read past the pixel's q
+        uint32_t qw = (uint8_t)q[0];
+        qw |= rest > 1 ? (uint32_t)(uint8_t)q[1] << 8 : 0;
+        qw |= rest > 2 ? (uint32_t)(uint8_t)q[2] << 16 : 0;
+        block_group(wb, (int32_t)qw, s);
+    }
+}
+
+// Every input pixel's sums, four input channels at a time (output index p * c_in + i).
+static void conv_blocks(const conv_ctx *x, sink *out) {
+    int32_t wb[2 * MT_BLOCK_C_OUT_MAX];  // 8 bytes per output channel
+    const int32_t c_in = x->in->c, c_out = x->out->c;
+    const int32_t pixels = x->in->n * x->in->h * x->in->w;
+    for (int32_t i0 = 0; i0 < c_in; i0 += 4) {
+        fill_block(x, i0, wb);
+        const int8_t *q = x->q;
+        int32_t at = i0;
+        if (i0 + 4 <= c_in) {
+            for (int32_t p = 0; p < pixels; p++, q += c_out, at += c_in) {
+                int32_t s[4];
+                block_sums4(wb, q, c_out, s);
+                sink_put_at(out, at, s[0], x->c);
+                sink_put_at(out, at + 1, s[1], x->c);
+                sink_put_at(out, at + 2, s[2], x->c);
+                sink_put_at(out, at + 3, s[3], x->c);
+            }
+        } else {
+            for (int32_t p = 0; p < pixels; p++, q += c_out, at += c_in) {
+                int32_t s[4];
+                block_sums4(wb, q, c_out, s);
+                for (int32_t j = 0; j < c_in - i0; j++) {
+                    sink_put_at(out, at + j, s[j], x->c);
+                }
             }
         }
     }
@@ -282,18 +306,8 @@ static mt_status conv_passes(const conv_ctx *x, const mt_grad_params *grad,
         }
         sink_start(&out, grad_in, pass, grad->accumulate, old_scale, inv, 1);
 #if defined(__ARM_FEATURE_DSP)
-        if (pixel_pairs_fit(x)) {
-            int16_t qm2[2 * MT_PAIR_C_OUT_MAX];
-            const int32_t pixels = x->in->n * x->in->h * x->in->w;
-            int32_t p = 0;
-            for (; p + 1 < pixels; p += 2) {
-                conv_pixel_pair(x, p, qm2, &out);
-            }
-            out.i = p * x->in->c;
-            if (p < pixels) {
-                conv_pixel(x, p / (x->in->h * x->in->w), (p / x->in->w) % x->in->h,
-                           p % x->in->w, &out);
-            }
+        if (block_mode_fits(x)) {
+            conv_blocks(x, &out);
             continue;
         }
 #endif
