@@ -143,54 +143,6 @@ static inline int32_t sum1(const dw_taps *t) {
     return s;
 }
 
-#if defined(__ARM_FEATURE_DSP)
-// The DSP path's table: one phase's taps of a 4-channel group, row-major, each with its
-// weights sign-extended (channels 0 and 2, 1 and 3 as int16 pairs) and the offset of its q
-// from the q of the pixel's first tap when no tap drops out.
-#define DW_TAB_TAPS 49  // up to 7x7 taps (588 bytes of stack)
-
-typedef struct {
-    int32_t off, w02, w13;
-} dw_tap;
-
-static inline void tap_mac(int32_t qv, const dw_tap *e, int32_t *s0, int32_t *s1, int32_t *s2,
-                           int32_t *s3) {
-    const int32_t q02 = __sxtb16(qv), q13 = sxtb16_ror8(qv);
-    *s0 = __smlabb(q02, e->w02, *s0);
-    *s2 = __smlatt(q02, e->w02, *s2);
-    *s1 = __smlabb(q13, e->w13, *s1);
-    *s3 = __smlatt(q13, e->w13, *s3);
-}
-
-// Every tap of the phase: one flat walk of the table.
-static inline void sums4_all(const int8_t *q, const dw_tap *e, const dw_tap *end, int32_t s[4]) {
-    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    do {
-        tap_mac(load_s8x4(q + e->off), e, &s0, &s1, &s2, &s3);
-    } while (++e != end);
-    s[0] = s0;
-    s[1] = s1;
-    s[2] = s2;
-    s[3] = s3;
-}
-
-// Some taps dropped out (a border pixel): rows x cols of the table from e, row stride e_row.
-static inline void sums4_part(const dw_taps *t, const dw_tap *e, int32_t e_row, int32_t s[4]) {
-    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    const int8_t *q = t->q;
-    for (int32_t a = 0; a < t->rows; a++, q -= t->q_row, e += e_row) {
-        const int8_t *qx = q;
-        for (int32_t b = 0; b < t->cols; b++, qx -= t->c) {
-            tap_mac(load_s8x4(qx), e + b, &s0, &s1, &s2, &s3);
-        }
-    }
-    s[0] = s0;
-    s[1] = s1;
-    s[2] = s2;
-    s[3] = s3;
-}
-#endif
-
 // ---- one phase of one group -----------------------------------------------------------------
 
 typedef struct {
@@ -198,9 +150,6 @@ typedef struct {
     dw_out *o;
     dw_group *g;
     dw_axis ay, ax;
-#if defined(__ARM_FEATURE_DSP)
-    const dw_tap *tab;  // NULL: no table (width 1, or more than DW_TAB_TAPS taps)
-#endif
 } dw_phase;
 
 // The first pixel of a phase along an axis, as (index, m): t = index + pad = phase + m * stride.
@@ -208,23 +157,31 @@ static inline int32_t first_m(int32_t phase, int32_t pad, int32_t stride) {
     return pad > phase ? (pad - phase + stride - 1) / stride : 0;
 }
 
-// One pixel, any taps: the general path (borders, channel tails, no table).
-static void pixel_any(const dw_phase *ph, dw_run ry, int32_t ky, const int8_t *q_row0,
-                      int32_t mx, int32_t i) {
+// The pixels of a phase along an axis: m from m0, index from i0, count of them.
+typedef struct {
+    int32_t m0, i0, count;
+} dw_span;
+
+static dw_span span_of(const dw_axis *ax, int32_t pad, int32_t size_in) {
+    const int32_t m0 = first_m(ax->phase, pad, ax->stride);
+    const int32_t i0 = ax->phase + m0 * ax->stride - pad;
+    const dw_span sp = {m0, i0, i0 < size_in ? (size_in - i0 + ax->stride - 1) / ax->stride : 0};
+    return sp;
+}
+
+// One pixel, any taps: the general path (channel tails, no table, the portable build).
+static void pixel_any(const dw_phase *ph, int32_t n, int32_t my, int32_t mx, int32_t i) {
     const dw_ctx *x = ph->x;
-    const int32_t c = x->in->c, kw = x->filter->w;
+    const int32_t c = x->in->c, kw = x->filter->w, q_row = x->out->w * c;
     const int32_t sh = x->params->stride_h, sw = x->params->stride_w;
     int32_t s[4] = {0, 0, 0, 0};
-    const dw_run rx = run_at(&ph->ax, mx);
+    const dw_run ry = run_at(&ph->ay, my), rx = run_at(&ph->ax, mx);
     if (ry.count > 0 && rx.count > 0) {
+        const int32_t oy = my - ry.first, ky = ph->ay.phase + ry.first * sh;
         const int32_t ox = mx - rx.first, kx = ph->ax.phase + rx.first * sw;
-        const dw_taps t = {q_row0 + ox * c, x->w + (ky * kw + kx) * c + ph->g->ch, ry.count,
-                           rx.count, x->out->w * c, c, sh * kw * c, sw * c};
-#if defined(__ARM_FEATURE_DSP)
-        if (ph->tab) {
-            sums4_part(&t, ph->tab + ry.first * ph->ax.taps + rx.first, ph->ax.taps, s);
-        } else
-#endif
+        const dw_taps t = {x->q + ((n * x->out->h + oy) * x->out->w + ox) * c + ph->g->ch,
+                           x->w + (ky * kw + kx) * c + ph->g->ch, ry.count, rx.count, q_row, c,
+                           sh * kw * c, sw * c};
         if (ph->g->width == 4) {
             sums4(&t, s);
         } else {
@@ -234,7 +191,33 @@ static void pixel_any(const dw_phase *ph, dw_run ry, int32_t ky, const int8_t *q
     put_group(ph->o, ph->g, i, s);
 }
 
+static void phase_any(const dw_phase *ph, dw_span sy, dw_span sx) {
+    const dw_ctx *x = ph->x;
+    const mt_dims *in = x->in;
+    const int32_t c = in->c, sh = x->params->stride_h, sw = x->params->stride_w;
+    for (int32_t n = 0; n < in->n; n++) {
+        for (int32_t y = 0; y < sy.count; y++) {
+            const int32_t iy = sy.i0 + y * sh;
+            for (int32_t k = 0; k < sx.count; k++) {
+                const int32_t ix = sx.i0 + k * sw;
+                pixel_any(ph, n, sy.m0 + y, sx.m0 + k, ((n * in->h + iy) * in->w + ix) * c +
+                          ph->g->ch);
+            }
+        }
+    }
+}
+
 #if defined(__ARM_FEATURE_DSP)
+// The DSP path walks the phase column by column (one mx, so one set of x taps): a table holds
+// the column's taps of a 4-channel group, row-major, each with its weights sign-extended
+// (channels 0 and 2, 1 and 3 as int16 pairs) and the offset of its q from the q of the row's
+// first tap in row 0. A pixel's taps are then a run of rows of the table, walked flat.
+#define DW_TAB_TAPS 49  // up to 7x7 taps (588 bytes of stack)
+
+typedef struct {
+    int32_t off, w02, w13;
+} dw_tap;
+
 // The same int8 store as mt_grad_put (the destination is int8 here).
 static inline void store_q8(int8_t *dst, float v, float inv) {
     float t = v * inv;
@@ -243,22 +226,81 @@ static inline void store_q8(int8_t *dst, float v, float inv) {
 }
 
 static inline int32_t abs_max(int32_t m, int32_t acc) {
-    const int32_t a = acc < 0 ? -acc : acc;
+    const int32_t a = acc < 0 ? -acc : acc;  // |acc| <= 2^31 - 1: kh * kw is bounded
     return a > m ? a : m;
 }
 
-// `count` pixels with every tap of the phase, q at the first one's output and moving by c per
-// pixel: pass 0 without accumulate, max |acc| per channel.
-__attribute__((noinline)) static void run_all_max(dw_group *g, const int8_t *q, int32_t c, const dw_tap *tab,
-                        const dw_tap *end, int32_t count) {
+// The table of x taps [b0, b0 + cols) of the phase (all its y taps).
+static void table_build(const dw_phase *ph, dw_tap *e, int32_t b0, int32_t cols) {
+    const dw_ctx *x = ph->x;
+    const int32_t c = x->in->c, kw = x->filter->w, q_row = x->out->w * c;
+    const int32_t sh = x->params->stride_h, sw = x->params->stride_w;
+    for (int32_t a = 0; a < ph->ay.taps; a++) {
+        for (int32_t b = 0; b < cols; b++, e++) {
+            const int32_t ky = ph->ay.phase + a * sh, kx = ph->ax.phase + (b0 + b) * sw;
+            const int32_t wv = load_s8x4(x->w + (ky * kw + kx) * c + ph->g->ch);
+            e->off = -(a * q_row + b * c);
+            e->w02 = __sxtb16(wv);
+            e->w13 = sxtb16_ror8(wv);
+        }
+    }
+}
+
+// The sums of the taps [e, end) from base (the address of table offset 0).
+static inline void sums4_flat(uintptr_t base, const dw_tap *e, const dw_tap *end, int32_t s[4]) {
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (; e != end; e++) {
+        const dw_tap t = *e;
+        const int32_t qv = load_s8x4((const int8_t *)(base + (uintptr_t)t.off));
+        const int32_t q02 = __sxtb16(qv), q13 = sxtb16_ror8(qv);
+        s0 = __smlabb(q02, t.w02, s0);
+        s2 = __smlatt(q02, t.w02, s2);
+        s1 = __smlabb(q13, t.w13, s1);
+        s3 = __smlatt(q13, t.w13, s3);
+    }
+    s[0] = s0;
+    s[1] = s1;
+    s[2] = s2;
+    s[3] = s3;
+}
+
+// One column: where its pixels' taps start.
+typedef struct {
+    const dw_tap *tab;
+    int32_t cols;      // x taps per table row
+    const int8_t *q;   // image 0, output row 0, the column's first x tap, channel ch
+    int32_t i;         // image 0, row sy.i0, the column's element of channel ch
+} dw_column;
+
+// The taps of the pixel in row my: (base, first entry, end) of its run of table rows. Rows
+// past an edge drop out; base is computed as an integer, as the address of table offset 0 lies
+// outside grad_out then (only the taps' own addresses are inside).
+static inline const dw_tap *pixel_taps(const dw_phase *ph, const dw_column *col, int32_t n,
+                                       int32_t my, uintptr_t *base, const dw_tap **end) {
+    const dw_run ry = run_at(&ph->ay, my);
+    const int32_t q_row = ph->x->out->w * ph->x->in->c;
+    const int32_t first = ry.count > 0 ? ry.first : 0, count = ry.count > 0 ? ry.count : 0;
+    *base = (uintptr_t)col->q + (uintptr_t)((n * ph->x->out->h + my) * q_row);
+    *end = col->tab + (first + count) * col->cols;
+    return col->tab + first * col->cols;
+}
+
+// Pass 0 without accumulate: per-channel max |acc| over the column.
+__attribute__((noinline)) static void column_max(const dw_phase *ph, const dw_column *col,
+                                                 dw_span sy) {
+    dw_group *g = ph->g;
     int32_t m0 = g->max_acc[0], m1 = g->max_acc[1], m2 = g->max_acc[2], m3 = g->max_acc[3];
-    for (int32_t k = 0; k < count; k++, q += c) {
-        int32_t s[4];
-        sums4_all(q, tab, end, s);
-        m0 = abs_max(m0, s[0]);
-        m1 = abs_max(m1, s[1]);
-        m2 = abs_max(m2, s[2]);
-        m3 = abs_max(m3, s[3]);
+    for (int32_t n = 0; n < ph->x->in->n; n++) {
+        for (int32_t y = 0; y < sy.count; y++) {
+            uintptr_t base;
+            const dw_tap *end, *e = pixel_taps(ph, col, n, sy.m0 + y, &base, &end);
+            int32_t s[4];
+            sums4_flat(base, e, end, s);
+            m0 = abs_max(m0, s[0]);
+            m1 = abs_max(m1, s[1]);
+            m2 = abs_max(m2, s[2]);
+            m3 = abs_max(m3, s[3]);
+        }
     }
     g->max_acc[0] = m0;
     g->max_acc[1] = m1;
@@ -266,103 +308,81 @@ __attribute__((noinline)) static void run_all_max(dw_group *g, const int8_t *q, 
     g->max_acc[3] = m3;
 }
 
-// The same pixels through the output (pass 0 with accumulate, pass 1); elements i, i + 1, ..
-// of the first pixel, i_step to the next.
-__attribute__((noinline)) static void run_all_put(dw_out *o, const dw_group *g, const int8_t *q, int32_t c,
-                        const dw_tap *tab, const dw_tap *end, int32_t count, int32_t i,
-                        int32_t i_step) {
-    int8_t *dst = o->dst->q + i;
-    for (int32_t k = 0; k < count; k++, q += c, dst += i_step) {
-        int32_t s[4];
-        sums4_all(q, tab, end, s);
-        for (int32_t j = 0; j < 4; j++) {
-            float v = (float)s[j] * g->c[j];
-            if (o->accumulate) {
-                v = o->old_scale * (float)dst[j] + v;
-            }
-            if (o->pass == 0) {
-                o->amax = mt_abs_max(o->amax, v);
-            } else {
-                store_q8(dst + j, v, o->inv);
-            }
-        }
-    }
-}
-#endif
-
-static void phase_row(const dw_phase *ph, int32_t n, int32_t iy, int32_t my) {
-    const dw_ctx *x = ph->x;
-    const mt_dims *in = x->in, *out = x->out;
-    const int32_t c = in->c, ch = ph->g->ch;
-    const int32_t sh = x->params->stride_h, sw = x->params->stride_w, pad_w = x->params->pad_w;
-    const dw_run ry = run_at(&ph->ay, my);
-    const int32_t mx0 = first_m(ph->ax.phase, pad_w, sw);
-    const int32_t ix0 = ph->ax.phase + mx0 * sw - pad_w;
-    const int32_t mx_end = ix0 < in->w ? mx0 + (in->w - ix0 + sw - 1) / sw : mx0;
-    const int32_t i0 = ((n * in->h + iy) * in->w + ix0) * c + ch, i_step = c * sw;
-    const int32_t oy = my - ry.first;  // the output of the pixel's first tap
-    const int32_t ky = ph->ay.phase + ry.first * sh;
-    const int8_t *q_row0 = x->q + (n * out->h + oy) * out->w * c + ch;
-    // The pixels with every tap: mx in [taps - 1, out_w - 1] (and a full ry).
-    int32_t lo = mx_end, hi = mx_end;
-#if defined(__ARM_FEATURE_DSP)
-    if (ph->tab && ry.first == 0 && ry.count == ph->ay.taps) {
-        lo = ph->ax.taps - 1 > mx0 ? ph->ax.taps - 1 : mx0;
-        hi = out->w < mx_end ? out->w : mx_end;
-        lo = lo < hi ? lo : hi;
-    }
-#endif
-    for (int32_t mx = mx0; mx < lo; mx++) {
-        pixel_any(ph, ry, ky, q_row0, mx, i0 + (mx - mx0) * i_step);
-    }
-#if defined(__ARM_FEATURE_DSP)
-    if (lo < hi) {
-        const dw_tap *end = ph->tab + ph->ay.taps * ph->ax.taps;
-        if (ph->o->by_max) {
-            run_all_max(ph->g, q_row0 + lo * c, c, ph->tab, end, hi - lo);
-        } else {
-            run_all_put(ph->o, ph->g, q_row0 + lo * c, c, ph->tab, end, hi - lo,
-                        i0 + (lo - mx0) * i_step, i_step);
-        }
-    }
-#endif
-    for (int32_t mx = hi; mx < mx_end; mx++) {
-        pixel_any(ph, ry, ky, q_row0, mx, i0 + (mx - mx0) * i_step);
-    }
-}
-
-static void phase_pass(dw_phase *ph) {
-    const dw_ctx *x = ph->x;
-    const mt_dims *in = x->in;
-    const int32_t sh = x->params->stride_h, pad_h = x->params->pad_h;
-#if defined(__ARM_FEATURE_DSP)
-    dw_tap tab[DW_TAB_TAPS];
-    ph->tab = 0;
-    const int32_t taps = ph->ay.taps * ph->ax.taps;
-    if (ph->g->width == 4 && taps > 0 && x->filter->h * x->filter->w <= DW_TAB_TAPS) {
-        const int32_t c = in->c, kw = x->filter->w;
-        const int32_t q_row = x->out->w * c;
-        dw_tap *e = tab;
-        for (int32_t a = 0; a < ph->ay.taps; a++) {
-            for (int32_t b = 0; b < ph->ax.taps; b++, e++) {
-                const int32_t ky = ph->ay.phase + a * sh;
-                const int32_t kx = ph->ax.phase + b * x->params->stride_w;
-                const int32_t wv = load_s8x4(x->w + (ky * kw + kx) * c + ph->g->ch);
-                e->off = -(a * q_row + b * c);
-                e->w02 = __sxtb16(wv);
-                e->w13 = sxtb16_ror8(wv);
-            }
-        }
-        ph->tab = tab;
-    }
-#endif
-    const int32_t my0 = first_m(ph->ay.phase, pad_h, sh);
+// The same sums through the output: pass 0 with accumulate, pass 1.
+__attribute__((noinline)) static void column_put(const dw_phase *ph, const dw_column *col,
+                                                 dw_span sy) {
+    dw_out *o = ph->o;
+    const mt_dims *in = ph->x->in;
+    const int32_t row_step = ph->x->params->stride_h * in->w * in->c;
     for (int32_t n = 0; n < in->n; n++) {
-        for (int32_t my = my0, iy = ph->ay.phase + my0 * sh - pad_h; iy < in->h;
-             my++, iy += sh) {
-            phase_row(ph, n, iy, my);
+        int8_t *dst = o->dst->q + col->i + n * in->h * in->w * in->c;
+        for (int32_t y = 0; y < sy.count; y++, dst += row_step) {
+            uintptr_t base;
+            const dw_tap *end, *e = pixel_taps(ph, col, n, sy.m0 + y, &base, &end);
+            int32_t s[4];
+            sums4_flat(base, e, end, s);
+            for (int32_t j = 0; j < 4; j++) {
+                float v = (float)s[j] * ph->g->c[j];
+                if (o->accumulate) {
+                    v = o->old_scale * (float)dst[j] + v;
+                }
+                if (o->pass == 0) {
+                    o->amax = mt_abs_max(o->amax, v);
+                } else {
+                    store_q8(dst + j, v, o->inv);
+                }
+            }
         }
     }
+}
+
+static void column_pass(const dw_phase *ph, const dw_column *col, dw_span sy) {
+    if (ph->o->by_max) {
+        column_max(ph, col, sy);
+    } else {
+        column_put(ph, col, sy);
+    }
+}
+
+// The phase with tables: first the columns missing some x taps (a table each), then the
+// columns with all of them (one table).
+static void phase_tab(const dw_phase *ph, dw_span sy, dw_span sx) {
+    const dw_ctx *x = ph->x;
+    const int32_t c = x->in->c, sw = x->params->stride_w;
+    dw_tap tab[DW_TAB_TAPS];
+    for (int full = 0; full < 2; full++) {
+        if (full) {
+            table_build(ph, tab, 0, ph->ax.taps);
+        }
+        for (int32_t k = 0; k < sx.count; k++) {
+            const int32_t mx = sx.m0 + k, ix = sx.i0 + k * sw;
+            const dw_run rx = run_at(&ph->ax, mx);
+            const int32_t cols = rx.count > 0 ? rx.count : 0;
+            if ((cols == ph->ax.taps && rx.first == 0) != full) {
+                continue;
+            }
+            if (!full) {
+                table_build(ph, tab, rx.first, cols);
+            }
+            const dw_column col = {tab, cols, x->q + (mx - rx.first) * c + ph->g->ch,
+                                   (sy.i0 * x->in->w + ix) * c + ph->g->ch};
+            column_pass(ph, &col, sy);
+        }
+    }
+}
+#endif
+
+static void phase_pass(const dw_phase *ph) {
+    const dw_ctx *x = ph->x;
+    const dw_span sy = span_of(&ph->ay, x->params->pad_h, x->in->h);
+    const dw_span sx = span_of(&ph->ax, x->params->pad_w, x->in->w);
+#if defined(__ARM_FEATURE_DSP)
+    if (ph->g->width == 4 && x->filter->h * x->filter->w <= DW_TAB_TAPS) {
+        phase_tab(ph, sy, sx);
+        return;
+    }
+#endif
+    phase_any(ph, sy, sx);
 }
 
 static void dw_pass(const dw_ctx *x, dw_out *o) {
@@ -375,12 +395,8 @@ static void dw_pass(const dw_ctx *x, dw_out *o) {
         }
         for (int32_t py = 0; py < sh; py++) {
             for (int32_t px = 0; px < sw; px++) {
-                dw_phase ph = {x, o, &g, axis_of(py, f->h, sh, out->h),
-                               axis_of(px, f->w, sw, out->w)
-#if defined(__ARM_FEATURE_DSP)
-                               , 0
-#endif
-                };
+                const dw_phase ph = {x, o, &g, axis_of(py, f->h, sh, out->h),
+                                     axis_of(px, f->w, sw, out->w)};
                 phase_pass(&ph);
             }
         }
