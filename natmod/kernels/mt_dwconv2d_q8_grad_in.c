@@ -264,38 +264,64 @@ static inline void sums4_flat(uintptr_t base, const dw_tap *e, const dw_tap *end
     s[3] = s3;
 }
 
-// One column: where its pixels' taps start.
+// One column: where its pixels' taps start, and what the row loop needs (copied once, so the
+// int8 stores of the output do not make the compiler reload them).
 typedef struct {
     const dw_tap *tab;
     int32_t cols;      // x taps per table row
     const int8_t *q;   // image 0, output row 0, the column's first x tap, channel ch
     int32_t i;         // image 0, row sy.i0, the column's element of channel ch
+    dw_axis ay;
+    dw_span sy;
+    int32_t n, q_row, q_image, i_row, i_image;
 } dw_column;
 
-// The taps of the pixel in row my: (base, first entry, end) of its run of table rows. Rows
-// past an edge drop out; base is computed as an integer, as the address of table offset 0 lies
-// outside grad_out then (only the taps' own addresses are inside).
-static inline const dw_tap *pixel_taps(const dw_phase *ph, const dw_column *col, int32_t n,
-                                       int32_t my, uintptr_t *base, const dw_tap **end) {
-    const dw_run ry = run_at(&ph->ay, my);
-    const int32_t q_row = ph->x->out->w * ph->x->in->c;
+// The taps of the pixel of row my of image n: its run of table rows [e, *end) and base, the
+// address of table offset 0. Rows past an edge drop out; base is computed as an integer, since
+// it lies outside grad_out then (only the taps' own addresses are inside).
+static inline const dw_tap *pixel_taps(const dw_column *col, int32_t n, int32_t my,
+                                       uintptr_t *base, const dw_tap **end) {
+    const dw_run ry = run_at(&col->ay, my);
     const int32_t first = ry.count > 0 ? ry.first : 0, count = ry.count > 0 ? ry.count : 0;
-    *base = (uintptr_t)col->q + (uintptr_t)((n * ph->x->out->h + my) * q_row);
+    *base = (uintptr_t)col->q + (uintptr_t)(n * col->q_image + my * col->q_row);
     *end = col->tab + (first + count) * col->cols;
     return col->tab + first * col->cols;
 }
 
+// The rows [y0, y1) of the column whose pixels have every y tap: my in [taps - 1, out_h - 1].
+static inline int32_t full_lo(const dw_column *col) {
+    const int32_t y = col->ay.taps - 1 - col->sy.m0;
+    return y < 0 ? 0 : (y > col->sy.count ? col->sy.count : y);
+}
+
+static inline int32_t full_hi(const dw_column *col, int32_t lo) {
+    const int32_t y = col->ay.size_out - col->sy.m0;
+    return y < lo ? lo : (y > col->sy.count ? col->sy.count : y);
+}
+
+// The sums of pixel y (row my = m0 + y) of image n of the column.
+static inline void column_sums(const dw_column *col, int32_t n, int32_t y, int32_t lo,
+                               int32_t hi, int32_t s[4]) {
+    uintptr_t base;
+    const dw_tap *e, *end;
+    if (y >= lo && y < hi) {
+        base = (uintptr_t)col->q + (uintptr_t)(n * col->q_image + (col->sy.m0 + y) * col->q_row);
+        e = col->tab;
+        end = col->tab + col->ay.taps * col->cols;
+    } else {
+        e = pixel_taps(col, n, col->sy.m0 + y, &base, &end);
+    }
+    sums4_flat(base, e, end, s);
+}
+
 // Pass 0 without accumulate: per-channel max |acc| over the column.
-__attribute__((noinline)) static void column_max(const dw_phase *ph, const dw_column *col,
-                                                 dw_span sy) {
-    dw_group *g = ph->g;
+__attribute__((noinline)) static void column_max(const dw_column *col, dw_group *g) {
     int32_t m0 = g->max_acc[0], m1 = g->max_acc[1], m2 = g->max_acc[2], m3 = g->max_acc[3];
-    for (int32_t n = 0; n < ph->x->in->n; n++) {
-        for (int32_t y = 0; y < sy.count; y++) {
-            uintptr_t base;
-            const dw_tap *end, *e = pixel_taps(ph, col, n, sy.m0 + y, &base, &end);
+    const int32_t lo = full_lo(col), hi = full_hi(col, lo);
+    for (int32_t n = 0; n < col->n; n++) {
+        for (int32_t y = 0; y < col->sy.count; y++) {
             int32_t s[4];
-            sums4_flat(base, e, end, s);
+            column_sums(col, n, y, lo, hi, s);
             m0 = abs_max(m0, s[0]);
             m1 = abs_max(m1, s[1]);
             m2 = abs_max(m2, s[2]);
@@ -308,39 +334,42 @@ __attribute__((noinline)) static void column_max(const dw_phase *ph, const dw_co
     g->max_acc[3] = m3;
 }
 
-// The same sums through the output: pass 0 with accumulate, pass 1.
-__attribute__((noinline)) static void column_put(const dw_phase *ph, const dw_column *col,
-                                                 dw_span sy) {
-    dw_out *o = ph->o;
-    const mt_dims *in = ph->x->in;
-    const int32_t row_step = ph->x->params->stride_h * in->w * in->c;
-    for (int32_t n = 0; n < in->n; n++) {
-        int8_t *dst = o->dst->q + col->i + n * in->h * in->w * in->c;
-        for (int32_t y = 0; y < sy.count; y++, dst += row_step) {
-            uintptr_t base;
-            const dw_tap *end, *e = pixel_taps(ph, col, n, sy.m0 + y, &base, &end);
+// The same sums through the output: pass 0 with accumulate (amax), pass 1 (stores).
+__attribute__((noinline)) static void column_put(const dw_column *col, const dw_group *g,
+                                                 dw_out *o) {
+    const float c0 = g->c[0], c1 = g->c[1], c2 = g->c[2], c3 = g->c[3];
+    const float old_scale = o->old_scale, inv = o->inv;
+    const int accumulate = o->accumulate != 0, store = o->pass == 1;
+    const int32_t lo = full_lo(col), hi = full_hi(col, lo);
+    int8_t *const out = o->dst->q;
+    float amax = o->amax;
+    for (int32_t n = 0; n < col->n; n++) {
+        int8_t *dst = out + col->i + n * col->i_image;
+        for (int32_t y = 0; y < col->sy.count; y++, dst += col->i_row) {
             int32_t s[4];
-            sums4_flat(base, e, end, s);
+            column_sums(col, n, y, lo, hi, s);
+            float v[4] = {(float)s[0] * c0, (float)s[1] * c1, (float)s[2] * c2,
+                          (float)s[3] * c3};
             for (int32_t j = 0; j < 4; j++) {
-                float v = (float)s[j] * ph->g->c[j];
-                if (o->accumulate) {
-                    v = o->old_scale * (float)dst[j] + v;
+                if (accumulate) {
+                    v[j] = old_scale * (float)dst[j] + v[j];
                 }
-                if (o->pass == 0) {
-                    o->amax = mt_abs_max(o->amax, v);
+                if (store) {
+                    store_q8(dst + j, v[j], inv);
                 } else {
-                    store_q8(dst + j, v, o->inv);
+                    amax = mt_abs_max(amax, v[j]);
                 }
             }
         }
     }
+    o->amax = amax;
 }
 
-static void column_pass(const dw_phase *ph, const dw_column *col, dw_span sy) {
+static void column_pass(const dw_phase *ph, const dw_column *col) {
     if (ph->o->by_max) {
-        column_max(ph, col, sy);
+        column_max(col, ph->g);
     } else {
-        column_put(ph, col, sy);
+        column_put(col, ph->g, ph->o);
     }
 }
 
@@ -348,7 +377,8 @@ static void column_pass(const dw_phase *ph, const dw_column *col, dw_span sy) {
 // columns with all of them (one table).
 static void phase_tab(const dw_phase *ph, dw_span sy, dw_span sx) {
     const dw_ctx *x = ph->x;
-    const int32_t c = x->in->c, sw = x->params->stride_w;
+    const mt_dims *in = x->in;
+    const int32_t c = in->c, sw = x->params->stride_w, q_row = x->out->w * c;
     dw_tap tab[DW_TAB_TAPS];
     for (int full = 0; full < 2; full++) {
         if (full) {
@@ -365,8 +395,10 @@ static void phase_tab(const dw_phase *ph, dw_span sy, dw_span sx) {
                 table_build(ph, tab, rx.first, cols);
             }
             const dw_column col = {tab, cols, x->q + (mx - rx.first) * c + ph->g->ch,
-                                   (sy.i0 * x->in->w + ix) * c + ph->g->ch};
-            column_pass(ph, &col, sy);
+                                   (sy.i0 * in->w + ix) * c + ph->g->ch, ph->ay, sy, in->n,
+                                   q_row, x->out->h * q_row, x->params->stride_h * in->w * c,
+                                   in->h * in->w * c};
+            column_pass(ph, &col);
         }
     }
 }
