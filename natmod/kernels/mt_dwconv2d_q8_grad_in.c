@@ -299,77 +299,84 @@ static inline int32_t full_hi(const dw_column *col, int32_t lo) {
     return y < lo ? lo : (y > col->sy.count ? col->sy.count : y);
 }
 
-// The sums of pixel y (row my = m0 + y) of image n of the column.
-static inline void column_sums(const dw_column *col, int32_t n, int32_t y, int32_t lo,
-                               int32_t hi, int32_t s[4]) {
-    uintptr_t base;
-    const dw_tap *e, *end;
-    if (y >= lo && y < hi) {
-        base = (uintptr_t)col->q + (uintptr_t)(n * col->q_image + (col->sy.m0 + y) * col->q_row);
-        e = col->tab;
-        end = col->tab + col->ay.taps * col->cols;
-    } else {
-        e = pixel_taps(col, n, col->sy.m0 + y, &base, &end);
+// What the values need, copied once.
+typedef struct {
+    float c[4], old_scale, inv;
+    int accumulate, store;  // store: pass 1, else pass 0 with accumulate (amax)
+} dw_put;
+
+static inline float put_value(const dw_put *p, int8_t *dst, int32_t acc, int32_t j, float amax) {
+    float v = (float)acc * p->c[j];
+    if (p->accumulate) {
+        v = p->old_scale * (float)dst[j] + v;
     }
-    sums4_flat(base, e, end, s);
+    if (p->store) {
+        store_q8(dst + j, v, p->inv);
+        return amax;
+    }
+    return mt_abs_max(amax, v);
 }
 
-// Pass 0 without accumulate: per-channel max |acc| over the column.
-__attribute__((noinline)) static void column_max(const dw_column *col, dw_group *g) {
-    int32_t m0 = g->max_acc[0], m1 = g->max_acc[1], m2 = g->max_acc[2], m3 = g->max_acc[3];
-    const int32_t lo = full_lo(col), hi = full_hi(col, lo);
-    for (int32_t n = 0; n < col->n; n++) {
-        for (int32_t y = 0; y < col->sy.count; y++) {
-            int32_t s[4];
-            column_sums(col, n, y, lo, hi, s);
-            m0 = abs_max(m0, s[0]);
-            m1 = abs_max(m1, s[1]);
-            m2 = abs_max(m2, s[2]);
-            m3 = abs_max(m3, s[3]);
-        }
+// `count` pixels with every tap of the table [tab, end): base moves by step from one to the
+// next. Pass 0 without accumulate: max |acc| per channel into m.
+__attribute__((noinline)) static void full_max(const dw_tap *tab, const dw_tap *end,
+                                               uintptr_t base, int32_t step, int32_t count,
+                                               int32_t m[4]) {
+    int32_t m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3];
+    for (int32_t k = 0; k < count; k++, base += (uintptr_t)step) {
+        int32_t s[4];
+        sums4_flat(base, tab, end, s);
+        m0 = abs_max(m0, s[0]);
+        m1 = abs_max(m1, s[1]);
+        m2 = abs_max(m2, s[2]);
+        m3 = abs_max(m3, s[3]);
     }
-    g->max_acc[0] = m0;
-    g->max_acc[1] = m1;
-    g->max_acc[2] = m2;
-    g->max_acc[3] = m3;
+    m[0] = m0;
+    m[1] = m1;
+    m[2] = m2;
+    m[3] = m3;
 }
 
-// The same sums through the output: pass 0 with accumulate (amax), pass 1 (stores).
-__attribute__((noinline)) static void column_put(const dw_column *col, const dw_group *g,
-                                                 dw_out *o) {
-    const float c0 = g->c[0], c1 = g->c[1], c2 = g->c[2], c3 = g->c[3];
-    const float old_scale = o->old_scale, inv = o->inv;
-    const int accumulate = o->accumulate != 0, store = o->pass == 1;
+// The same through the values (output dst moving by dst_step); returns the running amax.
+__attribute__((noinline)) static float full_put(const dw_tap *tab, const dw_tap *end,
+                                                uintptr_t base, int32_t step, int32_t count,
+                                                int8_t *dst, int32_t dst_step, const dw_put *p,
+                                                float amax) {
+    for (int32_t k = 0; k < count; k++, base += (uintptr_t)step, dst += dst_step) {
+        int32_t s[4];
+        sums4_flat(base, tab, end, s);
+        amax = put_value(p, dst, s[0], 0, amax);
+        amax = put_value(p, dst, s[1], 1, amax);
+        amax = put_value(p, dst, s[2], 2, amax);
+        amax = put_value(p, dst, s[3], 3, amax);
+    }
+    return amax;
+}
+
+// One column, image n: the rows with every y tap in one run, the others one by one.
+static void column_image(const dw_column *col, dw_group *g, dw_out *o, const dw_put *p,
+                         int32_t n) {
     const int32_t lo = full_lo(col), hi = full_hi(col, lo);
-    int8_t *const out = o->dst->q;
-    float amax = o->amax;
-    for (int32_t n = 0; n < col->n; n++) {
-        int8_t *dst = out + col->i + n * col->i_image;
-        for (int32_t y = 0; y < col->sy.count; y++, dst += col->i_row) {
-            int32_t s[4];
-            column_sums(col, n, y, lo, hi, s);
-            float v[4] = {(float)s[0] * c0, (float)s[1] * c1, (float)s[2] * c2,
-                          (float)s[3] * c3};
-            for (int32_t j = 0; j < 4; j++) {
-                if (accumulate) {
-                    v[j] = old_scale * (float)dst[j] + v[j];
-                }
-                if (store) {
-                    store_q8(dst + j, v[j], inv);
-                } else {
-                    amax = mt_abs_max(amax, v[j]);
-                }
+    int8_t *const dst = o->dst->q + col->i + n * col->i_image;
+    for (int32_t y = 0; y < col->sy.count; y++) {
+        if (y == lo && lo < hi) {
+            const uintptr_t base = (uintptr_t)col->q +
+                                   (uintptr_t)(n * col->q_image + (col->sy.m0 + lo) * col->q_row);
+            const dw_tap *end = col->tab + col->ay.taps * col->cols;
+            if (o->by_max) {
+                full_max(col->tab, end, base, col->q_row, hi - lo, g->max_acc);
+            } else {
+                o->amax = full_put(col->tab, end, base, col->q_row, hi - lo,
+                                   dst + lo * col->i_row, col->i_row, p, o->amax);
             }
+            y = hi - 1;
+            continue;
         }
-    }
-    o->amax = amax;
-}
-
-static void column_pass(const dw_phase *ph, const dw_column *col) {
-    if (ph->o->by_max) {
-        column_max(col, ph->g);
-    } else {
-        column_put(col, ph->g, ph->o);
+        uintptr_t base;
+        const dw_tap *end, *e = pixel_taps(col, n, col->sy.m0 + y, &base, &end);
+        int32_t s[4];
+        sums4_flat(base, e, end, s);
+        put_group(o, g, (int32_t)(dst - o->dst->q) + y * col->i_row, s);
     }
 }
 
@@ -380,6 +387,9 @@ static void phase_tab(const dw_phase *ph, dw_span sy, dw_span sx) {
     const mt_dims *in = x->in;
     const int32_t c = in->c, sw = x->params->stride_w, q_row = x->out->w * c;
     dw_tap tab[DW_TAB_TAPS];
+    const dw_group *g = ph->g;
+    const dw_put p = {{g->c[0], g->c[1], g->c[2], g->c[3]}, ph->o->old_scale, ph->o->inv,
+                      ph->o->accumulate != 0, ph->o->pass == 1};
     for (int full = 0; full < 2; full++) {
         if (full) {
             table_build(ph, tab, 0, ph->ax.taps);
@@ -398,7 +408,9 @@ static void phase_tab(const dw_phase *ph, dw_span sy, dw_span sx) {
                                    (sy.i0 * in->w + ix) * c + ph->g->ch, ph->ay, sy, in->n,
                                    q_row, x->out->h * q_row, x->params->stride_h * in->w * c,
                                    in->h * in->w * c};
-            column_pass(ph, &col);
+            for (int32_t n = 0; n < in->n; n++) {
+                column_image(&col, ph->g, ph->o, &p, n);
+            }
         }
     }
 }
