@@ -338,17 +338,71 @@ __attribute__((noinline)) static void full_max(const dw_tap *tab, const dw_tap *
 }
 
 // The same through the values (output dst moving by dst_step); returns the running amax.
-__attribute__((noinline)) static float full_put(const dw_tap *tab, const dw_tap *end,
-                                                uintptr_t base, int32_t step, int32_t count,
-                                                int8_t *dst, int32_t dst_step, const dw_put *p,
-                                                float amax) {
+// accumulate and store are constants in each caller below, and the values are copied out of
+// *p so the int8 stores do not make the compiler reload them.
+static inline float full_put_body(const dw_tap *tab, const dw_tap *end, uintptr_t base,
+                                  int32_t step, int32_t count, int8_t *dst, int32_t dst_step,
+                                  const dw_put *p, float amax, int accumulate, int store) {
+    const float c0 = p->c[0], c1 = p->c[1], c2 = p->c[2], c3 = p->c[3];
+    const float old_scale = p->old_scale, inv = p->inv;
     for (int32_t k = 0; k < count; k++, base += (uintptr_t)step, dst += dst_step) {
         int32_t s[4];
         sums4_flat(base, tab, end, s);
-        amax = put_value(p, dst, s[0], 0, amax);
-        amax = put_value(p, dst, s[1], 1, amax);
-        amax = put_value(p, dst, s[2], 2, amax);
-        amax = put_value(p, dst, s[3], 3, amax);
+        float v0 = (float)s[0] * c0, v1 = (float)s[1] * c1;
+        float v2 = (float)s[2] * c2, v3 = (float)s[3] * c3;
+        if (accumulate) {
+            v0 = old_scale * (float)dst[0] + v0;
+            v1 = old_scale * (float)dst[1] + v1;
+            v2 = old_scale * (float)dst[2] + v2;
+            v3 = old_scale * (float)dst[3] + v3;
+        }
+        if (store) {
+            store_q8(dst, v0, inv);
+            store_q8(dst + 1, v1, inv);
+            store_q8(dst + 2, v2, inv);
+            store_q8(dst + 3, v3, inv);
+        } else {
+            amax = mt_abs_max(amax, v0);
+            amax = mt_abs_max(amax, v1);
+            amax = mt_abs_max(amax, v2);
+            amax = mt_abs_max(amax, v3);
+        }
+    }
+    return amax;
+}
+
+__attribute__((noinline)) static float full_store(const dw_tap *tab, const dw_tap *end,
+                                                  uintptr_t base, int32_t step, int32_t count,
+                                                  int8_t *dst, int32_t dst_step,
+                                                  const dw_put *p) {
+    return full_put_body(tab, end, base, step, count, dst, dst_step, p, 0.0f, 0, 1);
+}
+
+__attribute__((noinline)) static float full_store_acc(const dw_tap *tab, const dw_tap *end,
+                                                      uintptr_t base, int32_t step,
+                                                      int32_t count, int8_t *dst,
+                                                      int32_t dst_step, const dw_put *p) {
+    return full_put_body(tab, end, base, step, count, dst, dst_step, p, 0.0f, 1, 1);
+}
+
+__attribute__((noinline)) static float full_amax_acc(const dw_tap *tab, const dw_tap *end,
+                                                     uintptr_t base, int32_t step,
+                                                     int32_t count, int8_t *dst,
+                                                     int32_t dst_step, const dw_put *p,
+                                                     float amax) {
+    return full_put_body(tab, end, base, step, count, dst, dst_step, p, amax, 1, 0);
+}
+
+static float full_put(const dw_tap *tab, const dw_tap *end, uintptr_t base, int32_t step,
+                      int32_t count, int8_t *dst, int32_t dst_step, const dw_put *p,
+                      float amax) {
+    if (!p->store) {  // pass 0 with accumulate (without: full_max)
+        return full_amax_acc(tab, end, base, step, count, dst, dst_step, p, amax);
+    }
+    if (p->accumulate) {
+        full_store_acc(tab, end, base, step, count, dst, dst_step, p);
+    } else {
+        full_store(tab, end, base, step, count, dst, dst_step, p);
     }
     return amax;
 }
