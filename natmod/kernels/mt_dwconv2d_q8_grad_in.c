@@ -407,6 +407,18 @@ static float full_put(const dw_tap *tab, const dw_tap *end, uintptr_t base, int3
     return amax;
 }
 
+// `count` pixels of the column from row y with the taps [e, end), base moving by q_row.
+static void column_run(const dw_column *col, dw_group *g, dw_out *o, const dw_put *p,
+                       int8_t *dst, int32_t y, int32_t count, const dw_tap *e,
+                       const dw_tap *end, uintptr_t base) {
+    if (o->by_max) {
+        full_max(e, end, base, col->q_row, count, g->max_acc);
+    } else {
+        o->amax = full_put(e, end, base, col->q_row, count, dst + y * col->i_row, col->i_row, p,
+                           o->amax);
+    }
+}
+
 // One column, image n: the rows with every y tap in one run, the others one by one.
 static void column_image(const dw_column *col, dw_group *g, dw_out *o, const dw_put *p,
                          int32_t n) {
@@ -416,21 +428,14 @@ static void column_image(const dw_column *col, dw_group *g, dw_out *o, const dw_
         if (y == lo && lo < hi) {
             const uintptr_t base = (uintptr_t)col->q +
                                    (uintptr_t)(n * col->q_image + (col->sy.m0 + lo) * col->q_row);
-            const dw_tap *end = col->tab + col->ay.taps * col->cols;
-            if (o->by_max) {
-                full_max(col->tab, end, base, col->q_row, hi - lo, g->max_acc);
-            } else {
-                o->amax = full_put(col->tab, end, base, col->q_row, hi - lo,
-                                   dst + lo * col->i_row, col->i_row, p, o->amax);
-            }
+            column_run(col, g, o, p, dst, lo, hi - lo, col->tab,
+                       col->tab + col->ay.taps * col->cols, base);
             y = hi - 1;
             continue;
         }
         uintptr_t base;
         const dw_tap *end, *e = pixel_taps(col, n, col->sy.m0 + y, &base, &end);
-        int32_t s[4];
-        sums4_flat(base, e, end, s);
-        put_group(o, g, (int32_t)(dst - o->dst->q) + y * col->i_row, s);
+        column_run(col, g, o, p, dst, y, 1, e, end, base);
     }
 }
 
