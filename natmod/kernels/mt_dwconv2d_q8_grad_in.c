@@ -407,48 +407,53 @@ static float full_put(const dw_tap *tab, const dw_tap *end, uintptr_t base, int3
     return amax;
 }
 
-// `count` pixels of the column from row y with the taps [e, end), base moving by q_row.
-static void column_run(const dw_column *col, dw_group *g, dw_out *o, const dw_put *p,
-                       int8_t *dst, int32_t y, int32_t count, const dw_tap *e,
-                       const dw_tap *end, uintptr_t base) {
+// `count` pixels with the taps [e, end): base moves by step, the output by dst_step.
+static void taps_run(dw_group *g, dw_out *o, const dw_put *p, const dw_tap *e, const dw_tap *end,
+                     uintptr_t base, int32_t step, int32_t count, int8_t *dst, int32_t dst_step) {
     if (o->by_max) {
-        full_max(e, end, base, col->q_row, count, g->max_acc);
+        full_max(e, end, base, step, count, g->max_acc);
     } else {
-        o->amax = full_put(e, end, base, col->q_row, count, dst + y * col->i_row, col->i_row, p,
-                           o->amax);
+        o->amax = full_put(e, end, base, step, count, dst, dst_step, p, o->amax);
     }
 }
 
-// One column, image n: the rows with every y tap in one run, the others one by one.
+// One column, image n: the rows with every y tap in one run; the others one by one when
+// partial_rows (else phase_tab runs them along the row).
 static void column_image(const dw_column *col, dw_group *g, dw_out *o, const dw_put *p,
-                         int32_t n) {
+                         int32_t n, int partial_rows) {
     const int32_t lo = full_lo(col), hi = full_hi(col, lo);
     int8_t *const dst = o->dst->q + col->i + n * col->i_image;
-    for (int32_t y = 0; y < col->sy.count; y++) {
+    if (lo < hi) {
+        const uintptr_t base = (uintptr_t)col->q +
+                               (uintptr_t)(n * col->q_image + (col->sy.m0 + lo) * col->q_row);
+        taps_run(g, o, p, col->tab, col->tab + col->ay.taps * col->cols, base, col->q_row,
+                 hi - lo, dst + lo * col->i_row, col->i_row);
+    }
+    for (int32_t y = 0; partial_rows && y < col->sy.count; y++) {
         if (y == lo && lo < hi) {
-            const uintptr_t base = (uintptr_t)col->q +
-                                   (uintptr_t)(n * col->q_image + (col->sy.m0 + lo) * col->q_row);
-            column_run(col, g, o, p, dst, lo, hi - lo, col->tab,
-                       col->tab + col->ay.taps * col->cols, base);
             y = hi - 1;
             continue;
         }
         uintptr_t base;
         const dw_tap *end, *e = pixel_taps(col, n, col->sy.m0 + y, &base, &end);
-        column_run(col, g, o, p, dst, y, 1, e, end, base);
+        taps_run(g, o, p, e, end, base, col->q_row, 1, dst + y * col->i_row, col->i_row);
     }
 }
 
-// The phase with tables: first the columns missing some x taps (a table each), then the
-// columns with all of them (one table).
+// The phase with tables: first the columns missing some x taps (a table each, all their rows),
+// then the columns with every x tap (one table): their rows with every y tap column by column,
+// the other rows each in one run along the row.
 static void phase_tab(const dw_phase *ph, dw_span sy, dw_span sx) {
     const dw_ctx *x = ph->x;
     const mt_dims *in = x->in;
     const int32_t c = in->c, sw = x->params->stride_w, q_row = x->out->w * c;
     dw_tap tab[DW_TAB_TAPS];
-    const dw_group *g = ph->g;
+    dw_group *g = ph->g;
     const dw_put p = {{g->c[0], g->c[1], g->c[2], g->c[3]}, ph->o->old_scale, ph->o->inv,
                       ph->o->accumulate != 0, ph->o->pass == 1};
+    int32_t k_lo = sx.count, k_hi = 0;  // the columns with every x tap: [k_lo, k_hi)
+    dw_column col = {tab, 0, 0, 0, ph->ay, sy, in->n, q_row, x->out->h * q_row,
+                     x->params->stride_h * in->w * c, in->h * in->w * c};
     for (int full = 0; full < 2; full++) {
         if (full) {
             table_build(ph, tab, 0, ph->ax.taps);
@@ -460,16 +465,36 @@ static void phase_tab(const dw_phase *ph, dw_span sy, dw_span sx) {
             if ((cols == ph->ax.taps && rx.first == 0) != full) {
                 continue;
             }
-            if (!full) {
+            if (full) {
+                k_lo = k < k_lo ? k : k_lo;
+                k_hi = k + 1;
+            } else {
                 table_build(ph, tab, rx.first, cols);
             }
-            const dw_column col = {tab, cols, x->q + (mx - rx.first) * c + ph->g->ch,
-                                   (sy.i0 * in->w + ix) * c + ph->g->ch, ph->ay, sy, in->n,
-                                   q_row, x->out->h * q_row, x->params->stride_h * in->w * c,
-                                   in->h * in->w * c};
+            col.cols = cols;
+            col.q = x->q + (mx - rx.first) * c + g->ch;
+            col.i = (sy.i0 * in->w + ix) * c + g->ch;
             for (int32_t n = 0; n < in->n; n++) {
-                column_image(&col, ph->g, ph->o, &p, n);
+                column_image(&col, g, ph->o, &p, n, !full);
             }
+        }
+    }
+    if (k_lo >= k_hi) {
+        return;
+    }
+    // The rows missing some y taps, over the columns [k_lo, k_hi) (col.cols: every x tap).
+    col.q = x->q + (sx.m0 + k_lo) * c + g->ch;
+    col.i = (sy.i0 * in->w + sx.i0 + k_lo * sw) * c + g->ch;
+    const int32_t lo = full_lo(&col), hi = full_hi(&col, lo);
+    for (int32_t n = 0; n < in->n; n++) {
+        for (int32_t y = 0; y < sy.count; y++) {
+            if (y >= lo && y < hi) {
+                continue;
+            }
+            uintptr_t base;
+            const dw_tap *end, *e = pixel_taps(&col, n, sy.m0 + y, &base, &end);
+            taps_run(g, ph->o, &p, e, end, base, c, k_hi - k_lo,
+                     ph->o->dst->q + col.i + n * col.i_image + y * col.i_row, c * sw);
         }
     }
 }
