@@ -249,14 +249,22 @@ static void table_build(const dw_phase *ph, dw_tap *e, int32_t b0, int32_t cols)
 // The sums of the taps [e, end) from base (the address of table offset 0).
 static inline void sums4_flat(uintptr_t base, const dw_tap *e, const dw_tap *end, int32_t s[4]) {
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (; e != end; e++) {
-        const dw_tap t = *e;
-        const int32_t qv = load_s8x4((const int8_t *)(base + (uintptr_t)t.off));
-        const int32_t q02 = __sxtb16(qv), q13 = sxtb16_ror8(qv);
-        s0 = __smlabb(q02, t.w02, s0);
-        s2 = __smlatt(q02, t.w02, s2);
-        s1 = __smlabb(q13, t.w13, s1);
-        s3 = __smlatt(q13, t.w13, s3);
+    if (e != end) {
+        int32_t q, q02;
+        __asm__("1: ldmia %[e]!, {r4, r5, r6}\n"
+                "   ldr %[q], [%[b], r4]\n"
+                "   sxtb16 %[q02], %[q]\n"
+                "   sxtb16 %[q], %[q], ror #8\n"
+                "   smlabb %[s0], %[q02], r5, %[s0]\n"
+                "   smlatt %[s2], %[q02], r5, %[s2]\n"
+                "   smlabb %[s1], %[q], r6, %[s1]\n"
+                "   smlatt %[s3], %[q], r6, %[s3]\n"
+                "   cmp %[e], %[end]\n"
+                "   bne 1b\n"
+                : [e] "+r"(e), [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3),
+                  [q] "=&r"(q), [q02] "=&r"(q02)
+                : [b] "r"(base), [end] "r"(end)
+                : "r4", "r5", "r6", "cc", "memory");
     }
     s[0] = s0;
     s[1] = s1;
