@@ -218,11 +218,18 @@ typedef struct {
     int32_t off, w02, w13;
 } dw_tap;
 
-// The same int8 store as mt_grad_put (the destination is int8 here).
+// The same int8 as mt_grad_put (the destination is int8 here): +-0.5 by the sign bit of t
+// (-0.0 gets -0.5 rather than +0.5; both truncate to 0), the clamp to +-127 by ssat to +-128
+// first.
 static inline void store_q8(int8_t *dst, float v, float inv) {
-    float t = v * inv;
-    int32_t q = (int32_t)(t + (t >= 0.0f ? 0.5f : -0.5f));
-    *dst = (int8_t)(q > 127 ? 127 : (q < -127 ? -127 : q));
+    const float t = v * inv;
+    uint32_t bits;
+    __builtin_memcpy(&bits, &t, 4);
+    bits = (bits & 0x80000000u) | 0x3f000000u;  // 0.5 with the sign of t
+    float half;
+    __builtin_memcpy(&half, &bits, 4);
+    const int32_t q = __ssat((int32_t)(t + half), 8);
+    *dst = (int8_t)(q < -127 ? -127 : q);
 }
 
 static inline int32_t abs_max(int32_t m, int32_t acc) {
