@@ -303,7 +303,8 @@ static inline const dw_tap *pixel_taps(const dw_column *col, int32_t n, int32_t 
     return col->tab + first * col->cols;
 }
 
-// The rows [y0, y1) of the column whose pixels have every y tap: my in [taps - 1, out_h - 1].
+// The rows [lo, hi) (as y) of the column whose pixels have every y tap: my in
+// [taps - 1, out_h - 1].
 static inline int32_t full_lo(const dw_column *col) {
     const int32_t y = col->ay.taps - 1 - col->sy.m0;
     return y < 0 ? 0 : (y > col->sy.count ? col->sy.count : y);
@@ -320,20 +321,9 @@ typedef struct {
     int accumulate, store;  // store: pass 1, else pass 0 with accumulate (amax)
 } dw_put;
 
-static inline float put_value(const dw_put *p, int8_t *dst, int32_t acc, int32_t j, float amax) {
-    float v = (float)acc * p->c[j];
-    if (p->accumulate) {
-        v = p->old_scale * (float)dst[j] + v;
-    }
-    if (p->store) {
-        store_q8(dst + j, v, p->inv);
-        return amax;
-    }
-    return mt_abs_max(amax, v);
-}
-
-// `count` pixels with every tap of the table [tab, end): base moves by step from one to the
-// next. Pass 0 without accumulate: max |acc| per channel into m.
+// `count` pixels with the same taps, the table entries [tab, end): base moves by step from one
+// to the next. Pass 0 without accumulate: max |acc| per channel into m. These run functions are
+// kept out of line: in a small function gcc keeps the tap loop's values in registers.
 __attribute__((noinline)) static void full_max(const dw_tap *tab, const dw_tap *end,
                                                uintptr_t base, int32_t step, int32_t count,
                                                int32_t m[4]) {
