@@ -212,7 +212,7 @@ static void phase_any(const dw_phase *ph, dw_span sy, dw_span sx) {
 // the column's taps of a 4-channel group, row-major, each with its weights sign-extended
 // (channels 0 and 2, 1 and 3 as int16 pairs) and the offset of its q from the q of the row's
 // first tap in row 0. A pixel's taps are then a run of rows of the table, walked flat.
-#define DW_TAB_TAPS 49  // up to 7x7 taps (588 bytes of stack)
+#define DW_TAB_TAPS 49  // taps of one phase: 7x7 at stride 1, 13x13 at 2 (588 bytes of stack)
 
 typedef struct {
     int32_t off, w02, w13;
@@ -510,7 +510,7 @@ static void phase_pass(const dw_phase *ph) {
     const dw_span sy = span_of(&ph->ay, x->params->pad_h, x->in->h);
     const dw_span sx = span_of(&ph->ax, x->params->pad_w, x->in->w);
 #if defined(__ARM_FEATURE_DSP)
-    if (ph->g->width == 4 && x->filter->h * x->filter->w <= DW_TAB_TAPS) {
+    if (ph->g->width == 4 && ph->ay.taps * ph->ax.taps <= DW_TAB_TAPS) {
         phase_tab(ph, sy, sx);
         return;
     }
