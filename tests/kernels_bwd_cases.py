@@ -129,6 +129,21 @@ Q8_GRAD_IN_SHAPES = (
     ("pwconv2d", dict(h=1, w=3, c_in=7, c_out=129, k=(1, 1), padding="valid")),
     ("fc", dict(n=2, in_shape=(1, 1, 9), c_out=13, accumulate=1)),
     ("fc", dict(n=1, in_shape=(1, 1, 21), c_out=131)),
+    # dwconv2d by phase and column (mt_dwconv2d_q8_grad_in.c): pixels with every tap and
+    # border ones, two groups of 4 and a tail, batches, stride 2 with odd sizes, padding 0 / 1 /
+    # 3, images smaller than the kernel (no pixel has every tap), a stride above the kernel
+    # (phases without taps), more than 49 taps in a phase (no table on the DSP path), only
+    # tail channels.
+    ("dwconv2d", dict(h=6, w=7, c_in=9)),
+    ("dwconv2d", dict(n=2, h=7, w=9, c_in=8, k=(7, 7), stride=(2, 2), accumulate=1)),
+    ("dwconv2d", dict(n=2, h=5, w=6, c_in=12, k=(7, 7))),
+    ("dwconv2d", dict(h=5, w=6, c_in=4, padding="valid", stride=(2, 1), accumulate=1)),
+    ("dwconv2d", dict(h=2, w=3, c_in=5, k=(5, 5), accumulate=1)),
+    ("dwconv2d", dict(h=7, w=8, c_in=4, k=(2, 2), padding="valid", stride=(3, 3))),
+    ("dwconv2d", dict(h=9, w=10, c_in=6, k=(9, 9), stride=(1, 2))),
+    ("dwconv2d", dict(h=4, w=4, c_in=3, accumulate=1)),
+    ("dwconv2d", dict(h=11, w=8, c_in=4, k=(5, 3), stride=(2, 2))),
+    ("dwconv2d", dict(h=6, w=9, c_in=8, k=(7, 8), accumulate=1)),  # 56 taps in one phase
 )
 
 

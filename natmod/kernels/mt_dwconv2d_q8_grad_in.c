@@ -7,44 +7,109 @@
 #include "mt_dsp.h"
 #endif
 
-// ---- dwconv2d -------------------------------------------------------------------------------
+// The input pixel (iy, ix) meets output oy through tap ky when iy + pad_h = oy * stride_h + ky.
+// With t = iy + pad_h, the taps are ky = t % stride_h + a * stride_h (a = 0, 1, ...) meeting
+// oy = t / stride_h - a, so the pixels of one phase p = t % stride_h share a tap set of
+// ceil((kh - p) / stride_h) rows, less the ones past an edge. The kernel visits the pixels phase
+// by phase (and channels in groups of 4 outermost): the DSP path sign-extends a group's weights
+// of one phase once and reuses them over every pixel of it. The sums are exact int32, so any
+// order gives the same bits (docs/numerics.md, "q8 grad_in: integer sums").
 
 typedef struct {
     const mt_conv_params *params;
-    const mt_dims *filter, *out;
+    const mt_dims *in, *filter, *out;
     const int8_t *w, *q;
     const float *s_w;
     float s_g;
 } dw_ctx;
 
-// The taps of one input pixel along one axis: tap k0 + j * stride meets output o0 - j, for
-// j = 0 .. count - 1 (the arithmetic run mt_conv_grad's gather visits, found once per pixel).
+// One axis of one phase: the taps p + j * stride (j < taps) of a pixel with m = t / stride meet
+// outputs m - j; those with m - j outside [0, size_out) drop out.
 typedef struct {
-    int32_t k0, o0, count;
-} tap_run;
+    int32_t phase, taps, size_out, stride;
+} dw_axis;
 
-static tap_run taps_along(int32_t t, int32_t k, int32_t stride, int32_t size_out) {
-    tap_run r = {t % stride, t / stride, 0};
-    while (r.k0 < k && r.o0 >= size_out) {  // outputs past the edge: skip to the first inside
-        r.k0 += stride;
-        r.o0--;
-    }
-    for (int32_t kk = r.k0, o = r.o0; kk < k && o >= 0; kk += stride, o--) {
-        r.count++;
-    }
+static dw_axis axis_of(int32_t phase, int32_t k, int32_t stride, int32_t size_out) {
+    const dw_axis a = {phase, phase < k ? (k - phase + stride - 1) / stride : 0, size_out, stride};
+    return a;
+}
+
+// The taps of one pixel along an axis: j from first to first + count - 1 (count <= 0: none).
+typedef struct {
+    int32_t first, count;
+} dw_run;
+
+static inline dw_run run_at(const dw_axis *ax, int32_t m) {
+    int32_t first = m - ax->size_out + 1;  // taps meeting outputs past the edge
+    first = first < 0 ? 0 : first;
+    const int32_t last = m < ax->taps - 1 ? m : ax->taps - 1;  // and before output 0
+    const dw_run r = {first, last + 1 - first};
     return r;
 }
 
-// s[0..4) = sum over the taps of q[.., ch + j] * w[.., ch + j]: four channels of one pixel;
-// q and w point at the first tap's (channel ch), q_step / w_step move along x, the row steps
-// along y.
-static inline void dw_sums4(const int8_t *q, const int8_t *w, tap_run ry, tap_run rx,
-                            int32_t q_row, int32_t w_row, int32_t q_step, int32_t w_step,
-                            int32_t s[4]) {
+// Where one pass's values go: the per-element work of the int8 gradient (mt_grad.h).
+typedef struct {
+    const mt_grad_dst *dst;
+    int pass;
+    int by_max;  // pass 0 without accumulate: per-channel max |acc| (see group_end)
+    int32_t accumulate;
+    float old_scale, inv, amax;
+} dw_out;
+
+// One group of `width` (4, or 1 for the channels past the last multiple of 4) from channel ch.
+typedef struct {
+    int32_t ch, width;
+    float c[4];          // s_g * s_w[ch + j]: v = (float)acc * c
+    int32_t max_acc[4];  // by_max: the largest |acc| of each channel so far
+} dw_group;
+
+static inline void put_one(dw_out *o, dw_group *g, int32_t j, int32_t i, int32_t acc) {
+    if (o->by_max) {
+        const int32_t a = acc < 0 ? -acc : acc;  // |acc| <= 2^31 - 1: kh * kw is bounded
+        g->max_acc[j] = a > g->max_acc[j] ? a : g->max_acc[j];
+        return;
+    }
+    float v = (float)acc * g->c[j];
+    if (o->accumulate) {
+        v = mt_grad_old(o->dst, i, o->old_scale) + v;
+    }
+    if (o->pass == 0) {
+        o->amax = mt_abs_max(o->amax, v);
+    } else {
+        mt_grad_put(o->dst, i, v, o->inv);
+    }
+}
+
+static inline void put_group(dw_out *o, dw_group *g, int32_t i, const int32_t *s) {
+    for (int32_t j = 0; j < g->width; j++) {
+        put_one(o, g, j, i + j, s[j]);
+    }
+}
+
+// by_max: v = (float)acc * c has |v| = (float)|acc| * |c| (both roundings odd-symmetric) and is
+// monotone in |acc|, so (float)max|acc| * c is the largest |v| of the channel, the same float
+// (NaN c: NaN either way; infinite c: infinite or NaN, both refused by mt_grad_begin).
+static void group_end(dw_out *o, const dw_group *g) {
+    for (int32_t j = 0; o->by_max && j < g->width; j++) {
+        o->amax = mt_abs_max(o->amax, (float)g->max_acc[j] * g->c[j]);
+    }
+}
+
+// ---- the sums of one pixel ------------------------------------------------------------------
+
+// The pixel's taps: rows x cols of them; q at the first tap's output (channel ch), moving back
+// by q_row per row and c per column; w at the first tap's weight, moving by w_row and w_col.
+typedef struct {
+    const int8_t *q, *w;
+    int32_t rows, cols, q_row, c, w_row, w_col;
+} dw_taps;
+
+static inline void sums4(const dw_taps *t, int32_t s[4]) {
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (int32_t a = 0; a < ry.count; a++, q -= q_row, w += w_row) {
+    const int8_t *q = t->q, *w = t->w;
+    for (int32_t a = 0; a < t->rows; a++, q -= t->q_row, w += t->w_row) {
         const int8_t *qx = q, *wx = w;
-        for (int32_t b = 0; b < rx.count; b++, qx -= q_step, wx += w_step) {
+        for (int32_t b = 0; b < t->cols; b++, qx -= t->c, wx += t->w_col) {
 #if defined(__ARM_FEATURE_DSP)
             const int32_t qv = load_s8x4(qx), wv = load_s8x4(wx);
             const int32_t q02 = __sxtb16(qv), w02 = __sxtb16(wv);
@@ -67,43 +132,409 @@ static inline void dw_sums4(const int8_t *q, const int8_t *w, tap_run ry, tap_ru
     s[3] = s3;
 }
 
-static inline int32_t dw_sum1(const int8_t *q, const int8_t *w, tap_run ry, tap_run rx,
-                              int32_t q_row, int32_t w_row, int32_t q_step, int32_t w_step) {
+static inline int32_t sum1(const dw_taps *t) {
     int32_t s = 0;
-    for (int32_t a = 0; a < ry.count; a++, q -= q_row, w += w_row) {
-        for (int32_t b = 0; b < rx.count; b++) {
-            s += q[-b * q_step] * w[b * w_step];
+    const int8_t *q = t->q, *w = t->w;
+    for (int32_t a = 0; a < t->rows; a++, q -= t->q_row, w += t->w_row) {
+        for (int32_t b = 0; b < t->cols; b++) {
+            s += q[-b * t->c] * w[b * t->w_col];
         }
     }
     return s;
 }
 
-static void dw_pixel(const dw_ctx *x, int32_t n, int32_t iy, int32_t ix, sink *out) {
-    const mt_dims *o = x->out;
-    const int32_t c = o->c, kw = x->filter->w;
+// ---- one phase of one group -----------------------------------------------------------------
+
+typedef struct {
+    const dw_ctx *x;
+    dw_out *o;
+    dw_group *g;
+    dw_axis ay, ax;
+} dw_phase;
+
+// The first pixel of a phase along an axis, as (index, m): t = index + pad = phase + m * stride.
+static inline int32_t first_m(int32_t phase, int32_t pad, int32_t stride) {
+    return pad > phase ? (pad - phase + stride - 1) / stride : 0;
+}
+
+// The pixels of a phase along an axis: m from m0, index from i0, count of them.
+typedef struct {
+    int32_t m0, i0, count;
+} dw_span;
+
+static dw_span span_of(const dw_axis *ax, int32_t pad, int32_t size_in) {
+    const int32_t m0 = first_m(ax->phase, pad, ax->stride);
+    const int32_t i0 = ax->phase + m0 * ax->stride - pad;
+    const dw_span sp = {m0, i0, i0 < size_in ? (size_in - i0 + ax->stride - 1) / ax->stride : 0};
+    return sp;
+}
+
+// One pixel, any taps: the general path (channel tails, no table, the portable build).
+static void pixel_any(const dw_phase *ph, int32_t n, int32_t my, int32_t mx, int32_t i) {
+    const dw_ctx *x = ph->x;
+    const int32_t c = x->in->c, kw = x->filter->w, q_row = x->out->w * c;
     const int32_t sh = x->params->stride_h, sw = x->params->stride_w;
-    const tap_run ry = taps_along(iy + x->params->pad_h, x->filter->h, sh, o->h);
-    const tap_run rx = taps_along(ix + x->params->pad_w, kw, sw, o->w);
-    int32_t ch = 0;
-    if (ry.count == 0 || rx.count == 0) {  // no tap reaches this pixel
-        for (; ch < c; ch++) {
-            sink_put(out, 0, x->s_g * x->s_w[ch]);
+    int32_t s[4] = {0, 0, 0, 0};
+    const dw_run ry = run_at(&ph->ay, my), rx = run_at(&ph->ax, mx);
+    if (ry.count > 0 && rx.count > 0) {
+        const int32_t oy = my - ry.first, ky = ph->ay.phase + ry.first * sh;
+        const int32_t ox = mx - rx.first, kx = ph->ax.phase + rx.first * sw;
+        const dw_taps t = {x->q + ((n * x->out->h + oy) * x->out->w + ox) * c + ph->g->ch,
+                           x->w + (ky * kw + kx) * c + ph->g->ch, ry.count, rx.count, q_row, c,
+                           sh * kw * c, sw * c};
+        if (ph->g->width == 4) {
+            sums4(&t, s);
+        } else {
+            s[0] = sum1(&t);
         }
+    }
+    put_group(ph->o, ph->g, i, s);
+}
+
+static void phase_any(const dw_phase *ph, dw_span sy, dw_span sx) {
+    const dw_ctx *x = ph->x;
+    const mt_dims *in = x->in;
+    const int32_t c = in->c, sh = x->params->stride_h, sw = x->params->stride_w;
+    for (int32_t n = 0; n < in->n; n++) {
+        for (int32_t y = 0; y < sy.count; y++) {
+            const int32_t iy = sy.i0 + y * sh;
+            for (int32_t k = 0; k < sx.count; k++) {
+                const int32_t ix = sx.i0 + k * sw;
+                pixel_any(ph, n, sy.m0 + y, sx.m0 + k, ((n * in->h + iy) * in->w + ix) * c +
+                          ph->g->ch);
+            }
+        }
+    }
+}
+
+#if defined(__ARM_FEATURE_DSP)
+// The DSP path walks the phase column by column (one mx, so one set of x taps): a table holds
+// the column's taps of a 4-channel group, row-major, each with its weights sign-extended
+// (channels 0 and 2, 1 and 3 as int16 pairs) and the offset of its q from the q of the row's
+// first tap in row 0. A pixel's taps are then a run of rows of the table, walked flat.
+#define DW_TAB_TAPS 49  // taps of one phase: 7x7 at stride 1, 13x13 at 2 (588 bytes of stack)
+
+typedef struct {
+    int32_t off, w02, w13;
+} dw_tap;
+
+// The same int8 as mt_grad_put (the destination is int8 here): +-0.5 by the sign bit of t
+// (-0.0 gets -0.5 rather than +0.5; both truncate to 0), the clamp to +-127 by ssat to +-128
+// first.
+static inline void store_q8(int8_t *dst, float v, float inv) {
+    const float t = v * inv;
+    uint32_t bits;
+    __builtin_memcpy(&bits, &t, 4);
+    bits = (bits & 0x80000000u) | 0x3f000000u;  // 0.5 with the sign of t
+    float half;
+    __builtin_memcpy(&half, &bits, 4);
+    const int32_t q = __ssat((int32_t)(t + half), 8);
+    *dst = (int8_t)(q < -127 ? -127 : q);
+}
+
+static inline int32_t abs_max(int32_t m, int32_t acc) {
+    const int32_t a = acc < 0 ? -acc : acc;  // |acc| <= 2^31 - 1: kh * kw is bounded
+    return a > m ? a : m;
+}
+
+// The table of x taps [b0, b0 + cols) of the phase (all its y taps).
+static void table_build(const dw_phase *ph, dw_tap *e, int32_t b0, int32_t cols) {
+    const dw_ctx *x = ph->x;
+    const int32_t c = x->in->c, kw = x->filter->w, q_row = x->out->w * c;
+    const int32_t sh = x->params->stride_h, sw = x->params->stride_w;
+    for (int32_t a = 0; a < ph->ay.taps; a++) {
+        for (int32_t b = 0; b < cols; b++, e++) {
+            const int32_t ky = ph->ay.phase + a * sh, kx = ph->ax.phase + (b0 + b) * sw;
+            const int32_t wv = load_s8x4(x->w + (ky * kw + kx) * c + ph->g->ch);
+            e->off = -(a * q_row + b * c);
+            e->w02 = __sxtb16(wv);
+            e->w13 = sxtb16_ror8(wv);
+        }
+    }
+}
+
+// The sums of the taps [e, end) from base (the address of table offset 0).
+static inline void sums4_flat(uintptr_t base, const dw_tap *e, const dw_tap *end, int32_t s[4]) {
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    if (e != end) {
+        int32_t q, q02;
+        __asm__("1: ldmia %[e]!, {r4, r5, r6}\n"
+                "   ldr %[q], [%[b], r4]\n"
+                "   sxtb16 %[q02], %[q]\n"
+                "   sxtb16 %[q], %[q], ror #8\n"
+                "   smlabb %[s0], %[q02], r5, %[s0]\n"
+                "   smlatt %[s2], %[q02], r5, %[s2]\n"
+                "   smlabb %[s1], %[q], r6, %[s1]\n"
+                "   smlatt %[s3], %[q], r6, %[s3]\n"
+                "   cmp %[e], %[end]\n"
+                "   bne 1b\n"
+                : [e] "+r"(e), [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3),
+                  [q] "=&r"(q), [q02] "=&r"(q02)
+                : [b] "r"(base), [end] "r"(end)
+                : "r4", "r5", "r6", "cc", "memory");
+    }
+    s[0] = s0;
+    s[1] = s1;
+    s[2] = s2;
+    s[3] = s3;
+}
+
+// One column: where its pixels' taps start, and what the row loop needs (copied once, so the
+// int8 stores of the output do not make the compiler reload them).
+typedef struct {
+    const dw_tap *tab;
+    int32_t cols;      // x taps per table row
+    const int8_t *q;   // image 0, output row 0, the column's first x tap, channel ch
+    int32_t i;         // image 0, row sy.i0, the column's element of channel ch
+    dw_axis ay;
+    dw_span sy;
+    int32_t n, q_row, q_image, i_row, i_image;
+} dw_column;
+
+// The taps of the pixel of row my of image n: its run of table rows [e, *end) and base, the
+// address of table offset 0. Rows past an edge drop out; base is computed as an integer, since
+// it lies outside grad_out then (only the taps' own addresses are inside).
+static inline const dw_tap *pixel_taps(const dw_column *col, int32_t n, int32_t my,
+                                       uintptr_t *base, const dw_tap **end) {
+    const dw_run ry = run_at(&col->ay, my);
+    const int32_t first = ry.count > 0 ? ry.first : 0, count = ry.count > 0 ? ry.count : 0;
+    *base = (uintptr_t)col->q + (uintptr_t)(n * col->q_image + my * col->q_row);
+    *end = col->tab + (first + count) * col->cols;
+    return col->tab + first * col->cols;
+}
+
+// The rows [lo, hi) (as y) of the column whose pixels have every y tap: my in
+// [taps - 1, out_h - 1].
+static inline int32_t full_lo(const dw_column *col) {
+    const int32_t y = col->ay.taps - 1 - col->sy.m0;
+    return y < 0 ? 0 : (y > col->sy.count ? col->sy.count : y);
+}
+
+static inline int32_t full_hi(const dw_column *col, int32_t lo) {
+    const int32_t y = col->ay.size_out - col->sy.m0;
+    return y < lo ? lo : (y > col->sy.count ? col->sy.count : y);
+}
+
+// What the values need, copied once.
+typedef struct {
+    float c[4], old_scale, inv;
+    int accumulate, store;  // store: pass 1, else pass 0 with accumulate (amax)
+} dw_put;
+
+// `count` pixels with the same taps, the table entries [tab, end): base moves by step from one
+// to the next. Pass 0 without accumulate: max |acc| per channel into m. These run functions are
+// kept out of line: in a small function gcc keeps the tap loop's values in registers.
+__attribute__((noinline)) static void full_max(const dw_tap *tab, const dw_tap *end,
+                                               uintptr_t base, int32_t step, int32_t count,
+                                               int32_t m[4]) {
+    int32_t m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3];
+    for (int32_t k = 0; k < count; k++, base += (uintptr_t)step) {
+        int32_t s[4];
+        sums4_flat(base, tab, end, s);
+        m0 = abs_max(m0, s[0]);
+        m1 = abs_max(m1, s[1]);
+        m2 = abs_max(m2, s[2]);
+        m3 = abs_max(m3, s[3]);
+    }
+    m[0] = m0;
+    m[1] = m1;
+    m[2] = m2;
+    m[3] = m3;
+}
+
+// The same through the values (output dst moving by dst_step); returns the running amax.
+// accumulate and store are constants in each caller below, and the values are copied out of
+// *p so the int8 stores do not make the compiler reload them.
+static inline float full_put_body(const dw_tap *tab, const dw_tap *end, uintptr_t base,
+                                  int32_t step, int32_t count, int8_t *dst, int32_t dst_step,
+                                  const dw_put *p, float amax, int accumulate, int store) {
+    const float c0 = p->c[0], c1 = p->c[1], c2 = p->c[2], c3 = p->c[3];
+    const float old_scale = p->old_scale, inv = p->inv;
+    for (int32_t k = 0; k < count; k++, base += (uintptr_t)step, dst += dst_step) {
+        int32_t s[4];
+        sums4_flat(base, tab, end, s);
+        float v0 = (float)s[0] * c0, v1 = (float)s[1] * c1;
+        float v2 = (float)s[2] * c2, v3 = (float)s[3] * c3;
+        if (accumulate) {
+            v0 = old_scale * (float)dst[0] + v0;
+            v1 = old_scale * (float)dst[1] + v1;
+            v2 = old_scale * (float)dst[2] + v2;
+            v3 = old_scale * (float)dst[3] + v3;
+        }
+        if (store) {
+            store_q8(dst, v0, inv);
+            store_q8(dst + 1, v1, inv);
+            store_q8(dst + 2, v2, inv);
+            store_q8(dst + 3, v3, inv);
+        } else {
+            amax = mt_abs_max(amax, v0);
+            amax = mt_abs_max(amax, v1);
+            amax = mt_abs_max(amax, v2);
+            amax = mt_abs_max(amax, v3);
+        }
+    }
+    return amax;
+}
+
+__attribute__((noinline)) static float full_store(const dw_tap *tab, const dw_tap *end,
+                                                  uintptr_t base, int32_t step, int32_t count,
+                                                  int8_t *dst, int32_t dst_step,
+                                                  const dw_put *p) {
+    return full_put_body(tab, end, base, step, count, dst, dst_step, p, 0.0f, 0, 1);
+}
+
+__attribute__((noinline)) static float full_store_acc(const dw_tap *tab, const dw_tap *end,
+                                                      uintptr_t base, int32_t step,
+                                                      int32_t count, int8_t *dst,
+                                                      int32_t dst_step, const dw_put *p) {
+    return full_put_body(tab, end, base, step, count, dst, dst_step, p, 0.0f, 1, 1);
+}
+
+__attribute__((noinline)) static float full_amax_acc(const dw_tap *tab, const dw_tap *end,
+                                                     uintptr_t base, int32_t step,
+                                                     int32_t count, int8_t *dst,
+                                                     int32_t dst_step, const dw_put *p,
+                                                     float amax) {
+    return full_put_body(tab, end, base, step, count, dst, dst_step, p, amax, 1, 0);
+}
+
+static float full_put(const dw_tap *tab, const dw_tap *end, uintptr_t base, int32_t step,
+                      int32_t count, int8_t *dst, int32_t dst_step, const dw_put *p,
+                      float amax) {
+    if (!p->store) {  // pass 0 with accumulate (without: full_max)
+        return full_amax_acc(tab, end, base, step, count, dst, dst_step, p, amax);
+    }
+    if (p->accumulate) {
+        full_store_acc(tab, end, base, step, count, dst, dst_step, p);
+    } else {
+        full_store(tab, end, base, step, count, dst, dst_step, p);
+    }
+    return amax;
+}
+
+// `count` pixels with the taps [e, end): base moves by step, the output by dst_step.
+static void taps_run(dw_group *g, dw_out *o, const dw_put *p, const dw_tap *e, const dw_tap *end,
+                     uintptr_t base, int32_t step, int32_t count, int8_t *dst, int32_t dst_step) {
+    if (o->by_max) {
+        full_max(e, end, base, step, count, g->max_acc);
+    } else {
+        o->amax = full_put(e, end, base, step, count, dst, dst_step, p, o->amax);
+    }
+}
+
+// One column, image n: the rows with every y tap in one run; the others one by one when
+// partial_rows (else phase_tab runs them along the row).
+static void column_image(const dw_column *col, dw_group *g, dw_out *o, const dw_put *p,
+                         int32_t n, int partial_rows) {
+    const int32_t lo = full_lo(col), hi = full_hi(col, lo);
+    int8_t *const dst = o->dst->q + col->i + n * col->i_image;
+    if (lo < hi) {
+        const uintptr_t base = (uintptr_t)col->q +
+                               (uintptr_t)(n * col->q_image + (col->sy.m0 + lo) * col->q_row);
+        taps_run(g, o, p, col->tab, col->tab + col->ay.taps * col->cols, base, col->q_row,
+                 hi - lo, dst + lo * col->i_row, col->i_row);
+    }
+    for (int32_t y = 0; partial_rows && y < col->sy.count; y++) {
+        if (y == lo && lo < hi) {
+            y = hi - 1;
+            continue;
+        }
+        uintptr_t base;
+        const dw_tap *end, *e = pixel_taps(col, n, col->sy.m0 + y, &base, &end);
+        taps_run(g, o, p, e, end, base, col->q_row, 1, dst + y * col->i_row, col->i_row);
+    }
+}
+
+// The phase with tables: first the columns missing some x taps (a table each, all their rows),
+// then the columns with every x tap (one table): their rows with every y tap column by column,
+// the other rows each in one run along the row.
+static void phase_tab(const dw_phase *ph, dw_span sy, dw_span sx) {
+    const dw_ctx *x = ph->x;
+    const mt_dims *in = x->in;
+    const int32_t c = in->c, sw = x->params->stride_w, q_row = x->out->w * c;
+    dw_tap tab[DW_TAB_TAPS];
+    dw_group *g = ph->g;
+    const dw_put p = {{g->c[0], g->c[1], g->c[2], g->c[3]}, ph->o->old_scale, ph->o->inv,
+                      ph->o->accumulate != 0, ph->o->pass == 1};
+    int32_t k_lo = sx.count, k_hi = 0;  // the columns with every x tap: [k_lo, k_hi)
+    dw_column col = {tab, 0, 0, 0, ph->ay, sy, in->n, q_row, x->out->h * q_row,
+                     x->params->stride_h * in->w * c, in->h * in->w * c};
+    for (int full = 0; full < 2; full++) {
+        if (full) {
+            table_build(ph, tab, 0, ph->ax.taps);
+        }
+        for (int32_t k = 0; k < sx.count; k++) {
+            const int32_t mx = sx.m0 + k, ix = sx.i0 + k * sw;
+            const dw_run rx = run_at(&ph->ax, mx);
+            const int32_t cols = rx.count > 0 ? rx.count : 0;
+            if ((cols == ph->ax.taps && rx.first == 0) != full) {
+                continue;
+            }
+            if (full) {
+                k_lo = k < k_lo ? k : k_lo;
+                k_hi = k + 1;
+            } else {
+                table_build(ph, tab, rx.first, cols);
+            }
+            col.cols = cols;
+            col.q = x->q + (mx - rx.first) * c + g->ch;
+            col.i = (sy.i0 * in->w + ix) * c + g->ch;
+            for (int32_t n = 0; n < in->n; n++) {
+                column_image(&col, g, ph->o, &p, n, !full);
+            }
+        }
+    }
+    if (k_lo >= k_hi) {
         return;
     }
-    const int8_t *q = x->q + ((n * o->h + ry.o0) * o->w + rx.o0) * c;
-    const int8_t *w = x->w + (ry.k0 * kw + rx.k0) * c;
-    const int32_t q_row = o->w * c, w_row = sh * kw * c, q_step = c, w_step = sw * c;
-    for (; ch + 3 < c; ch += 4) {
-        int32_t s[4];
-        dw_sums4(q + ch, w + ch, ry, rx, q_row, w_row, q_step, w_step, s);
-        for (int j = 0; j < 4; j++) {
-            sink_put(out, s[j], x->s_g * x->s_w[ch + j]);
+    // The rows missing some y taps, over the columns [k_lo, k_hi) (col.cols: every x tap).
+    col.q = x->q + (sx.m0 + k_lo) * c + g->ch;
+    col.i = (sy.i0 * in->w + sx.i0 + k_lo * sw) * c + g->ch;
+    const int32_t lo = full_lo(&col), hi = full_hi(&col, lo);
+    for (int32_t n = 0; n < in->n; n++) {
+        for (int32_t y = 0; y < sy.count; y++) {
+            if (y >= lo && y < hi) {
+                continue;
+            }
+            uintptr_t base;
+            const dw_tap *end, *e = pixel_taps(&col, n, sy.m0 + y, &base, &end);
+            taps_run(g, ph->o, &p, e, end, base, c, k_hi - k_lo,
+                     ph->o->dst->q + col.i + n * col.i_image + y * col.i_row, c * sw);
         }
     }
-    for (; ch < c; ch++) {
-        sink_put(out, dw_sum1(q + ch, w + ch, ry, rx, q_row, w_row, q_step, w_step),
-                 x->s_g * x->s_w[ch]);
+}
+#endif
+
+static void phase_pass(const dw_phase *ph) {
+    const dw_ctx *x = ph->x;
+    const dw_span sy = span_of(&ph->ay, x->params->pad_h, x->in->h);
+    const dw_span sx = span_of(&ph->ax, x->params->pad_w, x->in->w);
+#if defined(__ARM_FEATURE_DSP)
+    if (ph->g->width == 4 && ph->ay.taps * ph->ax.taps <= DW_TAB_TAPS) {
+        phase_tab(ph, sy, sx);
+        return;
+    }
+#endif
+    phase_any(ph, sy, sx);
+}
+
+static void dw_pass(const dw_ctx *x, dw_out *o) {
+    const mt_dims *f = x->filter, *out = x->out;
+    const int32_t c = x->in->c, sh = x->params->stride_h, sw = x->params->stride_w;
+    for (int32_t ch = 0; ch < c;) {
+        dw_group g = {ch, c - ch >= 4 ? 4 : 1, {0.0f, 0.0f, 0.0f, 0.0f}, {0, 0, 0, 0}};
+        for (int32_t j = 0; j < g.width; j++) {
+            g.c[j] = x->s_g * x->s_w[ch + j];
+        }
+        for (int32_t py = 0; py < sh; py++) {
+            for (int32_t px = 0; px < sw; px++) {
+                const dw_phase ph = {x, o, &g, axis_of(py, f->h, sh, out->h),
+                                     axis_of(px, f->w, sw, out->w)};
+                phase_pass(&ph);
+            }
+        }
+        group_end(o, &g);
+        ch += g.width;
     }
 }
 
@@ -125,23 +556,15 @@ mt_status mt_dwconv2d_q8_grad_in(const mt_conv_params *params, const mt_grad_par
     if (mt_channel_multiplier(filter_dims->h * filter_dims->w) < 1) {
         return MT_ERR_SHAPE;
     }
-    const dw_ctx x = {params, filter_dims, output_dims, filter, grad_out->q, grad->filter_scale,
-                      grad_out->scale};
-    const float old_scale = *grad_in->scale;
-    float inv = 0.0f;
-    sink out;
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1 && (st = mt_grad_begin(grad_in, sink_amax(&out, 0.0f), &inv)) != MT_OK) {
-            return st;
-        }
-        sink_start(&out, grad_in, pass, grad->accumulate, old_scale, inv, 0);
-        for (int32_t n = 0; n < input_dims->n; n++) {
-            for (int32_t iy = 0; iy < input_dims->h; iy++) {
-                for (int32_t ix = 0; ix < input_dims->w; ix++) {
-                    dw_pixel(&x, n, iy, ix, &out);
-                }
-            }
-        }
+    const dw_ctx x = {params, input_dims, filter_dims, output_dims, filter, grad_out->q,
+                      grad->filter_scale, grad_out->scale};
+    dw_out o = {grad_in, 0, !grad->accumulate, grad->accumulate, *grad_in->scale, 0.0f, 0.0f};
+    dw_pass(&x, &o);
+    if ((st = mt_grad_begin(grad_in, o.amax, &o.inv)) != MT_OK) {
+        return st;
     }
+    o.pass = 1;
+    o.by_max = 0;
+    dw_pass(&x, &o);
     return MT_OK;
 }
