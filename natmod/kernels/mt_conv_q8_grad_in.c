@@ -208,9 +208,12 @@ __attribute__((noinline)) static void conv_pixel(const conv_ctx *x, int32_t n, i
         }
     }
     if (acc || !any) {  // multi-tap sums, or a pixel no tap reaches (all zero)
+        const float c = x->c;
+        sink s = *out;  // in a local: the int8 stores may alias it
         for (int32_t i = 0; i < c_in; i++) {
-            sink_put(out, acc ? acc[i] : 0, x->c);
+            sink_put(&s, acc ? acc[i] : 0, c);
         }
+        *out = s;
     }
 }
 
