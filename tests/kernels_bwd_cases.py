@@ -129,6 +129,8 @@ Q8_GRAD_IN_SHAPES = (
     ("pwconv2d", dict(h=1, w=3, c_in=7, c_out=129, k=(1, 1), padding="valid")),
     ("fc", dict(n=2, in_shape=(1, 1, 9), c_out=13, accumulate=1)),
     ("fc", dict(n=1, in_shape=(1, 1, 21), c_out=131)),
+    # The DSP one-pixel sums: eight rows a step, then four, a pair and one (c_out = 15).
+    ("fc", dict(n=1, in_shape=(1, 1, 6), c_out=15, accumulate=1)),
 )
 
 
