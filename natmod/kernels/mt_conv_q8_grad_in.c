@@ -10,6 +10,13 @@
 #include "mt_dsp.h"
 #endif
 
+// The hand-written inner steps: Thumb-2 only (A32 ldrd wants an even/odd register pair).
+#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
+#define MT_Q8_GIN_ASM 1
+#else
+#define MT_Q8_GIN_ASM 0
+#endif
+
 // ---- the inner sums -------------------------------------------------------------------------
 
 #if defined(__ARM_FEATURE_DSP)
@@ -43,7 +50,9 @@ static inline void row_pair_sums4(int32_t q2, const int8_t *w, int32_t w_stride,
     s[2] = __smlad(__sxtb16(ab23), q2, s[2]);
     s[3] = __smlad(sxtb16_ror8(ab23), q2, s[3]);
 }
+#endif
 
+#if MT_Q8_GIN_ASM
 // One row pair of quad_rows_sums4's step: rows a = [w], b = [w + w_stride], then w moves on two
 // rows; %[q] holds the pair's (qm[o], qm[o+1]).
 #define MT_ROW_PAIR_ASM(q)                          \
@@ -95,9 +104,11 @@ static inline void tap_sums4(const int16_t *qm, const int8_t *w, int32_t w_strid
 #if defined(__ARM_FEATURE_DSP)
     // smlad pairs (qm[o], qm[o+1]) with (w[o,i], w[o+1,i]): four rows a step in asm, then
     // a last pair in C.
+#if MT_Q8_GIN_ASM
     o = c_out & ~3;
     quad_rows_sums4(qm, o, w, w_stride, s);
     w += o * w_stride;
+#endif
     for (; o + 1 < c_out; o += 2, w += 2 * w_stride) {
         row_pair_sums4(load_s16x2(qm + o), w, w_stride, s);
     }
@@ -296,6 +307,7 @@ static inline void block_group(const int32_t *wb, int32_t qw, int32_t s[4]) {
     s[3] = __smlad(wb[7], q13, __smlad(wb[6], q02, s[3]));
 }
 
+#if MT_Q8_GIN_ASM
 // One group of block_sums4's step: four q (int8) from [q], the group's eight words of wb.
 #define MT_BLOCK_GROUP_ASM                        \
     "ldr     %[qw], [%[q]], #4\n\t"               \
@@ -319,12 +331,14 @@ static inline void block_group(const int32_t *wb, int32_t qw, int32_t s[4]) {
       [qw] "=&r"(qw), [q13] "=&r"(q13), [w0] "=&r"(w0), [w1] "=&r"(w1)                       \
     :                                                                                        \
     : "memory"
+#endif
 
 // s[j] = sum over o of q[o] * mW[o, i0 + j] for one pixel's q[c_out], from fill_block's wb.
 // Two groups a step in one asm block (ldrd post-increments wb; gcc used single ldr and an add):
 // 32 instructions per 32 MACs, then an odd group, then the last 1..3 channels in C.
 static inline void block_sums4(const int32_t *wb, const int8_t *q, int32_t c_out,
                                int32_t s[4]) {
+#if MT_Q8_GIN_ASM
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, qw, q13, w0, w1;
     for (const int32_t *end = wb + 16 * (c_out >> 3); wb != end;) {
         __asm__(MT_BLOCK_GROUP_ASM MT_BLOCK_GROUP_ASM MT_BLOCK_ASM_OPERANDS);
@@ -333,6 +347,12 @@ static inline void block_sums4(const int32_t *wb, const int8_t *q, int32_t c_out
         __asm__(MT_BLOCK_GROUP_ASM MT_BLOCK_ASM_OPERANDS);
     }
     s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
+#else
+    s[0] = s[1] = s[2] = s[3] = 0;
+    for (const int32_t *end = wb + 2 * (c_out & ~3); wb < end; wb += 8, q += 4) {
+        block_group(wb, load_s8x4(q), s);
+    }
+#endif
     const int32_t rest = c_out & 3;
     if (rest) {  // the last 1..3 channels: no read past the pixel's q
         uint32_t qw = (uint8_t)q[0];
