@@ -144,6 +144,8 @@ Q8_GRAD_IN_SHAPES = (
     ("dwconv2d", dict(h=4, w=4, c_in=3, accumulate=1)),
     ("dwconv2d", dict(h=11, w=8, c_in=4, k=(5, 3), stride=(2, 2))),
     ("dwconv2d", dict(h=6, w=9, c_in=8, k=(7, 8), accumulate=1)),  # 56 taps in one phase
+    # The DSP one-pixel sums: eight rows a step, then four, a pair and one (c_out = 15).
+    ("fc", dict(n=1, in_shape=(1, 1, 6), c_out=15, accumulate=1)),
 )
 
 

@@ -10,6 +10,13 @@
 #include "mt_dsp.h"
 #endif
 
+// The hand-written inner steps: Thumb-2 only (A32 ldrd wants an even/odd register pair).
+#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
+#define MT_Q8_GIN_ASM 1
+#else
+#define MT_Q8_GIN_ASM 0
+#endif
+
 // ---- the inner sums -------------------------------------------------------------------------
 
 #if defined(__ARM_FEATURE_DSP)
@@ -45,13 +52,63 @@ static inline void row_pair_sums4(int32_t q2, const int8_t *w, int32_t w_stride,
 }
 #endif
 
+#if MT_Q8_GIN_ASM
+// One row pair of quad_rows_sums4's step: rows a = [w], b = [w + w_stride], then w moves on two
+// rows; %[q] holds the pair's (qm[o], qm[o+1]).
+#define MT_ROW_PAIR_ASM(q)                          \
+    "ldr     %[b], [%[w], %[ws]]\n\t"               \
+    "ldr     %[a], [%[w]]\n\t"                      \
+    "add     %[w], %[w], %[ws], lsl #1\n\t"         \
+    "pkhbt   %[t], %[a], %[b], lsl #16\n\t"         \
+    "pkhtb   %[b], %[b], %[a], asr #16\n\t"         \
+    "sxtb16  %[a], %[t]\n\t"                        \
+    "smlad   %[s0], %[a], " q ", %[s0]\n\t"         \
+    "sxtb16  %[a], %[t], ror #8\n\t"                \
+    "smlad   %[s1], %[a], " q ", %[s1]\n\t"         \
+    "sxtb16  %[a], %[b]\n\t"                        \
+    "smlad   %[s2], %[a], " q ", %[s2]\n\t"         \
+    "sxtb16  %[b], %[b], ror #8\n\t"                \
+    "smlad   %[s3], %[b], " q ", %[s3]\n\t"
+
+// Four rows: one ldrd reads their four qm (4-byte aligned), then two row pairs.
+#define MT_QUAD_ROWS_ASM                          \
+    "ldrd    %[q01], %[q23], [%[qm]], #8\n\t"     \
+    MT_ROW_PAIR_ASM("%[q01]") MT_ROW_PAIR_ASM("%[q23]")
+
+#define MT_QUAD_ROWS_OPERANDS                                                                   \
+    : [qm] "+r"(qm), [w] "+r"(w), [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3),   \
+      [q01] "=&r"(q01), [q23] "=&r"(q23), [a] "=&r"(a), [b] "=&r"(b), [t] "=&r"(t)              \
+    : [ws] "r"(w_stride)                                                                        \
+    : "memory"
+
+// s[0..4) += the first `rows` rows (a multiple of 4) of qm and w, eight then four at a time, one
+// asm block a step: in C gcc runs out of registers (13 are live) and keeps two rows a step, 16
+// instructions per 8 MACs; here 56 per 32.
+MT_DSP_INLINE void quad_rows_sums4(const int16_t *qm, int32_t rows, const int8_t *w,
+                                   int32_t w_stride, int32_t s[4]) {
+    int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], q01, q23, a, b, t;
+    for (const int16_t *end = qm + (rows & ~7); qm != end;) {
+        __asm__(MT_QUAD_ROWS_ASM MT_QUAD_ROWS_ASM MT_QUAD_ROWS_OPERANDS);
+    }
+    if (rows & 4) {
+        __asm__(MT_QUAD_ROWS_ASM MT_QUAD_ROWS_OPERANDS);
+    }
+    s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
+}
+#endif
+
 // s[0..4) += sum over o of qm[o] * w[o * w_stride + 0..4): four input channels of one tap.
 static inline void tap_sums4(const int16_t *qm, const int8_t *w, int32_t w_stride,
                              int32_t c_out, int32_t s[4]) {
     int32_t o = 0;
 #if defined(__ARM_FEATURE_DSP)
-    // smlad pairs (qm[o], qm[o+1]) with (w[o,i], w[o+1,i]). (Four rows a step: no fewer
-    // instructions, gcc runs out of registers.)
+    // smlad pairs (qm[o], qm[o+1]) with (w[o,i], w[o+1,i]): four rows a step in asm, then
+    // a last pair in C.
+#if MT_Q8_GIN_ASM
+    o = c_out & ~3;
+    quad_rows_sums4(qm, o, w, w_stride, s);
+    w += o * w_stride;
+#endif
     for (; o + 1 < c_out; o += 2, w += 2 * w_stride) {
         row_pair_sums4(load_s16x2(qm + o), w, w_stride, s);
     }
@@ -169,9 +226,12 @@ __attribute__((noinline)) static void conv_pixel(const conv_ctx *x, int32_t n, i
         }
     }
     if (acc || !any) {  // multi-tap sums, or a pixel no tap reaches (all zero)
+        const float c = x->c;
+        sink s = *out;  // in a local: the int8 stores may alias it
         for (int32_t i = 0; i < c_in; i++) {
-            sink_put(out, acc ? acc[i] : 0, x->c);
+            sink_put(&s, acc ? acc[i] : 0, c);
         }
+        *out = s;
     }
 }
 
@@ -247,13 +307,52 @@ static inline void block_group(const int32_t *wb, int32_t qw, int32_t s[4]) {
     s[3] = __smlad(wb[7], q13, __smlad(wb[6], q02, s[3]));
 }
 
+#if MT_Q8_GIN_ASM
+// One group of block_sums4's step: four q (int8) from [q], the group's eight words of wb.
+#define MT_BLOCK_GROUP_ASM                        \
+    "ldr     %[qw], [%[q]], #4\n\t"               \
+    "sxtb16  %[q13], %[qw], ror #8\n\t"           \
+    "sxtb16  %[qw], %[qw]\n\t"                    \
+    "ldrd    %[w0], %[w1], [%[wb]], #8\n\t"       \
+    "smlad   %[s0], %[w0], %[qw], %[s0]\n\t"      \
+    "smlad   %[s0], %[w1], %[q13], %[s0]\n\t"     \
+    "ldrd    %[w0], %[w1], [%[wb]], #8\n\t"       \
+    "smlad   %[s1], %[w0], %[qw], %[s1]\n\t"      \
+    "smlad   %[s1], %[w1], %[q13], %[s1]\n\t"     \
+    "ldrd    %[w0], %[w1], [%[wb]], #8\n\t"       \
+    "smlad   %[s2], %[w0], %[qw], %[s2]\n\t"      \
+    "smlad   %[s2], %[w1], %[q13], %[s2]\n\t"     \
+    "ldrd    %[w0], %[w1], [%[wb]], #8\n\t"       \
+    "smlad   %[s3], %[w0], %[qw], %[s3]\n\t"      \
+    "smlad   %[s3], %[w1], %[q13], %[s3]\n\t"
+
+#define MT_BLOCK_ASM_OPERANDS                                                                \
+    : [q] "+r"(q), [wb] "+r"(wb), [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), \
+      [qw] "=&r"(qw), [q13] "=&r"(q13), [w0] "=&r"(w0), [w1] "=&r"(w1)                       \
+    :                                                                                        \
+    : "memory"
+#endif
+
 // s[j] = sum over o of q[o] * mW[o, i0 + j] for one pixel's q[c_out], from fill_block's wb.
+// Two groups a step in one asm block (ldrd post-increments wb; gcc used single ldr and an add):
+// 32 instructions per 32 MACs, then an odd group, then the last 1..3 channels in C.
 static inline void block_sums4(const int32_t *wb, const int8_t *q, int32_t c_out,
                                int32_t s[4]) {
+#if MT_Q8_GIN_ASM
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, qw, q13, w0, w1;
+    for (const int32_t *end = wb + 16 * (c_out >> 3); wb != end;) {
+        __asm__(MT_BLOCK_GROUP_ASM MT_BLOCK_GROUP_ASM MT_BLOCK_ASM_OPERANDS);
+    }
+    if (c_out & 4) {
+        __asm__(MT_BLOCK_GROUP_ASM MT_BLOCK_ASM_OPERANDS);
+    }
+    s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
+#else
     s[0] = s[1] = s[2] = s[3] = 0;
     for (const int32_t *end = wb + 2 * (c_out & ~3); wb < end; wb += 8, q += 4) {
         block_group(wb, load_s8x4(q), s);
     }
+#endif
     const int32_t rest = c_out & 3;
     if (rest) {  // the last 1..3 channels: no read past the pixel's q
         uint32_t qw = (uint8_t)q[0];
@@ -264,10 +363,13 @@ static inline void block_sums4(const int32_t *wb, const int8_t *q, int32_t c_out
 }
 
 // Every input pixel's sums, four input channels at a time (output index p * c_in + i).
-static void conv_blocks(const conv_ctx *x, sink *out) {
+// (The sink and c in locals, as in conv_tap.)
+static void conv_blocks(const conv_ctx *x, sink *sink_out) {
     int32_t wb[2 * MT_BLOCK_C_OUT_MAX];  // 8 bytes per output channel
     const int32_t c_in = x->in->c, c_out = x->out->c;
     const int32_t pixels = x->in->n * x->in->h * x->in->w;
+    const float c = x->c;
+    sink o = *sink_out, *out = &o;
     for (int32_t i0 = 0; i0 < c_in; i0 += 4) {
         fill_block(x, i0, wb);
         const int8_t *q = x->q;
@@ -276,21 +378,22 @@ static void conv_blocks(const conv_ctx *x, sink *out) {
             for (int32_t p = 0; p < pixels; p++, q += c_out, at += c_in) {
                 int32_t s[4];
                 block_sums4(wb, q, c_out, s);
-                sink_put_at(out, at, s[0], x->c);
-                sink_put_at(out, at + 1, s[1], x->c);
-                sink_put_at(out, at + 2, s[2], x->c);
-                sink_put_at(out, at + 3, s[3], x->c);
+                sink_put_at(out, at, s[0], c);
+                sink_put_at(out, at + 1, s[1], c);
+                sink_put_at(out, at + 2, s[2], c);
+                sink_put_at(out, at + 3, s[3], c);
             }
         } else {
             for (int32_t p = 0; p < pixels; p++, q += c_out, at += c_in) {
                 int32_t s[4];
                 block_sums4(wb, q, c_out, s);
                 for (int32_t j = 0; j < c_in - i0; j++) {
-                    sink_put_at(out, at + j, s[j], x->c);
+                    sink_put_at(out, at + j, s[j], c);
                 }
             }
         }
     }
+    *sink_out = o;
 }
 #endif
 
