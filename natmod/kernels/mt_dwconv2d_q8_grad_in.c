@@ -218,18 +218,17 @@ typedef struct {
     int32_t off, w02, w13;
 } dw_tap;
 
-// The same int8 as mt_grad_put (the destination is int8 here): +-0.5 by the sign bit of t
-// (-0.0 gets -0.5 rather than +0.5; both truncate to 0), the clamp to +-127 by ssat to +-128
-// first.
+// The same int8 as mt_grad_put (the destination is int8 here), as sign and magnitude: float
+// addition rounds to nearest even, which is odd-symmetric, so t + (t >= 0 ? 0.5 : -0.5) is
+// +-(|t| + 0.5), and the truncation and the clamp to +-127 are odd-symmetric too. NaN: 0 both
+// ways (vcvt gives 0); -0.0: 0; +-inf and |t| >= 2^31: vcvt saturates, then +-127.
 static inline void store_q8(int8_t *dst, float v, float inv) {
     const float t = v * inv;
-    uint32_t bits;
-    __builtin_memcpy(&bits, &t, 4);
-    bits = (bits & 0x80000000u) | 0x3f000000u;  // 0.5 with the sign of t
-    float half;
-    __builtin_memcpy(&half, &bits, 4);
-    const int32_t q = __ssat((int32_t)(t + half), 8);
-    *dst = (int8_t)(q < -127 ? -127 : q);
+    int32_t sign;
+    __builtin_memcpy(&sign, &t, 4);
+    sign >>= 31;  // 0 or -1
+    const int32_t m = (int32_t)__usat((int32_t)(__builtin_fabsf(t) + 0.5f), 7);
+    *dst = (int8_t)((m ^ sign) - sign);
 }
 
 static inline int32_t abs_max(int32_t m, int32_t acc) {
