@@ -231,9 +231,19 @@ static inline void store_q8(int8_t *dst, float v, float inv) {
     *dst = (int8_t)((m ^ sign) - sign);
 }
 
+// max(m, |acc|) for m >= 0, |acc| <= 2^31 - 1 (kh * kw is bounded): |acc| as (acc ^ s) - s with
+// s = acc >> 31 (2 instructions, where gcc's cmp, it, neg takes 3).
 static inline int32_t abs_max(int32_t m, int32_t acc) {
-    const int32_t a = acc < 0 ? -acc : acc;  // |acc| <= 2^31 - 1: kh * kw is bounded
-    return a > m ? a : m;
+    int32_t a;
+    __asm__("eor %[a], %[acc], %[acc], asr #31\n"
+            "   sub %[a], %[a], %[acc], asr #31\n"
+            "   cmp %[m], %[a]\n"
+            "   it lt\n"
+            "   movlt %[m], %[a]\n"
+            : [m] "+r"(m), [a] "=&r"(a)
+            : [acc] "r"(acc)
+            : "cc");
+    return m;
 }
 
 // The table of x taps [b0, b0 + cols) of the phase (all its y taps).
