@@ -144,6 +144,8 @@ Q8_GRAD_IN_SHAPES = (
     ("dwconv2d", dict(h=4, w=4, c_in=3, accumulate=1)),
     ("dwconv2d", dict(h=11, w=8, c_in=4, k=(5, 3), stride=(2, 2))),
     ("dwconv2d", dict(h=6, w=9, c_in=8, k=(7, 8), accumulate=1)),  # 56 taps in one phase
+    # pixels without taps (stride above the kernel) with accumulate: the DSP path's zero_put
+    ("dwconv2d", dict(n=2, h=7, w=8, c_in=8, k=(2, 2), stride=(3, 3), accumulate=1)),
 )
 
 
