@@ -146,6 +146,8 @@ Q8_GRAD_IN_SHAPES = (
     ("dwconv2d", dict(h=6, w=9, c_in=8, k=(7, 8), accumulate=1)),  # 56 taps in one phase
     # The DSP one-pixel sums: eight rows a step, then four, a pair and one (c_out = 15).
     ("fc", dict(n=1, in_shape=(1, 1, 6), c_out=15, accumulate=1)),
+    # pixels without taps (stride above the kernel) with accumulate: the DSP path's zero_put
+    ("dwconv2d", dict(n=2, h=7, w=8, c_in=8, k=(2, 2), stride=(3, 3), accumulate=1)),
 )
 
 

@@ -218,23 +218,32 @@ typedef struct {
     int32_t off, w02, w13;
 } dw_tap;
 
-// The same int8 as mt_grad_put (the destination is int8 here): +-0.5 by the sign bit of t
-// (-0.0 gets -0.5 rather than +0.5; both truncate to 0), the clamp to +-127 by ssat to +-128
-// first.
+// The same int8 as mt_grad_put (the destination is int8 here), as sign and magnitude: float
+// addition rounds to nearest even, which is odd-symmetric, so t + (t >= 0 ? 0.5 : -0.5) is
+// +-(|t| + 0.5), and the truncation and the clamp to +-127 are odd-symmetric too. NaN: 0 both
+// ways (vcvt gives 0); -0.0: 0; +-inf and |t| >= 2^31: vcvt saturates, then +-127.
 static inline void store_q8(int8_t *dst, float v, float inv) {
     const float t = v * inv;
-    uint32_t bits;
-    __builtin_memcpy(&bits, &t, 4);
-    bits = (bits & 0x80000000u) | 0x3f000000u;  // 0.5 with the sign of t
-    float half;
-    __builtin_memcpy(&half, &bits, 4);
-    const int32_t q = __ssat((int32_t)(t + half), 8);
-    *dst = (int8_t)(q < -127 ? -127 : q);
+    int32_t sign;
+    __builtin_memcpy(&sign, &t, 4);
+    sign >>= 31;  // 0 or -1
+    const int32_t m = (int32_t)__usat((int32_t)(__builtin_fabsf(t) + 0.5f), 7);
+    *dst = (int8_t)((m ^ sign) - sign);
 }
 
+// max(m, |acc|) for m >= 0, |acc| <= 2^31 - 1 (kh * kw is bounded): |acc| as (acc ^ s) - s with
+// s = acc >> 31 (2 instructions, where gcc's cmp, it, neg takes 3).
 static inline int32_t abs_max(int32_t m, int32_t acc) {
-    const int32_t a = acc < 0 ? -acc : acc;  // |acc| <= 2^31 - 1: kh * kw is bounded
-    return a > m ? a : m;
+    int32_t a;
+    __asm__("eor %[a], %[acc], %[acc], asr #31\n"
+            "   sub %[a], %[a], %[acc], asr #31\n"
+            "   cmp %[m], %[a]\n"
+            "   it lt\n"
+            "   movlt %[m], %[a]\n"
+            : [m] "+r"(m), [a] "=&r"(a)
+            : [acc] "r"(acc)
+            : "cc");
+    return m;
 }
 
 // The table of x taps [b0, b0 + cols) of the phase (all its y taps).
@@ -253,26 +262,35 @@ static void table_build(const dw_phase *ph, dw_tap *e, int32_t b0, int32_t cols)
     }
 }
 
-// The sums of the taps [e, end) from base (the address of table offset 0).
+// The sums of the taps [e, end) from base (the address of table offset 0), e != end: the first
+// tap multiplies (smulxy) rather than adding to zeros, the others accumulate.
 static inline void sums4_flat(uintptr_t base, const dw_tap *e, const dw_tap *end, int32_t s[4]) {
-    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    if (e != end) {
-        int32_t q, q02;
-        __asm__("1: ldmia %[e]!, {r4, r5, r6}\n"
-                "   ldr %[q], [%[b], r4]\n"
-                "   sxtb16 %[q02], %[q]\n"
-                "   sxtb16 %[q], %[q], ror #8\n"
-                "   smlabb %[s0], %[q02], r5, %[s0]\n"
-                "   smlatt %[s2], %[q02], r5, %[s2]\n"
-                "   smlabb %[s1], %[q], r6, %[s1]\n"
-                "   smlatt %[s3], %[q], r6, %[s3]\n"
-                "   cmp %[e], %[end]\n"
-                "   bne 1b\n"
-                : [e] "+r"(e), [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3),
-                  [q] "=&r"(q), [q02] "=&r"(q02)
-                : [b] "r"(base), [end] "r"(end)
-                : "r4", "r5", "r6", "cc", "memory");
-    }
+    int32_t s0, s1, s2, s3, q02;
+    __asm__("   ldmia %[e]!, {r4, r5, r6}\n"
+            "   ldr r4, [%[b], r4]\n"
+            "   sxtb16 %[q02], r4\n"
+            "   sxtb16 r4, r4, ror #8\n"
+            "   smulbb %[s0], %[q02], r5\n"
+            "   smultt %[s2], %[q02], r5\n"
+            "   smulbb %[s1], r4, r6\n"
+            "   smultt %[s3], r4, r6\n"
+            "   cmp %[e], %[end]\n"
+            "   beq 2f\n"
+            "1: ldmia %[e]!, {r4, r5, r6}\n"
+            "   ldr r4, [%[b], r4]\n"
+            "   sxtb16 %[q02], r4\n"
+            "   sxtb16 r4, r4, ror #8\n"
+            "   smlabb %[s0], %[q02], r5, %[s0]\n"
+            "   smlatt %[s2], %[q02], r5, %[s2]\n"
+            "   smlabb %[s1], r4, r6, %[s1]\n"
+            "   smlatt %[s3], r4, r6, %[s3]\n"
+            "   cmp %[e], %[end]\n"
+            "   bne 1b\n"
+            "2:\n"
+            : [e] "+r"(e), [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3),
+              [q02] "=&r"(q02)
+            : [b] "r"(base), [end] "r"(end)
+            : "r4", "r5", "r6", "cc", "memory");
     s[0] = s0;
     s[1] = s1;
     s[2] = s2;
@@ -321,8 +339,8 @@ typedef struct {
     int accumulate, store;  // store: pass 1, else pass 0 with accumulate (amax)
 } dw_put;
 
-// `count` pixels with the same taps, the table entries [tab, end): base moves by step from one
-// to the next. Pass 0 without accumulate: max |acc| per channel into m. These run functions are
+// `count` pixels with the same taps, the table entries [tab, end) (not empty: see taps_run):
+// base moves by step from one to the next. Pass 0 without accumulate: max |acc| per channel into m. These run functions are
 // kept out of line: in a small function gcc keeps the tap loop's values in registers.
 __attribute__((noinline)) static void full_max(const dw_tap *tab, const dw_tap *end,
                                                uintptr_t base, int32_t step, int32_t count,
@@ -344,15 +362,18 @@ __attribute__((noinline)) static void full_max(const dw_tap *tab, const dw_tap *
 
 // The same through the values (output dst moving by dst_step); returns the running amax.
 // accumulate and store are constants in each caller below, and the values are copied out of
-// *p so the int8 stores do not make the compiler reload them.
-static inline float full_put_body(const dw_tap *tab, const dw_tap *end, uintptr_t base,
+// *p so the int8 stores do not make the compiler reload them. taps = 0: no taps, the sums 0.
+MT_DSP_INLINE float full_put_body(const dw_tap *tab, const dw_tap *end, uintptr_t base,
                                   int32_t step, int32_t count, int8_t *dst, int32_t dst_step,
-                                  const dw_put *p, float amax, int accumulate, int store) {
+                                  const dw_put *p, float amax, int accumulate, int store,
+                                  int taps) {
     const float c0 = p->c[0], c1 = p->c[1], c2 = p->c[2], c3 = p->c[3];
     const float old_scale = p->old_scale, inv = p->inv;
     for (int32_t k = 0; k < count; k++, base += (uintptr_t)step, dst += dst_step) {
-        int32_t s[4];
-        sums4_flat(base, tab, end, s);
+        int32_t s[4] = {0, 0, 0, 0};
+        if (taps) {
+            sums4_flat(base, tab, end, s);
+        }
         float v0 = (float)s[0] * c0, v1 = (float)s[1] * c1;
         float v2 = (float)s[2] * c2, v3 = (float)s[3] * c3;
         if (accumulate) {
@@ -380,14 +401,14 @@ __attribute__((noinline)) static float full_store(const dw_tap *tab, const dw_ta
                                                   uintptr_t base, int32_t step, int32_t count,
                                                   int8_t *dst, int32_t dst_step,
                                                   const dw_put *p) {
-    return full_put_body(tab, end, base, step, count, dst, dst_step, p, 0.0f, 0, 1);
+    return full_put_body(tab, end, base, step, count, dst, dst_step, p, 0.0f, 0, 1, 1);
 }
 
 __attribute__((noinline)) static float full_store_acc(const dw_tap *tab, const dw_tap *end,
                                                       uintptr_t base, int32_t step,
                                                       int32_t count, int8_t *dst,
                                                       int32_t dst_step, const dw_put *p) {
-    return full_put_body(tab, end, base, step, count, dst, dst_step, p, 0.0f, 1, 1);
+    return full_put_body(tab, end, base, step, count, dst, dst_step, p, 0.0f, 1, 1, 1);
 }
 
 __attribute__((noinline)) static float full_amax_acc(const dw_tap *tab, const dw_tap *end,
@@ -395,7 +416,13 @@ __attribute__((noinline)) static float full_amax_acc(const dw_tap *tab, const dw
                                                      int32_t count, int8_t *dst,
                                                      int32_t dst_step, const dw_put *p,
                                                      float amax) {
-    return full_put_body(tab, end, base, step, count, dst, dst_step, p, amax, 1, 0);
+    return full_put_body(tab, end, base, step, count, dst, dst_step, p, amax, 1, 0, 1);
+}
+
+// Pixels with no taps (rare: an edge row or column, or a phase past the kernel).
+__attribute__((noinline)) static float zero_put(int32_t count, int8_t *dst, int32_t dst_step,
+                                                const dw_put *p, float amax) {
+    return full_put_body(0, 0, 0, 0, count, dst, dst_step, p, amax, p->accumulate, p->store, 0);
 }
 
 static float full_put(const dw_tap *tab, const dw_tap *end, uintptr_t base, int32_t step,
@@ -415,7 +442,11 @@ static float full_put(const dw_tap *tab, const dw_tap *end, uintptr_t base, int3
 // `count` pixels with the taps [e, end): base moves by step, the output by dst_step.
 static void taps_run(dw_group *g, dw_out *o, const dw_put *p, const dw_tap *e, const dw_tap *end,
                      uintptr_t base, int32_t step, int32_t count, int8_t *dst, int32_t dst_step) {
-    if (o->by_max) {
+    if (e == end) {  // the sums are 0: max |acc| stays
+        if (!o->by_max) {
+            o->amax = zero_put(count, dst, dst_step, p, o->amax);
+        }
+    } else if (o->by_max) {
         full_max(e, end, base, step, count, g->max_acc);
     } else {
         o->amax = full_put(e, end, base, step, count, dst, dst_step, p, o->amax);
