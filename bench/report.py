@@ -160,6 +160,12 @@ def markdown(data) -> str:
             "",
             *m4_backward_table(rows, EMITTED_PASSES),
             "",
+            "The fully connected layer's update at batch 1 makes one MAC per weight, so its count "
+            "is the QAS step of each weight (float32 scaling, a stochastic draw, rounding, "
+            "saturation, a load and a store of the weight) rather than multiply-adds; "
+            "docs/bench.md breaks it down. Any update rewrites each weight, which the forward "
+            "only reads once, so 2x the forward is out of reach for it by construction.",
+            "",
             "The float32-gradient ops (grad_in, grad_w: float32 sums in a fixed order), which the "
             "compiler does not emit and which stay to measure the formats against:",
             "",
@@ -167,8 +173,9 @@ def markdown(data) -> str:
             "",
             "### Compiler flags",
             "",
-            "The native module is built with -Os (microtrain_tools.arches); -O2 is how CMSIS-NN "
-            "was measured.",
+            "The native module is built with -Os by default (microtrain_tools.arches), and at "
+            "-O2 with `--opt speed` (a board's `opt = \"speed\"`); -O2 is how CMSIS-NN was "
+            "measured.",
             "",
             *runs_table(rows, m4_runs, [f"`{runs[label]['opt']}`" for label in m4_runs]),
         ]
@@ -179,8 +186,9 @@ def markdown(data) -> str:
             "## Cortex-M0, M3 and M4 at -O2: executed instructions per MAC",
             "",
             "M0 (RP2040-class: Thumb-1, no FPU, no 64-bit multiply) and M3 (no FPU) do float "
-            "in software (libgcc), so their float backward costs hundreds of instructions per "
-            "MAC. qemu has no M0 board with enough RAM: the M0 code runs on the M3 board "
+            "in software (libgcc), so the float32-gradient ops cost hundreds of instructions per "
+            "MAC; the q8 ops sum integers and pay a float operation per output element or per "
+            "weight only (the fc update: per MAC). qemu has no M0 board with enough RAM: the M0 code runs on the M3 board "
             "(mps2-an385), which executes the same instructions.",
             "",
             *runs_table(rows, by_core, [f"Cortex-{runs[b]['core'].upper()}" for b in by_core]),
