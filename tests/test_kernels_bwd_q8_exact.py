@@ -2,12 +2,18 @@
 """Sum-exact cases of the q8 grad_in kernels: the int8 output IS the integer sum S = sum q * w.
 
 The other q8 grad_in tests compare int8 outputs, where the rounding to the tensor's scale hides
-an off-by-one in a large sum. Here every filter scale is equal (m[o] = M for every o, so acc =
-M * S; depthwise: acc = S), the scales are powers of two (every float step is exact) and max |S|
-over the tensor is exactly 127, so the quantization maps S to itself: an error of one in any sum
-changes a byte of the output (or the scale). Each case asserts that from numpy before C runs.
+an off-by-one in a large sum. Here the scales are powers of two (every float step is exact) and
+max |acc| over the tensor is exactly 127, so the quantization maps each int32 sum acc to itself:
+an error of one in any sum changes a byte of the output (or the scale). Each case asserts that
+from numpy before C runs.
 
-How max |S| = 127 is reached (any shape): weights in {-1, 0, 1}, grad_out small. B = sum |q| |w|
+conv2d / pwconv2d / fc: acc = sum q * m[o] * w, and with m[o] = M for every o an error of one in
+acc would only move v by 1 / M of an output unit (rounded away). So output channel 0 has s_w = 1
+(m = M = 256 or 128) but zero weights (its q, any int8, still go through q * m and the DSP
+pairs), and every other channel has s_w = s_max / M: m[o] = 1, acc = S = sum q * w. Depthwise:
+acc = S, with an equal s_w for every channel.
+
+How max |S| = 127 is reached (S = acc) (any shape): weights in {-1, 0, 1}, grad_out small. B = sum |q| |w|
 bounds |S| everywhere and does not depend on signs. At e = argmax B, one term with |w| = 1 gets
 its |q| raised by d = 127 - B_e: every other B grows by at most d (|w| <= 1), so max B = 127 at
 e. Then the weights of e's terms take the signs of their q: S_e = B_e = 127.
@@ -53,7 +59,7 @@ EXACT = (
 
 
 def unpacked(op, args):
-    """(conv, in_dims, f_dims, out_dims, accumulate); fc as a 1x1 conv of stride 1."""
+    """(conv, in_dims, f_dims, out_dims, accumulate); fc as a 1x1 conv of one pixel."""
     return conv_ref.unpack(args, 4 if op == "fc" else 8)
 
 
@@ -81,6 +87,8 @@ def make_exact(rng, op, conv, in_dims, f_dims, out_dims, q_max):
     """(q, w) with max |S| = 127 exactly (the module docstring's construction)."""
     dw = op == "dwconv2d"
     w = rng.integers(-1, 2, size=f_dims).astype(np.int64)
+    if not dw:
+        w[0] = 0  # the channel of m = M (exact_case)
     while True:
         q = rng.integers(-q_max, q_max + 1, size=out_dims).astype(np.int64)
         bound = sums(op, conv, np.abs(w), np.abs(q), in_dims)
@@ -103,6 +111,8 @@ def make_exact(rng, op, conv, in_dims, f_dims, out_dims, q_max):
             w[wi(ky, kx, o)] = abs(w[wi(ky, kx, o)]) * np.sign(q[b, oy, ox, o])
     s = sums(op, conv, w, q, in_dims)
     assert np.abs(s).max() == 127 and np.abs(q).max() <= 127, "the construction holds"
+    if not dw:  # output channel 0: any q (even -128), no weights: adds 0 to every sum
+        q[..., 0] = rng.integers(-128, 128, size=q.shape[:3])
     return q.astype(np.int8), w.astype(np.int8), s
 
 
@@ -114,13 +124,15 @@ def exact_case(name, op, shape):
     else:
         args, _ = conv_grad_in_case(rng, depthwise=op == "dwconv2d", **shape)
     conv, in_dims, f_dims, out_dims, accumulate = unpacked(op, args)
-    if op == "fc":
-        conv = A.Conv(1, 1, 0, 0, conv.act)
-        in_dims = (in_dims[0], 1, 1, int(np.prod(in_dims[1:])))
-        out_dims = (out_dims[0], 1, 1, out_dims[3])
     q, w, s = make_exact(rng, op, conv, in_dims, f_dims, out_dims, q_max=3)
     c_scale = in_dims[3] if op == "dwconv2d" else f_dims[0]
-    w_scale = np.full(c_scale, 0.25 if op == "dwconv2d" else 1.0, np.float32)
+    if op == "dwconv2d":
+        w_scale = np.full(c_scale, 0.25, np.float32)
+    else:
+        big_m = gq8.channel_multiplier(f_dims[0] * f_dims[1] * f_dims[2])
+        w_scale = np.full(c_scale, 1.0 / big_m, np.float32)
+        w_scale[0] = 1.0
+        assert gq8.multipliers(w_scale, f_dims[0] * f_dims[1] * f_dims[2])[0][1:].max() == 1
     old_q = np.zeros(s.size, np.int8)
     bufs = [w_scale, old_q, np.array([OLD_SCALE if accumulate else 0.0], np.float32),
             w.ravel(), q.ravel(), np.array([G_SCALE], np.float32)]
@@ -137,7 +149,8 @@ def exact_cases():
 def check_exact(name, ref, s):
     """numpy's output is S itself, with the scale of one unit of S (the case is sum-exact)."""
     assert np.array_equal(ref[1].astype(np.int64), s), f"{name}: int8 output is not the sum"
-    assert ref[2][0] == G_SCALE * (np.float32(0.25) if "dwconv2d" in name else 1), name
+    unit = np.float32(0.25) if "dwconv2d" in name else np.float32(1.0) / np.float32(256)
+    assert ref[2][0] == G_SCALE * unit, name
 
 
 def reference(op_name, args, bufs):
