@@ -55,6 +55,8 @@ EXACT = (
     ("dw 7x7 s2", "dwconv2d", dict(h=11, w=10, c_in=9, k=(7, 7), stride=(2, 2))),
     ("dw 7x7 s2 batch 2", "dwconv2d", dict(n=2, h=9, w=9, c_in=5, k=(7, 7), stride=(2, 2),
                                            accumulate=1)),
+    # 56 taps in one phase: no tap table, the DSP path's general sums for every pixel.
+    ("dw 7x8 s1 no table", "dwconv2d", dict(h=6, w=9, c_in=5, k=(7, 8))),
 )
 
 
