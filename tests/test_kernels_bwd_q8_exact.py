@@ -39,6 +39,9 @@ EXACT = (
     ("1x1 block", "pwconv2d", dict(n=2, h=2, w=3, c_in=7, c_out=11, k=(1, 1), padding="valid")),
     ("1x1 block c_out 33", "pwconv2d", dict(h=3, w=3, c_in=9, c_out=33, k=(1, 1),
                                             padding="valid", accumulate=1)),
+    # c_out = 13: one step of eight channels, one of four, and one left; c_in % 4 = 1.
+    ("1x1 block c_out 13", "pwconv2d", dict(h=1, w=3, c_in=5, c_out=13, k=(1, 1),
+                                            padding="valid")),
     # 1x1 one pixel at a time (stride 2).
     ("1x1 stride 2", "pwconv2d", dict(h=3, w=4, c_in=6, c_out=9, k=(1, 1), padding="valid",
                                       stride=(2, 2))),
