@@ -13,10 +13,10 @@ acc would only move v by 1 / M of an output unit (rounded away). So output chann
 pairs), and every other channel has s_w = s_max / M: m[o] = 1, acc = S = sum q * w. Depthwise:
 acc = S, with an equal s_w for every channel.
 
-How max |S| = 127 is reached (S = acc) (any shape): weights in {-1, 0, 1}, grad_out small. B = sum |q| |w|
-bounds |S| everywhere and does not depend on signs. At e = argmax B, one term with |w| = 1 gets
-its |q| raised by d = 127 - B_e: every other B grows by at most d (|w| <= 1), so max B = 127 at
-e. Then the weights of e's terms take the signs of their q: S_e = B_e = 127.
+How max |S| = 127 is reached (S = acc), for any shape: weights in {-1, 0, 1}, grad_out small.
+B = sum |q| |w| bounds |S| everywhere and does not depend on signs. At e = argmax B, one term
+with |w| = 1 gets its |q| raised by d = 127 - B_e: every other B grows by at most d (|w| <= 1),
+so max B = 127 at e. Then the weights of e's terms take the signs of their q: S_e = B_e = 127.
 """
 
 import numpy as np
@@ -25,7 +25,6 @@ import pytest
 from kernels_bwd_cases import conv_grad_in_case, fc_grad_in_case, grad_in_scratch
 from kernels_fwd_cases import assert_same, seed_of
 from microtrain_tools.reference import REFERENCE_OPS
-from microtrain_tools.reference import args as A
 from microtrain_tools.reference import conv2d_s8_grad as conv_ref
 from microtrain_tools.reference import grad_in_q8 as gq8
 
@@ -152,10 +151,10 @@ def exact_cases():
 
 
 def check_exact(name, ref, s):
-    """numpy's output is S itself, with the scale of one unit of S (the case is sum-exact)."""
+    """numpy's output is S itself, with the scale of one unit of S (the case is sum-exact):
+    s_g * s_w of a live channel (conv: s_max / M with m = 1; depthwise: s_w)."""
     assert np.array_equal(ref[1].astype(np.int64), s), f"{name}: int8 output is not the sum"
-    unit = np.float32(0.25) if "dwconv2d" in name else np.float32(1.0) / np.float32(256)
-    assert ref[2][0] == G_SCALE * unit, name
+    assert ref[2][0] == G_SCALE * ref[0][-1], name
 
 
 def reference(op_name, args, bufs):
