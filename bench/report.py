@@ -163,8 +163,8 @@ def markdown(data) -> str:
             "The fully connected layer's update at batch 1 makes one MAC per weight, so its count "
             "is the QAS step of each weight (float32 scaling, a stochastic draw, rounding, "
             "saturation, a load and a store of the weight) rather than multiply-adds; "
-            "docs/bench.md breaks it down. Any update rewrites each weight, which the forward "
-            "only reads once, so 2x the forward is out of reach for it by construction.",
+            "docs/bench.md breaks it down and says why 2x the forward, which only reads each "
+            "weight, is out of reach for a float32 stochastic update.",
             "",
             "The float32-gradient ops (grad_in, grad_w: float32 sums in a fixed order), which the "
             "compiler does not emit and which stay to measure the formats against:",
