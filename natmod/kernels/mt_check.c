@@ -62,6 +62,17 @@ mt_status mt_conv_dims_check(const mt_conv_params *params, const mt_dims *input_
                               output_dims->w);
 }
 
+mt_status mt_dwconv_dims_check(const mt_conv_params *params, const mt_dims *input_dims,
+                               const mt_dims *filter_dims, const mt_dims *output_dims) {
+    mt_status st = mt_conv_dims_check(params, input_dims, filter_dims, output_dims);
+    if (st != MT_OK) {
+        return st;
+    }
+    const int32_t c = input_dims->c;
+    return filter_dims->n == 1 && filter_dims->c == c && output_dims->c == c ? MT_OK
+                                                                               : MT_ERR_SHAPE;
+}
+
 mt_status mt_act_check(const mt_act_params *act) {
     if (act->input_offset < -127 || act->input_offset > 128) {
         return MT_ERR_PARAM;

@@ -29,6 +29,11 @@ mt_status mt_conv_axis_check(int32_t in, int32_t k, int32_t stride, int32_t pad,
 mt_status mt_conv_dims_check(const mt_conv_params *params, const mt_dims *input_dims,
                              const mt_dims *filter_dims, const mt_dims *output_dims);
 
+// A depthwise conv's dims: mt_conv_dims_check, and filter {1, kh, kw, c} with c the input's and
+// the output's channels (MT_ERR_SHAPE otherwise).
+mt_status mt_dwconv_dims_check(const mt_conv_params *params, const mt_dims *input_dims,
+                               const mt_dims *filter_dims, const mt_dims *output_dims);
+
 // input_offset in [-127, 128] (a zero point in int8), output_offset in [-128, 127] and
 // -128 <= act_min <= act_max <= 127.
 mt_status mt_act_check(const mt_act_params *act);

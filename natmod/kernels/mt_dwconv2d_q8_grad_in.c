@@ -163,13 +163,9 @@ mt_status mt_dwconv2d_q8_grad_in(const mt_conv_params *params, const mt_grad_par
                                  const mt_dims *input_dims, const mt_grad_dst *grad_in,
                                  const mt_dims *filter_dims, const int8_t *filter,
                                  const mt_dims *output_dims, const mt_grad_src *grad_out) {
-    mt_status st = mt_conv_dims_check(params, input_dims, filter_dims, output_dims);
+    mt_status st = mt_dwconv_dims_check(params, input_dims, filter_dims, output_dims);
     if (st != MT_OK) {
         return st;
-    }
-    const int32_t c = input_dims->c;
-    if (filter_dims->n != 1 || filter_dims->c != c || output_dims->c != c) {
-        return MT_ERR_SHAPE;
     }
     if (grad_in->f || grad_out->f || !grad_in->q || !grad_out->q) {
         return MT_ERR_PARAM;

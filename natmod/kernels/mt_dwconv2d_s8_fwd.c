@@ -193,14 +193,11 @@ mt_status mt_dwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
                              const mt_dims *input_dims, const int8_t *input,
                              const mt_dims *filter_dims, const int8_t *filter,
                              const int32_t *bias, const mt_dims *output_dims, int8_t *output) {
-    mt_status st = mt_conv_dims_check(params, input_dims, filter_dims, output_dims);
+    mt_status st = mt_dwconv_dims_check(params, input_dims, filter_dims, output_dims);
     if (st != MT_OK) {
         return st;
     }
     const int32_t c = input_dims->c;
-    if (filter_dims->n != 1 || filter_dims->c != c || output_dims->c != c) {
-        return MT_ERR_SHAPE;
-    }
     if ((int64_t)filter_dims->h * filter_dims->w > MT_MAX_ACC_TERMS) {
         return MT_ERR_SHAPE;
     }
