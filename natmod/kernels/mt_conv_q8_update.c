@@ -45,13 +45,7 @@ static inline void dw_run4(const run *r, int32_t off2, int32_t *sum) {
     int32_t a0 = sum[0], a1 = sum[1], a2 = sum[2], a3 = sum[3];
     const int8_t *x = r->x, *q = r->q;
     for (int32_t p = 0; p < r->pixels; p++, x += r->x_step, q += r->q_step) {
-        const int32_t v = load_s8x4(x), g = load_s8x4(q);
-        const int32_t x_even = __sxtab16(off2, v), x_odd = sxtab16_ror8(off2, v);
-        const int32_t g_even = __sxtb16(g), g_odd = sxtb16_ror8(g);
-        a0 = __smlabb(g_even, x_even, a0);
-        a2 = __smlatt(g_even, x_even, a2);
-        a1 = __smlabb(g_odd, x_odd, a1);
-        a3 = __smlatt(g_odd, x_odd, a3);
+        mac4_offset(load_s8x4(q), load_s8x4(x), off2, &a0, &a1, &a2, &a3);
     }
     sum[0] = a0, sum[1] = a1, sum[2] = a2, sum[3] = a3;
 }

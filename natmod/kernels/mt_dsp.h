@@ -34,4 +34,18 @@ static inline int32_t sxtab16_ror8(int32_t a, int32_t v) {
     return r;
 }
 
+// Four channels of one tap, per channel: a_j += g_j * (x_j + offset), g and x four int8 each,
+// off2 the offset in both halfwords (|x + offset| <= 255 fits one). sxtab16 extends and adds
+// the offset at once; smlabb/smlatt keep each channel's own sum (channels 0 and 2 in the even
+// halfwords, 1 and 3 in the odd).
+MT_DSP_INLINE void mac4_offset(int32_t g, int32_t x, int32_t off2, int32_t *a0, int32_t *a1,
+                               int32_t *a2, int32_t *a3) {
+    const int32_t x_even = __sxtab16(off2, x), x_odd = sxtab16_ror8(off2, x);
+    const int32_t g_even = __sxtb16(g), g_odd = sxtb16_ror8(g);
+    *a0 = __smlabb(g_even, x_even, *a0);
+    *a2 = __smlatt(g_even, x_even, *a2);
+    *a1 = __smlabb(g_odd, x_odd, *a1);
+    *a3 = __smlatt(g_odd, x_odd, *a3);
+}
+
 #endif

@@ -22,13 +22,7 @@ static inline void tap_sums4(const dw_taps *t, int32_t acc[4]) {
     for (int32_t r = 0; r < t->rows; r++) {
         const int8_t *x = t->x + r * t->x_row, *w = t->w + r * t->w_row;
         for (int32_t q = 0; q < t->cols; q++, x += t->c, w += t->c) {
-            const int32_t xv = load_s8x4(x), wv = load_s8x4(w);
-            const int32_t x02 = __sxtab16(offsets, xv), x13 = sxtab16_ror8(offsets, xv);
-            const int32_t w02 = __sxtb16(wv), w13 = sxtb16_ror8(wv);
-            a0 = __smlabb(w02, x02, a0);
-            a2 = __smlatt(w02, x02, a2);
-            a1 = __smlabb(w13, x13, a1);
-            a3 = __smlatt(w13, x13, a3);
+            mac4_offset(load_s8x4(w), load_s8x4(x), offsets, &a0, &a1, &a2, &a3);
         }
     }
     acc[0] = a0;
