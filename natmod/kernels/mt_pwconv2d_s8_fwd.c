@@ -53,21 +53,26 @@ static void pw_by_pixel(const mt_conv_params *params, const pw_out_params *o,
 #if defined(__ARM_FEATURE_DSP)
 #include "mt_dsp.h"
 
-// acc[2 r + p] = sum of w_r x_p over c (no offset) for 2 filter rows (w, w + c) and 2 input
-// pixels (x, x + c): each loaded word feeds two smlad pairs, 16 MACs from 4 loads. The step is
-// one asm block: in C, gcc neither post-increments the pointers nor keeps the end in a
-// register (25 instructions a step instead of 22); 14 registers are live.
-MT_DSP_INLINE void dot_2x2_s8(const int8_t *x, const int8_t *w, int32_t c, int32_t acc[4]) {
+// acc[2 r + p] = sum of w_r (x_p + offset) over c, for 2 filter rows (w, w + c) and 2 input
+// pixels (x, x + c): each loaded word feeds two smlad pairs, 16 MACs from 4 loads; sxtab16 adds
+// the offset (both halfwords of off2) while it extends x, so no filter sum is needed (the same
+// integers, see mt_dot2_offset_s8.h). The loop is one asm block: in C, gcc neither
+// post-increments the pointers nor keeps them in registers. x, w, c, off2, the 4 sums and 6
+// temporaries take the 14 registers there are, so the loop's end lives on the stack and is
+// reloaded into a temporary that is free by then (23 instructions a step).
+MT_DSP_INLINE void dot_2x2_s8(const int8_t *x, const int8_t *w, int32_t c, int32_t offset,
+                              int32_t off2, int32_t acc[4]) {
     int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
     const int8_t *end = x + (c & ~3);
-    while (x != end) {
+    if (x != end) {
         int32_t x0e, x0o, x1e, x1o, we, wo;  // pixel 0/1, bytes 0,2 (e) and 1,3 (o)
-        __asm__("ldr     %[x1o], [%[x], %[c]]\n\t"
+        __asm__("1:\n\t"
+                "ldr     %[x1o], [%[x], %[c]]\n\t"
                 "ldr     %[x0o], [%[x]], #4\n\t"
-                "sxtb16  %[x0e], %[x0o]\n\t"
-                "sxtb16  %[x0o], %[x0o], ror #8\n\t"
-                "sxtb16  %[x1e], %[x1o]\n\t"
-                "sxtb16  %[x1o], %[x1o], ror #8\n\t"
+                "sxtab16 %[x0e], %[off2], %[x0o]\n\t"
+                "sxtab16 %[x0o], %[off2], %[x0o], ror #8\n\t"
+                "sxtab16 %[x1e], %[off2], %[x1o]\n\t"
+                "sxtab16 %[x1o], %[off2], %[x1o], ror #8\n\t"
                 "ldr     %[wo], [%[w], %[c]]\n\t"  // row 1
                 "sxtb16  %[we], %[wo]\n\t"
                 "sxtb16  %[wo], %[wo], ror #8\n\t"
@@ -79,20 +84,23 @@ MT_DSP_INLINE void dot_2x2_s8(const int8_t *x, const int8_t *w, int32_t c, int32
                 "sxtb16  %[we], %[wo]\n\t"
                 "sxtb16  %[wo], %[wo], ror #8\n\t"
                 "smlad   %[a00], %[we], %[x0e], %[a00]\n\t"
-                "smlad   %[a00], %[wo], %[x0o], %[a00]\n\t"
                 "smlad   %[a01], %[we], %[x1e], %[a01]\n\t"
-                "smlad   %[a01], %[wo], %[x1o], %[a01]"
+                "ldr     %[we], %[end]\n\t"
+                "smlad   %[a00], %[wo], %[x0o], %[a00]\n\t"
+                "smlad   %[a01], %[wo], %[x1o], %[a01]\n\t"
+                "cmp     %[x], %[we]\n\t"
+                "bne     1b"
                 : [x] "+r"(x), [w] "+r"(w), [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10),
                   [a11] "+r"(a11), [x0e] "=&r"(x0e), [x0o] "=&r"(x0o), [x1e] "=&r"(x1e),
                   [x1o] "=&r"(x1o), [we] "=&r"(we), [wo] "=&r"(wo)
-                : [c] "r"(c)
-                : "memory");
+                : [c] "r"(c), [off2] "r"(off2), [end] "m"(end)
+                : "cc", "memory");
     }
     for (int32_t i = 0; i < (c & 3); i++) {
-        a00 += w[i] * x[i];
-        a01 += w[i] * x[c + i];
-        a10 += w[c + i] * x[i];
-        a11 += w[c + i] * x[c + i];
+        a00 += w[i] * (x[i] + offset);
+        a01 += w[i] * (x[c + i] + offset);
+        a10 += w[c + i] * (x[i] + offset);
+        a11 += w[c + i] * (x[c + i] + offset);
     }
     acc[0] = a00;
     acc[1] = a01;
@@ -100,37 +108,32 @@ MT_DSP_INLINE void dot_2x2_s8(const int8_t *x, const int8_t *w, int32_t c, int32
     acc[3] = a11;
 }
 
-static int32_t row_sum_s8(const int8_t *w, int32_t n) {
-    int32_t sum = 0;
-    for (int32_t i = 0; i < n; i++) {
-        sum += w[i];
-    }
-    return sum;
-}
-
 // Stride 1, every shift <= -2 (the prepared requantization), even c_out: output pixel i reads
-// input pixel i, so the batch is one run of pixels. Blocks of 2 filter rows x 2 pixels; w (x +
-// offset) summed as w x + offset * sum w, the same integers (see mt_dot2_offset_s8.h). An odd
-// last pixel goes through pw_pixel.
+// input pixel i, so the batch is one run of pixels. Pixel-pair major (the in-place contract in
+// the header): for each pair of pixels every pair of output channels, 2 filter rows x 2 pixels
+// a block, so a pair's outputs are written only after every earlier pair's input is read. An
+// odd last pixel goes through pw_pixel.
 static void pw_stride1_dsp(const pw_out_params *o, int32_t pixels, const int8_t *input,
                            int32_t c_in, const int8_t *filter, int32_t c_out, int8_t *output) {
-    const int32_t out_offset = o->out_offset, act_min = o->act_min, act_max = o->act_max;
+    // In locals: an int8 store may alias any object, so fields would be reloaded per output.
+    const int32_t *bias = o->bias, *mult = o->mult, *shift = o->shift;
+    const int32_t in_offset = o->in_offset, out_offset = o->out_offset;
+    const int32_t act_min = o->act_min, act_max = o->act_max;
+    const int32_t off2 = (int32_t)(((uint32_t)in_offset & 0xffffu) * 0x00010001u);
     const int32_t pairs_end = pixels & ~1;
-    for (int32_t oc = 0; oc < c_out; oc += 2) {
-        const int8_t *w = filter + oc * c_in, *x = input;
-        mt_requant_dsp_channel ch0, ch1;
-        mt_requant_dsp_prepare(o->bias[oc], o->mult[oc], o->shift[oc], &ch0);
-        mt_requant_dsp_prepare(o->bias[oc + 1], o->mult[oc + 1], o->shift[oc + 1], &ch1);
-        const int32_t off0 = o->in_offset * row_sum_s8(w, c_in);
-        const int32_t off1 = o->in_offset * row_sum_s8(w + c_in, c_in);
-        int8_t *y = output + oc;
-        for (int32_t p = 0; p < pairs_end; p += 2, x += 2 * c_in, y += 2 * c_out) {
+    for (int32_t p = 0; p < pairs_end; p += 2) {
+        const int8_t *x = input + p * c_in, *w = filter;
+        int8_t *y = output + p * c_out;
+        for (int32_t oc = 0; oc < c_out; oc += 2, w += 2 * c_in) {
             int32_t acc[4];
-            dot_2x2_s8(x, w, c_in, acc);
-            y[0] = mt_requant_dsp_s8(acc[0] + off0, &ch0, out_offset, act_min, act_max);
-            y[c_out] = mt_requant_dsp_s8(acc[1] + off0, &ch0, out_offset, act_min, act_max);
-            y[1] = mt_requant_dsp_s8(acc[2] + off1, &ch1, out_offset, act_min, act_max);
-            y[c_out + 1] = mt_requant_dsp_s8(acc[3] + off1, &ch1, out_offset, act_min, act_max);
+            dot_2x2_s8(x, w, c_in, in_offset, off2, acc);
+            mt_requant_dsp_channel ch0, ch1;
+            mt_requant_dsp_prepare(bias[oc], mult[oc], shift[oc], &ch0);
+            mt_requant_dsp_prepare(bias[oc + 1], mult[oc + 1], shift[oc + 1], &ch1);
+            y[oc] = mt_requant_dsp_s8(acc[0], &ch0, out_offset, act_min, act_max);
+            y[c_out + oc] = mt_requant_dsp_s8(acc[1], &ch0, out_offset, act_min, act_max);
+            y[oc + 1] = mt_requant_dsp_s8(acc[2], &ch1, out_offset, act_min, act_max);
+            y[c_out + oc + 1] = mt_requant_dsp_s8(acc[3], &ch1, out_offset, act_min, act_max);
         }
     }
     if (pairs_end < pixels) {
