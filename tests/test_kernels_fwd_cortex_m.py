@@ -63,6 +63,24 @@ def build_image(arch: str, out_dir):
     return elf
 
 
+def load_image(uc, elf_path) -> int:
+    """Map and load the image's segments and the harness's data, stack and stop pages into
+    unicorn; return mt_op_run's address."""
+    with open(elf_path, "rb") as f:
+        elf = ELFFile(f)
+        segments = [(s["p_vaddr"], s.data(), s["p_memsz"]) for s in elf.iter_segments()
+                    if s["p_type"] == "PT_LOAD"]
+        entry = elf.get_section_by_name(".symtab").get_symbol_by_name("mt_op_run")[0]["st_value"]
+    lo = min(v for v, _, _ in segments) & ~0xFFF
+    hi = max(v + m for v, _, m in segments)
+    uc.mem_map(lo, (hi - lo + 0xFFF) & ~0xFFF)
+    for vaddr, data, memsz in segments:
+        uc.mem_write(vaddr, data + bytes(memsz - len(data)))
+    for base, size in ((DATA, DATA_SIZE), (STACK, STACK_SIZE), (STOP, 0x1000)):
+        uc.mem_map(base, size)
+    return entry
+
+
 class CortexM:
     """A Cortex-M in unicorn with the op table image loaded."""
 
@@ -77,19 +95,7 @@ class CortexM:
                "armv7emsp": c.UC_CPU_ARM_CORTEX_M4}[arch]
         self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
         self.uc.ctl_set_cpu_model(cpu)
-        with open(elf_path, "rb") as f:
-            elf = ELFFile(f)
-            segments = [(s["p_vaddr"], s.data(), s["p_memsz"]) for s in elf.iter_segments()
-                        if s["p_type"] == "PT_LOAD"]
-            symtab = elf.get_section_by_name(".symtab")
-            self.entry = symtab.get_symbol_by_name("mt_op_run")[0]["st_value"]
-        lo = min(v for v, _, _ in segments) & ~0xFFF
-        hi = max(v + m for v, _, m in segments)
-        self.uc.mem_map(lo, (hi - lo + 0xFFF) & ~0xFFF)
-        for vaddr, data, memsz in segments:
-            self.uc.mem_write(vaddr, data + bytes(memsz - len(data)))
-        for base, size in ((DATA, DATA_SIZE), (STACK, STACK_SIZE), (STOP, 0x1000)):
-            self.uc.mem_map(base, size)
+        self.entry = load_image(self.uc, elf_path)
         self.uc.mem_write(STOP, struct.pack("<HH", 0xBE00, 0xBF00))  # bkpt; nop
         if arch == "armv7emsp":
             # Enable the FPU (CPACR CP10/CP11 full access), as a board's startup code does.
