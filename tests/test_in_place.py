@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """In-place convolutions: outputs overlapping their dying inputs save memory and change no
-number (the overlap offsets are found by running the real kernels, compiler/inplace.py)."""
+number (the overlap offsets come from the kernels' access-order contract, compiler/inplace.py)."""
 
 import numpy as np
 import pytest
