@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import pretrain  # noqa: E402
+import demo_model  # noqa: E402
 from microtrain_tools.compiler import compile_model  # noqa: E402
 from microtrain_tools.compiler.memory import format_plans, memory_plan  # noqa: E402
 from microtrain_tools.int8_graph import save_graph  # noqa: E402
-from microtrain_tools.policy import Optimizer, make_policy, save_policy  # noqa: E402
-from microtrain_tools.quantize import format_report, quantize  # noqa: E402
+from microtrain_tools.policy import save_policy  # noqa: E402
+from microtrain_tools.quantize import format_report  # noqa: E402
 from microtrain_tools.simulate import HostModel  # noqa: E402
 from microtrain_tools.unix_session import learn_on_unix_port  # noqa: E402
 
@@ -40,25 +40,15 @@ def main(argv=None):
     shutil.rmtree(dist, ignore_errors=True)
     t_start = time.perf_counter()
 
-    print("== 1. pretrain on digits 0-5 (host, float)")
-    model = pretrain.pretrain(log=None)
-    (xtr, ytr), (xte, yte) = pretrain.digits_split()
-    xc, _ = pretrain.only(xtr, ytr, pretrain.PRETRAIN_CLASSES)
-
-    print("== 2. quantize to int8")
-    xo, yo = pretrain.only(xte, yte, pretrain.PRETRAIN_CLASSES)
-    graph, report = quantize(model, xc[:200], eval_data=(xo, yo))
+    print("== 1-2. pretrain on digits 0-5 (host, float), quantize to int8")
+    graph, report = demo_model.quantized_graph()
+    (xtr, ytr), (xte, yte) = demo_model.data()
     print(format_report(report))
     out.mkdir(parents=True, exist_ok=True)
     save_graph(graph, out / "digits_cnn.mtg")
 
     print("== 3. sparse update policy and training program")
-    policy = make_policy(
-        graph, bias_last_n=5,
-        weights=[("head", 1.0, "first_k"), ("project", 1.0, "first_k"), ("dw", 1.0, "first_k")],
-        optimizer=Optimizer(lr=0.03, momentum=0.0, rounding="stochastic"),
-        note="demo: biases of the last 5 layers; weights of head, project and dw; the first "
-             "two convs and the expansion stay frozen")
+    policy = demo_model.demo_policy(graph)
     save_policy(policy, out / "policy.json")
     compiled = compile_model(graph, policy)
     plan = memory_plan(compiled)
