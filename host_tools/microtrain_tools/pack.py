@@ -200,7 +200,20 @@ def write_weights(bundle: Bundle, out_dir: Path) -> Path:
     return target
 
 
-def pack(bundle: Bundle, board: Board, out_dir: Path, log=print) -> list[Path]:
+def write_romfs(out_dir: Path, files) -> Path:
+    """out_dir/romfs.img: the packed files as a ROMFS image, weights aligned (romfs.py)."""
+    from .romfs import ROMFS_IMAGE, build_image
+
+    target = out_dir / ROMFS_IMAGE
+    target.write_bytes(build_image(out_dir, [f.relative_to(out_dir) for f in files]))
+    return target
+
+
+def pack(bundle: Bundle, board: Board, out_dir: Path, log=print, romfs: bool = False) -> list[Path]:
+    """Write the packed files into out_dir; with romfs, also romfs.img holding them (the image
+    is not in the returned list: it is another form of the same files)."""
+    from .romfs import ROMFS_IMAGE
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     log(f"pack: {bundle.name} for board {board.name} ({board.arch.name}) -> {out_dir}")
@@ -216,4 +229,11 @@ def pack(bundle: Bundle, board: Board, out_dir: Path, log=print) -> list[Path]:
     files.append(write_manifest(out_dir, files))
     for f in files:
         log(f"  {f.relative_to(out_dir)}: {f.stat().st_size} bytes")
+    image = out_dir / ROMFS_IMAGE
+    if romfs:
+        write_romfs(out_dir, files)
+        log(f"  {ROMFS_IMAGE}: {image.stat().st_size} bytes (ROMFS image of the files above, "
+            "weights 16-byte aligned)")
+    elif image.exists():
+        image.unlink()  # an image of an earlier pack would not match these files
     return files
