@@ -46,7 +46,7 @@ def _writer_class():
     return AligningWriter
 
 
-def _build(root: Path, files: list, header_guess: int) -> tuple[bytes, int]:
+def _build(root: Path, files: list, header_guess: int, tail: int) -> tuple[bytes, int]:
     """The image, with blobs aligned if the header is header_guess bytes long; and the header's
     real length (it depends on the record area's length, so build_image iterates)."""
     writer = _writer_class()()
@@ -66,6 +66,8 @@ def _build(root: Path, files: list, header_guess: int) -> tuple[bytes, int]:
         pointers[rel] = (len(data), offset)
         pos = offset + len(data)
     _add_tree(writer, root, files, Path("."), pointers)
+    if tail:
+        writer.mkpadding(tail)  # after everything: changes only the record area's length
     image = writer.finalise()
     return image, _header(image)[2]
 
@@ -90,14 +92,17 @@ def build_image(root, files) -> bytes:
     """A ROMFS image of `files` (paths relative to root), weights files ALIGN-aligned."""
     root = Path(root)
     files = [Path(f) for f in files]
-    header = 4
-    for _ in range(4):  # the header length settles in one or two rounds
-        image, actual = _build(root, files, header)
-        if actual == header:
-            check_alignment(image)
-            return image
-        header = actual
-    raise MicrotrainError("romfs: the image layout did not settle (report this)")
+    # The header is 3 magic bytes, the record area's length as a varuint, and one more byte
+    # when that would leave the image's length odd: so its length depends on what the
+    # padding makes of the record area. Try each header length; a 3-byte tail record flips the
+    # parity when the padding alone lands on the other one.
+    for header in range(len(MAGIC) + 1, len(MAGIC) + 6):
+        for tail in (0, 3):
+            image, actual = _build(root, files, header, tail)
+            if actual == header:
+                check_alignment(image)
+                return image
+    raise MicrotrainError("romfs: no layout aligns the weights (report this)")
 
 
 # ---- reading an image back -------------------------------------------------------------------
