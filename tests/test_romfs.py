@@ -237,3 +237,17 @@ def test_deploy_romfs_writes_the_partition_and_the_model_runs_from_rom(packed, d
     assert not list(flash.iterdir()), "deploy --romfs must not write files"
     _, expected = host_trace(compiled, x[:1], y[:1])
     assert expected[0].startswith(f"predict {got} ")
+
+
+def test_mem_reports_the_heap_beside_the_plan(packed, digits, capsys):
+    from microtrain_tools.pack import native_code_size
+
+    _, dist = packed
+    folder = digits[2]
+    cli.main(["mem", str(folder / "digits.mtg"), "--policy", str(folder / "policy.json"),
+              "--no-compare", "--native", str(dist / "_microtrain.mpy")])
+    out = capsys.readouterr().out
+    weights = (dist / "digits.weights").stat().st_size
+    assert f"  weights      {weights:>10,}" in out
+    assert f"  native_code  {native_code_size(dist / '_microtrain.mpy'):>10,}" in out
+    assert "  bundle  " in out
