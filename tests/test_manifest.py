@@ -220,3 +220,24 @@ def test_memory_reports_every_heap_cost(dist, micropython):
     assert memory["weights"] == (dist / "small.weights").stat().st_size  # read into RAM here
     assert memory["native_code"] == native_code_size(dist / "_microtrain.mpy") > 0
     assert memory["bundle"] > len(memory) * 8  # measured import cost: module dict and bytes
+
+
+def test_check_takes_input_sizes_instead_of_buffers(dist, micropython):
+    """Model.__init__ checks the programs with x given by its size: no input-sized buffer."""
+    out = load(dist, micropython, """
+import microtrain, _microtrain
+m = microtrain.load("small")
+args = [m._bundle.PREDICT, m._arena, m._weights, m._params, 4 * m.input_size, m._y, m._out]
+_microtrain.check(*args)
+print("ok")
+for x in (4 * m.input_size - 1, -1, 1.5):
+    args[4] = x
+    try:
+        _microtrain.check(*args)
+    except (ValueError, TypeError) as err:
+        print(type(err).__name__, err)
+""").splitlines()
+    assert out[0] == "ok"
+    assert out[1].startswith("ValueError training program op") and "too small" in out[1], out
+    assert out[2] == "ValueError region size must be >= 0"
+    assert out[3].startswith("TypeError")
