@@ -178,12 +178,12 @@ m.learn(x, 2)
 m.load_state("good.state")
 print("restored", bytes(m._params) == before)
 """
-    shutil.copy(other_dir / "small.mpy", tmp_path / "other_small.mpy")
-    setup = ("import os, sys\nsys.path.insert(0, 'other_dir')\n")
-    (tmp_path / "make_other.py").write_text(
-        "import microtrain\nm = microtrain.load('other_small')\nm.save('other.state')\n")
-    run_script(tmp_path / "make_other.py", path=[tmp_path], cwd=tmp_path,
+    # The other model's state, saved by its own packed dist (its manifest lists its files).
+    (other_dir / "make_other.py").write_text(
+        "import microtrain\nm = microtrain.load('small')\nm.save('other.state')\n")
+    run_script(other_dir / "make_other.py", path=[other_dir], cwd=other_dir,
                micropython=micropython).check()
+    shutil.copy(other_dir / "other.state", tmp_path / "other.state")
     (tmp_path / "bad.py").write_text(script)
     out = run_script(tmp_path / "bad.py", path=[tmp_path], cwd=tmp_path,
                      micropython=micropython).check().stdout
@@ -198,7 +198,6 @@ print("restored", bytes(m._params) == before)
     assert "truncated" in lines[7], out
     assert "damaged" in lines[8], out
     assert lines[9:] == ["kept True", "restored True"], out
-    del setup
 
 
 def test_corrupt_bundle_is_refused_at_load(graph, tmp_path, micropython):

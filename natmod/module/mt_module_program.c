@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // run(program, arena, weights, params, x, y, out) and check(...): the training program
 // executor (natmod/ops/mt_program.h) seen from Python. No allocation on the success path:
-// learn() on the device is one call of run().
+// learn() on the device is one call of run(). check() also takes x and y as sizes in bytes
+// (ints), so a model is checked at load without allocating an input-sized buffer.
 #include "mt_module.h"
 #include "mt_module_buffers.h"
 #include "../ops/mt_program.h"
@@ -32,6 +33,24 @@ static void get_region(mt_obj o, size_t region, mt_buf *out) {
     out->len = b.len;
 }
 
+// What a size-only region points at: check() bounds offsets and lengths, never reads data.
+static const uint32_t size_only_region[1] = {0};
+
+static bool get_size_only(mt_obj o, size_t region, mt_buf *out) {
+    mt_buffer b;
+    if ((region != MT_REGION_INPUT && region != MT_REGION_TARGET) ||
+        mt_try_buffer(o, &b, MT_BUF_READ)) {
+        return false;
+    }
+    intptr_t size = mt_get_int(o);  // TypeError for anything but an int
+    if (size < 0) {
+        mt_raise_value_error("region size must be >= 0");
+    }
+    out->data = (void *)size_only_region;
+    out->len = (size_t)size;
+    return true;
+}
+
 static void get_program(mt_obj o, mt_buffer *out) {
     if (!mt_try_buffer(o, out, MT_BUF_READ)) {
         mt_raise_type_error("program: expected bytes");
@@ -57,7 +76,9 @@ static mt_status walk(size_t n_args, const mt_obj *args, bool execute, uint32_t 
     get_program(args[0], &program);
     mt_buf regions[MT_REGION_COUNT];
     for (size_t r = 0; r < MT_REGION_COUNT; r++) {
-        get_region(args[1 + r], r, &regions[r]);
+        if (execute || !get_size_only(args[1 + r], r, &regions[r])) {
+            get_region(args[1 + r], r, &regions[r]);
+        }
     }
     if (execute) {
         return mt_program_run((const uint8_t *)program.data, program.len, regions,

@@ -5,10 +5,12 @@ __version__ = "0.1.0"
 
 
 def load(name, state_path=None):
-    """Check the packed files, then import the bundle `name` and set up its model."""
+    """Check every packed file against the manifest, then import the bundle `name`, open its
+    weights (in place from ROMFS, else read into RAM) and set up its model."""
     from . import integrity
 
-    integrity.verify(("_microtrain.mpy", name + ".mpy"))
+    weights_name = name + ".weights"
+    paths = integrity.verify(("_microtrain.mpy", name + ".mpy", weights_name))
     import _microtrain  # now known to be whole
 
     # A module built for another float ABI (e.g. soft-float on a hard-float board) loads but
@@ -18,4 +20,4 @@ def load(name, state_path=None):
                          "pack for the right board (" + "%s)" % (_microtrain.info()[2],))
     from .model import load as load_model
 
-    return load_model(name, state_path)
+    return load_model(name, paths[weights_name], state_path)

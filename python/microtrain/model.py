@@ -2,13 +2,14 @@
 # A packed model on the device: predict, learn, evaluate, save. Runs on boards and on the unix
 # port; never imports numpy. All compute happens in the native module, which runs a training
 # program compiled on the host; this file only checks inputs and hands over buffers.
+import gc
 from array import array
 
 import _microtrain
 
 from . import state
 
-BUNDLE_FORMAT = 1
+BUNDLE_FORMAT = 2  # host_tools/microtrain_tools/pack.py BUNDLE_FORMAT
 TYPECODE_FLOAT = 102  # ord("f")
 TYPECODES_INT8 = (98, 66, 1)  # array("b"), bytes ("B"), bytearray (1)
 SEQUENCES = (list, tuple)  # built once: a tuple written in a call would be allocated per call
@@ -17,10 +18,15 @@ LOSS_MSE = "mse"
 
 
 class Model:
-    def __init__(self, bundle):
+    def __init__(self, bundle, weights, bundle_heap=0):
+        """bundle: the imported model module; weights: its frozen weights, a buffer (a
+        memoryview of a ROMFS file, or a bytearray read from a normal filesystem)."""
         if getattr(bundle, "FORMAT", None) != BUNDLE_FORMAT:
             raise ValueError("bundle format %r, this package reads %d"
                              % (getattr(bundle, "FORMAT", None), BUNDLE_FORMAT))
+        if len(weights) != bundle.WEIGHTS_SIZE:
+            raise ValueError("weights: %d bytes, the bundle needs %d"
+                             % (len(weights), bundle.WEIGHTS_SIZE))
         self.name = bundle.NAME
         self.model_id = bundle.MODEL_ID
         self.input_size = bundle.INPUT_SIZE
@@ -28,6 +34,9 @@ class Model:
         self.loss_kind = bundle.LOSS
         self.input_dtype = bundle.INPUT_DTYPE  # "float32" or "int8"
         self._bundle = bundle
+        self._weights = weights
+        self._weights_in_ram = isinstance(weights, bytearray)
+        self._bundle_heap = bundle_heap
         # Everything learn() touches is allocated here, once.
         self._arena = bytearray(bundle.ARENA_SIZE)
         self._params = bytearray(bundle.PARAMS)
@@ -37,9 +46,10 @@ class Model:
             self._y = array("f", bytes(4 * self.n_outputs))
         # logits, then the loss
         self._out = array("f", bytes(4 * (self.n_outputs + 1)))
-        x = bytearray(self.input_size * (4 if self.input_dtype == "float32" else 1))
+        # x is checked by its size in bytes: no input-sized buffer is allocated for the check.
+        x_size = self.input_size * (4 if self.input_dtype == "float32" else 1)
         for program in (bundle.PREDICT, bundle.LEARN):
-            _microtrain.check(program, self._arena, bundle.WEIGHTS, self._params, x, self._y,
+            _microtrain.check(program, self._arena, weights, self._params, x_size, self._y,
                               self._out)
 
     def _input(self, x):
@@ -80,7 +90,7 @@ class Model:
     def predict(self, x):
         """Class index (cross-entropy models) of x, a sequence of input_size numbers."""
         x = self._input(x)
-        _microtrain.run(self._bundle.PREDICT, self._arena, self._bundle.WEIGHTS, self._params,
+        _microtrain.run(self._bundle.PREDICT, self._arena, self._weights, self._params,
                         x, self._y, self._out)
         return self._argmax()
 
@@ -96,7 +106,7 @@ class Model:
         """
         x = self._input(x)
         y = self._target(y)
-        _microtrain.run(self._bundle.LEARN, self._arena, self._bundle.WEIGHTS, self._params,
+        _microtrain.run(self._bundle.LEARN, self._arena, self._weights, self._params,
                         x, y, self._out)
         if return_loss:
             return self._out[self.n_outputs]
@@ -118,11 +128,17 @@ class Model:
         return correct / len(xs)
 
     def memory(self):
-        """Bytes this model holds in RAM: arena, trainable state, I/O buffers."""
+        """Bytes of heap this model costs: arena, trainable state, I/O buffers, the frozen
+        weights if they are not in flash (ROMFS), the bundle module's objects (measured at
+        import: a few hundred bytes from ROMFS) and the native module's code (copied into RAM
+        on every port; shared by all models)."""
         return {
             "arena": len(self._arena),
             "params": len(self._params),
             "io": 4 * (len(self._y) + len(self._out)),
+            "weights": len(self._weights) if self._weights_in_ram else 0,
+            "bundle": self._bundle_heap,
+            "native_code": self._bundle.NATIVE_CODE,
         }
 
     def save(self, path=None):
@@ -134,10 +150,31 @@ class Model:
         state.load_into(path or self.name + ".state", self.model_id, self._params)
 
 
-def load(name, state_path=None):
-    """Import the bundle module `name` (model.mpy from `microtrain pack`) and set it up."""
+def open_weights(path):
+    """The frozen weights file as a buffer: a zero-copy view of a ROMFS file (in flash),
+    else read into one bytearray (a normal filesystem has no mapped files)."""
+    f = open(path, "rb")
+    try:
+        return memoryview(f)  # keeps f open; the bytes stay in flash
+    except TypeError:
+        pass
+    with f:
+        size = f.seek(0, 2)
+        f.seek(0)
+        weights = bytearray(size)
+        if f.readinto(weights) != size:
+            raise ValueError("%s: short read" % path)
+        return weights
+
+
+def load(name, weights_path, state_path=None):
+    """Import the bundle module `name` (model.mpy from `microtrain pack`), open its weights
+    file and set the model up. Call microtrain.load: it checks the files first."""
+    gc.collect()
+    before = gc.mem_alloc()
     bundle = __import__(name)
-    model = Model(bundle)
+    bundle_heap = gc.mem_alloc() - before
+    model = Model(bundle, open_weights(weights_path), bundle_heap)
     if state_path is not None:
         model.load_state(state_path)
     return model

@@ -18,6 +18,27 @@ def reference_policies(graph):
     return full, last
 
 
+def heap_beside_plan(compiled, native_path=None) -> str:
+    """What load() costs in heap besides the plan, for the policy (m.memory() on the board)."""
+    from pathlib import Path
+
+    from ..pack import make_bundle, native_code_size
+
+    bundle = make_bundle(compiled)
+    constants = len(bundle.predict) + len(bundle.learn) + len(bundle.params)
+    lines = ["heap beside the plan, policy (m.memory() keys):",
+             f"  weights      {len(bundle.weights):>10,}  frozen weights in RAM from a file; "
+             "0 from ROMFS",
+             f"  bundle       {constants:>10,}  programs + initial params as bytes objects "
+             "from a file (plus module objects); a few hundred bytes from ROMFS"]
+    if native_path:
+        lines.append(f"  native_code  {native_code_size(Path(native_path)):>10,}  "
+                     "_microtrain.mpy's code, copied into RAM (shared by all models)")
+    else:
+        lines.append("  native_code  (pass --native dist/_microtrain.mpy)")
+    return "\n".join(lines)
+
+
 def plans(graph, policy, input_dtype, compare=True) -> dict:
     columns = {}
     if policy is not None:
@@ -39,10 +60,16 @@ def plans(graph, policy, input_dtype, compare=True) -> dict:
               show_default=True)
 @click.option("--no-compare", is_flag=True, help="only the policy's column")
 @click.option("--ops", is_flag=True, help="also list the learn program's ops")
-def command(model, policy_path, input_dtype, no_compare, ops):
+@click.option("--native", "native_path", type=click.Path(exists=True, dir_okay=False),
+              help="a _microtrain.mpy (dist/ of `microtrain pack`): add the heap its code "
+              "takes on the board (text + rodata + bss; copied into RAM on every port)")
+def command(model, policy_path, input_dtype, no_compare, ops, native_path):
     graph = load_graph(model)
     policy = load_policy(policy_path, graph) if policy_path else None
     click.echo(format_plans(plans(graph, policy, input_dtype, compare=not no_compare)))
+    if policy is not None:
+        click.echo(heap_beside_plan(compile_model(graph, policy, input_dtype=input_dtype),
+                                    native_path))
     if ops and policy is not None:
         compiled = compile_model(graph, policy, input_dtype=input_dtype)
         for i, op in enumerate(compiled.learn):

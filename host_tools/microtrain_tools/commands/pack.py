@@ -15,7 +15,14 @@ from ..policy import load_policy
 
 @click.command(help="Compile MODEL (.mtg int8 graph) with a sparse update POLICY into a "
                "training program and write the bundle for a board: model .mpy, "
-               "_microtrain.mpy for the board's arch and the microtrain package.")
+               "frozen weights (NAME.weights), _microtrain.mpy for the board's arch, the "
+               "microtrain package and its manifest (every file's size and checksum, checked "
+               "by load() before it imports anything).\n\n"
+               "--romfs also writes OUTPUT/romfs.img: a ROMFS image of those files (the format "
+               "MicroPython 1.25+ mounts at /rom; write it with `microtrain deploy --romfs` or "
+               "`mpremote romfs deploy`). From /rom the weights are read in place from flash "
+               "(0 bytes of RAM) at a 16-byte aligned address, and the bundle's constants stay "
+               "in flash too.")
 @click.argument("model", type=click.Path(exists=True, dir_okay=False))
 @click.option("--policy", "policy_path", required=True, type=click.Path(exists=True),
               help="sparse update policy (.json, see docs/policy.md)")
@@ -27,7 +34,9 @@ from ..policy import load_policy
               "device) or int8 already quantized with the graph's input scale")
 @click.option("-o", "--output", default="dist", show_default=True, type=click.Path(),
               help="output folder")
-def command(model, policy_path, board, name, input_dtype, output):
+@click.option("--romfs", is_flag=True,
+              help="also write OUTPUT/romfs.img, a ROMFS image of the packed files")
+def command(model, policy_path, board, name, input_dtype, output, romfs):
     graph = load_graph(model)
     policy = load_policy(policy_path, graph)
     target = load_board(board)
@@ -41,4 +50,4 @@ def command(model, policy_path, board, name, input_dtype, output):
     elif plan.learn_total > budget:
         click.echo(f"note: training needs {plan.learn_total:,} B, above the board's default "
                    f"budget of {target.default_budget_kb} KB", err=True)
-    pack(make_bundle(compiled, name), target, Path(output), log=click.echo)
+    pack(make_bundle(compiled, name), target, Path(output), log=click.echo, romfs=romfs)
