@@ -41,3 +41,45 @@ def test_the_enumeration_catches_the_old_rename_store(micropython, rename):
     assert lost > 0, out
     if rename == "fat":
         assert "(through) gave refused" in out, out
+
+
+def _state_module():
+    """python/microtrain/state.py is plain enough for CPython: it writes the seed files."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("device_state", STATE_DIR / "state.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("beside", ["alone", "with-b"])
+def test_fuzz_damaged_state_files(micropython, tmp_path, beside):
+    """Damaged slot files (seeded mutations of a version-2 and a version-1 file) to load_state
+    in the unix port: a whole state or a refusal that leaves the parameters alone."""
+    import struct
+
+    from fuzzing import FuzzReport, damaged, fuzz_cases
+
+    n_params = 40
+    good = bytes((i * 7 + 1) % 256 for i in range(n_params))
+    state = _state_module()
+    state.save(str(tmp_path / "seed.state"), 0x1234567, bytearray(good))
+    v1 = (tmp_path / "v1.state")
+    v1_header = struct.pack("<4sBBHHHII", b"MTST", 1, 0, *state.checksum(good), 0, 0x1234567,
+                            n_params)
+    v1.write_bytes(v1_header + good)
+    seeds = [(tmp_path / "seed.state.a").read_bytes(), v1.read_bytes()]
+    cases = damaged(seeds, fuzz_cases(400), 21 if beside == "alone" else 22)
+    with open(tmp_path / "cases.bin", "wb") as f:
+        for _, data in cases:
+            f.write(struct.pack("<I", len(data)) + data)
+    out = run_script(SCRIPTS / "state_fuzz.py", args=[str(tmp_path / "cases.bin"), beside,
+                                                      str(n_params)],
+                     path=[STATE_DIR], micropython=micropython, cwd=tmp_path, timeout=3600)
+    assert out.ok, out.describe()
+    words = out.stdout.split()
+    report = FuzzReport(f"state file ({beside})", tried=int(words[1]), accepted=int(words[3]),
+                        refused=int(words[5]))
+    report.crashes = [(line, "") for line in out.stdout.strip().splitlines()[1:]]
+    report.check()
