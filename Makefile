@@ -9,7 +9,7 @@ ARCH ?= x64
 OPT ?= size
 NATMOD_ARCHES := x64 armv6m armv7m armv7emsp armv7emdp rv32imc xtensa
 
-.PHONY: venv demo test natmod natmod-all bench hostlib clean
+.PHONY: venv demo test fuzz natmod natmod-all bench hostlib clean
 
 venv: $(STAMP)
 
@@ -30,6 +30,16 @@ natmod-all: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/pytest -q tests
+
+# The fuzzers of `make test` at FUZZ_CASES damaged inputs per reader (the executor's under
+# AddressSanitizer and UBSan), then a table of inputs tried and crashes per reader.
+FUZZ_CASES ?= 100000
+FUZZ_TESTS := tests/test_fuzz_readers.py tests/test_fuzz_mpy.py tests/test_program_fuzz.py \
+	tests/test_state_store.py::test_fuzz_damaged_state_files
+fuzz: $(STAMP)
+	rm -rf build/fuzz
+	CI=true FUZZ_CASES=$(FUZZ_CASES) FUZZ_REPORT=build/fuzz $(VENV)/bin/pytest -q $(FUZZ_TESTS)
+	$(VPY) tests/fuzz_report.py build/fuzz
 
 demo: $(STAMP)
 	$(VPY) examples/demo/run_demo.py

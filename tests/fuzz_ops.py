@@ -42,15 +42,21 @@ def guarded(bufs):
     return out
 
 
+def use_sanitized_library(sanitizers):
+    """In the subprocess (argv: LIB_PATH SEED COUNT): build and use the host library with
+    `sanitizers` at LIB_PATH; returns (SEED, COUNT)."""
+    hostlib.LIB_PATH = Path(sys.argv[1])
+    hostlib.CFLAGS = ("-std=c99", "-O1", "-g", "-shared", "-fPIC", f"-fsanitize={sanitizers}",
+                      "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
+    return int(sys.argv[2]), int(sys.argv[3])
+
+
 def fuzz(sanitizers, names, case):
     """In the subprocess (argv: LIB_PATH SEED CALLS_PER_OP): build the library with
     `sanitizers`, call each op of `names` (a list, or a function that reads them from the built
     library) CALLS_PER_OP times on case(rng, name, info) -> (args, bufs), and stop at the first
     write past a buffer. Returns {"ok": n, "refused": n}."""
-    lib_path, seed, calls = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-    hostlib.LIB_PATH = lib_path
-    hostlib.CFLAGS = ("-std=c99", "-O1", "-g", "-shared", "-fPIC", f"-fsanitize={sanitizers}",
-                      "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
+    seed, calls = use_sanitized_library(sanitizers)
     rng = np.random.default_rng(seed)
     counts = {"ok": 0, "refused": 0}
     for name in names() if callable(names) else names:
@@ -82,6 +88,7 @@ def run_sanitized(script, tmp_path, seed, calls):
                UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
     cmd = [sys.executable, str(HERE / script), str(tmp_path / "libasan_mt.so"), str(seed),
            str(calls)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=HERE, timeout=300)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=HERE,
+                          timeout=max(300, calls))
     assert proc.returncode == 0, f"fuzz failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
     return [int(v) for v in proc.stdout.split()]

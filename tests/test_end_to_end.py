@@ -164,26 +164,37 @@ m.learn(x, 1)
 before = bytes(m._params)
 expect(m.load_state, "other.state")
 expect(m.load_state, "missing.state")
-with open("cut.state", "wb") as f:
+with open("cut.state.a", "wb") as f:
     m.save("good.state")
-    f.write(open("good.state", "rb").read()[:30])
+    f.write(open("good.state.a", "rb").read()[:30])
 expect(m.load_state, "cut.state")
-data = bytearray(open("good.state", "rb").read())
+data = bytearray(open("good.state.a", "rb").read())
 data[-1] ^= 0xFF
-with open("bad.state", "wb") as f:
+with open("bad.state.b", "wb") as f:
     f.write(data)
 expect(m.load_state, "bad.state")
 print("kept", bytes(m._params) == before)
 m.learn(x, 2)
-m.load_state("good.state")
+print("from", m.load_state("good.state"))
 print("restored", bytes(m._params) == before)
+nan = array("f", x)
+nan[3] = float("nan")
+inf = array("f", x)
+inf[0] = float("-inf")
+expect(m.learn, nan, 1)
+expect(m.learn, inf, 1)
+expect(m.predict, nan)
+print("kept", bytes(m._params) == before)
+expect(m.evaluate, [x, x], [1, "3"])
+expect(m.evaluate, [x, x], [1, 99])
+expect(m.evaluate, [x], [1.0])
 """
     # The other model's state, saved by its own packed dist (its manifest lists its files).
     (other_dir / "make_other.py").write_text(
         "import microtrain\nm = microtrain.load('small')\nm.save('other.state')\n")
     run_script(other_dir / "make_other.py", path=[other_dir], cwd=other_dir,
                micropython=micropython).check()
-    shutil.copy(other_dir / "other.state", tmp_path / "other.state")
+    shutil.copy(other_dir / "other.state.a", tmp_path / "other.state.a")
     (tmp_path / "bad.py").write_text(script)
     out = run_script(tmp_path / "bad.py", path=[tmp_path], cwd=tmp_path,
                      micropython=micropython).check().stdout
@@ -197,7 +208,14 @@ print("restored", bytes(m._params) == before)
     assert lines[6].startswith("refused: OSError"), out
     assert "truncated" in lines[7], out
     assert "damaged" in lines[8], out
-    assert lines[9:] == ["kept True", "restored True"], out
+    assert lines[9:12] == ["kept True", "from good.state.a", "restored True"], out
+    for line in lines[12:15]:
+        assert line.startswith("refused: ValueError training program op 0: input or target is "
+                               "NaN or infinite"), out
+    assert lines[15] == "kept True", out
+    for line in lines[16:19]:
+        assert line.startswith("refused: ValueError label must be an int in 0..4"), out
+    assert len(lines) == 19, out
 
 
 def test_corrupt_bundle_is_refused_at_load(graph, tmp_path, micropython):
@@ -289,3 +307,33 @@ def test_truncated_or_damaged_packed_files_are_refused_before_import(graph, tmp_
     assert run().startswith("refused _microtrain.mpy is damaged")
     native.unlink()
     assert run().startswith("refused _microtrain.mpy is missing")
+
+
+def test_device_mse_targets_must_be_float32(graph, tmp_path, micropython):
+    """An MSE target of array('d') or array('i') would be read as raw float32 bytes: refused, as
+    is a NaN target; array('f') and lists train (issue 8 D5, D6)."""
+    policy = make_policy(graph, bias_last_n=2, loss="mse")
+    pack(make_bundle(compile_model(graph, policy), "small"), load_board("unix"), tmp_path,
+         log=lambda *a: None)
+    (tmp_path / "run.py").write_text("""
+from array import array
+import microtrain
+m = microtrain.load("small")
+x = array("f", bytes(4 * m.input_size))
+before = bytes(m._params)
+for y in (array("d", [0.0] * 5), array("i", [0] * 5), bytes(20), array("f", [0, 0, float("nan"), 0, 0])):
+    try:
+        m.learn(x, y)
+        print("accepted")
+    except ValueError as err:
+        print("refused:", err)
+print("kept", bytes(m._params) == before)
+m.learn(x, [0, 1, 0, 0, 0])
+m.learn(x, array("f", [0, 1, 0, 0, 0]))
+print("learned", bytes(m._params) != before)
+""")
+    out = run_script(tmp_path / "run.py", path=[tmp_path], cwd=tmp_path,
+                     micropython=micropython).check().stdout.strip().splitlines()
+    assert out[:3] == ["refused: y must be array('f') or a list/tuple of numbers for this model"] * 3
+    assert out[3].startswith("refused: training program op") and "NaN or infinite" in out[3]
+    assert out[4:] == ["kept True", "learned True"], out

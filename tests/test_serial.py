@@ -520,7 +520,7 @@ def test_real_packed_model_deploys_and_learns(board, flash, tmp_path, packer, in
     assert report.epochs[0].accuracy == hits / len(x)
     assert report.accuracy_before == before
     assert report.accuracy_after == host.evaluate(x, labels)
-    assert (flash / "small.state").stat().st_size == 20 + len(compiled.params)
+    assert (flash / "small.state.a").stat().st_size == 24 + len(compiled.params)
 
 
 def test_user_path_pack_deploy_learn_commands(board, flash, tmp_path, packer, capsys):
@@ -544,4 +544,4 @@ def test_user_path_pack_deploy_learn_commands(board, flash, tmp_path, packer, ca
     out = capsys.readouterr().out
     assert "verified" in out and "after: accuracy" in out and "saved the learned state" in out
     assert (flash / "model.mpy").read_bytes() == (dist / "model.mpy").read_bytes()
-    assert (flash / "model.state").exists()
+    assert (flash / "model.state.a").exists()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import MicrotrainError
+from .errors import MicrotrainError, reading
 
 
 class TruncatedDataWarning(UserWarning):
@@ -63,6 +63,11 @@ def load_npy_rows(path, min_rows: int = 1) -> Recovered:
 def load_samples(path) -> tuple[np.ndarray, np.ndarray]:
     """An .npz with arrays x (n, ...) and y (n,) or (n, k); clear errors on anything else."""
     path = Path(path)
+    with reading(path, "sample file (.npz with x and y)"):
+        return _load_samples(path)
+
+
+def _load_samples(path: Path):
     try:
         with np.load(path, allow_pickle=False) as data:
             missing = {"x", "y"} - set(data.files)

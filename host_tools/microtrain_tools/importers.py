@@ -13,7 +13,7 @@ import numpy as np
 
 from . import model as mdl
 from . import paper_models, quantize
-from .errors import MicrotrainError
+from .errors import MicrotrainError, reading
 from .int8_graph import Int8Graph
 
 
@@ -56,7 +56,8 @@ def import_model(path, calib=None, eval_path=None, classes=10, log=None):
     elif y_cal is not None:
         log("no --eval data: the report uses the calibration samples (in-sample)")
         eval_data = (x_cal, y_cal)
-    return quantize.quantize(model, x_cal, eval_data, log=log)
+    with reading(path, "float model"):  # a quantizer refusal names the model's file too
+        return quantize.quantize(model, x_cal, eval_data, log=log)
 
 
 def describe(graph: Int8Graph) -> str:

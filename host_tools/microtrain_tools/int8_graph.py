@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .reference import tflite_params
-from .errors import MicrotrainError
+from .errors import MicrotrainError, reading
 from .model import INPUT, read_graph_json, read_npz
 
 MAGIC = "microtrain-int8-graph"
@@ -257,7 +257,8 @@ def _check_shapes(graph, ly, where):
     elif ly.op == "add":
         _expect(graph.tensors[ly.inputs[1]].shape == (h, w, c) == (oh, ow, oc),
                 f"{where}: add needs equal shapes")
-        _expect(a["multiplier"].shape == (3,), f"{where}: add needs 3 multipliers")
+        _expect(a["multiplier"].shape == (3,) and a["shift"].shape == (3,),
+                f"{where}: add needs 3 multipliers and 3 shifts")
     elif ly.op == "avgpool":
         _expect((oh, ow, oc) == (1, 1, c), f"{where}: avgpool output must be (1, 1, {c})")
     elif ly.op == "flatten":
@@ -305,6 +306,11 @@ def _attrs_from_json(attrs: dict) -> dict:
 
 
 def load_graph(path) -> Int8Graph:
+    with reading(path, "microtrain int8 graph (.mtg)"):
+        return _load_graph(path)
+
+
+def _load_graph(path) -> Int8Graph:
     what = "microtrain int8 graph"
     arrays = read_npz(path, what)
     doc = read_graph_json(arrays, path, MAGIC, VERSION, what)

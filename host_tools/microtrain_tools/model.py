@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .errors import MicrotrainError
+from .errors import MicrotrainError, reading
 
 MAGIC = "microtrain-float-model"
 VERSION = 1
@@ -291,11 +290,9 @@ def read_npz(path, what: str) -> dict[str, np.ndarray]:
         data = Path(path).read_bytes()
     except OSError as err:
         raise MicrotrainError(f"cannot read {what} {path}: {err.strerror}") from None
-    try:
+    with reading(path, what):
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as err:
-        raise MicrotrainError(f"{path} is not a {what} (damaged or not an .npz: {err})") from None
 
 
 def read_graph_json(arrays: dict, path, magic: str, version: int, what: str) -> dict:
@@ -316,6 +313,11 @@ def read_graph_json(arrays: dict, path, magic: str, version: int, what: str) -> 
 
 
 def load_model(path) -> FloatModel:
+    with reading(path, "microtrain float model"):
+        return _load_model(path)
+
+
+def _load_model(path) -> FloatModel:
     arrays = read_npz(path, "microtrain float model")
     graph = read_graph_json(arrays, path, MAGIC, VERSION, "microtrain float model")
     try:

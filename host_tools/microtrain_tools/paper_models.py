@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import MicrotrainError
+from .errors import MicrotrainError, reading
 from .int8_graph import (Int8Graph, Int8Layer, Tensor, act_range, add_requant, conv_requant,
                          ADD_LEFT_SHIFT)
 from .model import INPUT, conv_out_size
@@ -41,12 +41,26 @@ SCHEMES = {
 # ---- the restricted unpickler ----------------------------------------------------------------
 
 
+# The paper's data.pkl files are 0.6-1.0 MB: anything far larger is refused before it is read
+# (a zip bomb inflates a few kB into gigabytes), and so is an array shape asking for more.
+MAX_PICKLE_BYTES = 64 << 20
+
+
 def _numpy_reconstruct():
     try:
         from numpy._core.multiarray import _reconstruct
     except ImportError:  # numpy 1
         from numpy.core.multiarray import _reconstruct
-    return _reconstruct
+
+    def bounded(cls, shape, dtype):
+        count = 1
+        for n in shape if isinstance(shape, tuple) else (shape,):
+            count *= max(int(n), 0)
+        if count > MAX_PICKLE_BYTES:
+            raise pickle.UnpicklingError(f"refused an array of {count} elements")
+        return _reconstruct(cls, shape, dtype)
+
+    return bounded
 
 
 # (module, name) -> the object; numpy 2 moved numpy.core to numpy._core, accept both spellings.
@@ -86,13 +100,26 @@ def loads_restricted(data: bytes):
 def load_pickle(path) -> dict:
     """The dict inside one of the paper's .pkl files (a zip holding */data.pkl)."""
     path = Path(path)
+    with reading(path, "paper model (.pkl)"):
+        return _load_pickle(path)
+
+
+def _load_pickle(path: Path) -> dict:
     try:
         with zipfile.ZipFile(path) as z:
             names = [n for n in z.namelist() if n.endswith("/data.pkl") or n == "data.pkl"]
             if len(names) != 1:
                 raise MicrotrainError(f"{path}: expected one data.pkl in the archive, found "
                                       f"{names or 'none'}")
-            data = z.read(names[0])
+            size = z.getinfo(names[0]).file_size
+            if size > MAX_PICKLE_BYTES:
+                raise MicrotrainError(f"{path}: {names[0]} inflates to {size} bytes, larger than "
+                                      f"the {MAX_PICKLE_BYTES} a paper model may be")
+            with z.open(names[0]) as f:  # the size field may lie: never read past the bound
+                data = f.read(MAX_PICKLE_BYTES + 1)
+            if len(data) > MAX_PICKLE_BYTES:
+                raise MicrotrainError(f"{path}: {names[0]} is larger than {MAX_PICKLE_BYTES} "
+                                      "bytes")
     except FileNotFoundError:
         raise MicrotrainError(f"{path}: no such file") from None
     except (zipfile.BadZipFile, OSError, EOFError) as err:
@@ -235,7 +262,8 @@ def convert(raw: dict, name: str = "paper_model", classes: int = 10, seed: int =
 def load_paper_model(name: str, classes: int = 10, seed: int = 0, path=None) -> Int8Graph:
     """One of MODELS, read in place from ../shared/data/paper_models (or `path`)."""
     path = Path(path) if path else model_path(name)
-    return convert(load_pickle(path), name, classes, seed)
+    with reading(path, "paper model (.pkl)"):
+        return convert(load_pickle(path), name, classes, seed)
 
 
 def body_layers(graph: Int8Graph):

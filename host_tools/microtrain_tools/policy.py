@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import MicrotrainError
+from .errors import MicrotrainError, reading
 from .int8_graph import Int8Graph
 
 MAGIC = "microtrain-policy"
@@ -288,7 +288,8 @@ def load_policy(path, graph: Int8Graph | None = None) -> Policy:
         doc = json.loads(text)
     except json.JSONDecodeError as err:
         raise MicrotrainError(f"{path} is not a policy: damaged JSON ({err})") from None
-    p = from_json(doc)
-    if graph is not None:
-        validate(p, graph)
+    with reading(path, "policy"):
+        p = from_json(doc)
+        if graph is not None:
+            validate(p, graph)
     return p

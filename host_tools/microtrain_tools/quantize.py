@@ -134,7 +134,11 @@ def to_int8_graph(folded: FloatModel, ranges) -> Int8Graph:
         if ly.op in ("conv2d", "fc"):
             op = _weight_op(ly)
             wq, w_scale = quantize_weights(ly.params["weight"], ly.depthwise)
-            mult, shift = conv_requant(t_in.scale, w_scale, t_out.scale)
+            try:
+                mult, shift = conv_requant(t_in.scale, w_scale, t_out.scale)
+            except ValueError as err:  # e.g. weights of 1e38: no int32 multiplier holds the ratio
+                raise MicrotrainError(f"layer {ly.name!r}: weights too large to quantize "
+                                      f"({err})") from None
             arrays = {"weight": wq, "bias": quantize_bias(ly.params["bias"], t_in.scale, w_scale),
                       "w_scale": w_scale, "multiplier": mult, "shift": shift}
             if ly.op == "conv2d":

@@ -94,3 +94,18 @@ mt_status mt_quant_check(const mt_quant_params *quant, int32_t channels) {
     }
     return MT_OK;
 }
+
+int mt_all_finite(const float *values, int32_t count) {
+    // Bits, not float compares: no soft-float call on cores without an FPU.
+    for (int32_t i = 0; i < count; i++) {
+        union {
+            float f;
+            uint32_t u;
+        } v;
+        v.f = values[i];
+        if ((v.u & 0x7F800000u) == 0x7F800000u) {
+            return 0;
+        }
+    }
+    return 1;
+}

@@ -38,6 +38,9 @@ mt_status mt_dwconv_dims_check(const mt_conv_params *params, const mt_dims *inpu
 // -128 <= act_min <= act_max <= 127.
 mt_status mt_act_check(const mt_act_params *act);
 
+// 1 if none of the `count` floats is NaN or infinite (exponent bits all ones), else 0.
+int mt_all_finite(const float *values, int32_t count);
+
 // Every per-channel shift within [MT_SHIFT_MIN, MT_SHIFT_MAX].
 mt_status mt_quant_check(const mt_quant_params *quant, int32_t channels);
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "mt_mse_s8_grad_in.h"
 
+#include "mt_check.h"
+
 mt_status mt_mse_s8_grad_in(const mt_loss_params *params, const int8_t *outputs,
                             const float *targets, float *loss, const mt_grad_dst *grad) {
     const int32_t n = params->batch, c = params->classes;
@@ -9,6 +11,9 @@ mt_status mt_mse_s8_grad_in(const mt_loss_params *params, const int8_t *outputs,
         return st;
     }
     const int32_t count = n * c;
+    if (!mt_all_finite(targets, count)) {
+        return MT_ERR_NOT_FINITE;  // before any gradient is written
+    }
     const float k = 2.0f / (float)count;
     float total = 0.0f, amax = 0.0f, inv = 0.0f;
     for (int pass = mt_grad_first_pass(grad); pass < 2; pass++) {

@@ -18,12 +18,14 @@ mt_status mt_quant_f32_s8(const mt_quant_params_f32 *params, const mt_dims *dims
     if (params->output_offset < -128 || params->output_offset > 127) {
         return MT_ERR_PARAM;
     }
+    // A NaN or infinite input would train as garbage: refused before anything is written.
+    if (!mt_all_finite(input, count)) {
+        return MT_ERR_NOT_FINITE;
+    }
     for (int32_t i = 0; i < count; i++) {
         float v = input[i] * params->inverse_scale;
         int32_t q;
-        if (!(v == v)) {
-            q = 0;
-        } else if (v >= 512.0f) {  // far outside int8 after any zero point: clamp below
+        if (v >= 512.0f) {  // far outside int8 after any zero point: clamp below
             q = 512;
         } else if (v <= -512.0f) {
             q = -512;

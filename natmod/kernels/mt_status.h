@@ -13,7 +13,9 @@
     X(MT_ERR_UNKNOWN_OP, "unknown op")                                \
     X(MT_ERR_PROGRAM, "corrupt training program")                     \
     X(MT_ERR_ALIGN, "buffer not aligned to its element size")       \
-    X(MT_ERR_SIZE, "too large for the kernel's exact integer sums")
+    X(MT_ERR_SIZE, "too large for the kernel's exact integer sums")   \
+    X(MT_ERR_READ_ONLY, "writes to a read-only buffer (weights, x or y)") \
+    X(MT_ERR_NOT_FINITE, "input or target is NaN or infinite")
 
 typedef enum {
 #define MT_STATUS_ENUM(name, text) name,

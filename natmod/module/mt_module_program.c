@@ -64,7 +64,7 @@ static MT_NORETURN void raise_program_error(mt_status status, uint32_t failed_op
     mt_message_add_int(&m, (intptr_t)failed_op);
     mt_message_add(&m, ": ");
     mt_message_add(&m, mt_status_message(status));
-    if (status == MT_ERR_PROGRAM) {
+    if (status == MT_ERR_PROGRAM || status == MT_ERR_READ_ONLY) {
         mt_message_add(&m, " (or built for another _microtrain version)");
     }
     mt_raise_message(MT_QSTR(ValueError), &m);

@@ -46,6 +46,12 @@ static mt_status check_header(const uint8_t *program, size_t len, uint32_t *n_op
     return MT_OK;
 }
 
+// The caller's x and y (often immutable bytes) and the frozen weights are only ever read.
+static int writable(uint32_t region) {
+    return region == MT_REGION_ARENA || region == MT_REGION_PARAMS ||
+           region == MT_REGION_OUTPUT;
+}
+
 // Decode the op at *pos, checking every field and every buffer against the regions.
 static mt_status decode(const uint8_t *program, size_t len, size_t *pos, const mt_buf *regions,
                         size_t n_regions, decoded_op *op) {
@@ -83,8 +89,8 @@ static mt_status decode(const uint8_t *program, size_t len, size_t *pos, const m
         if (offset > r->len || length > r->len - offset) {
             return MT_ERR_BUFFER_SIZE;
         }
-        if (region == MT_REGION_WEIGHTS && (info->writes & (1u << i))) {
-            return MT_ERR_PROGRAM;
+        if ((info->writes & (1u << i)) && !writable(region)) {
+            return MT_ERR_READ_ONLY;
         }
         op->bufs[i].data = (uint8_t *)r->data + offset;
         op->bufs[i].len = length;

@@ -9,8 +9,9 @@
 //   n_ops records:     u16 op_id | u8 n_args | u8 n_bufs | i32 args[n_args]
 //                      | n_bufs x (u32 region << 28 | offset, u32 length)
 //
-// Regions are the buffers the caller passes: see mt_region below. The frozen weights region is
-// read-only: an op that writes a buffer there is refused when the program is checked.
+// Regions are the buffers the caller passes: see mt_region below. Only the arena, the params and
+// the output are written: an op that writes a buffer in the weights, x or y is refused
+// (MT_ERR_READ_ONLY) when the program is checked, before any op runs.
 #ifndef MT_PROGRAM_H
 #define MT_PROGRAM_H
 
@@ -38,7 +39,7 @@ typedef enum {
 uint32_t mt_op_table_hash(void);
 
 // Check a whole program against the regions (header, op ids, argument counts, every buffer
-// inside its region, no write to read-only weights) without running it.
+// inside its region, no write to the weights, x or y) without running it.
 mt_status mt_program_check(const uint8_t *program, size_t len, const mt_buf *regions,
                            size_t n_regions);
 

@@ -73,8 +73,12 @@ class Model:
                 raise ValueError("label must be an int in 0..%d, got %r" % (self.n_outputs - 1, y))
             self._y[0] = y
             return self._y
-        if not isinstance(y, array):
+        # array("f") goes to the native code as it is; a list or tuple is converted (allocates).
+        # Anything else (array("d"), array("i"), bytes) would be read as raw float32 bytes.
+        if isinstance(y, SEQUENCES):
             y = array("f", y)
+        elif not isinstance(y, array) or _microtrain.typecode(y) != TYPECODE_FLOAT:
+            raise ValueError("y must be array('f') or a list/tuple of numbers for this model")
         if len(y) != self.n_outputs:
             raise ValueError("y has %d values, the model has %d outputs" % (len(y), self.n_outputs))
         return y
@@ -121,6 +125,10 @@ class Model:
             raise ValueError("%d inputs but %d labels" % (len(xs), len(ys)))
         if not xs:
             raise ValueError("no samples to evaluate")
+        for label in ys:  # before any predict: a "3" or a 99 is a mistake, not a wrong answer
+            if not isinstance(label, int) or not 0 <= label < self.n_outputs:
+                raise ValueError("label must be an int in 0..%d, got %r"
+                                 % (self.n_outputs - 1, label))
         correct = 0
         for i in range(len(xs)):
             if self.predict(xs[i]) == ys[i]:
@@ -142,12 +150,14 @@ class Model:
         }
 
     def save(self, path=None):
-        """Write the learned state; the previous file survives until the new one is complete."""
-        state.save(path or self.name + ".state", self.model_id, self._params)
+        """Write the learned state (path + ".a" or ".b"); the previous one survives until the new
+        one is on flash, so a power cut loses at most this save. Returns the file written."""
+        return state.save(path or self.name + ".state", self.model_id, self._params)
 
     def load_state(self, path=None):
-        """Restore a saved state; a damaged or foreign file raises and changes nothing."""
-        state.load_into(path or self.name + ".state", self.model_id, self._params)
+        """Restore the newest whole saved state and return the file it came from; if none is
+        whole (damaged, cut short, another model's), raise and change nothing."""
+        return state.load_into(path or self.name + ".state", self.model_id, self._params)
 
 
 def open_weights(path):

@@ -46,4 +46,19 @@ for fn in (mt.check, mt.run):
         assert "training program op 0" in str(err), err
     else:
         raise AssertionError("a buffer past its region was accepted")
+
+# A program that writes into x or y is refused before any op runs: an immutable bytes x stays.
+INPUT, TARGET = 3, 4
+for region in (INPUT, TARGET):
+    x = bytes(range(16))
+    y = bytes(range(16))
+    writes_xy = program[:-8] + struct.pack("<II", region << 28 | 0, 4)
+    for fn in (mt.check, mt.run):
+        try:
+            fn(writes_xy, arena, b"", bytearray(0), x, y, out)
+        except ValueError as err:
+            assert "writes to a read-only buffer" in str(err), err
+        else:
+            raise AssertionError("a program writing region %d was accepted" % region)
+    assert x == bytes(range(16)) and y == bytes(range(16)), (x, y)
 print("ok")

@@ -7,6 +7,7 @@ pyelftools' object model.
 
 import io
 import struct
+import zlib
 from dataclasses import dataclass, field
 
 from elftools.common.exceptions import ELFError
@@ -99,7 +100,8 @@ def load_object(data: bytes, name: str, arch) -> ElfObject:
         obj = _convert(elf, name, arch)
     except LinkError:
         raise
-    except (ELFError, ValueError, IndexError, KeyError, AttributeError, struct.error) as err:
+    except (ELFError, ValueError, IndexError, KeyError, AttributeError, struct.error,
+            OverflowError, NotImplementedError, zlib.error) as err:
         # pyelftools reports damage in many ways; all of them mean the same to the user.
         raise LinkError(f"{name}: damaged or unreadable ELF object ({err})") from None
     _check_consistency(obj)
@@ -120,6 +122,12 @@ def _check_consistency(obj: ElfObject) -> None:
             raise LinkError(
                 f"{obj.name}: damaged ELF object (symbol {sym.index} names section "
                 f"{sym.shndx}, which does not exist)"
+            )
+        if isinstance(sym.shndx, int) and sym.shndx and sym.value > obj.sections[sym.shndx].size:
+            # a symbol past its section's end would place code or data outside the module
+            raise LinkError(
+                f"{obj.name}: damaged ELF object (symbol {sym.name or sym.index} at "
+                f"{sym.value:#x} lies past the end of its section)"
             )
     for index, relocs in obj.relocs.items():
         section = obj.sections[index]

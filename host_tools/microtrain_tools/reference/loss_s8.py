@@ -37,6 +37,8 @@ def xent(logits, labels, input_offset, scale) -> tuple[np.float32, np.ndarray]:
 
 
 def mse(outputs, targets, input_offset, scale) -> tuple[np.float32, np.ndarray]:
+    if not np.all(np.isfinite(targets)):
+        raise MicrotrainError("input or target is NaN or infinite")
     count = outputs.size
     d = F(scale) * (outputs.astype(np.int32).ravel() + input_offset).astype(F) - targets.ravel()
     loss = F(0.0)

@@ -2,7 +2,7 @@
 """Reference of mt_quant_f32_s8: float32 input -> int8, q = clamp(round(x * (1/s)) + z).
 
 The same float32 steps as the C: one product, then +-0.5 and truncation toward zero (rounding
-half away from zero), values beyond +-512 clamped first, NaN taken as 0.
+half away from zero), values beyond +-512 clamped first; NaN or infinite inputs refused.
 """
 
 import numpy as np
@@ -12,8 +12,9 @@ from . import args as A
 
 
 def quant_f32_s8(output_offset: int, inverse_scale, x) -> np.ndarray:
+    if not np.all(np.isfinite(x)):
+        raise MicrotrainError("input or target is NaN or infinite")
     v = x.astype(np.float32) * np.float32(inverse_scale)
-    v = np.where(np.isnan(v), np.float32(0), v)
     v = np.clip(v, np.float32(-512), np.float32(512))
     half = np.where(v >= 0, np.float32(0.5), np.float32(-0.5))
     q = np.trunc((v + half).astype(np.float32)).astype(np.int32) + output_offset
