@@ -93,6 +93,10 @@ def _instruction_sizes(code: bytes, thumb: bool) -> int:
     return n
 
 
+class EmulatorFault(Exception):
+    """The emulated core stopped on a fault: a bad address, a write into read-only memory."""
+
+
 class Core:
     """One emulated core with a bare-metal image loaded; RAM handed out by place()."""
 
@@ -173,6 +177,10 @@ class Core:
     def read(self, at: int, n: int) -> bytes:
         return bytes(self.uc.mem_read(at, n))
 
+    def function_at(self, pc: int) -> str:
+        below = [(at & ~1, name) for name, at in self.symbols.items() if at & ~1 <= pc]
+        return max(below)[1] if below else "?"
+
     def call(self, function: str, *args: int, count=False, timeout_s=600) -> int:
         """Call a C function of the image with word arguments; return its (u32) result.
 
@@ -195,12 +203,18 @@ class Core:
                 blocks[key] = blocks.get(key, 0) + 1
 
             hook = uc.hook_add(self.unicorn.UC_HOOK_BLOCK, on_block)
+            uc.ctl_flush_tb()  # blocks translated before the hook would not call it
         try:
             uc.emu_start(self.symbols[function] | self.thumb, STOP,
                          timeout=int(timeout_s * 1_000_000))
+        except self.unicorn.UcError as err:
+            pc = uc.reg_read(self.pc) & ~1
+            raise EmulatorFault(f"{function} on {self.arch}: {err} in {self.function_at(pc)} "
+                                f"(pc {pc:#x})") from None
         finally:
             if hook is not None:
                 uc.hook_del(hook)
+                uc.ctl_flush_tb()
         pc = uc.reg_read(self.pc) & ~1
         if pc != STOP:
             raise TimeoutError(f"{function} on {self.arch} did not return within {timeout_s} s "

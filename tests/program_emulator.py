@@ -8,11 +8,14 @@ arch's -mcpu/-mfloat-abi: natmod_build.compile_flags) and its own memset/memcpy,
 - on x64 as a shared library loaded with ctypes (the unix port's code path at -Os; the host
   simulation's library, hostlib, is built at -O2).
 
-    board = board_model(arch, compiled, work_dir)   # like simulate.HostModel
+    image = build_program_image(arch, work_dir)
+    board = board_model(arch, image, compiled)      # like simulate.HostModel
     board.predict(x); board.learn(x, y)
     board.out, board.params, board.arena            # bytes read back after each step
 
-Each run calls mt_program_check, then mt_program_run, as python/microtrain/model.py does.
+Each run calls mt_program_check (as the module does when a model loads), then mt_program_run.
+unicorn's Cortex-M7 has no double-precision VFP: the armv7emdp image holds no f64 instruction
+today (the module computes in float32); one would stop the core with "Invalid instruction".
 """
 
 import ctypes
@@ -20,15 +23,17 @@ import subprocess
 
 import numpy as np
 
-from bare_metal import Core, build_image, find_cc
+from bare_metal import ALIGN, Core, build_image, find_cc
 from conftest import ROOT
 from microtrain_tools import hostlib
 from microtrain_tools.arches import get_arch
 from microtrain_tools.natmod_build import compile_flags
+from microtrain_tools.program import Region
 from microtrain_tools.simulate import GUARD, GUARD_BYTE, HostModel
 
 CORES = ("armv6m", "armv7emsp", "armv7emdp", "rv32imc")  # emulated; "x64" runs natively
 MODULE_LIBC = ROOT / "natmod" / "sdk" / "mt_libc.c"
+N_REGIONS = len(Region)
 
 
 def module_flags(arch: str) -> list:
@@ -56,7 +61,7 @@ def _build_x64_library(out_dir):
 
 
 class ProgramFailed(Exception):
-    pass
+    """mt_program_check or mt_program_run returned an error status."""
 
 
 class BoardModel:
@@ -68,6 +73,7 @@ class BoardModel:
         self.compiled = compiled
         self.programs = {"predict": host.predict_program, "learn": host.learn_program}
         self.x_dtype = host.x_dtype
+        self.x_size = int(np.prod(compiled.graph.input.shape)) * np.dtype(self.x_dtype).itemsize
         self.initial = {"weights": host.weights.tobytes(), "params": host.params.tobytes(),
                         "out": host.out.tobytes()}
 
@@ -91,36 +97,34 @@ class BoardModel:
                                 f"({hostlib.status_message(status)}) at op {failed} "
                                 f"({op.comment if op else '?'})")
 
+    def _arena_init(self) -> bytes:
+        # Guard bytes around the arena, as HostModel has: a kernel writing outside shows.
+        return bytes([GUARD_BYTE]) * (self.compiled.arena_size + 2 * GUARD)
+
 
 class EmulatedModel(BoardModel):
     """The programs run by mt_program_run on an emulated core."""
 
     def __init__(self, arch: str, elf, compiled):
         super().__init__(arch, compiled)
-        arena = len(self._arena_init())
-        programs = sum(len(p) for p in self.programs.values())
-        weights = len(self.initial["weights"])
-        x_size = int(np.prod(compiled.graph.input.shape)) * np.dtype(self.x_dtype).itemsize
-        self.core = Core(arch, elf,
-                         ram_size=arena + len(self.initial["params"]) + x_size + 4096,
-                         rom_size=weights + programs + 64)
-        core = self.core
+        target_size = 4 * max(1, compiled.n_outputs)  # a label, or a float32 target
+        ram = [len(self._arena_init()), len(self.initial["params"]), len(self.initial["out"]),
+               self.x_size, target_size, 8 * N_REGIONS, 4]
+        rom = [len(p) for p in self.programs.values()] + [len(self.initial["weights"])]
+        self.core = core = Core(arch, elf, ram_size=sum(ram) + ALIGN * len(ram),
+                                rom_size=sum(rom) + ALIGN * len(rom))
         self.program_at = {k: (core.place(p, read_only=True), len(p))
                            for k, p in self.programs.items()}
         self.weights_at = core.place(self.initial["weights"], read_only=True)
         self.arena_at = core.place(self._arena_init()) + GUARD
         self.params_at = core.place(self.initial["params"])
         self.out_at = core.place(self.initial["out"])
-        self.x_at = core.place(bytes(x_size))
-        self.target_at = core.place(bytes(4 * max(1, compiled.n_outputs)))
-        self.regions_at = core.place(bytes(8 * 6))
+        self.x_at = core.place(bytes(self.x_size))
+        self.target_at = core.place(bytes(target_size))
+        self.regions_at = core.place(bytes(8 * N_REGIONS))
         self.failed_at = core.place(bytes(4))
         self.instructions = {}  # program -> instructions of its last run (count=True)
         self.count = False
-
-    def _arena_init(self) -> bytes:
-        # Guard bytes around the arena, as HostModel has: a kernel writing outside shows.
-        return bytes([GUARD_BYTE]) * (self.compiled.arena_size + 2 * GUARD)
 
     def run(self, which: str, x: bytes, target: bytes):
         core = self.core
@@ -136,10 +140,10 @@ class EmulatedModel(BoardModel):
         program, (at, capacity) = self.programs[which], self.program_at[which]
         assert len(program) <= capacity, f"{which} program grew beyond its {capacity} bytes"
         core.uc.mem_write(at, program)
-        status = core.call("mt_program_check", at, len(program), self.regions_at, 6)
+        status = core.call("mt_program_check", at, len(program), self.regions_at, N_REGIONS)
         if status != 0:
             return status, 0
-        status = core.call("mt_program_run", at, len(program), self.regions_at, 6,
+        status = core.call("mt_program_run", at, len(program), self.regions_at, N_REGIONS,
                            self.failed_at, count=self.count)
         if self.count:
             self.instructions[which] = core.instructions
@@ -153,6 +157,10 @@ class EmulatedModel(BoardModel):
     @property
     def params(self) -> bytes:
         return self.core.read(self.params_at, len(self.initial["params"]))
+
+    @property
+    def arena(self) -> bytes:
+        return self.core.read(self.arena_at, self.compiled.arena_size)
 
     def guards_intact(self) -> bool:
         n = self.compiled.arena_size
@@ -179,22 +187,20 @@ class NativeModel(BoardModel):
         self.out_buf = np.frombuffer(self.initial["out"], np.uint8).copy()
         self.arena_guarded = np.frombuffer(self._arena_init(), np.uint8).copy()
 
-    _arena_init = EmulatedModel._arena_init
-
     def run(self, which: str, x: bytes, target: bytes):
         x_buf = np.frombuffer(x, np.uint8).copy()
         t_buf = np.frombuffer(target, np.uint8).copy()
         arena = self.arena_guarded[GUARD: GUARD + self.compiled.arena_size]
         regions = [arena, self.weights, self.params_buf, x_buf, t_buf, self.out_buf]
-        bufs = (_Buf * 6)(*[(r.ctypes.data if r.nbytes else None, r.nbytes) for r in regions])
+        bufs = (_Buf * N_REGIONS)(*[(r.ctypes.data if r.nbytes else None, r.nbytes) for r in regions])
         program = self.programs[which]
         status = self.lib.mt_program_check(program, ctypes.c_size_t(len(program)), bufs,
-                                           ctypes.c_size_t(6))
+                                           ctypes.c_size_t(N_REGIONS))
         if status != 0:
             return status, 0
         failed = ctypes.c_uint32(0)
         status = self.lib.mt_program_run(program, ctypes.c_size_t(len(program)), bufs,
-                                         ctypes.c_size_t(6), ctypes.byref(failed))
+                                         ctypes.c_size_t(N_REGIONS), ctypes.byref(failed))
         return status, failed.value
 
     @property
@@ -204,6 +210,10 @@ class NativeModel(BoardModel):
     @property
     def params(self) -> bytes:
         return self.params_buf.tobytes()
+
+    @property
+    def arena(self) -> bytes:
+        return self.arena_guarded[GUARD: GUARD + self.compiled.arena_size].tobytes()
 
     def guards_intact(self) -> bool:
         g = self.arena_guarded

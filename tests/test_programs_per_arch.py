@@ -21,7 +21,7 @@ import pytest
 from microtrain_tools import hostlib
 from microtrain_tools.program import BufRef, Region, encode_program
 from microtrain_tools.simulate import HostModel, op_names
-from program_emulator import CORES, ProgramFailed, board_model, build_program_image
+from program_emulator import CORES, N_REGIONS, ProgramFailed, board_model, build_program_image
 from program_models import MODELS, model_case
 
 ARCHES = ("x64", *CORES)
@@ -136,3 +136,30 @@ def test_damaged_program_is_refused_before_running(arch, image, model):
     board.programs["predict"] = good
     board.predict(x)
     assert board.out != before
+
+
+# Thumb-1 (with its 32-bit bl) and RISC-V C: the M4's IT blocks would differ by design, as
+# unicorn calls no code hook for an instruction whose condition fails; the count includes it,
+# as the core spends a cycle on it (and qemu's -icount, bench/cortex_m.py, counts it).
+@pytest.mark.parametrize("arch", ("armv6m", "rv32imc"))
+def test_instruction_count_equals_a_hook_per_instruction(arch, image, model):
+    """tests/program_instructions.py counts per executed block, decoding the instruction
+    lengths (Thumb, RISC-V compressed): it must equal a hook called for every instruction."""
+    import unicorn
+
+    _, compiled = model("digits", True)
+    board = board_model(arch, image(arch), compiled)
+    board.predict(np.zeros(compiled.graph.input.shape, np.float32))  # places x and the regions
+    at, _ = board.program_at["predict"]
+    run = ("mt_program_run", at, len(board.programs["predict"]), board.regions_at, N_REGIONS,
+           board.failed_at)
+    assert board.core.call(*run, count=True) == 0
+    seen = [0]
+
+    def each(uc, address, size, _):
+        seen[0] += 1
+
+    board.core.uc.hook_add(unicorn.UC_HOOK_CODE, each)
+    board.core.uc.ctl_flush_tb()  # blocks translated before the hook would not call it
+    assert board.core.call(*run) == 0  # the same input: the same path
+    assert board.core.instructions == seen[0] > 10_000
