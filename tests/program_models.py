@@ -9,7 +9,7 @@ the float weights the int8 graph is quantized from differ.
 
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,11 +25,11 @@ MODELS = ("digits", "har", "mcunet")
 
 @dataclass
 class ModelCase:
-    graph: object
-    policy: object
+    graph: object = field(repr=False)
+    policy: object = field(repr=False)
     input_dtype: str
-    xs: np.ndarray  # samples, one per step
-    ys: np.ndarray
+    xs: np.ndarray = field(repr=False)  # samples, one per step
+    ys: np.ndarray = field(repr=False)
 
     def compile(self, in_place: bool):
         return compile_model(self.graph, self.policy, input_dtype=self.input_dtype,

@@ -77,7 +77,8 @@ def check_steps(arch, name, image, case, compiled):
         else:
             host.learn(x, y)
             board.learn(x, y)
-        where = f"{name} on {arch}, step {i} ({step})"
+        where = (f"{name} on {arch}, step {i} ({step}; tests/program_instructions.py {name} "
+                 f"--cores {arch} names the first op that differs)")
         assert board.out == host.out.tobytes(), (
             f"{where}: output (logits, loss) {np.frombuffer(board.out, np.float32)} "
             f"differs from the host's {host.out}")
