@@ -80,7 +80,7 @@ def build_image(arch: str, out_dir, *, flags=OP_TEST_FLAGS, libc=None, entry="mt
     return elf
 
 
-def _instruction_sizes(code: bytes, thumb: bool) -> int:
+def _instruction_count(code: bytes, thumb: bool) -> int:
     """How many instructions a straight run of code bytes holds (Thumb-2 or RISC-V C lengths)."""
     n, pos = 0, 0
     while pos < len(code):
@@ -113,7 +113,8 @@ class Core:
 
             cpu = {"armv6m": c.UC_CPU_ARM_CORTEX_M0, "armv7m": c.UC_CPU_ARM_CORTEX_M3,
                    "armv7emsp": c.UC_CPU_ARM_CORTEX_M4, "armv7emdp": c.UC_CPU_ARM_CORTEX_M7}[arch]
-            self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
+            mode = unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS
+            self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, mode)
             self.uc.ctl_set_cpu_model(cpu)
             self.arg_regs = [c.UC_ARM_REG_R0, c.UC_ARM_REG_R1, c.UC_ARM_REG_R2, c.UC_ARM_REG_R3]
             self.sp, self.ra, self.pc = c.UC_ARM_REG_SP, c.UC_ARM_REG_LR, c.UC_ARM_REG_PC
@@ -221,7 +222,7 @@ class Core:
                                f"(pc {pc:#x})")
         if count:
             self.instructions = sum(
-                n * _instruction_sizes(self.read(address, size), self.thumb)
+                n * _instruction_count(self.read(address, size), self.thumb)
                 for (address, size), n in blocks.items())
         return uc.reg_read(self.arg_regs[0])
 

@@ -192,7 +192,8 @@ class NativeModel(BoardModel):
         t_buf = np.frombuffer(target, np.uint8).copy()
         arena = self.arena_guarded[GUARD: GUARD + self.compiled.arena_size]
         regions = [arena, self.weights, self.params_buf, x_buf, t_buf, self.out_buf]
-        bufs = (_Buf * N_REGIONS)(*[(r.ctypes.data if r.nbytes else None, r.nbytes) for r in regions])
+        bufs = (_Buf * N_REGIONS)(*[(r.ctypes.data if r.nbytes else None, r.nbytes)
+                                    for r in regions])
         program = self.programs[which]
         status = self.lib.mt_program_check(program, ctypes.c_size_t(len(program)), bufs,
                                            ctypes.c_size_t(N_REGIONS))
