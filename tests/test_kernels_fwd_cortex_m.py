@@ -7,130 +7,29 @@ The whole op table (natmod/kernels + natmod/ops) is linked into a bare-metal ima
 and mt_op_run is called directly with args and buffers placed in emulator memory.
 """
 
-import shutil
 import struct
-import subprocess
 
 import numpy as np
 import pytest
-from elftools.elf.elffile import ELFFile
 
-from conftest import ROOT, skip_or_fail
+from bare_metal import Core, build_image  # noqa: F401  (build_image: the backward tests too)
 from kernels_fwd_cases import add_case, avgpool_case, conv_case, dequant_case, fc_case
-from microtrain_tools.arches import get_arch
 from microtrain_tools.reference import REFERENCE_OPS
 
-TEXT = 0x0001_0000
-DATA = 0x0020_0000
-DATA_SIZE = 0x0010_0000
-STACK = 0x0040_0000
-STACK_SIZE = 0x0001_0000
-STOP = 0x0050_0000
 
-# What a board's C library gives any image; gcc may call these for struct copies.
-HARNESS_LIBC = """
-#include <stddef.h>
-void *memcpy(void *d, const void *s, size_t n) {
-    unsigned char *dp = d;
-    const unsigned char *sp = s;
-    while (n--) *dp++ = *sp++;
-    return d;
-}
-void *memset(void *d, int v, size_t n) {
-    unsigned char *dp = d;
-    while (n--) *dp++ = (unsigned char)v;
-    return d;
-}
-"""
-
-
-def build_image(arch: str, out_dir):
-    a = get_arch(arch)
-    cc = shutil.which(a.cc)
-    if cc is None:
-        skip_or_fail(f"{a.cc} not found (Debian package {a.package})")
-    sources = sorted((ROOT / "natmod" / "kernels").glob("*.c"))
-    sources += sorted((ROOT / "natmod" / "ops").glob("*.c"))
-    libc = out_dir / "harness_libc.c"
-    libc.write_text(HARNESS_LIBC)
-    elf = out_dir / f"ops-{arch}.elf"
-    cmd = [cc, "-std=c99", "-Os", "-Wall", "-Wextra", "-ffreestanding", *a.cflags,
-           "-nostdlib", "-nostartfiles", "-Wl,-e,mt_op_run", f"-Wl,-Ttext={TEXT:#x}",
-           "-fno-tree-loop-distribute-patterns", "-o", str(elf), *map(str, sources), str(libc),
-           "-lgcc"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    assert proc.returncode == 0, f"{' '.join(cmd)}\n{proc.stderr}"
-    return elf
-
-
-def load_image(uc, elf_path) -> int:
-    """Map and load the image's segments and the harness's data, stack and stop pages into
-    unicorn; return mt_op_run's address."""
-    with open(elf_path, "rb") as f:
-        elf = ELFFile(f)
-        segments = [(s["p_vaddr"], s.data(), s["p_memsz"]) for s in elf.iter_segments()
-                    if s["p_type"] == "PT_LOAD"]
-        entry = elf.get_section_by_name(".symtab").get_symbol_by_name("mt_op_run")[0]["st_value"]
-    lo = min(v for v, _, _ in segments) & ~0xFFF
-    hi = max(v + m for v, _, m in segments)
-    uc.mem_map(lo, (hi - lo + 0xFFF) & ~0xFFF)
-    for vaddr, data, memsz in segments:
-        uc.mem_write(vaddr, data + bytes(memsz - len(data)))
-    for base, size in ((DATA, DATA_SIZE), (STACK, STACK_SIZE), (STOP, 0x1000)):
-        uc.mem_map(base, size)
-    return entry
-
-
-class CortexM:
+class CortexM(Core):
     """A Cortex-M in unicorn with the op table image loaded."""
-
-    def __init__(self, arch: str, elf_path):
-        try:
-            import unicorn
-            import unicorn.arm_const as c
-        except ImportError as err:
-            skip_or_fail(f"unicorn is not installed ({err}): run `make venv`")
-        self.c = c
-        cpu = {"armv6m": c.UC_CPU_ARM_CORTEX_M0, "armv7m": c.UC_CPU_ARM_CORTEX_M3,
-               "armv7emsp": c.UC_CPU_ARM_CORTEX_M4}[arch]
-        self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
-        self.uc.ctl_set_cpu_model(cpu)
-        self.entry = load_image(self.uc, elf_path)
-        self.uc.mem_write(STOP, struct.pack("<HH", 0xBE00, 0xBF00))  # bkpt; nop
-        if arch == "armv7emsp":
-            # Enable the FPU (CPACR CP10/CP11 full access), as a board's startup code does.
-            self.uc.mem_map(0xE000_E000, 0x1000)
-            self.uc.mem_write(0xE000_ED88, struct.pack("<I", 0xF << 20))
-            self.uc.reg_write(c.UC_ARM_REG_C1_C0_2, 0xF << 20)
 
     def run_op(self, op_id: int, args, bufs) -> int:
         """mt_op_run(op_id, args, n_args, bufs, n_bufs); written buffers are copied back."""
-        c, uc = self.c, self.uc
-        addr = DATA
-        layout = []
-
-        def place(data: bytes) -> int:
-            nonlocal addr
-            at = addr
-            uc.mem_write(at, data)
-            addr = (addr + len(data) + 7) & ~7
-            return at
-
-        args_at = place(np.asarray(args, np.int32).tobytes() or b"\0\0\0\0")
-        for b in bufs:
-            layout.append((place(b.tobytes() or b"\0"), b.nbytes))
-        bufs_at = place(b"".join(struct.pack("<II", at, n) for at, n in layout))
-        sp = STACK + STACK_SIZE - 64
-        uc.mem_write(sp, struct.pack("<I", len(bufs)))  # fifth argument on the stack
-        for reg, value in zip((c.UC_ARM_REG_R0, c.UC_ARM_REG_R1, c.UC_ARM_REG_R2,
-                               c.UC_ARM_REG_R3), (op_id, args_at, len(args), bufs_at)):
-            uc.reg_write(reg, value)
-        uc.reg_write(c.UC_ARM_REG_SP, sp)
-        uc.reg_write(c.UC_ARM_REG_LR, STOP | 1)
-        uc.emu_start(self.entry | 1, STOP, count=200_000_000)
+        self.reset()
+        args_at = self.place(np.asarray(args, np.int32).tobytes() or b"\0\0\0\0")
+        layout = [(self.place(b.tobytes() or b"\0"), b.nbytes) for b in bufs]
+        bufs_at = self.place(b"".join(struct.pack("<II", at, n) for at, n in layout))
+        status = self.call("mt_op_run", op_id, args_at, len(args), bufs_at, len(bufs))
         for b, (at, n) in zip(bufs, layout):
-            b.view(np.uint8)[:] = np.frombuffer(uc.mem_read(at, n), np.uint8)
-        return uc.reg_read(c.UC_ARM_REG_R0)
+            b.view(np.uint8)[:] = np.frombuffer(self.read(at, n), np.uint8)
+        return status
 
 
 def small_products(rng, case):
