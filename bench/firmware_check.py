@@ -91,9 +91,9 @@ def read_params(repl, size: int) -> bytes:
     return bytes.fromhex("".join(chunks))
 
 
-def instructions_per_call(repl, call: str, setup: str, repeat: int) -> int:
+def instructions_per_call(repl, call: str, repeat: int) -> int:
     """With -icount shift=0 the board clock runs 1 ns per instruction: ticks_us * 1000."""
-    us = int(board_eval(repl, f"{setup}\nimport time\nt = time.ticks_us()\n"
+    us = int(board_eval(repl, "import time\nt = time.ticks_us()\n"
                               f"for _ in range({repeat}):\n    {call}\n"
                               "print(time.ticks_diff(time.ticks_us(), t))"))
     return us * 1000 // repeat
@@ -136,27 +136,81 @@ def host_replay(compiled, data, epochs: int, shuffle_seed: int = 0):
     return host
 
 
+def send_input(repl, x: np.ndarray, chunk: int = 3072) -> None:
+    """x into the board's preallocated _xs, a few KB per command (a 320 KB heap cannot compile
+    one line holding a 48 KB image)."""
+    from microtrain_tools.serial_learn import _b64
+
+    raw = np.ascontiguousarray(x).reshape(-1)
+    for at in range(0, raw.size, chunk):
+        part = raw[at:at + chunk]
+        board_eval(repl, f"_xs[{at * raw.itemsize}:{(at + part.size) * raw.itemsize}] = "
+                         f"binascii.a2b_base64(b'{_b64(part)}')")
+
+
+def out_hex(repl, call: str) -> str:
+    return board_eval(repl, f"{call}\nprint(binascii.hexlify(bytes(_mt_m._out)).decode())")
+
+
+def steps_on_board(repl, name, compiled, data) -> list[str]:
+    """Predict on the first sample, then learn each (x, y) in order: the output region (logits,
+    loss) after each, as hex. The samples go into one preallocated buffer."""
+    from microtrain_tools.serial_learn import BoardModel
+
+    _, x, y = data
+    model = BoardModel(repl, name, timeout=900)
+    print(f"board: model {name!r} loaded, memory {model.memory}")
+    n = x[0].size
+    # One allocation of the input's size (array('b', bytes(n)) would need two).
+    buffer = f"bytearray({n})" if compiled.input_dtype == "int8" else f"array('f', [0.0] * {n})"
+    board_eval(repl, f"import binascii\nfrom array import array\n_xs = {buffer}")
+    send_input(repl, x[0])
+    outs = [out_hex(repl, "_mt_m.predict(_xs)")]
+    for xi, yi in zip(x, y):
+        send_input(repl, xi)
+        outs.append(out_hex(repl, f"_mt_m.learn(_xs, {int(yi)}, False)"))
+    return outs
+
+
+def host_steps(compiled, data) -> tuple[list[str], object]:
+    from microtrain_tools.simulate import HostModel
+
+    _, x, y = data
+    host = HostModel(compiled)
+    host.predict(x[0])
+    outs = [host.out.tobytes().hex()]
+    for xi, yi in zip(x, y):
+        host.learn(xi, int(yi))
+        outs.append(host.out.tobytes().hex())
+    return outs, host
+
+
 def run_on_board(pty, name, compiled, data, eval_data, epochs, args):
-    """Learn on the board; (heap used before, heap free before, used after, params)."""
+    """Learn on the board: (heap used before, heap free before, used after, params, outputs of
+    each step or None)."""
     from microtrain_tools.serial_learn import _b64, learn_on_board
     from microtrain_tools.serial_transport import connect
 
     with connect(pty) as repl:
         used_before, free_before = heap(repl)
         t0 = time.monotonic()
-        learn_on_board(repl, name, data, epochs=epochs, eval_data=eval_data, timeout=900,
-                       log=print)
+        outs = None
+        if args.model == "mcunet":
+            outs = steps_on_board(repl, name, compiled, data)
+        else:
+            learn_on_board(repl, name, data, epochs=epochs, eval_data=eval_data, timeout=900,
+                           log=print)
+            first = np.asarray(data[1][0], np.float32).reshape(-1)
+            board_eval(repl, f"import binascii\n_xs = _mt_x(b'{_b64(first)}')")
         print(f"board: {time.monotonic() - t0:.0f} s of learning")
         used_after, _ = heap(repl)
         params = read_params(repl, len(compiled.params))
         if args.icount:
-            dtype = np.int8 if compiled.input_dtype == "int8" else np.float32
-            setup = f"_xs = _mt_x(b'{_b64(np.asarray(data[1][0], dtype).reshape(-1))}')"
             repeat = 2 if args.model == "mcunet" else 20
-            learn = instructions_per_call(repl, "_mt_m.learn(_xs, 1, False)", setup, repeat)
-            predict = instructions_per_call(repl, "_mt_m.predict(_xs)", setup, repeat)
+            learn = instructions_per_call(repl, "_mt_m.learn(_xs, 1, False)", repeat)
+            predict = instructions_per_call(repl, "_mt_m.predict(_xs)", repeat)
             print(f"board: {learn:,} instructions per learn step, {predict:,} per predict")
-    return used_before, free_before, used_after, params
+    return used_before, free_before, used_after, params, outs
 
 
 def main(argv=None) -> int:
@@ -186,10 +240,16 @@ def main(argv=None) -> int:
             board = run_on_board(vm.pty, name, compiled, data, eval_data, epochs, args)
         finally:
             vm.close()
-    used_before, free_before, used_after, params = board
+    used_before, free_before, used_after, params, outs = board
 
-    host = host_replay(compiled, data, epochs)
-    same = params == host.params.tobytes()
+    if outs is None:
+        host = host_replay(compiled, data, epochs)
+    else:
+        expected, host = host_steps(compiled, data)
+        for i, (got, want) in enumerate(zip(outs, expected)):
+            print(f"step {i} ({'predict' if i == 0 else 'learn'}): outputs "
+                  f"{'EQUAL' if got == want else 'DIFFER FROM'} the host's")
+    same = params == host.params.tobytes() and (outs is None or outs == expected)
     print(f"board: heap {used_before + free_before:,} B; used by the model after learning "
           f"{used_after - used_before:,} B (plan: training memory {plan.learn_total:,} B)")
     if eval_data is not None:
