@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MicrotrainError, reading
+from .known_keys import unknown_key
 
 MAGIC = "microtrain-float-model"
 VERSION = 1
@@ -43,6 +44,10 @@ PARAMS = {
     "flatten": (),
 }
 N_INPUTS = {"add": 2}
+# The attributes each op reads; any other key is a typo to report, not to ignore.
+ATTRS = {"conv2d": ("kernel", "stride", "padding", "groups", "act"), "fc": ("act",),
+         "batchnorm": ("act", "eps"), "add": ("act",), "avgpool": ("act",), "flatten": ("act",)}
+LAYER_FIELDS = ("name", "op", "inputs", "attrs", "params")
 
 
 @dataclass
@@ -143,6 +148,9 @@ def infer_shapes(model: FloatModel) -> dict[str, tuple[int, int, int]]:
             raise MicrotrainError(f"{where}: unknown op {ly.op!r}; known: {sorted(PARAMS)}")
         if ly.name in shapes:
             raise MicrotrainError(f"{where}: duplicate tensor name")
+        bad = unknown_key(ly.attrs, ATTRS[ly.op])
+        if bad:
+            raise MicrotrainError(f"{where}: attrs of op {ly.op}: {bad}")
         if ly.act not in ACTS:
             raise MicrotrainError(f"{where}: act must be one of {ACTS}, got {ly.act!r}")
         if len(ly.inputs) != N_INPUTS.get(ly.op, 1):
@@ -322,7 +330,10 @@ def _load_model(path) -> FloatModel:
     graph = read_graph_json(arrays, path, MAGIC, VERSION, "microtrain float model")
     try:
         layers = []
-        for entry in graph["layers"]:
+        for i, entry in enumerate(graph["layers"]):
+            bad = unknown_key(entry, LAYER_FIELDS)
+            if bad:
+                raise MicrotrainError(f"{path}: layer {i}: {bad}")
             params = {}
             for p in entry["params"]:
                 key = f"{entry['name']}/{p}"

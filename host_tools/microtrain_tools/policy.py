@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MicrotrainError, reading
+from .known_keys import unknown_key
 from .int8_graph import Int8Graph
 
 MAGIC = "microtrain-policy"
@@ -236,6 +237,18 @@ def _get(doc, key, path, kind):
     return value
 
 
+# Every key a policy may hold, per object: any other is a typo that must not pass silently.
+KEYS = {"": ("magic", "version", "graph", "note", "bias", "weights", "optimizer", "loss"),
+        "bias": ("rule", "n", "layers"), "weights[]": ("layer", "fraction", "rule", "channels"),
+        "optimizer": ("lr", "momentum", "rounding", "qas")}
+
+
+def _known_keys(doc, kind: str, where: str) -> None:
+    bad = unknown_key(doc, KEYS[kind]) if isinstance(doc, dict) else None
+    if bad:
+        raise PolicyError(where or "(top level)", bad)
+
+
 def from_json(doc) -> Policy:
     if not isinstance(doc, dict) or doc.get("magic") != MAGIC:
         found = doc.get("magic") if isinstance(doc, dict) else None
@@ -243,10 +256,14 @@ def from_json(doc) -> Policy:
     if doc.get("version") != VERSION:
         raise PolicyError("version", f"{doc.get('version')!r} is not supported (this is "
                           f"{VERSION})")
+    _known_keys(doc, "", "")
     bias = _get(doc, "bias", "bias", dict)
+    _known_keys(bias, "bias", "bias")
+    _known_keys(doc.get("optimizer"), "optimizer", "optimizer")
     weights = []
     for i, w in enumerate(_get(doc, "weights", "weights", list)):
         where = f"weights[{i}]"
+        _known_keys(w, "weights[]", where)
         weights.append(WeightUpdate(
             _get(w, "layer", f"{where}.layer", str), _get(w, "fraction", f"{where}.fraction",
                                                           float),
