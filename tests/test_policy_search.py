@@ -247,3 +247,7 @@ def test_cli_errors_are_clean(graph, tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli_main(["policy", "--budget", "8KB", "show", "p.json"])
     assert "search options" in capsys.readouterr().err
+    # `--budget 1 KiB` in a shell: the unit lands where a subcommand goes (issue 9, trap 6).
+    with pytest.raises(SystemExit):
+        cli_main(["policy", "--budget", "1", "KiB"] + args)
+    assert "write the size as one word, --budget 1KiB" in capsys.readouterr().err

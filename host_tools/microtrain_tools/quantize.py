@@ -210,7 +210,9 @@ def quantize(model: FloatModel, calib, eval_data=None, log=None):
                               f"the model takes {model.input_shape}")
     log = log or (lambda msg: None)
     folded = fold_batchnorm(model)
-    log(f"folded batch norms: {len(model.layers)} -> {len(folded.layers)} layers")
+    n_bn = sum(ly.op == "batchnorm" for ly in model.layers)
+    log(f"folded {n_bn} batch norms into the layers before them: {len(model.layers)} -> "
+        f"{len(folded.layers)} layers" if n_bn else "no batch norms to fold")
     ranges = tensor_ranges(folded, calib)
     log(f"calibrated {len(ranges)} tensors on {len(calib)} samples")
     graph = to_int8_graph(folded, ranges)

@@ -100,7 +100,21 @@ def run_search(graph_path, data_path, budget, output, report, steps, repeats, to
         click.echo(f"wrote {report}")
 
 
-@click.group(invoke_without_command=True,
+class PolicyGroup(click.Group):
+    """`--budget 1 KiB` (a space before the unit) leaves the unit where a subcommand goes:
+    say that, instead of click's "No such command 'KiB'"."""
+
+    UNITS = ("b", "k", "kb", "kib", "m", "mb", "mib")
+
+    def resolve_command(self, ctx, args):
+        if args and args[0].lower() in self.UNITS and self.get_command(ctx, args[0]) is None:
+            number = ctx.params.get("budget") or "96"
+            raise click.UsageError(f"{args[0]!r} after the budget: write the size as one word, "
+                                   f"--budget {number}{args[0]}")
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=PolicyGroup, invoke_without_command=True,
              help="Find, show, check or write a sparse update policy (.json). With --budget "
              "and no subcommand, runs `search`.")
 @search_options
