@@ -116,6 +116,7 @@ class _Importer:
         self.tensors: dict[str, Tensor] = {}
         self.layers: list[Int8Layer] = []
         self.names: dict[int, str] = {}  # TFLite tensor index -> our tensor name
+        self.produced: dict[str, int] = {}  # our layer -> the TFLite tensor it computes
         self.pads: dict[int, tuple] = {}  # PAD output -> (its input, (top, left), (bottom, right))
         self.counts: dict[str, int] = {}
         self.notes: list[str] = []
@@ -159,6 +160,7 @@ class _Importer:
         t = Tensor(name, tuple(int(v) for v in shape), scale, zp)
         self.tensors[name] = t
         self.names[tfl_index] = name
+        self.produced[name] = tfl_index
         return t
 
     def act(self, options, scale, zp):
@@ -212,9 +214,8 @@ class _Importer:
         if final.has_weights and final.name != "head":
             self.rename(final.name, "head")
         # logits_tensor: the TFLite tensor our output equals (before a dropped SOFTMAX).
-        logits = [k for k, v in self.names.items() if v == self.layers[-1].name]
         meta = {"source": f"tflite {self.r.path.name}", "notes": self.notes,
-                "logits_tensor": min(logits)}
+                "logits_tensor": self.produced[final.name]}
         return Int8Graph(self.tensors, self.layers, self.name, meta)
 
     def shape_only_ops(self) -> set:
@@ -262,6 +263,7 @@ class _Importer:
         t = self.tensors.pop(old)
         self.tensors[new] = Tensor(new, t.shape, t.scale, t.zero_point)
         self.names = {k: (new if v == old else v) for k, v in self.names.items()}
+        self.produced[new] = self.produced.pop(old)
 
     # ---- one rule per op ---------------------------------------------------------------------
 
@@ -415,6 +417,7 @@ class _Importer:
         if len(out) != 2 or out[1] != int(np.prod(self.tensors[src].shape)):
             self.fail(f"only a flatten to (1, n) is supported, not {out}")
         self.names[y] = src if self.tensors[src].shape[:2] == (1, 1) else self.flatten(src)
+        self.produced[self.names[y]] = y
 
     def op_add(self, op, at_end):
         a, b, y = (int(v) for v in (*op.inputs, *op.outputs))
