@@ -25,7 +25,8 @@ from microtrain_tools.reference.tflite_params import activation_range, add_param
 from microtrain_tools.reference.tflite_params import conv_multipliers, conv_output_and_padding
 
 FIXTURES = Path(__file__).parent / "litert_fixtures"
-NAMES = sorted(p.stem for p in FIXTURES.glob("*.tflite"))
+# model_*.tflite are the multi-layer models of test_tflite_import.py (make_models.py).
+NAMES = sorted(p.stem for p in FIXTURES.glob("*.tflite") if not p.stem.startswith("model_"))
 RESOLVER = "BUILTIN_REF"
 # Fixtures whose ops LiteRT's optimized (non-delegate) kernels also compute bit for bit.
 OPTIMIZED_MATCHES = [n for n in NAMES if not n.startswith(("add_", "dequantize"))]

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 """`microtrain import` as a library function: a model file -> Int8Graph (+ accuracy report).
 
-Sources: our float model (.npz, quantized with calibration data) or one of the paper's int8
-models (.pkl, converted as they are, with a new head).
+Sources: our float model (.npz, quantized with calibration data), one of the paper's int8
+models (.pkl, converted as they are, with a new head), or a full-integer int8 TFLite model
+(.tflite, converted as it is: tflite_import).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 
 from . import model as mdl
 from . import paper_models, quantize
+from .tflite_import import load_tflite
 from .errors import MicrotrainError, reading
 from .int8_graph import Int8Graph
 
@@ -42,9 +44,17 @@ def import_model(path, calib=None, eval_path=None, classes=10, log=None):
         if calib is not None:
             log("note: the paper's models are int8 already; --calib is not used")
         return graph, None
+    if path.suffix == ".tflite":
+        log(f"reading int8 TFLite model {path}")
+        graph = load_tflite(path)
+        if calib is not None:
+            log("note: an int8 TFLite model is quantized already; --calib is not used")
+        for note in graph.meta.get("notes", []):
+            log(note)
+        return graph, None
     if path.suffix != ".npz":
-        raise MicrotrainError(f"{path}: unknown model format {path.suffix!r}; "
-                              "known: .npz (microtrain float model), .pkl (paper model)")
+        raise MicrotrainError(f"{path}: unknown model format {path.suffix!r}; known: .npz "
+                              "(microtrain float model), .pkl (paper model), .tflite (int8)")
     if calib is None:
         raise MicrotrainError("a float model needs calibration data: --calib data.npz")
     log(f"reading float model {path}")

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .reference import tflite_params
+from .reference.args import conv_axis_ok
 from .errors import MicrotrainError, reading
 from .model import INPUT, read_graph_json, read_npz
 
@@ -243,7 +244,9 @@ def _check_shapes(graph, ly, where):
         kh, kw = ly.attrs["kernel"]
         sh, sw = ly.attrs["stride"]
         ph, pw = ly.attrs["padding"]
-        _expect(oh == (h + 2 * ph - kh) // sh + 1 and ow == (w + 2 * pw - kw) // sw + 1,
+        # The kernels' rule (mt_conv_axis_check): top/left padding given, the bottom/right
+        # padding whatever the output size needs, as TFLite's uneven SAME padding.
+        _expect(conv_axis_ok(h, kh, sh, ph, oh) and conv_axis_ok(w, kw, sw, pw, ow),
                 f"{where}: output {oh}x{ow} does not follow from input {h}x{w}")
         if ly.op == "dwconv2d":
             _expect(oc == c and a["weight"].shape == (kh, kw, c),

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""`microtrain import`: a float model (+ calibration data) or a paper model -> int8 graph."""
+"""`microtrain import`: a float model (+ calibration data), a paper model or an int8 .tflite ->
+int8 graph."""
 
 import click
 
@@ -8,8 +9,13 @@ from ..int8_graph import save_graph
 from ..quantize import format_report
 
 
-@click.command(help="Quantize MODEL (.npz float model, or a paper model .pkl) to an int8 "
-               "graph file (.mtg).")
+@click.command(help="Turn MODEL into an int8 graph file (.mtg): a float model (.npz, quantized "
+               "with --calib), a paper model (.pkl, with a new head of --classes), or a "
+               "full-integer int8 TFLite model (.tflite, imported as it is with TFLite's "
+               "numerics; supported ops: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, "
+               "AVERAGE_POOL_2D over the whole map, RESHAPE, PAD, QUANTIZE/DEQUANTIZE and SOFTMAX "
+               "at the ends; any other op is refused by name and index). The last fc is named "
+               "'head'; a policy chooses which layers train.")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--calib", type=click.Path(dir_okay=False),
               help="calibration samples: .npz with x (n, h, w, c) [and y]")
