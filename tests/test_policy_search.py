@@ -251,3 +251,72 @@ def test_cli_errors_are_clean(graph, tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli_main(["policy", "--budget", "1", "KiB"] + args)
     assert "write the size as one word, --budget 1KiB" in capsys.readouterr().err
+
+
+# ---- not learning as the bar; the learning rate (issue 9, trap 3) ----------------------------
+
+
+@pytest.fixture(scope="module")
+def digits_seen(demo, digits):
+    """The pretraining task itself (digits 0-5, unshifted): the frozen model is already good,
+    so a learning rate far too high can only make it worse."""
+    (xtr, ytr), _ = demo.digits_split()
+    return digits[0], demo.only(xtr, ytr, demo.PRETRAIN_CLASSES)
+
+
+def test_search_says_loudly_when_nothing_beats_not_learning(digits_seen, tmp_path, capsys):
+    graph, (x, y) = digits_seen
+    x, y = x[:300], y[:300]
+    cfg = ps.SearchConfig(steps=150, weight_layers=1, lr=20.0, top=1)
+    result = ps.search_policy(graph, x, y, ps.parse_budget("8KB"), cfg)
+    assert result.accuracy < result.initial_accuracy, ps.format_summary(result)
+    assert result.beats_not_learning is False
+    assert "no policy beats not learning" in result.warning and "lower rate" in result.warning
+    summary = ps.format_summary(result)
+    assert "WARNING: no policy beats not learning" in summary
+    assert f"not learning {result.initial_accuracy:.3f}" in summary
+    doc = ps.to_json(result)
+    assert doc["beats_not_learning"] is False and doc["warning"] == result.warning
+    assert doc["not_learning_accuracy"] == result.initial_accuracy
+    assert all("vs_not_learning" in c for c in doc["candidates"])
+    table = ps.format_table(result)
+    assert table.splitlines()[2].startswith("not learning (frozen)"), table
+    # the CLI prints it last, on stderr
+    save_graph(graph, tmp_path / "g.mtg")
+    np.savez(tmp_path / "d.npz", x=x, y=y)
+    cli_main(["policy", "--budget", "8KB", "--data", str(tmp_path / "d.npz"), "--graph",
+              str(tmp_path / "g.mtg"), "-o", str(tmp_path / "p.json"), "--steps", "150",
+              "--weight-layers", "1", "--lr", "20", "--top", "1"])
+    captured = capsys.readouterr()
+    assert "WARNING: no policy beats not learning" in captured.err, captured
+
+
+def test_summed_gain_is_not_printed_as_an_accuracy(digits_seen):
+    """The search's ranking number (baseline + summed gains) once read 'predicted 2.142' beside
+    accuracies: now it is named as a sum of gains."""
+    graph, (x, y) = digits_seen
+    result = ps.search_policy(graph, x[:200], y[:200], ps.parse_budget("8KB"),
+                              ps.SearchConfig(steps=60, weight_layers=1, top=1))
+    summary = ps.format_summary(result)
+    assert "predicted" not in summary
+    assert f"summed gains of its candidates over the last layer: " \
+           f"{result.predicted_gain:+.3f} (what the search ranks by; not an accuracy)" in summary
+    assert "predicted" not in result.policy.note
+
+
+def test_lr_auto_tries_rates_and_keeps_the_best(digits):
+    """--lr auto: every rate of the grid on the last layer, then the chosen policy at the two
+    rates below the best; the policy written carries the rate that measured best."""
+    graph, (x, y), _ = digits
+    cfg = ps.SearchConfig(steps=150, weight_layers=1, lrs=ps.LR_GRID, top=1)
+    result = ps.search_policy(graph, x[:300], y[:300], ps.parse_budget("8KB"), cfg)
+    first = [t for t in result.lr_trials if t[2] == "last layer only"]
+    assert [t[0] for t in first] == list(ps.LR_GRID)
+    best_first = max(first, key=lambda t: (round(t[1], 9), -t[0]))
+    retried = [t for t in result.lr_trials if t[2] != "last layer only"]
+    assert all(t[0] < best_first[0] for t in retried) and len(retried) <= 2
+    assert result.policy.optimizer.lr == result.config.lr
+    assert result.accuracy == max([result.accuracy] + [t[1] for t in retried])
+    assert result.beats_not_learning, ps.format_summary(result)
+    with pytest.raises(MicrotrainError, match="learning rates"):
+        ps.SearchConfig(lrs=(0.01, -1.0)).check()

@@ -15,10 +15,16 @@ Sec. 2.3). See docs/policy_search.md.
 4. Check (our addition, `top`): the best few sums are fine-tuned too, and the best measured
    accuracy wins among them, the baseline and each candidate alone, since gains of layers
    learning together do not add up well on small data (docs/policy_search.md has numbers).
+
+Also ours: "not learning" (the frozen model's held-out accuracy) is measured first, and the
+result says loudly when the chosen policy does not beat it (a learning rate too high for the
+model is the usual cause). With `lrs`, the rate is chosen first: the last layer is fine-tuned
+at each rate and the best one is used for every fine-tune after it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import re
 import time
@@ -38,6 +44,7 @@ KIB = 1024  # "KB" in budgets and reports means 1024 bytes, as on microcontrolle
 _UNITS = {"": 1, "b": 1, "k": KIB, "kb": KIB, "kib": KIB, "m": KIB * KIB, "mb": KIB * KIB,
           "mib": KIB * KIB}
 MAX_VISITS = 200_000  # combinations popped from the best-first walk before giving up
+LR_GRID = (0.003, 0.01, 0.03, 0.1)  # `--lr auto`: docs/policy.md has the measurements
 
 
 # ---- budgets and byte counts -----------------------------------------------------------------
@@ -111,6 +118,7 @@ class SearchConfig:
     repeats: int = 1  # fine-tunes per candidate (different sample orders), averaged
     input_dtype: str = "float32"
     top: int = 3  # fine-tune the best `top` combinations that fit and keep the best measured
+    lrs: tuple = ()  # rates to try on the last layer first (the best replaces lr); () keeps lr
 
     def check(self) -> None:
         if self.steps < 1:
@@ -133,6 +141,9 @@ class SearchConfig:
             raise MicrotrainError(f"top must be >= 0, got {self.top}")
         if self.repeats < 1:
             raise MicrotrainError(f"repeats must be at least 1, got {self.repeats}")
+        if any(not (r > 0 and np.isfinite(r)) for r in self.lrs):
+            raise MicrotrainError(f"learning rates to try must be positive numbers, got "
+                                  f"{self.lrs}")
 
     def optimizer(self) -> Optimizer:
         return Optimizer(lr=self.lr, momentum=self.momentum, rounding=self.rounding)
@@ -152,8 +163,8 @@ class SearchResult:
     policy: Policy
     budget: int
     learn_bytes: int
-    predicted_gain: float
-    initial_accuracy: float  # before any learning
+    predicted_gain: float  # summed gains of the chosen candidates: a ranking score
+    initial_accuracy: float  # not learning: the frozen model's held-out accuracy
     baseline_accuracy: float  # last layer only, after the short fine-tune
     baseline_bytes: int
     measured: list
@@ -167,6 +178,14 @@ class SearchResult:
     n_val: int = 0
     seconds: float = 0.0
     config: SearchConfig = field(default_factory=SearchConfig)
+    lr_trials: list = field(default_factory=list)  # (lr, accuracy, which policy), rates tried
+    warning: str | None = None  # set when the chosen policy does not beat not learning
+
+    @property
+    def beats_not_learning(self) -> bool | None:
+        """Whether the chosen policy's measured accuracy is above the frozen model's (None:
+        not measured, top = 0)."""
+        return None if self.accuracy is None else self.accuracy > self.initial_accuracy
 
 
 BIAS_GRID = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
@@ -375,11 +394,12 @@ class Contributions:
     train: tuple
     val: tuple
     seeds: list
-    initial_accuracy: float  # before any learning
+    initial_accuracy: float  # not learning: the frozen model's held-out accuracy
     baseline_accuracy: float  # last layer only, after the short fine-tune
     baseline_bytes: int
     measured: list  # of Measured, in candidate order
     seconds: float = 0.0
+    lr_trials: list = field(default_factory=list)  # (lr, accuracy, which policy), as tried
 
 
 def measure_contributions(space: Space, x, y, log=None) -> Contributions:
@@ -397,10 +417,15 @@ def measure_contributions(space: Space, x, y, log=None) -> Contributions:
     base_compiled = space.compiled(base)
     base_bytes = space.learn_bytes(base, base_compiled)
     initial = HostModel(base_compiled).evaluate(*val)
+    say(f"not learning (frozen model): accuracy {initial:.3f}")
+    lr_trials = choose_lr(space, train, val, seeds, say) if cfg.lrs else []
+    cfg = space.cfg  # choose_lr replaced it with one at the chosen rate
+    base_compiled = space.compiled(base)
     t = time.perf_counter()
     base_acc = fine_tune(base_compiled, train, val, cfg.steps, seeds)
-    say(f"baseline (last layer only): accuracy {initial:.3f} before, {base_acc:.3f} after "
-        f"fine-tune, {format_kb(base_bytes)}, {time.perf_counter() - t:.2f} s")
+    say(f"baseline (last layer only): accuracy {base_acc:.3f} after fine-tune "
+        f"({base_acc - initial:+.3f} vs not learning), {format_kb(base_bytes)}, "
+        f"{time.perf_counter() - t:.2f} s")
 
     measured = []
     for i, c in enumerate(candidates, 1):
@@ -411,10 +436,29 @@ def measure_contributions(space: Space, x, y, log=None) -> Contributions:
         m = Measured(c, acc, acc - base_acc, space.learn_bytes(combo, compiled),
                      time.perf_counter() - t)
         measured.append(m)
-        say(f"[{i}/{len(candidates)}] {c.label}: accuracy {acc:.3f} (gain {m.gain:+.3f}), "
-            f"{format_kb(m.learn_bytes)}, {m.seconds:.2f} s")
+        say(f"[{i}/{len(candidates)}] {c.label}: accuracy {acc:.3f} (gain {m.gain:+.3f} vs "
+            f"last layer, {acc - initial:+.3f} vs not learning), {format_kb(m.learn_bytes)}, "
+            f"{m.seconds:.2f} s")
     return Contributions(space, train, val, seeds, initial, base_acc, base_bytes, measured,
-                         time.perf_counter() - t_start)
+                         time.perf_counter() - t_start, lr_trials)
+
+
+def choose_lr(space: Space, train, val, seeds, say) -> list:
+    """Fine-tune the last layer at each of cfg.lrs; put the best rate (ties: the smaller) into
+    space.cfg. Returns [(lr, accuracy, "last layer only")]."""
+    trials = []
+    for lr in space.cfg.lrs:
+        space.cfg = dataclasses.replace(space.cfg, lr=lr)
+        t = time.perf_counter()
+        acc = fine_tune(space.compiled(space.baseline()), train, val, space.cfg.steps, seeds)
+        trials.append((lr, acc, "last layer only"))
+        say(f"learning rate {lr:g}: last layer only accuracy {acc:.3f}, "
+            f"{time.perf_counter() - t:.2f} s")
+    best = max(trials, key=lambda t: (round(t[1], 9), -t[0]))[0]
+    space.cfg = dataclasses.replace(space.cfg, lr=best)
+    say(f"learning rate: {best:g} (best of {', '.join(f'{t[0]:g}' for t in trials)} on the "
+        "last layer)")
+    return trials
 
 
 def choose(contrib: Contributions, budget: int, top: int = 3, log=None) -> SearchResult:
@@ -439,28 +483,68 @@ def choose(contrib: Contributions, budget: int, top: int = 3, log=None) -> Searc
             f.accuracy = fine_tune(space.compiled(f.combination), contrib.train, contrib.val,
                                    cfg.steps, contrib.seeds)
             say(f"check {i}/{len(fits)}: {describe(space.layers, f.combination)}: accuracy "
-                f"{f.accuracy:.3f} (predicted {base.accuracy + f.predicted_gain:.3f}), "
+                f"{f.accuracy:.3f} (summed gains {f.predicted_gain:+.3f}), "
                 f"{format_kb(f.learn_bytes)}, {time.perf_counter() - t:.2f} s")
         # every candidate alone was fine-tuned already: those that fit compete for free
         singles = [Fit(space.combination_of(m.candidate), m.gain, m.learn_bytes, m.accuracy)
                    for m in contrib.measured if m.learn_bytes <= budget]
         contenders = [base] + singles + fits
         best = max(contenders, key=lambda f: (round(f.accuracy, 9), -f.learn_bytes))
+        if cfg.lrs:
+            best = retry_lower_rates(space, contrib, best, say)
+            cfg = space.cfg
     else:
         best = fits[0]
-    note = (f"contribution search: budget {format_kb(budget)}, {cfg.steps} steps; "
-            f"last layer only {base.accuracy:.3f}, this "
+    note = (f"contribution search: budget {format_kb(budget)}, {cfg.steps} steps at lr "
+            f"{cfg.lr:g}; not learning {contrib.initial_accuracy:.3f}, last layer only "
+            f"{base.accuracy:.3f}, this "
             + (f"{best.accuracy:.3f} measured" if best.accuracy is not None else
-               f"{base.accuracy + best.predicted_gain:.3f} predicted") + " on held-out data")
+               f"summed gains {best.predicted_gain:+.3f} (not measured)") + " on held-out data")
     compiled = space.compiled(best.combination)
     result = SearchResult(space.policy(best.combination, note=note), budget, best.learn_bytes,
                           best.predicted_gain, contrib.initial_accuracy, base.accuracy,
                           contrib.baseline_bytes, contrib.measured, best.combination,
                           n_compiled, accuracy=best.accuracy, plan=memory_plan(compiled),
                           layers=space.layers, checked=fits if top else [],
-                          n_train=len(contrib.train[1]), n_val=len(contrib.val[1]), config=cfg)
+                          n_train=len(contrib.train[1]), n_val=len(contrib.val[1]), config=cfg,
+                          lr_trials=contrib.lr_trials)
+    result.warning = not_learning_warning(result)
+    if result.warning:
+        say("WARNING: " + result.warning)
     result.seconds = contrib.seconds + time.perf_counter() - t_start
     return result
+
+
+def retry_lower_rates(space: Space, contrib: Contributions, best: Fit, say) -> Fit:
+    """The chosen combination fine-tuned again at the two tried rates just below the chosen
+    one: a rate the last layer takes well can be too high when more layers learn (HAR's
+    example policy: 0.845 at lr 0.05, 0.612 at 0.1; docs/policy.md). Keeps the best measured
+    (ties: the higher rate, already chosen) and puts its rate into space.cfg."""
+    lower = sorted(r for r in space.cfg.lrs if r < space.cfg.lr)[-2:]
+    chosen_cfg, kept, best_acc = space.cfg, space.cfg, best.accuracy
+    for lr in reversed(lower):
+        space.cfg = dataclasses.replace(chosen_cfg, lr=lr)
+        acc = fine_tune(space.compiled(best.combination), contrib.train, contrib.val,
+                        space.cfg.steps, contrib.seeds)
+        what = "chosen: " + describe(space.layers, best.combination)
+        contrib.lr_trials.append((lr, acc, what))
+        say(f"learning rate {lr:g} on the chosen policy: accuracy {acc:.3f} (at "
+            f"{chosen_cfg.lr:g}: {best.accuracy:.3f})")
+        if acc > best_acc:
+            best_acc, kept = acc, space.cfg
+    space.cfg = kept
+    return dataclasses.replace(best, accuracy=best_acc)
+
+
+def not_learning_warning(result: SearchResult) -> str | None:
+    """The warning to print when the chosen policy is no better than not learning at all."""
+    if result.beats_not_learning is not False:
+        return None
+    lower = result.config.lr / 10
+    return (f"no policy beats not learning: the chosen one measures {result.accuracy:.3f}, the "
+            f"frozen model {result.initial_accuracy:.3f} on the same held-out samples. "
+            f"Learning at lr {result.config.lr:g} makes this model worse; try a lower rate "
+            f"(--lr {lower:g}, or --lr auto), or more data or steps")
 
 
 def search_policy(graph: Int8Graph, x, y, budget: int, cfg: SearchConfig | None = None,
@@ -478,12 +562,16 @@ def search_policy(graph: Int8Graph, x, y, budget: int, cfg: SearchConfig | None 
 
 
 def format_table(result: SearchResult) -> str:
-    rows = [("candidate", "accuracy", "gain", "bytes", "fits")]
-    rows.append(("baseline: last layer", f"{result.baseline_accuracy:.3f}", "+0.000",
+    frozen = result.initial_accuracy
+    rows = [("candidate", "accuracy", "vs not learning", "gain", "bytes", "fits")]
+    rows.append(("not learning (frozen)", f"{frozen:.3f}", "+0.000", "", "0", "yes"))
+    rows.append(("baseline: last layer", f"{result.baseline_accuracy:.3f}",
+                 f"{result.baseline_accuracy - frozen:+.3f}", "+0.000",
                  f"{result.baseline_bytes:,}", "yes"))
     for m in result.measured:
-        rows.append((m.candidate.label, f"{m.accuracy:.3f}", f"{m.gain:+.3f}",
-                     f"{m.learn_bytes:,}", "yes" if m.learn_bytes <= result.budget else "no"))
+        rows.append((m.candidate.label, f"{m.accuracy:.3f}", f"{m.accuracy - frozen:+.3f}",
+                     f"{m.gain:+.3f}", f"{m.learn_bytes:,}",
+                     "yes" if m.learn_bytes <= result.budget else "no"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
                        for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
@@ -498,17 +586,22 @@ def describe(layers, combo: Combination) -> str:
 
 
 def format_summary(result: SearchResult) -> str:
-    predicted = result.baseline_accuracy + result.predicted_gain
-    measured = f"; measured {result.accuracy:.3f}" if result.accuracy is not None else ""
-    return "\n".join([
-        f"chosen: {describe(result.layers, result.chosen)}",
+    this = (f"this policy {result.accuracy:.3f}" if result.accuracy is not None else
+            "this policy not measured (--top 0)")
+    lines = [
+        f"chosen: {describe(result.layers, result.chosen)} at lr {result.config.lr:g}",
         f"  training memory {format_kb(result.learn_bytes)} ({result.learn_bytes:,} B) of "
         f"budget {format_kb(result.budget)} ({result.budget:,} B)",
-        f"  held-out accuracy: before learning {result.initial_accuracy:.3f}, last layer only "
-        f"{result.baseline_accuracy:.3f}; this policy predicted {predicted:.3f}{measured}",
+        f"  held-out accuracy: not learning {result.initial_accuracy:.3f}, last layer only "
+        f"{result.baseline_accuracy:.3f}, {this}",
+        f"  summed gains of its candidates over the last layer: {result.predicted_gain:+.3f} "
+        "(what the search ranks by; not an accuracy)",
         f"  {len(result.measured)} candidates measured, {result.compiled_combinations} "
         f"combinations compiled, {len(result.checked)} fine-tuned to choose, "
-        f"{result.seconds:.1f} s"])
+        f"{result.seconds:.1f} s"]
+    if result.warning:
+        lines.append("WARNING: " + result.warning)
+    return "\n".join(lines)
 
 
 def to_json(result: SearchResult) -> dict:
@@ -516,19 +609,25 @@ def to_json(result: SearchResult) -> dict:
     cfg = result.config
     return {
         "budget": result.budget, "learn_bytes": result.learn_bytes,
-        "initial_accuracy": result.initial_accuracy,
+        "not_learning_accuracy": result.initial_accuracy,
         "baseline": {"accuracy": result.baseline_accuracy, "learn_bytes": result.baseline_bytes},
-        "predicted_gain": result.predicted_gain, "accuracy": result.accuracy,
+        "summed_gain": result.predicted_gain, "accuracy": result.accuracy,
+        "beats_not_learning": result.beats_not_learning, "warning": result.warning,
+        "lr_trials": [{"lr": lr, "accuracy": acc, "policy": what}
+                      for lr, acc, what in result.lr_trials],
         "chosen": _combo_json(result.layers, result.chosen),
         "checked": [dict(_combo_json(result.layers, f.combination),
-                         predicted_gain=f.predicted_gain, learn_bytes=f.learn_bytes,
+                         summed_gain=f.predicted_gain, learn_bytes=f.learn_bytes,
                          accuracy=f.accuracy) for f in result.checked],
         "candidates": [{"label": m.candidate.label, "bias_n": m.candidate.bias_n,
                         "layer": m.candidate.layer, "fraction": m.candidate.fraction,
-                        "accuracy": m.accuracy, "gain": m.gain, "learn_bytes": m.learn_bytes,
+                        "accuracy": m.accuracy, "gain": m.gain,
+                        "vs_not_learning": m.accuracy - result.initial_accuracy,
+                        "learn_bytes": m.learn_bytes,
                         "seconds": round(m.seconds, 3)} for m in result.measured],
         "samples": {"train": result.n_train, "held_out": result.n_val},
-        "config": {"steps": cfg.steps, "lr": cfg.lr, "momentum": cfg.momentum,
+        "config": {"steps": cfg.steps, "lr": cfg.lr, "lrs_tried": list(cfg.lrs),
+                   "momentum": cfg.momentum,
                    "rounding": cfg.rounding, "rule": cfg.rule, "repeats": cfg.repeats,
                    "seed": cfg.seed, "val_fraction": cfg.val_fraction, "top": cfg.top,
                    "input_dtype": cfg.input_dtype},

@@ -50,7 +50,10 @@ SEARCH_OPTIONS = [
     click.option("--top", type=int, default=3, show_default=True,
                  help="fine-tune the best TOP combinations that fit and keep the best measured; "
                  "0 trusts the summed gains (the paper's method)"),
-    click.option("--lr", type=float, default=0.05, show_default=True),
+    click.option("--lr", default="auto", show_default=True,
+                 help="learning rate, or 'auto': try 0.003, 0.01, 0.03, 0.1 on the last layer, "
+                 "measure candidates at the best, then try the chosen policy at the two rates "
+                 "below it (docs/policy.md has a table of rates on the examples)"),
     click.option("--rounding", type=click.Choice(ROUNDINGS), default="stochastic",
                  show_default=True, help="how an int8 weight takes a step"),
     click.option("--rule", type=click.Choice(CHANNEL_RULES), default="first_k",
@@ -73,16 +76,27 @@ def search_options(f):
     return f
 
 
+def parse_lr(text):
+    """'auto' -> (a first rate, the grid to try); '0.01' -> (0.01, ())."""
+    if str(text).strip().lower() == "auto":
+        return ps.LR_GRID[0], ps.LR_GRID
+    try:
+        return float(text), ()
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a number or 'auto'", param_hint="--lr")
+
+
 def run_search(graph_path, data_path, budget, output, report, steps, repeats, top, lr,
                rounding, rule, bias_layers, weight_layers, val_fraction, seed, input_dtype):
     missing = [name for name, v in (("--graph", graph_path), ("--data", data_path),
                                     ("--budget", budget)) if v is None]
     if missing:
         raise click.UsageError(f"policy search needs {', '.join(missing)}")
+    lr, lrs = parse_lr(lr)
     nbytes = ps.parse_budget(budget)
     graph = load_graph(graph_path)
     x, y = load_samples(data_path)
-    cfg = ps.SearchConfig(steps=steps, lr=lr, rounding=rounding, rule=rule,
+    cfg = ps.SearchConfig(steps=steps, lr=lr, lrs=lrs, rounding=rounding, rule=rule,
                           bias_layers=bias_layers, weight_layers=weight_layers,
                           val_fraction=val_fraction, seed=seed, repeats=repeats,
                           input_dtype=input_dtype, top=top)
@@ -98,6 +112,8 @@ def run_search(graph_path, data_path, budget, output, report, steps, repeats, to
     if report:
         Path(report).write_text(json.dumps(ps.to_json(result), indent=1) + "\n")
         click.echo(f"wrote {report}")
+    if result.warning:  # last, where it is seen
+        click.echo(click.style("WARNING: " + result.warning, fg="red", bold=True), err=True)
 
 
 class PolicyGroup(click.Group):
