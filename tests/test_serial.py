@@ -15,6 +15,7 @@ import pytest
 from microtrain_tools import cli
 from microtrain_tools.errors import MicrotrainError
 from microtrain_tools.serial_deploy import deploy_folder
+from microtrain_tools.curves import read_curve
 from microtrain_tools.serial_learn import learn_on_board
 from microtrain_tools.serial_transport import (
     PART_SUFFIX,
@@ -435,6 +436,36 @@ def test_learn_command(toy_board, flash, tmp_path, capsys):
     before = next(line for line in capsys.readouterr().out.splitlines() if "before:" in line)
     assert float(before.split("accuracy ")[1].split("%")[0]) >= 90
     assert (flash / "toy.state").read_text() == saved  # no --save: unchanged
+
+
+def test_learn_command_writes_the_learning_curve(toy_board, tmp_path, capsys):
+    """--curve: a CSV whose epoch rows are the printed epoch means and whose step windows
+    average to them, held-out accuracy before and after, and a PNG beside it."""
+    x, y = blobs(40, seed=7)
+    np.savez(tmp_path / "new.npz", x=x, y=y)
+    curve_csv = tmp_path / "out" / "curve.csv"
+    cli.main(["learn", "--port", toy_board.port, "--model", "toy", "--data",
+              str(tmp_path / "new.npz"), "--epochs", "2", "--curve", str(curve_csv),
+              "--curve-every", "10"])
+    out = capsys.readouterr().out
+    curve = read_curve(curve_csv)
+    epochs = curve.of("epoch")
+    assert [(r.epoch, r.step) for r in epochs] == [(1, 40), (2, 80)]
+    for r in epochs:
+        assert f"epoch {r.epoch}: mean loss {r.loss:.4f}" in out, out
+        windows = [w for w in curve.of("steps") if w.epoch == r.epoch]
+        assert [w.step for w in windows] == [40 * (r.epoch - 1) + 10 * k for k in (1, 2, 3, 4)]
+        assert np.mean([w.loss for w in windows]) == pytest.approx(r.loss, rel=1e-5)
+        assert np.mean([w.accuracy for w in windows]) == pytest.approx(r.accuracy)
+    held = curve.of("held_out")
+    assert [h.step for h in held] == [0, 80] and held[1].accuracy > held[0].accuracy
+    assert f"accuracy {100 * held[1].accuracy:.1f}%" in out
+    png = curve_csv.with_suffix(".png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"wrote {curve_csv}" in out
+    with pytest.raises(SystemExit):
+        cli.main(["learn", "--port", toy_board.port, "--model", "toy", "--data",
+                  str(tmp_path / "new.npz"), "--curve", str(tmp_path / "curve.png")])
+    assert "must end in .csv" in capsys.readouterr().err
 
 
 def test_learn_refuses_samples_of_the_wrong_size(toy_board):

@@ -18,13 +18,14 @@ def data():
     return pretrain.digits_split()
 
 
-def quantized_graph():
-    """(int8 graph, quantization report) of the pretrained demo CNN."""
-    model = pretrain.pretrain(log=None)
+def quantized_graph(log=None):
+    """(int8 graph, quantization report) of the pretrained demo CNN; log (print-like) gets a
+    line per pretraining epoch and per quantization stage."""
+    model = pretrain.pretrain(log=log)
     (xtr, ytr), (xte, yte) = data()
     xc, _ = pretrain.only(xtr, ytr, pretrain.PRETRAIN_CLASSES)
     xo, yo = pretrain.only(xte, yte, pretrain.PRETRAIN_CLASSES)
-    return quantize(model, xc[:200], eval_data=(xo, yo))
+    return quantize(model, xc[:200], eval_data=(xo, yo), log=log)
 
 
 def demo_policy(graph):

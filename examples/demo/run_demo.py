@@ -34,6 +34,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-o", "--out", default="build/demo", help="work folder")
     ap.add_argument("--epochs", type=int, default=EPOCHS, help="on-device epochs")
+    ap.add_argument("--curve", help="learning curve CSV, its plot beside it as .png "
+                    "[OUT/curve.csv]")
     args = ap.parse_args(argv)
     out = Path(args.out)
     dist = (out / "dist").resolve()
@@ -41,7 +43,7 @@ def main(argv=None):
     t_start = time.perf_counter()
 
     print("== 1-2. pretrain on digits 0-5 (host, float), quantize to int8")
-    graph, report = demo_model.quantized_graph()
+    graph, report = demo_model.quantized_graph(log=lambda msg: print("  " + msg, flush=True))
     (xtr, ytr), (xte, yte) = demo_model.data()
     print(format_report(report))
     out.mkdir(parents=True, exist_ok=True)
@@ -57,6 +59,8 @@ def main(argv=None):
     print(f"== 4-5. pack for the unix port; learn in micropython: {len(xtr)} samples x "
           f"{args.epochs} epochs of all ten digits, tested on {len(xte)} held-out samples")
     r = learn_on_unix_port(compiled, "digits", (xtr, ytr), (xte, yte), args.epochs, dist)
+    curve_csv, curve_png = r.curve.write(args.curve or out / "curve.csv",
+                                         title="make demo: digits, learned in micropython")
     print(f"device: accuracy before {r.accuracy_before:.4f}")
     for i, loss in enumerate(r.epoch_losses):
         print(f"device: epoch {i + 1} mean loss {loss:.4f}")
@@ -65,6 +69,7 @@ def main(argv=None):
     print(f"device: RAM the model holds: arena {r.arena:,} + trainable {r.params_bytes:,} + "
           f"io {r.io} = {r.arena + r.params_bytes + r.io:,} bytes (heap used by load, incl. "
           f"the bundle's bytes and module objects: {r.heap_used_by_load:,})")
+    print(f"device: learning curve in {curve_csv} and {curve_png}")
 
     print("== 6. host simulation of the same run")
     host = HostModel(compiled)

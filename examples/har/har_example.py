@@ -71,6 +71,8 @@ def main(argv=None):
     ap.add_argument("data", help="folder of the HAR recordings (../shared/data/har_exercises)")
     ap.add_argument("-o", "--out", default="build/har", help="work folder")
     ap.add_argument("--epochs", type=int, default=3, help="on-device epochs")
+    ap.add_argument("--curve", help="learning curve CSV, its plot beside it as .png "
+                    "[OUT/curve.csv]")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
 
@@ -92,9 +94,13 @@ def main(argv=None):
 
     model = build_model()
     cfg = float_model.TrainConfig(epochs=20, batch=32, lr=3e-3, optimizer="adam", seed=SEED)
-    float_model.train(model, x_pre, y_pre, cfg)
+    say = lambda msg: print("  " + msg, flush=True)  # noqa: E731
+    print("pretraining on the host (float)")
+    float_model.train(model, x_pre, y_pre, cfg, log=say)
     keep = np.isin(y_test, [har_data.CLASSES.index(c) for c in PRETRAIN_CLASSES])
-    graph, report = quantize(model, x_pre[:256], eval_data=(x_test[keep], y_test[keep]))
+    print("quantizing to int8")
+    graph, report = quantize(model, x_pre[:256], eval_data=(x_test[keep], y_test[keep]),
+                             log=say)
     print(format_report(report))
 
     policy = make_policy(graph, bias_last_n=4,
@@ -104,8 +110,13 @@ def main(argv=None):
     compiled = compile_model(graph, policy)
     plan = memory_plan(compiled)
     print(format_plans({"har policy": plan}))
+    print(f"packing for the unix port; learning {len(x_dev)} windows x {args.epochs} epochs "
+          "in micropython", flush=True)
     r = learn_on_unix_port(compiled, "har", (x_dev, y_dev), (x_test, y_test), args.epochs,
-                           Path(args.out) / "dist", log=lambda *a: None)
+                           Path(args.out) / "dist", log=say)
+    curve_csv, curve_png = r.curve.write(args.curve or Path(args.out) / "curve.csv",
+                                         title="HAR: a new exercise, learned in micropython")
+    print(f"device: learning curve in {curve_csv} and {curve_png}")
     print(f"device: accuracy on all four exercises before {r.accuracy_before:.4f}, after "
           f"{args.epochs} epochs {r.accuracy_after:.4f}")
     print(f"device: {r.us_per_step / 1000:.3f} ms per learn step; training memory "

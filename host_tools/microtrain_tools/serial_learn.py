@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .curves import LearningCurve, WindowMeans
 from .errors import MicrotrainError
 from .serial_transport import RawRepl
 
@@ -106,6 +107,7 @@ class LearnReport:
     accuracy_on: str  # which samples the before/after accuracy is measured on
     epochs: list[EpochStats] = field(default_factory=list)
     memory: dict | None = None
+    curve: LearningCurve = field(default_factory=LearningCurve)
 
 
 def prepare_samples(x: np.ndarray, y: np.ndarray, source: str, input_size: int | None,
@@ -138,9 +140,11 @@ def prepare_samples(x: np.ndarray, y: np.ndarray, source: str, input_size: int |
 
 def learn_on_board(repl: RawRepl, name: str, data, *, epochs: int = 1, eval_data=None,
                    save: bool = False, resume: bool = False, shuffle_seed: int | None = 0,
-                   timeout: float = 30.0, log=print) -> LearnReport:
+                   timeout: float = 30.0, log=print, curve_every: int | None = None
+                   ) -> LearnReport:
     """data, eval_data: (source name, x, y). Accuracy before/after is measured on eval_data,
-    or on data when there is none."""
+    or on data when there is none. report.curve gets a row every `curve_every` steps (default:
+    20 per epoch), one per epoch, and the held-out accuracy before and after."""
     if epochs < 1:
         raise MicrotrainError(f"epochs must be at least 1, got {epochs}")
     model = BoardModel(repl, name, resume=resume, timeout=timeout)
@@ -160,6 +164,8 @@ def learn_on_board(repl: RawRepl, name: str, data, *, epochs: int = 1, eval_data
     report = LearnReport(0.0, 0.0, eval_source, memory=model.memory)
 
     report.accuracy_before = model.accuracy(exs, elabels)
+    report.curve.add("held_out", 0, 0, None, report.accuracy_before)
+    window = WindowMeans(report.curve, curve_every or max(1, len(xs) // 20))
     log(f"before: accuracy {100 * report.accuracy_before:.1f}% on {eval_source} "
         f"({len(exs)} samples)")
     rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
@@ -172,6 +178,7 @@ def learn_on_board(repl: RawRepl, name: str, data, *, epochs: int = 1, eval_data
             losses.append(loss)
             loss_sum += loss
             correct += predicted == labels[i]
+            window.add(epoch, loss, predicted == labels[i])
             if done % every == 0 or done == len(xs):
                 log(f"  epoch {epoch}/{epochs}  {done:>6}/{len(xs)}  loss {loss_sum / done:.4f}"
                     f"  accuracy {100 * correct / done:.1f}%")
@@ -179,9 +186,11 @@ def learn_on_board(repl: RawRepl, name: str, data, *, epochs: int = 1, eval_data
         stats = EpochStats(epoch, len(xs), loss_sum / len(xs), correct / len(xs), seconds,
                            losses)
         report.epochs.append(stats)
+        window.end_epoch(epoch)
         log(f"epoch {epoch}: mean loss {stats.mean_loss:.4f}, running accuracy "
             f"{100 * stats.accuracy:.1f}%, {1000 * seconds / len(xs):.1f} ms per sample")
     report.accuracy_after = model.accuracy(exs, elabels)
+    report.curve.add("held_out", epochs, window.step, None, report.accuracy_after)
     log(f"after: accuracy {100 * report.accuracy_after:.1f}% on {eval_source} "
         f"(before {100 * report.accuracy_before:.1f}%)")
     if save:

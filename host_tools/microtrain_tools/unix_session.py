@@ -7,12 +7,13 @@ Samples travel as one binary file per split: for each sample its float32 input v
 its int32 label, little-endian.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .boards import load_board
+from .curves import LearningCurve, WindowMeans
 from .micropython_runner import run_script
 from .pack import make_bundle, pack
 
@@ -39,15 +40,20 @@ def read(path):
 train_x, train_y = read("train.bin")
 test_x, test_y = read("test.bin")
 print("before", m.evaluate(test_x, test_y))
-t0 = time.ticks_us()
+elapsed = 0
 steps = 0
 for epoch in range(EPOCHS):
     total = 0.0
     for i in range(len(train_x)):
-        total += m.learn(train_x[i], train_y[i])
+        t0 = time.ticks_us()
+        loss = m.learn(train_x[i], train_y[i])
+        elapsed += time.ticks_diff(time.ticks_us(), t0)  # the learn step alone
+        total += loss
         steps += 1
+        z = m.logits()  # of the forward pass before this step's update
+        print("step", repr(loss), int(z.index(max(z)) == train_y[i]))
     print("epoch", total / len(train_x))
-elapsed = time.ticks_diff(time.ticks_us(), t0)
+    print("held_out", m.evaluate(test_x, test_y))
 print("after", m.evaluate(test_x, test_y))
 print("us_per_step", elapsed / steps)
 mem = m.memory()
@@ -68,6 +74,7 @@ class SessionResult:
     io: int
     heap_used_by_load: int
     params_hex: str
+    curve: LearningCurve = field(default_factory=LearningCurve)
 
 
 def write_samples(path, x, y) -> None:
@@ -77,8 +84,10 @@ def write_samples(path, x, y) -> None:
 
 
 def learn_on_unix_port(compiled, name, train, test, epochs, workdir, log=print,
-                       timeout=600) -> SessionResult:
-    """Pack `compiled` into workdir, learn on `train` (x, y) for `epochs`, test on `test`."""
+                       timeout=600, curve_every=None) -> SessionResult:
+    """Pack `compiled` into workdir, learn on `train` (x, y) for `epochs`, test on `test`.
+    The result's curve has a row every `curve_every` steps (default: 20 per epoch), one per
+    epoch and the held-out accuracy before learning and after each epoch."""
     workdir = Path(workdir).resolve()
     pack(make_bundle(compiled, name), load_board("unix"), workdir, log=log)
     write_samples(workdir / "train.bin", *train)
@@ -90,12 +99,22 @@ def learn_on_unix_port(compiled, name, train, test, epochs, workdir, log=print,
                      heapsize="64M").check().stdout
     fields = {}
     losses = []
+    curve = LearningCurve()
+    window = WindowMeans(curve, curve_every or max(1, len(train[1]) // 20))
     for line in out.strip().splitlines():
         key, _, rest = line.partition(" ")
-        if key == "epoch":
+        if key == "step":
+            loss, ok = rest.split()
+            window.add(len(losses) + 1, float(loss), ok == "1")
+        elif key == "epoch":
             losses.append(float(rest))
+            window.end_epoch(len(losses))
+        elif key == "held_out":
+            curve.add("held_out", len(losses), window.step, None, float(rest))
         else:
             fields[key] = rest
+        if key == "before":
+            curve.add("held_out", 0, 0, None, float(rest))
     arena, params, io, heap = (int(v) for v in fields["memory"].split())
     return SessionResult(
         accuracy_before=float(fields["before"]),
@@ -107,4 +126,5 @@ def learn_on_unix_port(compiled, name, train, test, epochs, workdir, log=print,
         io=io,
         heap_used_by_load=heap,
         params_hex=fields["params"],
+        curve=curve,
     )

@@ -26,11 +26,23 @@ from ..serial_transport import connect
               help="new sample order each epoch")
 @click.option("--seed", default=0, show_default=True, help="seed of the sample order")
 @click.option("--timeout", default=30.0, show_default=True, help="seconds allowed per step")
+@click.option("--curve", "curve_path", type=click.Path(dir_okay=False),
+              help="write the learning curve here (.csv: loss and accuracy every --curve-every "
+              "steps, per epoch, held-out before/after) and its plot beside it (.png)")
+@click.option("--curve-every", type=click.IntRange(min=1), default=None,
+              help="learn steps per curve point [20 points per epoch]")
 def command(port, baud, name, data_path, epochs, eval_path, save, resume, shuffle, seed,
-            timeout):
+            timeout, curve_path, curve_every):
+    if curve_path and not curve_path.lower().endswith(".csv"):
+        raise click.BadParameter(f"{curve_path!r} must end in .csv (the plot goes beside it "
+                                 "as .png)", param_hint="--curve")
     data = (data_path, *load_samples(data_path))
     eval_data = (eval_path, *load_samples(eval_path)) if eval_path else None
     with connect(port, baud) as repl:
-        learn_on_board(repl, name, data, epochs=epochs, eval_data=eval_data, save=save,
-                       resume=resume, shuffle_seed=seed if shuffle else None, timeout=timeout,
-                       log=click.echo)
+        report = learn_on_board(repl, name, data, epochs=epochs, eval_data=eval_data,
+                                save=save, resume=resume,
+                                shuffle_seed=seed if shuffle else None, timeout=timeout,
+                                log=click.echo, curve_every=curve_every)
+    if curve_path:
+        csv_path, png = report.curve.write(curve_path, title=f"microtrain learn: {name}")
+        click.echo(f"wrote {csv_path} and {png}")
