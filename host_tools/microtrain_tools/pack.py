@@ -41,6 +41,10 @@ class Bundle:
     predict: bytes
     learn: bytes
     native_code: int = 0  # heap bytes of _microtrain.mpy's code (text, rodata, bss): set by pack
+    # the input's quantization, real = scale * (q - zero_point): an int8-input model's board
+    # quantizes its sensor values with it (Model.quantize_input)
+    input_scale: float = 1.0
+    input_zero_point: int = 0
 
     def source(self) -> str:
         fields = {
@@ -54,6 +58,8 @@ class Bundle:
             "ARENA_SIZE": self.arena_size,
             "WEIGHTS_SIZE": len(self.weights),
             "NATIVE_CODE": self.native_code,
+            "INPUT_SCALE": float(self.input_scale),
+            "INPUT_ZERO_POINT": int(self.input_zero_point),
             "PARAMS": self.params,
             "PREDICT": self.predict,
             "LEARN": self.learn,
@@ -75,6 +81,7 @@ def make_bundle(compiled, name: str = "model") -> Bundle:
     learn = encode_program(compiled.learn, names) if compiled.learn else b""
     digest = hashlib.sha256(predict + learn + compiled.weights + compiled.params).digest()
     h, w, c = compiled.graph.input.shape
+    t_in = compiled.graph.input
     return Bundle(
         name=name,
         model_id=int.from_bytes(digest[:4], "little") & 0x3FFFFFFF,  # a small int everywhere
@@ -87,6 +94,8 @@ def make_bundle(compiled, name: str = "model") -> Bundle:
         params=compiled.params,
         predict=predict,
         learn=learn,
+        input_scale=float(t_in.scale),
+        input_zero_point=int(t_in.zero_point),
     )
 
 

@@ -33,6 +33,9 @@ class Model:
         self.n_outputs = bundle.N_OUTPUTS
         self.loss_kind = bundle.LOSS
         self.input_dtype = bundle.INPUT_DTYPE  # "float32" or "int8"
+        # real = input_scale * (q - input_zero_point): how int8 inputs encode real values
+        self.input_scale = bundle.INPUT_SCALE
+        self.input_zero_point = bundle.INPUT_ZERO_POINT
         self._bundle = bundle
         self._weights = weights
         self._weights_in_ram = isinstance(weights, bytearray)
@@ -66,6 +69,25 @@ class Model:
         elif code not in TYPECODES_INT8:
             raise ValueError("x must be int8: array('b'), bytes or bytearray")
         return x
+
+    def quantize_input(self, values, out=None):
+        """Real input values (e.g. sensor readings, scaled as in training) -> int8, as the
+        host quantizer does: round half away from zero, add the zero point, saturate. Writes
+        into `out` (array('b') or bytearray of input_size) if given, else a new array('b')."""
+        if len(values) != self.input_size:
+            raise ValueError("%d values, the model takes %d" % (len(values), self.input_size))
+        if out is None:
+            out = array("b", bytes(self.input_size))
+        elif len(out) != self.input_size:
+            raise ValueError("out has %d bytes, the model takes %d" % (len(out), self.input_size))
+        signed = _microtrain.typecode(out) == TYPECODES_INT8[0]  # a bytearray holds q & 0xFF
+        scale, zp = self.input_scale, self.input_zero_point
+        for i in range(self.input_size):
+            v = values[i] / scale  # a division, as the host's: a multiply can round otherwise
+            q = int(v + 0.5) if v >= 0 else -int(0.5 - v)
+            q = min(127, max(-128, q + zp))
+            out[i] = q if signed else q & 0xFF
+        return out
 
     def _target(self, y):
         if self.loss_kind == LOSS_CROSS_ENTROPY:
