@@ -22,7 +22,7 @@ from .boards import Board
 from .errors import MicrotrainError
 from .paths import DIST_DIR, PYTHON_PKG_DIR
 
-BUNDLE_FORMAT = 2  # python/microtrain/model.py BUNDLE_FORMAT
+BUNDLE_FORMAT = 3  # python/microtrain/model.py BUNDLE_FORMAT
 
 
 @dataclass
