@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 """The C kernels as a host shared library: build it, load it with ctypes, run any op.
 
-The library is build/host/libmicrotrain.so, compiled from natmod/kernels/*.c and natmod/ops/*.c
-(the same sources as the native module) whenever a source or header is newer. Op names and ids
+The library is libmicrotrain.so in the user cache (build_cache), compiled from natmod/kernels/*.c
+and natmod/ops/*.c (the same sources as the native module) under a key that hashes the sources,
+headers, flags and compiler, so an edit to a kernel builds a new one. Op names and ids
 are read from the library's op table (mt_op_count / mt_op_get), never from a list kept here.
 
     from microtrain_tools import hostlib
@@ -12,7 +13,6 @@ are read from the library's op table (mt_op_count / mt_op_get), never from a lis
 
 import atexit
 import ctypes
-import os
 import shutil
 import subprocess
 import tempfile
@@ -21,10 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
+from . import build_cache
+from .build_cache import cached_file, digest
 from .errors import MicrotrainError
-from .paths import BUILD_DIR, NATMOD_DIR
+from .paths import NATMOD_DIR
 
-LIB_PATH = BUILD_DIR / "host" / "libmicrotrain.so"
+LIB_NAME = "libmicrotrain.so"
+LIB_PATH = None  # set to build at this path instead of the cache (the sanitizer fuzzers do)
 SOURCE_DIRS = (NATMOD_DIR / "kernels", NATMOD_DIR / "ops")
 CFLAGS = ("-std=c99", "-O2", "-shared", "-fPIC", "-Wall", "-Wextra")
 
@@ -71,25 +74,27 @@ def _inputs() -> list[Path]:
 
 
 def build(force: bool = False) -> Path:
-    """Compile the library if any source or header is newer than it; return its path."""
-    if not force and LIB_PATH.exists():
-        built = LIB_PATH.stat().st_mtime
-        if all(p.stat().st_mtime <= built for p in _inputs()):
-            return LIB_PATH
+    """The library's path: from the cache when the sources are unchanged, else compiled."""
     cc = shutil.which("gcc")
     if cc is None:
         raise MicrotrainError("gcc not found: install gcc to build the host kernel library")
-    LIB_PATH.parent.mkdir(parents=True, exist_ok=True)
-    # Build to a private name and rename, so parallel test runs never load a half-written file.
-    fd, tmp = tempfile.mkstemp(prefix=".libmicrotrain-", suffix=".so", dir=LIB_PATH.parent)
-    os.close(fd)
-    cmd = [cc, *CFLAGS, "-o", tmp, *map(str, sources())]
+    if LIB_PATH is not None:
+        if force or not Path(LIB_PATH).exists():
+            _compile(cc, Path(LIB_PATH))
+        return Path(LIB_PATH)
+    version = subprocess.run([cc, "--version"], capture_output=True, text=True).stdout
+    key = digest([*CFLAGS, version.partition("\n")[0]], _inputs(), NATMOD_DIR)
+    if force:
+        shutil.rmtree(build_cache.cache_root() / "host" / key, ignore_errors=True)
+    return cached_file("host", key, LIB_NAME, lambda tmp: _compile(cc, tmp))[0]
+
+
+def _compile(cc: str, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [cc, *CFLAGS, "-o", str(target), *map(str, sources())]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        Path(tmp).unlink(missing_ok=True)
-        raise MicrotrainError(f"building {LIB_PATH.name} failed:\n{proc.stderr.strip()}")
-    os.replace(tmp, LIB_PATH)
-    return LIB_PATH
+        raise MicrotrainError(f"building {LIB_NAME} failed:\n{proc.stderr.strip()}")
 
 
 _loaded: dict = {}
@@ -97,7 +102,7 @@ _loaded: dict = {}
 
 def library(reload: bool = False) -> ctypes.CDLL:
     """The loaded library. The first call in a process (or reload=True) rebuilds it if a source
-    is newer; later calls reuse it without looking at the sources, so run_op stays cheap."""
+    changed; later calls reuse it without looking at the sources, so run_op stays cheap."""
     if _loaded and not reload:
         return next(iter(_loaded.values()))[0]
     path = build()

@@ -8,13 +8,15 @@ arch needs (soft float, division) are linked from the compiler's own libgcc.a.
 
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
 from .arches import COMMON_CFLAGS, DEFAULT_OPT, OPT_FLAGS, Arch, build_name, check_opt, get_arch
+from .build_cache import cached_file, digest
 from .errors import MicrotrainError
-from .paths import BUILD_DIR, NATMOD_DIR
+from .paths import NATMOD_DIR, PACKAGE_DIR
 
 # Compiled in this order; the order of objects does not matter to the linker.
 SOURCE_DIRS = ("sdk", "module", "ops", "kernels")
@@ -104,7 +106,8 @@ def build_module(
     arch_name: str, out_path, *, build_dir=None, extra_cflags=(), externs=None, log=print,
     opt=DEFAULT_OPT,
 ) -> BuildResult:
-    """Compile natmod/ for arch_name into build_dir (default build/<arch>/) and link out_path.
+    """Compile natmod/ for arch_name into build_dir (default: a temporary folder) and link
+    out_path.
 
     extra_cflags are added after the arch's flags (tests use them for variant builds).
     opt: "size" (-Os, the default) or "speed" (-O2); arches.OPT_FLAGS.
@@ -118,11 +121,16 @@ def build_module(
     extra_cflags = (*OPT_FLAGS[check_opt(opt)], *extra_cflags)
     find_compiler(arch)
     out_path = Path(out_path)
-    build_dir = Path(build_dir) if build_dir is not None else BUILD_DIR / build_name(arch.name, opt)
     sources = natmod_sources()
     if not sources:
         raise MicrotrainError(f"no C sources found under {NATMOD_DIR}")
+    if build_dir is None:  # objects are not kept: the linked module is what gets cached
+        with tempfile.TemporaryDirectory(prefix=f"microtrain-{build_name(arch.name, opt)}-") as tmp:
+            return _compile_and_link(arch, sources, out_path, Path(tmp), extra_cflags, externs, log)
+    return _compile_and_link(arch, sources, out_path, Path(build_dir), extra_cflags, externs, log)
 
+
+def _compile_and_link(arch, sources, out_path, build_dir, extra_cflags, externs, log):
     objects, warnings = [], {}
     for source in sources:
         rel = source.relative_to(NATMOD_DIR)
@@ -149,3 +157,33 @@ def _link(objects, arch: Arch, out_path: Path, libs, externs):
     return link(
         objects, arch, out_path, libs=libs, source_name=f"{MODULE_NAME}.mpy", externs=externs
     )
+
+
+def module_key(arch_name: str, opt: str = DEFAULT_OPT, externs=None) -> str:
+    """The cache key of a module build: arch, opt, compiler, this tool's version, and a hash of
+    natmod/'s sources and headers and of the host code that compiles and links them."""
+    arch = get_arch(arch_name)
+    cc = find_compiler(arch)
+    proc = subprocess.run([cc, "--version"], capture_output=True, text=True, check=False)
+    natmod_files = [p for p in NATMOD_DIR.rglob("*") if p.suffix in (".c", ".h")]
+    host_files = [PACKAGE_DIR / "arches.py", PACKAGE_DIR / "natmod_build.py",
+                  *(PACKAGE_DIR / "mpy").rglob("*.py")]
+    parts = [arch.name, check_opt(opt), proc.stdout.partition("\n")[0], __version__,
+             _externs_text(externs), digest([], host_files, PACKAGE_DIR)]
+    return f"{build_name(arch.name, opt)}-{digest(parts, natmod_files, NATMOD_DIR)}"
+
+
+def _externs_text(externs) -> str:
+    if externs is None:
+        return ""
+    if isinstance(externs, dict):
+        return repr(sorted(externs.items()))
+    return Path(externs).read_text()
+
+
+def cached_module(arch_name: str, opt: str = DEFAULT_OPT, *, externs=None, log=print):
+    """(path, was_cached): the module for arch_name from the user cache (build_cache), built
+    into it first when natmod/ or the build changed since."""
+    key = module_key(arch_name, opt, externs)
+    return cached_file("natmod", key, f"{MODULE_NAME}.mpy",
+                       lambda tmp: build_module(arch_name, tmp, externs=externs, log=log, opt=opt))

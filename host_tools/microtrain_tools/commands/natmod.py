@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""`microtrain natmod build --arch A -o PATH`: build the native module for one arch."""
+"""`microtrain natmod build --arch A [-o PATH]`: build the native module for one arch, into
+PATH or (without -o) into the user cache that `pack` reads."""
 
 import click
 
@@ -11,15 +12,16 @@ def command():
     pass
 
 
-@command.command(name="build", help="Compile natmod/ for ARCH and link a .mpy.")
+@command.command(name="build", help="Compile natmod/ for ARCH and link a .mpy: into OUTPUT, "
+                 "or without -o into the user cache where `microtrain pack` finds it (reused "
+                 "there while the C sources are unchanged).")
 @click.option("--arch", required=True, type=click.Choice(sorted(ARCHES)), help="target arch")
 @click.option(
     "-o",
     "--output",
     "out_path",
-    required=True,
     type=click.Path(dir_okay=False),
-    help="where to write the .mpy",
+    help="where to write the .mpy (default: the user cache)",
 )
 @click.option(
     "--externs",
@@ -36,6 +38,10 @@ def command():
     "speed: -O2, 1.25-2.2x faster kernels on a Cortex-M4 for a few KB more (docs/bench.md)",
 )
 def build(arch, out_path, externs, opt):
-    from ..natmod_build import build_module
+    from ..natmod_build import build_module, cached_module
 
-    build_module(arch, out_path, externs=externs, log=click.echo, opt=opt)
+    if out_path is not None:
+        build_module(arch, out_path, externs=externs, log=click.echo, opt=opt)
+        return
+    path, was_cached = cached_module(arch, opt, externs=externs, log=click.echo)
+    click.echo(f"{path}" + (" (cached: the sources are unchanged)" if was_cached else ""))
