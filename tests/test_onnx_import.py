@@ -216,3 +216,21 @@ def test_cli_import(tmp_path, capsys):
                   str(tmp_path / "x")])
     assert stop.value.code == 1
     assert "node 2 (MaxPool" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_readme_quotes_what_the_onnx_import_prints(tmp_path, monkeypatch):
+    """The README's worked ONNX example, run as written (from a folder holding the fixtures)."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme[readme.index("### ONNX"):]
+    command = "microtrain import tests/onnx_fixtures/cnn_block.onnx --calib c.npz -o m.mtg"
+    quoted = section[section.index(command) + len(command):].split("\n\n")[0]
+    quoted = [line.strip() for line in quoted.strip().splitlines()]
+    assert len(quoted) >= 5, quoted
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "onnx_fixtures").symlink_to(FIXTURES)
+    monkeypatch.chdir(tmp_path)
+    np.savez("c.npz", x=np.random.default_rng(0).normal(size=(256, 12, 12, 3)).astype(
+        np.float32))  # the README's one-liner
+    res = CliRunner().invoke(cli, command.split()[1:])
+    assert res.exit_code == 0, res.output
+    assert [line.strip() for line in res.output.strip().splitlines()] == quoted
