@@ -131,6 +131,10 @@ class _Importer:
                 self.consts[self.node.output[0]] = self.constant_op(op)
             elif op in LAYER_OPS:
                 getattr(self, f"op_{op.lower()}")()
+            elif "Quant" in op or op.startswith("QLinear"):
+                self.fail("a quantized (QDQ / QLinear) ONNX model: only float models import "
+                          "so far; import the float model before quantization and give "
+                          "--calib samples, our quantizer makes the int8 graph")
             else:
                 self.fail(f"microtrain has no {op}; supported ops: {', '.join(LAYER_OPS)} "
                           f"(and constant shape work: {', '.join(CONST_OPS)}). Re-export the "

@@ -21,6 +21,8 @@ The models (the ops each exporter writes are in brackets):
                     a batch of any size; x.view(x.size(0), -1) of a 3x3 map (NCHW order!) ->
                     x @ w + b  [Conv BatchNormalization Constant Clip Shape Gather Unsqueeze
                     Concat Reshape MatMul Add]
+  mlp               Linear + ReLU -> Linear on 13 features, input (batch, 13): a model of
+                    (1, 1, 13) input for us  [Gemm Relu Gemm]
   maxpool           a conv and a MaxPool2d: an op microtrain has no kernel for (a refusal test)
 """
 
@@ -80,6 +82,10 @@ class MaxPool(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+def mlp():
+    return nn.Sequential(nn.Linear(13, 16), nn.ReLU(), nn.Linear(16, 3))
+
+
 def randomize(model):
     """Random biases and batch-norm statistics: PyTorch starts them at 0 and 1, which would
     test nothing (a BN with mean 0 and var 1 is almost the identity)."""
@@ -112,6 +118,7 @@ def main():
     export(block, (3, 12, 12), "cnn_block_dynamo", dynamo=True)
     export(randomize(BnFlattenMap()), (2, 7, 7), "bn_flatten_map", dynamo=False,
            do_constant_folding=False, dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+    export(randomize(mlp()), (13,), "mlp", dynamo=False)
     export(randomize(MaxPool()), (2, 8, 8), "maxpool", dynamo=False)
 
 
