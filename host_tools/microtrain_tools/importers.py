@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
 """`microtrain import` as a library function: a model file -> Int8Graph (+ accuracy report).
 
-Sources: our float model (.npz, quantized with calibration data), one of the paper's int8
-models (.pkl, converted as they are, with a new head), or a full-integer int8 TFLite model
-(.tflite, converted as it is: tflite_import).
+Sources: a float model, quantized with calibration data (our .npz, or a float .onnx as PyTorch
+exports it: onnx_import), one of the paper's int8 models (.pkl, converted as they are, with a
+new head), or a full-integer int8 TFLite model (.tflite, converted as it is: tflite_import).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 
 from . import model as mdl
 from . import paper_models, quantize
+from .onnx_import import load_onnx
 from .tflite_import import load_tflite
 from .errors import MicrotrainError, reading
 from .int8_graph import Int8Graph
@@ -52,22 +53,45 @@ def import_model(path, calib=None, eval_path=None, classes=10, log=None):
         for note in graph.meta.get("notes", []):
             log(note)
         return graph, None
-    if path.suffix != ".npz":
+    if path.suffix not in (".npz", ".onnx"):
         raise MicrotrainError(f"{path}: unknown model format {path.suffix!r}; known: .npz "
-                              "(microtrain float model), .pkl (paper model), .tflite (int8)")
+                              "(microtrain float model), .onnx (float, as torch.onnx.export "
+                              "writes it), .pkl (paper model), .tflite (int8)")
     if calib is None:
         raise MicrotrainError("a float model needs calibration data: --calib data.npz")
-    log(f"reading float model {path}")
-    model = mdl.load_model(path)
+    if path.suffix == ".onnx":
+        log(f"reading float ONNX model {path}")
+        model, notes = load_onnx(path)
+        for note in notes:
+            log(note)
+    else:
+        log(f"reading float model {path}")
+        model = mdl.load_model(path)
     x_cal, y_cal = load_samples(calib)
+    x_cal = as_nhwc(x_cal, model, calib)
     eval_data = None
     if eval_path is not None:
-        eval_data = load_samples(eval_path, need_labels=True)
+        x_eval, y_eval = load_samples(eval_path, need_labels=True)
+        eval_data = (as_nhwc(x_eval, model, eval_path), y_eval)
     elif y_cal is not None:
         log("no --eval data: the report uses the calibration samples (in-sample)")
         eval_data = (x_cal, y_cal)
     with reading(path, "float model"):  # a quantizer refusal names the model's file too
         return quantize.quantize(model, x_cal, eval_data, log=log)
+
+
+def as_nhwc(x, model, path):
+    """Samples as the model takes them: (n, features) for a model of (1, 1, features) input is
+    the same data; samples in PyTorch's NCHW layout, the usual slip with an ONNX model, are an
+    error that says so."""
+    h, w, c = model.input_shape
+    if x.ndim == 2 and (h, w) == (1, 1) and x.shape[1] == c:
+        return x.reshape(len(x), 1, 1, c)
+    if x.ndim == 4 and x.shape[1:] == (c, h, w) and (c, h, w) != (h, w, c):
+        raise MicrotrainError(f"{path}: samples of shape {x.shape[1:]} look NCHW (PyTorch's "
+                              f"layout); microtrain takes NHWC {(h, w, c)}: save "
+                              "x.transpose(0, 2, 3, 1)")
+    return x
 
 
 def describe(graph: Int8Graph) -> str:

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""`microtrain import`: a float model (+ calibration data), a paper model or an int8 .tflite ->
-int8 graph."""
+"""`microtrain import`: a float model (.npz or .onnx, + calibration data), a paper model or an
+int8 .tflite -> int8 graph."""
 
 import click
 
@@ -10,7 +10,11 @@ from ..quantize import format_report
 
 
 @click.command(help="Turn MODEL into an int8 graph file (.mtg): a float model (.npz, quantized "
-               "with --calib), a paper model (.pkl, with a new head of --classes), or a "
+               "with --calib), a float ONNX model as torch.onnx.export writes it (.onnx, "
+               "quantized with --calib given in NHWC; supported ops: Conv, "
+               "BatchNormalization, Gemm, MatMul(+Add), Relu, Clip(0, 6), Add, "
+               "GlobalAveragePool, ReduceMean over H and W, Flatten, Reshape to (batch, n); any "
+               "other op is refused by name and node index), a paper model (.pkl, with a new head of --classes), or a "
                "full-integer int8 TFLite model (.tflite, imported as it is with TFLite's "
                "numerics; supported ops: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, "
                "AVERAGE_POOL_2D over the whole map, RESHAPE, PAD, QUANTIZE/DEQUANTIZE and SOFTMAX "
@@ -18,7 +22,7 @@ from ..quantize import format_report
                "'head'; a policy chooses which layers train.")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--calib", type=click.Path(dir_okay=False),
-              help="calibration samples: .npz with x (n, h, w, c) [and y]")
+              help="calibration samples: .npz with x (n, h, w, c) [and y]; NHWC also for .onnx")
 @click.option("--eval", "eval_path", type=click.Path(dir_okay=False),
               help="labelled samples for the float vs int8 report: .npz with x and y")
 @click.option("--classes", default=10, show_default=True, help="classes of a paper model's "
