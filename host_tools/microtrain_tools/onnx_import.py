@@ -46,9 +46,9 @@ def _onnx():
     try:
         import onnx
         from onnx import numpy_helper
-    except ImportError as err:  # a dependency of the host tools: a broken install
-        raise MicrotrainError(f"reading .onnx needs the onnx package ({err}); "
-                              "pip install onnx") from None
+    except ImportError as err:  # an optional dependency of the host tools
+        raise MicrotrainError(f"reading .onnx needs the onnx package ({err}): "
+                              "pip install \"microtrain-tools[onnx]\"") from None
     return onnx, numpy_helper
 
 

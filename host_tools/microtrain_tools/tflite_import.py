@@ -42,9 +42,9 @@ MAX_FILE_BYTES = 256 << 20
 def _schema():
     try:
         from ai_edge_litert import schema_py_generated
-    except ImportError as err:  # a dependency of the host tools: a broken install
-        raise MicrotrainError(f"reading .tflite needs ai-edge-litert ({err}); "
-                              "pip install ai-edge-litert") from None
+    except ImportError as err:  # an optional dependency of the host tools
+        raise MicrotrainError(f"reading .tflite needs ai-edge-litert ({err}): "
+                              "pip install \"microtrain-tools[tflite]\"") from None
     return schema_py_generated
 
 
