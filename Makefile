@@ -35,7 +35,7 @@ test: $(STAMP)
 # AddressSanitizer and UBSan), then a table of inputs tried and crashes per reader.
 FUZZ_CASES ?= 100000
 FUZZ_TESTS := tests/test_fuzz_readers.py tests/test_fuzz_mpy.py tests/test_program_fuzz.py \
-	tests/test_state_store.py::test_fuzz_damaged_state_files
+	tests/test_state_store.py::test_fuzz_damaged_state_files tests/test_fuzz_load.py
 fuzz: $(STAMP)
 	rm -rf build/fuzz
 	CI=true FUZZ_CASES=$(FUZZ_CASES) FUZZ_REPORT=build/fuzz $(VENV)/bin/pytest -q $(FUZZ_TESTS)

@@ -112,6 +112,7 @@ class FuzzReport:
     accepted: int = 0
     refused: int = 0
     crashes: list = field(default_factory=list)  # (case, exception text)
+    extra: dict = field(default_factory=dict)  # more columns for the report line
 
     def check(self):
         write_report(self)
@@ -128,7 +129,7 @@ def write_report(report: FuzzReport, **extra):
         return
     Path(folder).mkdir(parents=True, exist_ok=True)
     line = {"reader": report.reader, "tried": report.tried, "accepted": report.accepted,
-            "refused": report.refused, "crashes": len(report.crashes), **extra}
+            "refused": report.refused, "crashes": len(report.crashes), **report.extra, **extra}
     with open(Path(folder) / "readers.jsonl", "a") as f:
         f.write(json.dumps(line) + "\n")
 

@@ -77,13 +77,19 @@ def test_a_damaged_packed_file_is_refused_by_name(dist, micropython, name):
                                       "packed file"
 
 
-@pytest.mark.parametrize("name", ["microtrain/__init__.mpy", "microtrain/integrity.mpy"])
+@pytest.mark.parametrize("name", ["microtrain/__init__.py", "microtrain/integrity.py"])
 def test_the_root_of_trust_checks_itself_after_import(dist, micropython, name):
-    """These two run before anything can be checked (integrity.py: chain of trust): damage
-    that still imports (here a byte appended) is refused by name once they run."""
+    """These two run before anything can be checked (integrity.py: chain of trust), so they
+    ship as source: damage that still compiles (here a comment appended) is refused by name
+    once they run; damage that does not is a SyntaxError (tests/test_fuzz_load.py)."""
     path = dist / name
-    path.write_bytes(path.read_bytes() + b"\0")
+    path.write_bytes(path.read_bytes() + b"# appended\n")
     assert load(dist, micropython).startswith(f"refused {name} is truncated or wrong")
+
+
+def test_the_root_of_trust_ships_as_source_and_the_rest_compiled(dist):
+    package = sorted(p.name for p in (dist / "microtrain").iterdir())
+    assert package == ["__init__.py", "integrity.py", "manifest.bin", "model.mpy", "state.mpy"]
 
 
 def test_a_cut_package_file_is_refused(dist, micropython):
@@ -208,7 +214,7 @@ def test_load_reads_no_file_whole(dist, micropython):
     assert len(into) == 1 and out[-2] == "weights buffer is the model's 1", out
     checked = {r[0].split("/")[-1] for r in reads}
     assert {"manifest.bin", "small.mpy", "small.weights", "_microtrain.mpy", "model.mpy",
-            "state.mpy", "__init__.mpy", "integrity.mpy"} <= checked
+            "state.mpy", "__init__.py", "integrity.py"} <= checked
 
 
 def test_memory_reports_every_heap_cost(dist, micropython):

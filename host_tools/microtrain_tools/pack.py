@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """The packer: a compiled model -> dist/ with model.mpy, model.weights, _microtrain.mpy,
-microtrain/*.mpy and microtrain/manifest.bin.
+microtrain/*.mpy (the two root modules as .py) and microtrain/manifest.bin.
 
 model.mpy is a MicroPython module of constants (the bundle read by python/microtrain/model.py):
 the graph's programs and trainable state as bytes objects, compiled by mpy-cross. The frozen
@@ -131,14 +131,28 @@ def write_bundle(bundle: Bundle, out_dir: Path) -> Path:
     return target
 
 
+# The root of trust (python/microtrain/integrity.py): imported before anything can be checked,
+# so shipped as source. MicroPython's .mpy loader does not verify bytecode (damage can crash the
+# VM); the compiler turns damage into a SyntaxError or into other valid Python, which cannot.
+ROOT_SOURCES = ("__init__.py", "integrity.py")
+
+
 def write_package(out_dir: Path) -> list[Path]:
-    """Compile python/microtrain/*.py into out_dir/microtrain/*.mpy."""
+    """python/microtrain/*.py into out_dir/microtrain/: the root modules as source, the others
+    compiled to .mpy (checked against the manifest before they are imported)."""
     pkg_out = out_dir / "microtrain"
     pkg_out.mkdir(parents=True, exist_ok=True)
     written = []
     for source in sorted(PYTHON_PKG_DIR.glob("*.py")):
-        target = pkg_out / (source.stem + ".mpy")
-        mpy_cross(source, target)
+        compiled = pkg_out / (source.stem + ".mpy")
+        if source.name in ROOT_SOURCES:
+            target = pkg_out / source.name
+            shutil.copyfile(source, target)
+            if compiled.exists():
+                compiled.unlink()  # an earlier pack's: not in the manifest
+        else:
+            target = compiled
+            mpy_cross(source, target)
         written.append(target)
     return written
 

@@ -4,11 +4,13 @@
 __version__ = "0.1.0"
 
 
-def load(name, state_path=None):
+def _load(name, state_path=None):
     """Check every packed file against the manifest, then import the bundle `name`, open its
     weights (in place from ROMFS, else read into RAM) and set up its model."""
     from . import integrity
 
+    if getattr(integrity, "WHOLE", None) is not True:  # a cut that still compiles
+        raise ValueError("microtrain/integrity.py is cut short: deploy it again")
     weights_name = name + ".weights"
     paths = integrity.verify(("_microtrain.mpy", name + ".mpy", weights_name))
     import _microtrain  # now known to be whole
@@ -21,3 +23,8 @@ def load(name, state_path=None):
     from .model import load as load_model
 
     return load_model(name, paths[weights_name], state_path)
+
+
+# Shipped as source (integrity.py: chain of trust), so a cut file may still compile: `load` is
+# bound by the last line only, and a cut one has none (AttributeError naming the module).
+load = _load

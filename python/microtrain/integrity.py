@@ -3,11 +3,13 @@
 # truncated or damaged module (it can crash or hang the interpreter), so `microtrain pack`
 # writes microtrain/manifest.bin: the size and checksum of every file load() imports or opens.
 #
-# Chain of trust: microtrain/__init__.mpy and this file are imported before anything can be
-# checked, so they are the root: trusted as deployed (put them in ROMFS or freeze them to make
-# that root read-only). This file then checks the manifest (magic, version, its own checksum),
-# then every listed file, these two included, before load() imports any other. A missing,
-# damaged or foreign manifest is an error naming it, never a skip.
+# Chain of trust: microtrain/__init__.py and this file are imported before anything can be
+# checked, so they are the root, shipped as SOURCE (`microtrain pack`): the .mpy loader does not
+# verify bytecode, and damaged bytecode can crash the VM, while damaged source is a SyntaxError or
+# other valid Python. Put them in ROMFS or freeze them to make the root read-only. This file
+# then checks the manifest (magic, version, its own checksum), then every listed file, these two
+# included, before load() imports any other. A missing, damaged or foreign manifest is an error
+# naming it, never a skip.
 #
 # manifest.bin, little-endian:
 #   b"MTMF" | u8 version | u8 n_files | u16 body_length | u16 adler_a | u16 adler_b | u32 0
@@ -165,7 +167,7 @@ def verify(top_level):
         if name not in files:
             raise ValueError("%s does not list %s: packed for another model? (pack and deploy "
                              "again)" % (manifest, name))
-    for required in ("microtrain/__init__.mpy", "microtrain/integrity.mpy",
+    for required in ("microtrain/__init__.py", "microtrain/integrity.py",
                      "microtrain/model.mpy", "microtrain/state.mpy"):
         if required not in files:
             raise ValueError("%s does not list %s (pack and deploy again)" % (manifest, required))
@@ -181,3 +183,6 @@ def verify(top_level):
         check_file(name, path, entry)
         paths[name] = path
     return paths
+
+
+WHOLE = True  # the last line: a cut file that still compiles lacks it (__init__.py checks)
