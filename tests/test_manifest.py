@@ -15,7 +15,7 @@ from microtrain_tools.micropython_runner import run_script
 from microtrain_tools.pack import adler_halves, make_bundle, pack
 from microtrain_tools.policy import make_policy
 
-LOAD = ("import microtrain\ntry:\n    microtrain.load('small')\n"
+LOAD = ("try:\n    import microtrain\n    microtrain.load('small')\n"
         "except ValueError as err:\n    print('refused', err)\nelse:\n    print('loaded')\n")
 
 
@@ -80,11 +80,12 @@ def test_a_damaged_packed_file_is_refused_by_name(dist, micropython, name):
 @pytest.mark.parametrize("name", ["microtrain/__init__.py", "microtrain/integrity.py"])
 def test_the_root_of_trust_checks_itself_after_import(dist, micropython, name):
     """These two run before anything can be checked (integrity.py: chain of trust), so they
-    ship as source: damage that still compiles (here a comment appended) is refused by name
-    once they run; damage that does not is a SyntaxError (tests/test_fuzz_load.py)."""
+    ship as source and each checks itself as it is imported (its `_SELF` line, written by
+    pack): damage that still compiles (here a comment appended) is refused by name before
+    anything else runs; damage that does not is a SyntaxError (tests/test_fuzz_load.py)."""
     path = dist / name
     path.write_bytes(path.read_bytes() + b"# appended\n")
-    assert load(dist, micropython).startswith(f"refused {name} is truncated or wrong")
+    assert load(dist, micropython) == f"refused {name} is damaged: deploy it again"
 
 
 def test_the_root_of_trust_ships_as_source_and_the_rest_compiled(dist):

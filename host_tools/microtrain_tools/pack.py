@@ -135,6 +135,17 @@ def write_bundle(bundle: Bundle, out_dir: Path) -> Path:
 # so shipped as source. MicroPython's .mpy loader does not verify bytecode (damage can crash the
 # VM); the compiler turns damage into a SyntaxError or into other valid Python, which cannot.
 ROOT_SOURCES = ("__init__.py", "integrity.py")
+SELF_LINE = b"_SELF = "  # each root module checks itself at import against this line
+
+
+def with_self_checksum(source: bytes) -> bytes:
+    """A root module with its first line, `_SELF = None`, set to (size, Adler-32 halves) of the
+    rest of the file, which the module checks as it is imported (its _check_self)."""
+    first, newline, rest = source.partition(b"\n")
+    if not first.startswith(SELF_LINE) or not newline:
+        raise MicrotrainError("a root module of python/microtrain must start with `_SELF = None`")
+    a, b = adler_halves(rest)
+    return SELF_LINE + f"({len(rest)}, {a}, {b})  # checked by _check_self".encode() + b"\n" + rest
 
 
 def write_package(out_dir: Path) -> list[Path]:
@@ -147,7 +158,7 @@ def write_package(out_dir: Path) -> list[Path]:
         compiled = pkg_out / (source.stem + ".mpy")
         if source.name in ROOT_SOURCES:
             target = pkg_out / source.name
-            shutil.copyfile(source, target)
+            target.write_bytes(with_self_checksum(source.read_bytes()))
             if compiled.exists():
                 compiled.unlink()  # an earlier pack's: not in the manifest
         else:

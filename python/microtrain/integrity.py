@@ -1,3 +1,4 @@
+_SELF = None  # the first line: `microtrain pack` writes (size, Adler-32 halves) of the rest
 # SPDX-License-Identifier: MIT
 # Check the packed files before importing them. MicroPython's .mpy loader does not survive a
 # truncated or damaged module (it can crash or hang the interpreter), so `microtrain pack`
@@ -28,8 +29,34 @@ HEADER_SIZE = 16
 ENTRY = "<IHH"
 ENTRY_SIZE = 8
 CHUNK = 512  # bytes read at a time: no file is ever read whole
+verified = 0  # completed verify() calls: load() checks that its own call got this far
 ADLER_MOD = 65521
 
+
+def _check_self(path, expected):
+    # The root checks itself as it is imported, before it checks anything else (nothing can check
+    # it first), so source damage that still compiles is refused here instead of running. Each
+    # root module carries its own copy: neither can trust the other before this. The sum covers
+    # every byte after the first line, read 512 bytes at a time.
+    buf = bytearray(512)
+    n, a, b, first_line = 0, 1, 0, True
+    with open(path, "rb") as f:
+        for _ in range(256):  # bounded (128 KB): damage that drops the end test cannot hang
+            got = f.readinto(buf)
+            for i in range(got):
+                byte = buf[i]
+                if first_line:
+                    first_line = byte != 10
+                    continue
+                n += 1
+                a = (a + byte) % 65521
+                b = (b + a) % 65521
+    if (n, a, b) != expected:
+        raise ValueError("%s is damaged: deploy it again" % path)
+
+
+if _SELF is not None:
+    _check_self(__file__, _SELF)
 
 def adler(a, b, data):
     # One reduction per call: with a, b < 65521 and at most CHUNK bytes, b stays below 2**27,
@@ -182,6 +209,8 @@ def verify(top_level):
             path = _join(root, name)
         check_file(name, path, entry)
         paths[name] = path
+    global verified
+    verified += 1
     return paths
 
 
