@@ -252,6 +252,7 @@ def test_hung_program_times_out_and_is_interrupted(board):
             r.exec("while True:\n    pass", timeout=0.5)
         assert time.monotonic() - start < 5
         message = str(info.value)
+        assert board.port in message and "running: 'while True:'" in message, message
         assert "0.5 s" in message and "end of the program's output" in message
         assert "interrupted (Ctrl-C)" in message
         assert r.exec("print('back')") == "back\n"
@@ -295,6 +296,26 @@ def test_board_that_stops_reading_gives_a_write_timeout(board):
         with pytest.raises(TransportTimeout, match="1 s while waiting for the board to take"):
             r.exec("x = 1\n" * 400_000, timeout=1.0)  # more than all the buffers on the way
         assert time.monotonic() - start < 10
+
+
+@pytest.mark.parametrize("raw_paste", [None, False], ids=["raw-paste", "plain-raw"])
+def test_board_that_dies_mid_transfer(board, flash, raw_paste):
+    # The board is reset or unplugged while a file is being written: a clear error naming the
+    # port and the command, not a hang, and the old file is still the real one.
+    (flash / "model.mpy").write_bytes(b"the old model")
+    with connect(board.port, raw_paste=raw_paste, timeout=5) as r:
+        start = time.monotonic()
+        with pytest.raises(TransportTimeout) as info:
+            r.put_file(os.urandom(20_000), "model.mpy", chunk_size=1000, timeout=1.0,
+                       progress=lambda sent, total: sent == 3000 and board.proc.kill())
+        # A hang guard, not a speed test: 1 s per wait and a 2 s Ctrl-C, not mpremote's 10 s.
+        assert time.monotonic() - start < 9
+        message = str(info.value)
+        assert board.port in message and "running: \"_mt_w(b'" in message, message
+        assert "no answer within 1 s" in message, message
+        with pytest.raises(MicrotrainError, match="connection unusable"):
+            r.exec("print(1)")
+    assert (flash / "model.mpy").read_bytes() == b"the old model"
 
 
 def test_soft_reset_of_the_unix_port_ends_it(board):
