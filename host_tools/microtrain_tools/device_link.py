@@ -39,7 +39,7 @@ ST_DIR = 0x4000
 _AWAITED = [
     ("first EOF", "the end of the program's output"),
     ("second EOF", "the end of the error output"),
-    ("could not enter raw repl", "the raw REPL banner"),
+    ("could not enter raw repl", "the raw REPL banner or prompt"),
     ("during raw paste", "raw-paste flow control"),
     ("could not complete raw paste", "the end of the raw-paste transfer"),
     ("could not exec command", "'OK' after the code"),
