@@ -189,7 +189,7 @@ def run_on_board(pty, name, compiled, data, eval_data, epochs, args):
     """Learn on the board: (heap used before, heap free before, used after, params, outputs of
     each step or None)."""
     from microtrain_tools.serial_learn import _b64, learn_on_board
-    from microtrain_tools.serial_transport import connect
+    from microtrain_tools.device_link import connect
 
     with connect(pty) as repl:
         used_before, free_before = heap(repl)

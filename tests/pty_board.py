@@ -50,6 +50,11 @@ class PtyBoard:
         host_master, host_slave = pty.openpty()
         self._fds += [board_master, host_master, host_slave]
         tty.setraw(host_slave)  # no echo or line editing before pyserial configures it
+        # A board's UART sends its "\r\n" as is; a pty's line discipline would turn it into
+        # "\r\r\n" (ONLCR), which mpremote's raw-REPL client does not expect.
+        attrs = termios.tcgetattr(board_slave)
+        attrs[1] &= ~termios.ONLCR
+        termios.tcsetattr(board_slave, termios.TCSANOW, attrs)
         self.port = os.ttyname(host_slave)
         self._board, self._host = board_master, host_master
         try:

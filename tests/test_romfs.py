@@ -18,7 +18,7 @@ from microtrain_tools.policy import Optimizer, make_policy, save_policy
 from microtrain_tools.quantize import quantize
 from microtrain_tools.romfs import ALIGN, ROMFS_IMAGE, build_image, read_image
 from microtrain_tools.serial_deploy import deploy_romfs
-from microtrain_tools.serial_transport import connect
+from microtrain_tools.device_link import connect
 from pty_board import PtyBoard
 from test_end_to_end import host_trace, write_samples
 
@@ -217,7 +217,6 @@ def test_deploy_romfs_writes_the_partition_and_the_model_runs_from_rom(packed, d
     flash.mkdir()
     with PtyBoard(micropython, flash) as board:
         repl = connect(board.port, timeout=5)
-        repl._raw_write_pause = 0
         try:
             with pytest.raises(MicrotrainError, match="has no ROMFS"):
                 deploy_romfs(repl, image, log=lambda *a: None)

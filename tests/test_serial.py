@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""The serial side of the user's path, for real: the raw-REPL client (pyserial) talks to the
-unix port of MicroPython behind a pseudo-terminal (tests/pty_board.py), whose working folder is
+"""The serial side of the user's path, for real: the device link (mpremote's serial transport,
+device_link.py) talks to the unix port of MicroPython behind a pseudo-terminal (tests/pty_board.py), whose working folder is
 a tmp folder standing in for the board's flash, so every file the client writes can also be
 checked on disk."""
 
@@ -17,7 +17,7 @@ from microtrain_tools.errors import MicrotrainError
 from microtrain_tools.serial_deploy import deploy_folder
 from microtrain_tools.curves import read_curve
 from microtrain_tools.serial_learn import learn_on_board
-from microtrain_tools.serial_transport import (
+from microtrain_tools.device_link import (
     PART_SUFFIX,
     DeviceError,
     TransportTimeout,
@@ -44,7 +44,6 @@ def board(micropython, flash):
 @pytest.fixture(params=[None, False], ids=["raw-paste", "plain-raw"])
 def repl(request, board):
     r = connect(board.port, raw_paste=request.param, timeout=5)
-    r._raw_write_pause = 0  # a pty needs no pacing; real UARTs keep the default
     yield r
     r.close()
 
@@ -63,8 +62,10 @@ def test_exec_returns_stdout_in_both_modes(repl):
 
 def test_unix_port_supports_raw_paste(board):
     with connect(board.port) as r:
-        r.exec("pass")
-        assert r._paste_ok is True, "the unix port offers raw-paste mode; it was not used"
+        pasted, paste = [], r.transport.raw_paste_write
+        r.transport.raw_paste_write = lambda code: (pasted.append(code), paste(code))[1]
+        assert r.exec("print('pasted')") == "pasted\n"
+        assert pasted == [b"print('pasted')"], "the unix port offers raw-paste mode; not used"
 
 
 def test_device_exception_gives_traceback(repl):
@@ -122,17 +123,21 @@ def test_put_cut_mid_exchange_keeps_the_old_file(repl, flash, monkeypatch):
     # The host is stopped (Ctrl-C on the host) while the board is still answering: the cleanup
     # must get back in step with the board before it removes the temp file.
     (flash / "model.mpy").write_bytes(b"the old model")
-    real_read, calls = repl._port.read, []
+    port, sent = repl.transport.serial, []
+    real_read = port.read
 
     def flaky_read(n):
-        calls.append(n)
-        if len(calls) == 12:
+        if len(sent) == 2:  # two chunks written: stop while reading the third one's answer
+            sent.append("stopped")
             raise KeyboardInterrupt
         return real_read(n)
 
-    monkeypatch.setattr(repl._port, "read", flaky_read)
+    monkeypatch.setattr(port, "read", flaky_read)
     with pytest.raises(KeyboardInterrupt):
-        repl.put_file(os.urandom(20_000), "model.mpy", chunk_size=1000)
+        repl.put_file(os.urandom(20_000), "model.mpy", chunk_size=1000,
+                      progress=lambda done, total: sent.append(done))
+    monkeypatch.setattr(port, "read", real_read)
+    assert sent == [1000, 2000, "stopped"]
     assert (flash / "model.mpy").read_bytes() == b"the old model"
     assert sorted(p.name for p in flash.iterdir()) == ["model.mpy"]
     assert repl.exec("print('in step')") == "in step\n"
@@ -247,6 +252,7 @@ def test_hung_program_times_out_and_is_interrupted(board):
             r.exec("while True:\n    pass", timeout=0.5)
         assert time.monotonic() - start < 5
         message = str(info.value)
+        assert board.port in message and "running: 'while True:'" in message, message
         assert "0.5 s" in message and "end of the program's output" in message
         assert "interrupted (Ctrl-C)" in message
         assert r.exec("print('back')") == "back\n"
@@ -267,9 +273,9 @@ def test_hung_program_that_ignores_ctrl_c(board):
 def test_connect_stops_a_program_that_keeps_printing(board):
     # Like a board whose main.py streams sensor readings when the host connects.
     with connect(board.port, raw_paste=False, timeout=5) as r:
-        r._write(b"import time\nwhile True:\n    print('reading', time.ticks_ms())\n"
-                 b"    time.sleep_ms(1)\n\x04", time.monotonic() + 1, 1)
-        r.in_raw_repl = False  # it runs: no Ctrl-B on close
+        r.transport.exec_raw_no_follow("import time\nwhile True:\n"
+                                       "    print('reading', time.ticks_ms())\n"
+                                       "    time.sleep_ms(1)\n")
     time.sleep(0.2)
     with connect(board.port, timeout=3) as r:
         assert r.exec("print('quiet now')") == "quiet now\n"
@@ -283,14 +289,39 @@ def test_frozen_board_gives_a_clear_timeout(board):
     assert time.monotonic() - start < 5
 
 
-def test_board_that_stops_reading_gives_a_write_timeout(board):
-    with connect(board.port, raw_paste=False, timeout=5) as r:
-        r._raw_write_pause = 0
+@pytest.mark.parametrize("raw_paste, awaited", [
+    (False, "the board to take the bytes sent to it"),  # no flow control: a bounded write
+    (None, "the raw REPL banner or prompt"),  # no answer to the raw-paste request
+], ids=["plain-raw", "raw-paste"])
+def test_board_that_stops_reading_gives_a_timeout(board, raw_paste, awaited):
+    with connect(board.port, raw_paste=raw_paste, timeout=5) as r:
         board.stop()
         start = time.monotonic()
-        with pytest.raises(TransportTimeout, match="1 s while waiting for the board to take"):
+        with pytest.raises(TransportTimeout, match=f"1 s while waiting for {awaited}"):
             r.exec("x = 1\n" * 400_000, timeout=1.0)  # more than all the buffers on the way
-        assert time.monotonic() - start < 10
+        # A hang guard: mpremote writes plain raw code 256 bytes per 10 ms, so filling the
+        # buffers on the way takes several seconds before the write can time out.
+        assert time.monotonic() - start < 30
+
+
+@pytest.mark.parametrize("raw_paste", [None, False], ids=["raw-paste", "plain-raw"])
+def test_board_that_dies_mid_transfer(board, flash, raw_paste):
+    # The board is reset or unplugged while a file is being written: a clear error naming the
+    # port and the command, not a hang, and the old file is still the real one.
+    (flash / "model.mpy").write_bytes(b"the old model")
+    with connect(board.port, raw_paste=raw_paste, timeout=5) as r:
+        start = time.monotonic()
+        with pytest.raises(TransportTimeout) as info:
+            r.put_file(os.urandom(20_000), "model.mpy", chunk_size=1000, timeout=1.0,
+                       progress=lambda sent, total: sent == 3000 and board.proc.kill())
+        # A hang guard, not a speed test: 1 s per wait and a 2 s Ctrl-C, not mpremote's 10 s.
+        assert time.monotonic() - start < 9
+        message = str(info.value)
+        assert board.port in message and "running: \"_mt_w(b'" in message, message
+        assert "no answer within 1 s" in message, message
+        with pytest.raises(MicrotrainError, match="connection unusable"):
+            r.exec("print(1)")
+    assert (flash / "model.mpy").read_bytes() == b"the old model"
 
 
 def test_soft_reset_of_the_unix_port_ends_it(board):

@@ -10,7 +10,7 @@ from .arches import ARCHES, arch_by_code
 from .errors import MicrotrainError
 from .mpy.reader import read_mpy
 from .romfs import ROMFS_IMAGE
-from .serial_transport import DEFAULT_CHUNK, PutResult, RawRepl, remote_join
+from .device_link import DEFAULT_CHUNK, DeviceLink, PutResult, remote_join
 
 MODULE_FILE = "_microtrain.mpy"
 
@@ -49,7 +49,7 @@ def dist_files(dist_dir) -> list[Path]:
 THUMB_FIRST, THUMB_LAST = 4, 8  # armv6m .. armv7emdp: a Thumb runtime takes older Thumb code
 
 
-def board_arch_code(repl: RawRepl):
+def board_arch_code(repl: DeviceLink):
     """The .mpy arch code of the board's firmware (sys.implementation._mpy), or None if the
     firmware does not say (no native code support, or an old MicroPython)."""
     value = repl.eval("getattr(__import__('sys').implementation, '_mpy', None)")
@@ -91,7 +91,7 @@ def _rate(size: int, seconds: float) -> str:
     return f"{rate / 1024:.1f} KB/s" if rate >= 1024 else f"{rate:.0f} B/s"
 
 
-def deploy_folder(repl: RawRepl, dist_dir, *, target: str = "", chunk_size: int = DEFAULT_CHUNK,
+def deploy_folder(repl: DeviceLink, dist_dir, *, target: str = "", chunk_size: int = DEFAULT_CHUNK,
                   log=print, progress=None) -> DeployReport:
     """Copy every file of dist_dir under `target` on the board ("" = its current folder),
     then check that the board lists each one with the right size.
@@ -134,7 +134,7 @@ def deploy_folder(repl: RawRepl, dist_dir, *, target: str = "", chunk_size: int 
 ROM_CHUNK = 4096  # image bytes per write command (base64 on the wire)
 
 
-def _rom_partition(repl: RawRepl, partition: int) -> tuple[bool, int, int]:
+def _rom_partition(repl: DeviceLink, partition: int) -> tuple[bool, int, int]:
     """(block-device object?, size, erase block size) of the board's ROMFS partition."""
     repl.exec("import vfs")
     if not repl.eval("hasattr(vfs, 'rom_ioctl')"):
@@ -152,7 +152,7 @@ def _rom_partition(repl: RawRepl, partition: int) -> tuple[bool, int, int]:
     return False, size, block if block > 0 else size
 
 
-def deploy_romfs(repl: RawRepl, image: bytes, *, partition: int = 0, log=print,
+def deploy_romfs(repl: DeviceLink, image: bytes, *, partition: int = 0, log=print,
                  progress=None) -> float:
     """Write a ROMFS image (romfs.img from `microtrain pack --romfs`) into the board's ROMFS
     partition with the firmware's vfs.rom_ioctl (the protocol `mpremote romfs deploy` uses),

@@ -18,7 +18,7 @@ import numpy as np
 
 from .curves import LearningCurve, WindowMeans
 from .errors import MicrotrainError
-from .serial_transport import RawRepl
+from .device_link import DeviceLink
 
 # Defined once on the board per session; names start with _mt_ to stay out of the user's way.
 _BOARD_SETUP = """\
@@ -59,7 +59,7 @@ def _b64(values: np.ndarray) -> str:
 class BoardModel:
     """A microtrain Model living on the board, driven through its raw REPL."""
 
-    def __init__(self, repl: RawRepl, name: str, *, resume: bool = False,
+    def __init__(self, repl: DeviceLink, name: str, *, resume: bool = False,
                  timeout: float = 30.0):
         self.repl, self.name, self.timeout = repl, name, timeout
         out = repl.exec(_BOARD_SETUP.format(name=repr(name), resume=bool(resume)), timeout)
@@ -138,7 +138,7 @@ def prepare_samples(x: np.ndarray, y: np.ndarray, source: str, input_size: int |
     raise MicrotrainError(f"{source}: y must be labels (n,) or targets (n, k), got {y.shape}")
 
 
-def learn_on_board(repl: RawRepl, name: str, data, *, epochs: int = 1, eval_data=None,
+def learn_on_board(repl: DeviceLink, name: str, data, *, epochs: int = 1, eval_data=None,
                    save: bool = False, resume: bool = False, shuffle_seed: int | None = 0,
                    timeout: float = 30.0, log=print, curve_every: int | None = None
                    ) -> LearnReport:

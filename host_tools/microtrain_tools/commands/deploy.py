@@ -10,7 +10,7 @@ import click
 from ..errors import MicrotrainError
 from ..romfs import ROMFS_IMAGE
 from ..serial_deploy import deploy_folder, deploy_romfs, dist_files
-from ..serial_transport import DEFAULT_CHUNK, connect
+from ..device_link import DEFAULT_CHUNK, connect
 
 
 @click.command(help="Copy every file of DIST_DIR (from `microtrain pack`) to the board on PORT "

@@ -5,7 +5,7 @@ import click
 
 from ..data_files import load_samples
 from ..serial_learn import learn_on_board
-from ..serial_transport import connect
+from ..device_link import connect
 
 
 @click.command(help="Stream the samples of an .npz (x, y) to the board on PORT one at a time; "
