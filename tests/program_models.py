@@ -48,15 +48,13 @@ def example_path(name: str):
 def digits_case(n: int) -> ModelCase:
     """examples/demo: pretrain.py's CNN and run_demo.py's policy; digits of all ten classes."""
     with example_path("demo"):
+        import demo_model
         import pretrain
     model = pretrain.pretrain(epochs=3, log=None)
     (xtr, ytr), _ = pretrain.digits_split()
     xc, _ = pretrain.only(xtr, ytr, pretrain.PRETRAIN_CLASSES)
     graph, _ = quantize(model, xc[:200])
-    policy = make_policy(
-        graph, bias_last_n=5,
-        weights=[("head", 1.0, "first_k"), ("project", 1.0, "first_k"), ("dw", 1.0, "first_k")],
-        optimizer=Optimizer(lr=0.03, momentum=0.0, rounding="stochastic"))
+    policy = demo_model.demo_policy(graph)
     return ModelCase(graph, policy, "float32", xtr[-n:], ytr[-n:])
 
 

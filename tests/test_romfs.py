@@ -14,8 +14,7 @@ from microtrain_tools.compiler import compile_model
 from microtrain_tools.errors import MicrotrainError
 from microtrain_tools.int8_graph import save_graph
 from microtrain_tools.micropython_runner import run_script
-from microtrain_tools.policy import Optimizer, make_policy, save_policy
-from microtrain_tools.quantize import quantize
+from microtrain_tools.policy import save_policy
 from microtrain_tools.romfs import ALIGN, ROMFS_IMAGE, build_image, read_image
 from microtrain_tools.serial_deploy import deploy_romfs
 from microtrain_tools.device_link import connect
@@ -60,17 +59,12 @@ def digits(tmp_path_factory):
     """The digits demo's int8 graph and policy (examples/demo), written as .mtg and .json."""
     sys.path.insert(0, str(ROOT / "examples" / "demo"))
     try:
-        import pretrain
+        import demo_model
     finally:
         sys.path.pop(0)
-    model = pretrain.pretrain(log=None)
-    (xtr, ytr), _ = pretrain.digits_split()
-    xc, _ = pretrain.only(xtr, ytr, pretrain.PRETRAIN_CLASSES)
-    graph, _ = quantize(model, xc[:200])
-    policy = make_policy(
-        graph, bias_last_n=5,
-        weights=[("head", 1.0, "first_k"), ("project", 1.0, "first_k"), ("dw", 1.0, "first_k")],
-        optimizer=Optimizer(lr=0.03, momentum=0.0, rounding="stochastic"))
+    graph, _ = demo_model.quantized_graph()
+    policy = demo_model.demo_policy(graph)
+    (xtr, ytr), _ = demo_model.data()
     folder = tmp_path_factory.mktemp("digits")
     save_graph(graph, folder / "digits.mtg")
     save_policy(policy, folder / "policy.json")
