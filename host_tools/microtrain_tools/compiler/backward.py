@@ -372,6 +372,7 @@ class _Learn:
         _, logits, loss = io_refs(self.g, self.b.input_dtype)
         self.b.emit_forward(self.e, x_ref, after_layer=self.save_selected_channels)
         emit_dequantize(self.e, self.g.output, self.b.activation(self.g.layers[-1].name), logits)
+        self.e.stage("loss and backward")
         self.loss(logits, loss)
         rules = {"add": self.add_layer, "avgpool": self.avgpool_layer,
                  "flatten": self.flatten_layer}
@@ -383,7 +384,7 @@ class _Learn:
             if rule is None:
                 raise MicrotrainError(f"layer {ly.name!r}: no backward rule for {ly.op!r}")
             rule(ly, g_out)
-        return self.e.ops
+        return self.e
 
 
 def emit_learn(builder, plan: TrainPlan, x_ref):

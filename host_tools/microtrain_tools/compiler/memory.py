@@ -43,7 +43,7 @@ class MemoryPlan:
         return self.arena_predict + self.state_total + self.io
 
 
-def _union(intervals) -> int:
+def union_bytes(intervals) -> int:
     total, reach = 0, None
     for a, b in sorted(intervals):
         if reach is None or a > reach:
@@ -62,12 +62,12 @@ def _peak_kinds(ops, offsets) -> dict:
     best, best_kinds = -1, {}
     for i in range(len(ops)):
         alive = [t for t, (a, b) in lives.items() if a <= i <= b]
-        total = _union((offsets[t], offsets[t] + t.size) for t in alive)
+        total = union_bytes((offsets[t], offsets[t] + t.size) for t in alive)
         if total > best:
             kinds = {}
             for t in alive:
                 kinds.setdefault(t.kind, []).append((offsets[t], offsets[t] + t.size))
-            best, best_kinds = total, {k: _union(v) for k, v in kinds.items()}
+            best, best_kinds = total, {k: union_bytes(v) for k, v in kinds.items()}
     return best_kinds
 
 
