@@ -7,6 +7,7 @@
 #include "../kernels/mt_avgpool_f32_grad_in.h"
 #include "../kernels/mt_bias_f32_grad_b.h"
 #include "../kernels/mt_bias_s32_update.h"
+#include "../kernels/mt_clamp_mask.h"
 #include "../kernels/mt_clamp_s8_grad_in.h"
 
 // args: output dims (4)
@@ -84,6 +85,62 @@ MT_OP_ADAPTER(mt_op_clamp_q8_grad_in) {
     (void)n_args;
     (void)n_bufs;
     return clamp(1, args, bufs);
+}
+
+// Bytes of the bit mask of `count` values.
+static int32_t mask_bytes(int32_t count) {
+    return count / 8 + (count % 8 != 0);
+}
+
+// args: act_min, act_max, output dims (4)
+// bufs: output (b, the forward output), mask (b [(count + 7) / 8], written)
+MT_OP_ADAPTER(mt_op_clamp_mask_pack) {
+    (void)n_args;
+    (void)n_bufs;
+    const mt_act_params act = {0, 0, args[0], args[1]};
+    const mt_dims dims = mt_op_dims(args + 2);
+    int32_t count;
+    mt_status st;
+    if ((st = mt_dims_count(&dims, &count)) != MT_OK ||
+        (st = mt_op_check_buf(&bufs[0], count, 1)) != MT_OK ||
+        (st = mt_op_check_buf(&bufs[1], mask_bytes(count), 1)) != MT_OK) {
+        return st;
+    }
+    return mt_clamp_mask_pack(&act, count, (const int8_t *)bufs[0].data, (uint8_t *)bufs[1].data);
+}
+
+static mt_status clamp_mask(int q8, const int32_t *args, const mt_buf *bufs) {
+    const mt_dims dims = mt_op_dims(args);
+    int32_t count;
+    mt_grad_dst grad = {0, 0, 0};
+    mt_status st;
+    if ((st = mt_dims_count(&dims, &count)) != MT_OK ||
+        (st = mt_op_check_buf(&bufs[0], mask_bytes(count), 1)) != MT_OK ||
+        (st = mt_op_check_buf(&bufs[1], count, q8 ? 1 : 4)) != MT_OK) {
+        return st;
+    }
+    if (q8) {
+        grad.q = (int8_t *)bufs[1].data;
+    } else {
+        grad.f = (float *)bufs[1].data;
+    }
+    return mt_clamp_mask_grad_in(count, (const uint8_t *)bufs[0].data, &grad);
+}
+
+// args: output dims (4)
+// bufs: mask (b, from mt_clamp_mask_pack), grad (f, written in place)
+MT_OP_ADAPTER(mt_op_clamp_mask_f32_grad_in) {
+    (void)n_args;
+    (void)n_bufs;
+    return clamp_mask(0, args, bufs);
+}
+
+// args: as mt_clamp_mask_f32_grad_in
+// bufs: mask (b), grad (b, written in place; its scale does not change)
+MT_OP_ADAPTER(mt_op_clamp_mask_q8_grad_in) {
+    (void)n_args;
+    (void)n_bufs;
+    return clamp_mask(1, args, bufs);
 }
 
 // Shared by add and avgpool: dims (4) and accumulate, grad_out then grad_in buffers.

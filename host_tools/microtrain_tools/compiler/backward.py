@@ -67,6 +67,7 @@ class TrainPlan:
     qas: bool
     loss: str
     grad_format: str = "q8"  # GRAD_FORMATS
+    clamp_masks: bool = True  # activation clamps from 1-bit masks, not the int8 outputs
 
     @classmethod
     def from_policy(cls, policy, grad_format="q8"):
@@ -128,6 +129,8 @@ class _Learn:
             raise MicrotrainError("policy updates nothing: give it at least one bias or weight")
         self.lowest = min(names.index(n) for n in updated)
         self.index = {n: i for i, n in enumerate(names)}
+        self.masks = {}  # layer name -> ArenaTensor of its clamp's bit mask
+        self.masked = self._masked_layers() if plan.clamp_masks else set()
 
     # ---- helpers -------------------------------------------------------------------------
     def in_region(self, tensor: str) -> bool:
@@ -184,7 +187,43 @@ class _Learn:
         return [int(self.plan.qas), ROUNDING_CODES[self.plan.rounding],
                 float_bits(self.plan.lr), float_bits(self.plan.momentum)]
 
+    def _grad_layers(self) -> set:
+        """The layers whose output gets a gradient (the backward's walk, without emitting)."""
+        has = {self.g.layers[-1].name}
+        for ly in reversed(self.g.layers[self.lowest:]):
+            if ly.name not in has:
+                continue
+            if ly.has_weights and self.index[ly.name] <= self.lowest:
+                continue
+            has |= {src for src in ly.inputs if self.in_region(src)}
+        return has
+
+    def _masked_layers(self) -> set:
+        """Layers whose clamp reads a bit mask saved in the forward instead of their int8
+        output: every clamped layer that gets a gradient, unless its output is kept for the
+        backward anyway (the logits, or the whole input of a weight update)."""
+        kept = {self.g.layers[-1].name}
+        for name, channels in self.plan.weight_channels.items():
+            src = self.g.layer(name).inputs[0]
+            while src != INPUT and self.g.layer(src).op == "flatten":
+                src = self.g.layer(src).inputs[0]
+            kept.add(src)
+        clamped = {ly.name for ly in self.g.layers if ly.has_weights or ly.op == "add"}
+        return {name for name in (self._grad_layers() & clamped) - kept
+                if self.g.layer(name).attrs.get("act", "none") != "none"}
+
     # ---- forward hooks -------------------------------------------------------------------
+    def after_forward(self, ly):
+        self.save_selected_channels(ly)
+        if ly.name in self.masked:
+            t = self.g.tensors[ly.name]
+            count = int(np.prod(t.shape))
+            mask = ArenaTensor(f"mask_{ly.name}", (count + 7) // 8, "saved mask")
+            self.e.emit("mt_clamp_mask_pack", [ly.attrs["act_min"], ly.attrs["act_max"]]
+                        + dims(t.shape), [self.b.activation(ly.name), mask],
+                        f"{ly.name}: save its activation's mask (1 bit a value)")
+            self.masks[ly.name] = mask
+
     def save_selected_channels(self, ly):
         """After a sparsely updated layer's forward: keep only the channels its update needs."""
         channels = self.plan.weight_channels.get(ly.name)
@@ -209,6 +248,10 @@ class _Learn:
         if ly.attrs.get("act", "none") == "none":
             return  # straight-through at int8 saturation: see docs/numerics.md
         t = self.g.tensors[ly.name]
+        if ly.name in self.masks:
+            self.e.emit(f"mt_clamp_mask_{self.pass_kind}_grad_in", dims(t.shape),
+                        [self.masks[ly.name], g_out[0]], f"{ly.name}: activation mask (bits)")
+            return
         self.e.emit(f"mt_clamp_{self.grad_kind}_grad_in",
                     [ly.attrs["act_min"], ly.attrs["act_max"]] + dims(t.shape),
                     [self.b.activation(ly.name), g_out[0]], f"{ly.name}: activation mask")
@@ -370,7 +413,7 @@ class _Learn:
         from . import io_refs
 
         _, logits, loss = io_refs(self.g, self.b.input_dtype)
-        self.b.emit_forward(self.e, x_ref, after_layer=self.save_selected_channels)
+        self.b.emit_forward(self.e, x_ref, after_layer=self.after_forward)
         emit_dequantize(self.e, self.g.output, self.b.activation(self.g.layers[-1].name), logits)
         self.e.stage("loss and backward")
         self.loss(logits, loss)
