@@ -52,14 +52,21 @@ MT_OP_ADAPTER(mt_op_bias_q8_update) {
                               &state, &grad_out);
 }
 
-static mt_status clamp(int q8, const int32_t *args, const mt_buf *bufs) {
-    const mt_act_params act = {0, 0, args[0], args[1]};
-    const mt_dims dims = mt_op_dims(args + 2);
+// Bytes of the bit mask of `count` values.
+static int32_t mask_bytes(int32_t count) {
+    return count / 8 + (count % 8 != 0);
+}
+
+// The clamp's gradient, in place, from the saved int8 output (args: act_min, act_max, dims)
+// or from its bit mask (args: dims).
+static mt_status clamp(int q8, int from_mask, const int32_t *args, const mt_buf *bufs) {
+    const mt_act_params act = {0, 0, from_mask ? -128 : args[0], from_mask ? 127 : args[1]};
+    const mt_dims dims = mt_op_dims(from_mask ? args : args + 2);
     int32_t count;
     mt_grad_dst grad = {0, 0, 0};
     mt_status st;
     if ((st = mt_dims_count(&dims, &count)) != MT_OK ||
-        (st = mt_op_check_buf(&bufs[0], count, 1)) != MT_OK ||
+        (st = mt_op_check_buf(&bufs[0], from_mask ? mask_bytes(count) : count, 1)) != MT_OK ||
         (st = mt_op_check_buf(&bufs[1], count, q8 ? 1 : 4)) != MT_OK) {
         return st;
     }
@@ -67,6 +74,9 @@ static mt_status clamp(int q8, const int32_t *args, const mt_buf *bufs) {
         grad.q = (int8_t *)bufs[1].data;
     } else {
         grad.f = (float *)bufs[1].data;
+    }
+    if (from_mask) {
+        return mt_clamp_mask_grad_in(count, (const uint8_t *)bufs[0].data, &grad);
     }
     return mt_clamp_s8_grad_in(&act, count, (const int8_t *)bufs[0].data, &grad);
 }
@@ -76,7 +86,7 @@ static mt_status clamp(int q8, const int32_t *args, const mt_buf *bufs) {
 MT_OP_ADAPTER(mt_op_clamp_s8_grad_in) {
     (void)n_args;
     (void)n_bufs;
-    return clamp(0, args, bufs);
+    return clamp(0, 0, args, bufs);
 }
 
 // args: as mt_clamp_s8_grad_in
@@ -84,12 +94,7 @@ MT_OP_ADAPTER(mt_op_clamp_s8_grad_in) {
 MT_OP_ADAPTER(mt_op_clamp_q8_grad_in) {
     (void)n_args;
     (void)n_bufs;
-    return clamp(1, args, bufs);
-}
-
-// Bytes of the bit mask of `count` values.
-static int32_t mask_bytes(int32_t count) {
-    return count / 8 + (count % 8 != 0);
+    return clamp(1, 0, args, bufs);
 }
 
 // args: act_min, act_max, output dims (4)
@@ -109,30 +114,12 @@ MT_OP_ADAPTER(mt_op_clamp_mask_pack) {
     return mt_clamp_mask_pack(&act, count, (const int8_t *)bufs[0].data, (uint8_t *)bufs[1].data);
 }
 
-static mt_status clamp_mask(int q8, const int32_t *args, const mt_buf *bufs) {
-    const mt_dims dims = mt_op_dims(args);
-    int32_t count;
-    mt_grad_dst grad = {0, 0, 0};
-    mt_status st;
-    if ((st = mt_dims_count(&dims, &count)) != MT_OK ||
-        (st = mt_op_check_buf(&bufs[0], mask_bytes(count), 1)) != MT_OK ||
-        (st = mt_op_check_buf(&bufs[1], count, q8 ? 1 : 4)) != MT_OK) {
-        return st;
-    }
-    if (q8) {
-        grad.q = (int8_t *)bufs[1].data;
-    } else {
-        grad.f = (float *)bufs[1].data;
-    }
-    return mt_clamp_mask_grad_in(count, (const uint8_t *)bufs[0].data, &grad);
-}
-
 // args: output dims (4)
 // bufs: mask (b, from mt_clamp_mask_pack), grad (f, written in place)
 MT_OP_ADAPTER(mt_op_clamp_mask_f32_grad_in) {
     (void)n_args;
     (void)n_bufs;
-    return clamp_mask(0, args, bufs);
+    return clamp(0, 1, args, bufs);
 }
 
 // args: as mt_clamp_mask_f32_grad_in
@@ -140,7 +127,7 @@ MT_OP_ADAPTER(mt_op_clamp_mask_f32_grad_in) {
 MT_OP_ADAPTER(mt_op_clamp_mask_q8_grad_in) {
     (void)n_args;
     (void)n_bufs;
-    return clamp_mask(1, args, bufs);
+    return clamp(1, 1, args, bufs);
 }
 
 // Shared by add and avgpool: dims (4) and accumulate, grad_out then grad_in buffers.
