@@ -10,8 +10,7 @@ smallest arena kept (fewer band ops on a tie), or no tiling if none is smaller.
 """
 
 from ..errors import MicrotrainError
-from .layout import lifetimes
-from .memory import union_bytes
+from .memory import alive_per_op
 from .stream import BANDS, Segment, Tiling, cut_ok
 
 TRIED = 3  # estimated-best tilings compiled for their real arena
@@ -29,19 +28,12 @@ def splits(graph, plan) -> list:
     return [i for i in range(1, max_split(graph, plan) + 1) if cut_ok(graph, i)]
 
 
-def _alive_bytes(ops, offsets) -> list:
-    """Per op: the arena bytes alive there (overlaps of in-place ops counted once)."""
-    lives = lifetimes(ops)
-    return [union_bytes((offsets[t], offsets[t] + t.size) for t, (a, b) in lives.items()
-                   if a <= i <= b) for i in range(len(ops))]
-
-
 def _rest_peaks(untiled) -> dict:
     """split -> the untiled plan's peak over the ops of layers[split:] and the backward."""
     peaks = {}
     names = [ly.name for ly in untiled.graph.layers]
     for ops, layer_at in zip(untiled.symbolic, untiled.layer_at):
-        alive = _alive_bytes(ops, untiled.tensors)
+        alive = [total for total, _ in alive_per_op(ops, untiled.tensors)]
         suffix = [0] * (len(alive) + 1)
         for i in range(len(alive) - 1, -1, -1):
             suffix[i] = max(alive[i], suffix[i + 1])
