@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""mt_clamp_mask_pack and mt_clamp_mask_{f32,q8}_grad_in: C equals the numpy reference, and
+"""mt_clampmask_s8_fwd and mt_clampmask_{f32,q8}_grad_in: C equals the numpy reference, and
 the gradient from the mask equals mt_clamp_{s8,q8}_grad_in's from the saved output."""
 
 import numpy as np
@@ -29,8 +29,8 @@ def test_mask_pack_equals_reference(seed):
     c_mask = np.full(n, -1, np.int8)
     ref_mask = np.full(n, -1, np.int8)
     args = [act_min, act_max, *dims]
-    hostlib.run_op("mt_clamp_mask_pack", args, [y, c_mask])
-    REFERENCE_OPS["mt_clamp_mask_pack"](args, [y, ref_mask])
+    hostlib.run_op("mt_clampmask_s8_fwd", args, [y, c_mask])
+    REFERENCE_OPS["mt_clampmask_s8_fwd"](args, [y, ref_mask])
     assert c_mask.tobytes() == ref_mask.tobytes()
     bits = np.unpackbits(c_mask.view(np.uint8), bitorder="little")
     assert not bits[y.size:].any(), "bits past the last value must be 0"
@@ -41,7 +41,7 @@ def test_mask_pack_equals_reference(seed):
 def test_mask_gradient_equals_clamp_from_output(seed, kind):
     dims, act_min, act_max, y, rng = sample(seed)
     mask = np.zeros((y.size + 7) // 8, np.int8)
-    hostlib.run_op("mt_clamp_mask_pack", [act_min, act_max, *dims], [y, mask])
+    hostlib.run_op("mt_clampmask_s8_fwd", [act_min, act_max, *dims], [y, mask])
     if kind == "f32":
         grad = rng.standard_normal(y.size).astype(np.float32)
     else:
@@ -49,8 +49,8 @@ def test_mask_gradient_equals_clamp_from_output(seed, kind):
     from_output, from_mask, reference = grad.copy(), grad.copy(), grad.copy()
     out_op = "mt_clamp_s8_grad_in" if kind == "f32" else "mt_clamp_q8_grad_in"
     hostlib.run_op(out_op, [act_min, act_max, *dims], [y, from_output])
-    hostlib.run_op(f"mt_clamp_mask_{kind}_grad_in", dims, [mask, from_mask])
-    REFERENCE_OPS[f"mt_clamp_mask_{kind}_grad_in"](dims, [mask, reference])
+    hostlib.run_op(f"mt_clampmask_{kind}_grad_in", dims, [mask, from_mask])
+    REFERENCE_OPS[f"mt_clampmask_{kind}_grad_in"](dims, [mask, reference])
     assert from_mask.tobytes() == from_output.tobytes() == reference.tobytes()
     kept = (y > act_min) & (y < act_max)
     assert kept.any() and (~kept).any(), "a sample with both sides of the clamp"
@@ -59,7 +59,7 @@ def test_mask_gradient_equals_clamp_from_output(seed, kind):
 def test_short_mask_is_refused():
     y = np.zeros(17, np.int8)
     with pytest.raises(MicrotrainError, match="buffer"):
-        hostlib.run_op("mt_clamp_mask_pack", [-128, 127, 1, 1, 17, 1], [y, np.zeros(2, np.int8)])
+        hostlib.run_op("mt_clampmask_s8_fwd", [-128, 127, 1, 1, 17, 1], [y, np.zeros(2, np.int8)])
     with pytest.raises(MicrotrainError, match="buffer"):
-        hostlib.run_op("mt_clamp_mask_q8_grad_in", [1, 1, 17, 1],
+        hostlib.run_op("mt_clampmask_q8_grad_in", [1, 1, 17, 1],
                        [np.zeros(2, np.int8), np.zeros(17, np.int8)])

@@ -35,7 +35,7 @@ def test_paper_model_learn_steps_equal_host(tmp_path, micropython, model, scheme
     graph = load_paper_model(model, path=folder / f"{model}.pkl")
     compiled = compile_model(graph, paper_policy(model, scheme, graph), input_dtype="int8")
     assert compiled.tiling is not None, "the frozen prefix is streamed"
-    assert any(op.name == "mt_clamp_mask_q8_grad_in" for op in compiled.learn)
+    assert any(op.name == "mt_clampmask_q8_grad_in" for op in compiled.learn)
     x = np.random.default_rng(0).integers(-128, 128, 128 * 128 * 3).astype(np.int8)
     host = HostModel(compiled)
     expected = []

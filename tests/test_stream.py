@@ -135,7 +135,7 @@ def test_clamp_masks_give_the_same_bytes(mcunet):
     without = compile_model(graph, outputs, input_dtype="int8", tiling=None)
     with_masks = compile_model(graph, plan, input_dtype="int8", tiling=None)
     names = {op.name for op in with_masks.learn}
-    assert "mt_clamp_mask_q8_grad_in" in names and "mt_clamp_q8_grad_in" not in names
+    assert "mt_clampmask_q8_grad_in" in names and "mt_clamp_q8_grad_in" not in names
     assert with_masks.arena_size < without.arena_size
     assert_same_bytes(with_masks, run_steps(HostModel(without), xs, ys), xs, ys, "masks")
 

@@ -7,7 +7,8 @@
 #include "../kernels/mt_avgpool_f32_grad_in.h"
 #include "../kernels/mt_bias_f32_grad_b.h"
 #include "../kernels/mt_bias_s32_update.h"
-#include "../kernels/mt_clamp_mask.h"
+#include "../kernels/mt_clampmask_grad_in.h"
+#include "../kernels/mt_clampmask_s8_fwd.h"
 #include "../kernels/mt_clamp_s8_grad_in.h"
 
 // args: output dims (4)
@@ -76,7 +77,7 @@ static mt_status clamp(int q8, int from_mask, const int32_t *args, const mt_buf 
         grad.f = (float *)bufs[1].data;
     }
     if (from_mask) {
-        return mt_clamp_mask_grad_in(count, (const uint8_t *)bufs[0].data, &grad);
+        return mt_clampmask_grad_in(count, (const uint8_t *)bufs[0].data, &grad);
     }
     return mt_clamp_s8_grad_in(&act, count, (const int8_t *)bufs[0].data, &grad);
 }
@@ -99,7 +100,7 @@ MT_OP_ADAPTER(mt_op_clamp_q8_grad_in) {
 
 // args: act_min, act_max, output dims (4)
 // bufs: output (b, the forward output), mask (b [(count + 7) / 8], written)
-MT_OP_ADAPTER(mt_op_clamp_mask_pack) {
+MT_OP_ADAPTER(mt_op_clampmask_s8_fwd) {
     (void)n_args;
     (void)n_bufs;
     const mt_act_params act = {0, 0, args[0], args[1]};
@@ -111,20 +112,21 @@ MT_OP_ADAPTER(mt_op_clamp_mask_pack) {
         (st = mt_op_check_buf(&bufs[1], mask_bytes(count), 1)) != MT_OK) {
         return st;
     }
-    return mt_clamp_mask_pack(&act, count, (const int8_t *)bufs[0].data, (uint8_t *)bufs[1].data);
+    return mt_clampmask_s8_fwd(&act, count, (const int8_t *)bufs[0].data,
+                               (uint8_t *)bufs[1].data);
 }
 
 // args: output dims (4)
-// bufs: mask (b, from mt_clamp_mask_pack), grad (f, written in place)
-MT_OP_ADAPTER(mt_op_clamp_mask_f32_grad_in) {
+// bufs: mask (b, from mt_clampmask_s8_fwd), grad (f, written in place)
+MT_OP_ADAPTER(mt_op_clampmask_f32_grad_in) {
     (void)n_args;
     (void)n_bufs;
     return clamp(0, 1, args, bufs);
 }
 
-// args: as mt_clamp_mask_f32_grad_in
+// args: as mt_clampmask_f32_grad_in
 // bufs: mask (b), grad (b, written in place; its scale does not change)
-MT_OP_ADAPTER(mt_op_clamp_mask_q8_grad_in) {
+MT_OP_ADAPTER(mt_op_clampmask_q8_grad_in) {
     (void)n_args;
     (void)n_bufs;
     return clamp(1, 1, args, bufs);

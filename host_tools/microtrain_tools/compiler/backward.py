@@ -219,7 +219,7 @@ class _Learn:
             t = self.g.tensors[ly.name]
             count = int(np.prod(t.shape))
             mask = ArenaTensor(f"mask_{ly.name}", (count + 7) // 8, "saved mask")
-            self.e.emit("mt_clamp_mask_pack", [ly.attrs["act_min"], ly.attrs["act_max"]]
+            self.e.emit("mt_clampmask_s8_fwd", [ly.attrs["act_min"], ly.attrs["act_max"]]
                         + dims(t.shape), [self.b.activation(ly.name), mask],
                         f"{ly.name}: save its activation's mask (1 bit a value)")
             self.masks[ly.name] = mask
@@ -249,7 +249,7 @@ class _Learn:
             return  # straight-through at int8 saturation: see docs/numerics.md
         t = self.g.tensors[ly.name]
         if ly.name in self.masks:
-            self.e.emit(f"mt_clamp_mask_{self.pass_kind}_grad_in", dims(t.shape),
+            self.e.emit(f"mt_clampmask_{self.pass_kind}_grad_in", dims(t.shape),
                         [self.masks[ly.name], g_out[0]], f"{ly.name}: activation mask (bits)")
             return
         self.e.emit(f"mt_clamp_{self.grad_kind}_grad_in",

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Reference of mt_clamp_mask_pack and mt_clamp_mask_{f32,q8}_grad_in: the activation clamp's
+"""Reference of mt_clampmask_s8_fwd and mt_clampmask_{f32,q8}_grad_in: the activation clamp's
 gradient from a 1-bit mask saved in the forward (bit i = 1 where the output is strictly inside
 (act_min, act_max), least significant bit first)."""
 
@@ -24,7 +24,8 @@ def unpack(mask, count) -> np.ndarray:
 def _op_pack(args, bufs):
     dims = A.dims(args[2:6])
     count = int(np.prod(dims))
-    bufs[1].view(np.uint8)[: mask_bytes(count)] = pack(A.tensor(bufs[0], dims), int(args[0]), int(args[1]))
+    out = bufs[1].view(np.uint8)
+    out[: mask_bytes(count)] = pack(A.tensor(bufs[0], dims), int(args[0]), int(args[1]))
 
 
 def _op_grad_in(args, bufs):
@@ -36,7 +37,7 @@ def _op_grad_in(args, bufs):
 
 
 OPS = {
-    "mt_clamp_mask_pack": _op_pack,
-    "mt_clamp_mask_f32_grad_in": _op_grad_in,
-    "mt_clamp_mask_q8_grad_in": _op_grad_in,
+    "mt_clampmask_s8_fwd": _op_pack,
+    "mt_clampmask_f32_grad_in": _op_grad_in,
+    "mt_clampmask_q8_grad_in": _op_grad_in,
 }
