@@ -8,6 +8,7 @@ The per-arch runs of the same programs are tests/test_programs_per_arch.py (mcun
 there) and the unix port's are tests/test_paper_learn.py."""
 
 import copy
+import re
 
 import numpy as np
 import pytest
@@ -189,3 +190,35 @@ def test_shift_rule():
     """The line-buffer shift is a forward copy: safe only towards lower addresses."""
     assert shift_safe(96, 0) and shift_safe(8, 8)
     assert not shift_safe(0, 96)
+
+
+def test_mem_shows_stages_and_tiling(odd_graph, tmp_path, capsys):
+    """`microtrain mem` prints the tiling chosen with its cost, the peak of each stage with
+    what is alive there, and with --no-tiling the untiled plan."""
+    from microtrain_tools import cli
+    from microtrain_tools.int8_graph import save_graph
+    from microtrain_tools.policy import save_policy
+
+    policy = make_policy(odd_graph, bias_last_n=1, weights=[("head", 1.0, "first_k")])
+    save_graph(odd_graph, tmp_path / "odd.mtg")
+    save_policy(policy, tmp_path / "p.json")
+    args = ["mem", str(tmp_path / "odd.mtg"), "--policy", str(tmp_path / "p.json"),
+            "--no-compare"]
+    cli.main(args)
+    out = capsys.readouterr().out
+    compiled = compile_model(odd_graph, policy)
+    untiled = compile_model(odd_graph, policy, tiling=None)
+    t = compiled.tiling
+    assert t is not None and compiled.arena_size < untiled.arena_size
+    assert (f"tiling: layers up to {t.segment_end} (the first {t.tiling.split}) streamed, "
+            f"{t.tiling.band} row(s)") in out
+    assert f"arena without tiling: {untiled.arena_size:,} B" in out
+    assert "0 MACs recomputed" in out
+    for stage in ("streamed segment", "forward", "loss and backward"):
+        assert f"learn   {stage}" in out
+    assert "(line buffer)" in out
+    assert re.search(rf"arena, learn +{compiled.program_arenas[1]:,}\n", out)
+    cli.main(args + ["--no-tiling"])
+    out = capsys.readouterr().out
+    assert "tiling: none" in out and "streamed segment" not in out
+    assert re.search(rf"arena, learn +{untiled.program_arenas[1]:,}\n", out)
