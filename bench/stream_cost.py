@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Instructions a learn step (and a predict) of the paper's models costs on emulated Cortex-M4
 and M7 (unicorn, the module's -Os build of the executor, tests/program_emulator.py) with the
-memory plan of issue 10 (a streamed frozen prefix, clamps from bit masks) against the plan
-without them, and the memory each saves. Every run is also checked against the host library,
+memory plan of issue 10 (a streamed frozen prefix, clamps from bit masks, saved inputs
+recomputed where that saves memory) against the plan without them, and the memory each saves. Every run is also checked against the host library,
 byte for byte.
 
     .venv/bin/python bench/stream_cost.py [--cores armv7emsp,armv7emdp] [--out file.md]
@@ -38,7 +38,7 @@ def variants(graph, plan):
              compile_model(graph, outputs, input_dtype="int8", tiling=None)),
             ("clamps from bit masks",
              compile_model(graph, plan, input_dtype="int8", tiling=None)),
-            ("bit masks + streamed prefix (default)",
+            ("the default: masks, streamed prefix, recomputes where they save memory",
              compile_model(graph, plan, input_dtype="int8")))
 
 

@@ -222,3 +222,29 @@ def test_mem_shows_stages_and_tiling(odd_graph, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "tiling: none" in out and "streamed segment" not in out
     assert re.search(rf"arena, learn +{untiled.program_arenas[1]:,}\n", out)
+
+
+@pytest.mark.parametrize("model,scheme", (("mbv2-w0.35", "99kb"), ("proxyless-w0.3", "98kb")))
+def test_recomputed_inputs_give_the_same_bytes(model, scheme):
+    """The default plan (streamed prefix, masks, saved inputs recomputed before their update)
+    equals whole tensors with every input kept, on the host library and the numpy reference."""
+    graph = load_paper_model(model, path=shared_data("paper_models") / f"{model}.pkl")
+    plan = TrainPlan.from_policy(paper_policy(model, scheme, graph))
+    rng = np.random.default_rng(4)
+    xs = rng.integers(-128, 128, (len(STEPS), 128 * 128 * 3)).astype(np.int8)
+    ys = rng.integers(0, 10, len(STEPS))
+    reference = run_steps(HostModel(compile_model(graph, plan, input_dtype="int8",
+                                                  tiling=None)), xs, ys)
+    compiled = compile_model(graph, plan, input_dtype="int8")
+    assert compiled.recomputed, "the paper's scheme recomputes a saved input"
+    assert any(op.comment.endswith("'s update") for op in compiled.learn)
+    assert_same_bytes(compiled, reference, xs, ys, f"{model} default plan")
+
+
+def test_recompute_is_refused_where_it_cannot_be(mcunet):
+    graph, plan = mcunet
+    from dataclasses import replace
+
+    with pytest.raises(MicrotrainError, match="not a layer updating its whole input"):
+        compile_model(graph, replace(plan, recompute=frozenset({"conv30"})), input_dtype="int8",
+                      tiling=None)

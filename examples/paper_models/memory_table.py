@@ -77,11 +77,13 @@ def table(data_dir: Path) -> str:
             f"{old.learn_total:,} B ({kb(old.learn_total)}) | "
             f"{PAPER_PEAK_KB[model]['sparse+reorder']} KB | {engine} |")
         t = compiled.tiling
+        again = "; ".join(f"{r.layer}'s input recomputed ({len(r.layers)} layers, "
+                          f"{r.macs:,} MACs)" for r in compiled.recomputed)
         notes.append(f"- {model} {scheme}: " + (
             f"layers up to {t.segment_end} streamed ({t.tiling.split} layers, "
             f"{t.tiling.band} row(s) per op), {t.extra_ops} more ops per run, "
             f"{t.shifted_bytes:,} B of line-buffer shifts, 0 MACs recomputed"
-            if t else "nothing streamed"))
+            if t else "nothing streamed") + (f"; {again}" if again else ""))
     return "\n".join(lines + [""] + notes)
 
 

@@ -11,6 +11,7 @@ offset (`Tensor.alias`), when that was shown safe for the op that reads one and 
 (compiler/inplace.py); e.g. a depthwise conv whose output trails its dying input by a row.
 """
 
+import random
 from dataclasses import dataclass, field
 
 from .errors import MicrotrainError
@@ -82,7 +83,7 @@ def _place_in_order(order, use_alias=True) -> int:
     return max((_aligned(t.offset + t.size) for t in order), default=0)
 
 
-def plan(tensors) -> int:
+def plan(tensors, tries: int = 0) -> int:
     """Set each tensor's offset; return the arena size in bytes.
 
     Greedy placement in a few orders (largest first, as TFLite Micro does; and by time, forward
@@ -99,6 +100,10 @@ def plan(tensors) -> int:
         orders.append((sorted(tensors, key=lambda t: (t.first, -t.size, t.name)), True))
         orders.append((sorted(tensors, key=lambda t: (-t.last, -t.size, t.name)), True))
         orders.append((largest, False))
+    rng = random.Random(0)
+    for _ in range(tries):
+        order = sorted(tensors, key=lambda t: (-t.size * rng.uniform(0.5, 1.5), t.name))
+        orders.append((order, bool(rng.getrandbits(1)) and any(t.alias for t in tensors)))
     best_size, best_offsets = None, None
     for order, use_alias in orders:
         size = _place_in_order(order, use_alias)

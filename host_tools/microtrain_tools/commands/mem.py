@@ -4,7 +4,8 @@
 import click
 
 from ..compiler import compile_model
-from ..compiler.memory import format_plans, format_stages, format_tiling, memory_plan
+from ..compiler.memory import (format_plans, format_recomputes, format_stages, format_tiling,
+                               memory_plan)
 from ..int8_graph import load_graph
 from ..policy import load_policy, make_policy
 
@@ -82,6 +83,7 @@ def command(model, policy_path, input_dtype, no_compare, ops, no_tiling, native_
     if compiled.tiling is not None:
         untiled = compile_model(graph, policy, input_dtype=input_dtype, tiling=None).arena_size
     click.echo(format_tiling(compiled.tiling, untiled))
+    click.echo(format_recomputes(compiled.recomputed))
     click.echo("peak per stage, policy (the largest tensors alive there):")
     click.echo(format_stages(columns["policy"]))
     click.echo(heap_beside_plan(compiled, native_path))

@@ -20,9 +20,11 @@ from ..program import BufRef, Region
 from . import forward
 from .backward import TrainPlan, emit_learn
 from .layout import ArenaTensor, Blob, Emitter, place, resolve
+from .recompute import check_recompute
 from .stream import Segment, Tiling
 
 PARAM_ARRAYS = ("weight", "bias", "multiplier", "shift", "w_scale")
+FINAL_PLACEMENT_TRIES = 48  # seeded placement orders the chosen plan is also tried with
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Compiled:
     stages: list = field(default_factory=list)  # per program: [(label, first op index)]
     layer_at: list = field(default_factory=list)  # per program: {layer name: first op index}
     tiling: object = None  # stream.TilingReport of the streamed segment, or None
+    recomputed: list = field(default_factory=list)  # recompute.Recompute of each rebuilt input
 
 
 class _Builder:
@@ -147,13 +150,26 @@ def compile_predict(graph: Int8Graph, input_dtype: str = "float32") -> Compiled:
 
 
 def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32",
-                  grad_format: str = "q8", in_place: bool = True, tiling="auto") -> Compiled:
-    """tiling: "auto" (stream the frozen prefix where that makes the arena smaller,
-    compiler/tiling.py), None (never), or a stream.Tiling to force."""
+                  grad_format: str = "q8", in_place: bool = True, tiling="auto",
+                  placement_tries: int = 0) -> Compiled:
+    """tiling: "auto" (stream the frozen prefix and recompute saved inputs where that makes
+    the arena smaller: compiler/tiling.py, compiler/recompute.py), None (neither, unless the
+    plan names recomputes), or a stream.Tiling to force. placement_tries: more arena
+    placement orders to try (planner.plan); "auto" gives its final plan FINAL_PLACEMENT_TRIES."""
     if tiling == "auto":
+        from .recompute import choose_recompute
         from .tiling import choose_tiling
 
-        return choose_tiling(graph, plan, input_dtype, grad_format, in_place)
+        if plan is not None and not isinstance(plan, TrainPlan):
+            plan = TrainPlan.from_policy(plan, grad_format)
+        best = choose_tiling(graph, plan, input_dtype, grad_format, in_place)
+        chosen = best.tiling.tiling if best.tiling else None
+        if plan is not None:
+            plan, best = choose_recompute(graph, plan, lambda p: compile_model(
+                graph, p, input_dtype, grad_format, in_place, tiling=chosen), best)
+        final = compile_model(graph, plan, input_dtype, grad_format, in_place, tiling=chosen,
+                              placement_tries=FINAL_PLACEMENT_TRIES)
+        return final if final.arena_size <= best.arena_size else best
     if input_dtype not in ("float32", "int8"):
         raise MicrotrainError(f"input dtype must be float32 or int8, got {input_dtype!r}")
     if graph.output.shape[:2] != (1, 1):
@@ -161,6 +177,7 @@ def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32",
                               f"got {graph.output.shape}")
     if plan is not None and not isinstance(plan, TrainPlan):
         plan = TrainPlan.from_policy(plan, grad_format)
+    recomputed = check_recompute(graph, plan) if plan is not None else []
     trainable = plan.trainable_arrays() if plan is not None else set()
     compact = plan.compact_weights(graph) if plan is not None else {}
     trainable -= {(name, "weight") for name in compact}
@@ -189,7 +206,8 @@ def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32",
         emitters.append(learn)
         loss = plan.loss
     program_arenas = []
-    arena_size, offsets = place(programs, sizes_out=program_arenas, in_place=in_place)
+    arena_size, offsets = place(programs, sizes_out=program_arenas, in_place=in_place,
+                                tries=placement_tries)
     return Compiled(
         graph=graph,
         predict=resolve(pred.ops, offsets),
@@ -208,4 +226,5 @@ def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32",
         stages=[em.stages for em in emitters],
         layer_at=[em.layer_at for em in emitters],
         tiling=b.tiling_report,
+        recomputed=recomputed,
     )

@@ -23,8 +23,10 @@ from ..model import INPUT
 from ..program import BufRef, Region
 from ..reference.grad_in_q8 import scratch_bytes as grad_in_scratch_bytes
 from ..reference.grad_q8 import MAX_UPDATE_PIXELS
+from . import forward
 from .forward import act_args, conv_args, dims, emit_dequantize, filter_dims, float_bits
 from .layout import ArenaTensor, Emitter
+from .recompute import plan_recompute
 
 ROUNDING_CODES = {"truncate": 0, "nearest": 1, "stochastic": 2, "master_fp32": 3}
 # Gradient tensors: "q8" int8 values + a float32 scale, weight/bias gradients fused into their
@@ -68,6 +70,7 @@ class TrainPlan:
     loss: str
     grad_format: str = "q8"  # GRAD_FORMATS
     clamp_masks: bool = True  # activation clamps from 1-bit masks, not the int8 outputs
+    recompute: frozenset = frozenset()  # layers whose input is rebuilt, not kept (recompute.py)
 
     @classmethod
     def from_policy(cls, policy, grad_format="q8"):
@@ -204,6 +207,8 @@ class _Learn:
         backward anyway (the logits, or the whole input of a weight update)."""
         kept = {self.g.layers[-1].name}
         for name, channels in self.plan.weight_channels.items():
+            if name in self.plan.recompute:
+                continue  # its input is rebuilt for the update: not kept through the backward
             src = self.g.layer(name).inputs[0]
             while src != INPUT and self.g.layer(src).op == "flatten":
                 src = self.g.layer(src).inputs[0]
@@ -234,6 +239,8 @@ class _Learn:
         if ly.op == "fc":
             h, w, c = 1, 1, h * w * c
         k = len(channels)
+        if k == c and ly.name in self.plan.recompute:
+            return  # rebuilt right before its update (recompute_input)
         if k == c:
             self.saved_inputs[ly.name] = (x, k)
             return
@@ -324,8 +331,29 @@ class _Learn:
         return [self.state(f"{ly.name}/weight_momentum", count, self.plan.momentum != 0),
                 master or EMPTY, self.rng(f"{ly.name}/weight_rng")]
 
+    def recompute_input(self, ly):
+        """The whole input of ly, run again from tensors the backward keeps anyway."""
+        r = plan_recompute(self.g, self.plan, ly.name)
+        if r is None:
+            raise MicrotrainError(f"layer {ly.name!r}: its input cannot be recomputed")
+        again = {src: self.b.activation(src) for src in r.sources}
+        for name in r.layers:
+            layer = self.g.layer(name)
+            h, w, c = self.g.tensors[name].shape
+            again[name] = ArenaTensor(f"again_{name}", h * w * c, "recomputed")
+            tmp = Emitter()
+            forward.FORWARD[layer.op](tmp, self.g, layer, self.b.layer_refs[name],
+                                      [again[src] for src in layer.inputs], again[name])
+            for op in tmp.ops:
+                op.comment = f"{name}: forward again, for {ly.name}'s update"
+            self.e.ops.extend(tmp.ops)
+        return again[ly.inputs[0]], self.g.tensors[ly.inputs[0]].shape[-1]
+
     def weight_update(self, ly, g_out, refs):
-        saved, k = self.saved_inputs[ly.name]
+        if ly.name in self.saved_inputs:
+            saved, k = self.saved_inputs[ly.name]
+        else:
+            saved, k = self.recompute_input(ly)
         channels = self.plan.weight_channels[ly.name]
         layout = _weight_layout(ly, k)
         outer, inner, c_total, on_channel = layout

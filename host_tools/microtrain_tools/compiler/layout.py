@@ -108,12 +108,13 @@ def _allow_in_place(ops, lives, planned) -> None:
             allow_overlap(planned[x], planned[y], delta)
 
 
-def place(programs, pinned=(), sizes_out=None, in_place=True) -> tuple[int, dict]:
+def place(programs, pinned=(), sizes_out=None, in_place=True, tries=0) -> tuple[int, dict]:
     """Plan the arena tensors of several programs that share one arena (run one at a time).
 
     programs: lists of OpCalls with symbolic buffers. Each program's tensors live within that
     program; the arena is the largest of the plans. Returns (arena size, tensor -> offset).
     Tensors in `pinned` live for every op of every program (e.g. a buffer kept between calls).
+    tries: more placement orders to look through (planner.plan).
     """
     arena_size, offsets = 0, {}
     for ops in programs:
@@ -123,7 +124,7 @@ def place(programs, pinned=(), sizes_out=None, in_place=True) -> tuple[int, dict
         tensors = [Tensor(t.name, t.size, a, b) for t, (a, b) in lives.items()]
         if in_place:
             _allow_in_place(ops, lives, dict(zip(lives, tensors)))
-        size = plan(tensors)
+        size = plan(tensors, tries)
         for t, placed in zip(lives, tensors):
             if t in offsets and offsets[t] != placed.offset:
                 raise ValueError(f"tensor {t.name} placed differently in two programs")

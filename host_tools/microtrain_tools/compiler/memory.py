@@ -180,3 +180,13 @@ def format_tiling(report, untiled_arena=None) -> str:
     if untiled_arena is not None:
         lines.append(f"  arena without tiling: {untiled_arena:,} B")
     return "\n".join(lines)
+
+
+def format_recomputes(recomputed) -> str:
+    if not recomputed:
+        return "recompute: none (every saved input is kept from the forward)"
+    lines = ["recompute (saved inputs rebuilt before their update instead of kept):"]
+    for r in recomputed:
+        lines.append(f"  {r.layer}'s input: {', '.join(r.layers)} again from "
+                     f"{', '.join(r.sources)}, {r.macs:,} MACs")
+    return "\n".join(lines)
