@@ -82,7 +82,7 @@ def table(data_dir: Path) -> str:
         notes.append(f"- {model} {scheme}: " + (
             f"layers up to {t.segment_end} streamed ({t.tiling.split} layers, "
             f"{t.tiling.band} row(s) per op), {t.extra_ops} more ops per run, "
-            f"{t.shifted_bytes:,} B of line-buffer shifts, 0 MACs recomputed"
+            f"{t.shifted_bytes:,} B of line-buffer shifts, no halo recomputed"
             if t else "nothing streamed") + (f"; {again}" if again else ""))
     return "\n".join(lines + [""] + notes)
 
