@@ -9,9 +9,12 @@
 
 Every op's output is also checked against the numpy reference, bit for bit, wherever it ran.
 Writes bench/results/kernels.md, kernels.json and two plots, and runs bench/qas_digits.py (the
-QAS accuracy measurement) into qas_digits.md. docs/bench.md explains it all.
+QAS accuracy measurement) into qas_digits.md, and the paper models' training memory
+(memory.md) with what a learn step costs on emulated Cortex-M4/M7 under that plan
+(stream_cost.md). docs/bench.md explains it all.
 
     .venv/bin/python bench/run_bench.py [--no-micropython] [--no-cortex-m] [--no-qas]
+                                        [--no-memory]
 """
 
 import os
@@ -139,11 +142,30 @@ def run_qas_digits(out_dir: Path, log):
     (out_dir / "qas_digits.md").write_text(f"# QAS on digits (bench/qas_digits.py)\n\n{text}")
 
 
+def run_memory(out_dir: Path, log, instructions: bool):
+    """The paper's models: the memory table (examples/paper_models/memory_table.py) into
+    memory.md and, with instructions, what a learn step costs on emulated Cortex-M4/M7 with
+    and without the streamed prefix and clamp masks (bench/stream_cost.py) into
+    stream_cost.md."""
+    scripts = [("memory.md", "examples/paper_models/memory_table.py")]
+    if instructions:
+        scripts.append(("stream_cost.md", "bench/stream_cost.py"))
+    for name, script in scripts:
+        log(f"  running {script}")
+        proc = subprocess.run([sys.executable, str(ROOT / script)], capture_output=True,
+                              text=True, cwd=ROOT)
+        text = proc.stdout if proc.returncode == 0 else \
+            f"failed:\n```\n{proc.stderr[-3000:]}\n```"
+        (out_dir / name).write_text(f"# {script}\n\n{text}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-micropython", action="store_true", help="skip the unix port")
     parser.add_argument("--no-cortex-m", action="store_true", help="skip qemu")
     parser.add_argument("--no-qas", action="store_true", help="skip bench/qas_digits.py")
+    parser.add_argument("--no-memory", action="store_true",
+                        help="skip the paper models' memory table and its instruction cost")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     opts = parser.parse_args(argv)
     start = time.time()
@@ -171,6 +193,8 @@ def main(argv=None):
         del row["ref"]
     if not opts.no_qas:
         run_qas_digits(opts.out, log)
+    if not opts.no_memory:
+        run_memory(opts.out, log, instructions=not opts.no_cortex_m)
 
     data = {"machine": stamp, "cortex_m": cortex_m_facts, "rows": rows, "qas": not opts.no_qas}
     (opts.out / "kernels.json").write_text(json.dumps(data, indent=1) + "\n")

@@ -87,6 +87,10 @@ def valid(rng, name):
                                                       *q8(g), *state(rng, 3)]),
         "mt_clamp_s8_grad_in": lambda: ([-5, 100, *rows], [logits[:4].repeat(3), g.ravel()]),
         "mt_clamp_q8_grad_in": lambda: ([-5, 100, *rows], [logits[:4].repeat(3), q8(g)[0]]),
+        "mt_clampmask_s8_fwd": lambda: ([-5, 100, *rows], [logits[:4].repeat(3),
+                                                         np.zeros(2, np.int8)]),
+        "mt_clampmask_f32_grad_in": lambda: ([*rows], [logits[:2].copy(), g.ravel()]),
+        "mt_clampmask_q8_grad_in": lambda: ([*rows], [logits[:2].copy(), q8(g)[0]]),
         "mt_add_f32_grad_in": lambda: ([*rows, 1], [g.ravel(), g.ravel().copy()]),
         "mt_add_q8_grad_in": lambda: ([*rows, 1], [*q8(g), *q8(g)]),
         "mt_avgpool_f32_grad_in": lambda: ([*rows, 1], [g.ravel()[:3], g.ravel().copy()]),
@@ -137,7 +141,8 @@ def case(rng, name, info):
 def names():
     """The backward, loss and update ops (read from the library fuzz has built)."""
     return [n for n in hostlib.ops() if ("grad" in n or "update" in n or "qas" in n
-                                         or "xent" in n or "mse" in n or "chansel" in n)]
+                                         or "xent" in n or "mse" in n or "chansel" in n
+                                         or "clampmask" in n)]
 
 
 def main():

@@ -191,13 +191,19 @@ def mcunet_ops():
 
     folder = shared_data("paper_models")
     graph = load_paper_model("mcunet-5fps", path=folder / "mcunet-5fps.pkl")
-    compiled = compile_model(graph, paper_policy("mcunet-5fps", "49kb", graph),
-                             input_dtype="int8")
-    return in_place_ops(compiled)
+    policy = paper_policy("mcunet-5fps", "49kb", graph)
+    # The default plan streams the first 17 layers (no in-place op there): the whole-tensor
+    # plan (--no-tiling) has the in-place ops of the early layers too.
+    ops = set()
+    for tiling in ("auto", None):
+        ops |= set(in_place_ops(compile_model(graph, policy, input_dtype="int8",
+                                              tiling=tiling)))
+    return sorted(ops)
 
 
 def test_compiled_in_place_ops_are_safe_on_the_host(digits_ops, mcunet_ops):
-    assert len(digits_ops) >= 3 and len(mcunet_ops) >= 25
+    # digits: 2 since its clamps read bit masks (its activations die sooner)
+    assert len(digits_ops) >= 2 and len(mcunet_ops) >= 25
     assert {name for name, _, _ in mcunet_ops} == {PW, DW}
     rng = np.random.default_rng(3)
     for name, args, delta in digits_ops + mcunet_ops:

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
-"""A learn step of the paper's mcunet-5fps with its "49kb" scheme (128x128x3 int8 input, a new
-10-class head) runs in the unix port and equals the host simulation byte for byte."""
+"""Learn steps of the paper's three models with their sparse schemes (128x128x3 int8 input, a
+new 10-class head), compiled as `microtrain pack` does (the frozen prefix streamed, clamps from
+bit masks), run in the unix port and equal the host simulation byte for byte."""
 
 import numpy as np
+import pytest
 
 from microtrain_tools.boards import load_board
 from microtrain_tools.compiler import compile_model
@@ -15,7 +17,7 @@ from shared_data import shared_data
 SCRIPT = """
 import binascii
 import microtrain
-m = microtrain.load("mcunet")
+m = microtrain.load("paper")
 with open("x.bin", "rb") as f:
     x = f.read()
 m.learn(x, 3)
@@ -26,11 +28,14 @@ print(binascii.hexlify(bytes(m._params)).decode())
 """
 
 
-def test_mcunet_49kb_learn_step_equals_host(tmp_path, micropython):
+@pytest.mark.parametrize("model,scheme", (("mcunet-5fps", "49kb"), ("mbv2-w0.35", "99kb"),
+                                          ("proxyless-w0.3", "98kb")))
+def test_paper_model_learn_steps_equal_host(tmp_path, micropython, model, scheme):
     folder = shared_data("paper_models")
-    graph = load_paper_model("mcunet-5fps", path=folder / "mcunet-5fps.pkl")
-    compiled = compile_model(graph, paper_policy("mcunet-5fps", "49kb", graph),
-                             input_dtype="int8")
+    graph = load_paper_model(model, path=folder / f"{model}.pkl")
+    compiled = compile_model(graph, paper_policy(model, scheme, graph), input_dtype="int8")
+    assert compiled.tiling is not None, "the frozen prefix is streamed"
+    assert any(op.name == "mt_clampmask_q8_grad_in" for op in compiled.learn)
     x = np.random.default_rng(0).integers(-128, 128, 128 * 128 * 3).astype(np.int8)
     host = HostModel(compiled)
     expected = []
@@ -40,7 +45,7 @@ def test_mcunet_49kb_learn_step_equals_host(tmp_path, micropython):
     expected.append(host.params.tobytes().hex())
     assert host.guards_intact()
 
-    pack(make_bundle(compiled, "mcunet"), load_board("unix"), tmp_path, log=lambda *a: None)
+    pack(make_bundle(compiled, "paper"), load_board("unix"), tmp_path, log=lambda *a: None)
     (tmp_path / "x.bin").write_bytes(x.tobytes())
     (tmp_path / "run.py").write_text(SCRIPT)
     out = run_script(tmp_path / "run.py", path=[tmp_path], cwd=tmp_path, micropython=micropython,

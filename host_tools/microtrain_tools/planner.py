@@ -11,6 +11,7 @@ offset (`Tensor.alias`), when that was shown safe for the op that reads one and 
 (compiler/inplace.py); e.g. a depthwise conv whose output trails its dying input by a row.
 """
 
+import random
 from dataclasses import dataclass, field
 
 from .errors import MicrotrainError
@@ -65,7 +66,7 @@ def _lowest_fit(t: Tensor, placed) -> int:
     return offset
 
 
-def _place_in_order(order) -> int:
+def _place_in_order(order, use_alias=True) -> int:
     placed = []
     for t in order:
         t.offset = -1
@@ -73,29 +74,39 @@ def _place_in_order(order) -> int:
         # Candidates: the lowest free offset, and each allowed overlap with a placed partner;
         # the one that ends lowest wins (an overlap usually saves a whole tensor).
         candidates = [_lowest_fit(t, placed)]
-        candidates += [p.offset + d for p, d in t.alias if p.offset >= 0 and p.offset + d >= 0]
+        if use_alias:
+            candidates += [p.offset + d for p, d in t.alias
+                           if p.offset >= 0 and p.offset + d >= 0]
         best = min((o for o in candidates if _fits(t, o, placed)), key=lambda o: (o + t.size, o))
         t.offset = best
         placed.append(t)
     return max((_aligned(t.offset + t.size) for t in order), default=0)
 
 
-def plan(tensors) -> int:
+def plan(tensors, tries: int = 0) -> int:
     """Set each tensor's offset; return the arena size in bytes.
 
     Greedy placement in a few orders (largest first, as TFLite Micro does; and by time, forward
-    and backward, which follows chains of in-place ops); the smallest arena is kept.
+    and backward, which follows chains of in-place ops), with the in-place overlaps and, largest
+    first, without them (greedy overlaps can fragment a learn program's arena); the smallest
+    arena is kept.
     """
     for t in tensors:
         if t.size < 0 or t.first > t.last:
             raise MicrotrainError(f"bad tensor lifetime or size: {t}")
-    orders = [sorted(tensors, key=lambda t: (-t.size, t.first, t.name))]
+    largest = sorted(tensors, key=lambda t: (-t.size, t.first, t.name))
+    orders = [(largest, True)]
     if any(t.alias for t in tensors):
-        orders.append(sorted(tensors, key=lambda t: (t.first, -t.size, t.name)))
-        orders.append(sorted(tensors, key=lambda t: (-t.last, -t.size, t.name)))
+        orders.append((sorted(tensors, key=lambda t: (t.first, -t.size, t.name)), True))
+        orders.append((sorted(tensors, key=lambda t: (-t.last, -t.size, t.name)), True))
+        orders.append((largest, False))
+    rng = random.Random(0)
+    for _ in range(tries):
+        order = sorted(tensors, key=lambda t: (-t.size * rng.uniform(0.5, 1.5), t.name))
+        orders.append((order, bool(rng.getrandbits(1)) and any(t.alias for t in tensors)))
     best_size, best_offsets = None, None
-    for order in orders:
-        size = _place_in_order(order)
+    for order, use_alias in orders:
+        size = _place_in_order(order, use_alias)
         if best_size is None or size < best_size:
             best_size, best_offsets = size, [t.offset for t in tensors]
     for t, offset in zip(tensors, best_offsets):

@@ -7,6 +7,8 @@
 #include "../kernels/mt_avgpool_f32_grad_in.h"
 #include "../kernels/mt_bias_f32_grad_b.h"
 #include "../kernels/mt_bias_s32_update.h"
+#include "../kernels/mt_clampmask_grad_in.h"
+#include "../kernels/mt_clampmask_s8_fwd.h"
 #include "../kernels/mt_clamp_s8_grad_in.h"
 
 // args: output dims (4)
@@ -51,14 +53,21 @@ MT_OP_ADAPTER(mt_op_bias_q8_update) {
                               &state, &grad_out);
 }
 
-static mt_status clamp(int q8, const int32_t *args, const mt_buf *bufs) {
-    const mt_act_params act = {0, 0, args[0], args[1]};
-    const mt_dims dims = mt_op_dims(args + 2);
+// Bytes of the bit mask of `count` values.
+static int32_t mask_bytes(int32_t count) {
+    return count / 8 + (count % 8 != 0);
+}
+
+// The clamp's gradient, in place, from the saved int8 output (args: act_min, act_max, dims)
+// or from its bit mask (args: dims).
+static mt_status clamp(int q8, int from_mask, const int32_t *args, const mt_buf *bufs) {
+    const mt_act_params act = {0, 0, from_mask ? -128 : args[0], from_mask ? 127 : args[1]};
+    const mt_dims dims = mt_op_dims(from_mask ? args : args + 2);
     int32_t count;
     mt_grad_dst grad = {0, 0, 0};
     mt_status st;
     if ((st = mt_dims_count(&dims, &count)) != MT_OK ||
-        (st = mt_op_check_buf(&bufs[0], count, 1)) != MT_OK ||
+        (st = mt_op_check_buf(&bufs[0], from_mask ? mask_bytes(count) : count, 1)) != MT_OK ||
         (st = mt_op_check_buf(&bufs[1], count, q8 ? 1 : 4)) != MT_OK) {
         return st;
     }
@@ -66,6 +75,9 @@ static mt_status clamp(int q8, const int32_t *args, const mt_buf *bufs) {
         grad.q = (int8_t *)bufs[1].data;
     } else {
         grad.f = (float *)bufs[1].data;
+    }
+    if (from_mask) {
+        return mt_clampmask_grad_in(count, (const uint8_t *)bufs[0].data, &grad);
     }
     return mt_clamp_s8_grad_in(&act, count, (const int8_t *)bufs[0].data, &grad);
 }
@@ -75,7 +87,7 @@ static mt_status clamp(int q8, const int32_t *args, const mt_buf *bufs) {
 MT_OP_ADAPTER(mt_op_clamp_s8_grad_in) {
     (void)n_args;
     (void)n_bufs;
-    return clamp(0, args, bufs);
+    return clamp(0, 0, args, bufs);
 }
 
 // args: as mt_clamp_s8_grad_in
@@ -83,7 +95,41 @@ MT_OP_ADAPTER(mt_op_clamp_s8_grad_in) {
 MT_OP_ADAPTER(mt_op_clamp_q8_grad_in) {
     (void)n_args;
     (void)n_bufs;
-    return clamp(1, args, bufs);
+    return clamp(1, 0, args, bufs);
+}
+
+// args: act_min, act_max, output dims (4)
+// bufs: output (b, the forward output), mask (b [(count + 7) / 8], written)
+MT_OP_ADAPTER(mt_op_clampmask_s8_fwd) {
+    (void)n_args;
+    (void)n_bufs;
+    const mt_act_params act = {0, 0, args[0], args[1]};
+    const mt_dims dims = mt_op_dims(args + 2);
+    int32_t count;
+    mt_status st;
+    if ((st = mt_dims_count(&dims, &count)) != MT_OK ||
+        (st = mt_op_check_buf(&bufs[0], count, 1)) != MT_OK ||
+        (st = mt_op_check_buf(&bufs[1], mask_bytes(count), 1)) != MT_OK) {
+        return st;
+    }
+    return mt_clampmask_s8_fwd(&act, count, (const int8_t *)bufs[0].data,
+                               (uint8_t *)bufs[1].data);
+}
+
+// args: output dims (4)
+// bufs: mask (b, from mt_clampmask_s8_fwd), grad (f, written in place)
+MT_OP_ADAPTER(mt_op_clampmask_f32_grad_in) {
+    (void)n_args;
+    (void)n_bufs;
+    return clamp(0, 1, args, bufs);
+}
+
+// args: as mt_clampmask_f32_grad_in
+// bufs: mask (b), grad (b, written in place; its scale does not change)
+MT_OP_ADAPTER(mt_op_clampmask_q8_grad_in) {
+    (void)n_args;
+    (void)n_bufs;
+    return clamp(1, 1, args, bufs);
 }
 
 // Shared by add and avgpool: dims (4) and accumulate, grad_out then grad_in buffers.

@@ -4,7 +4,8 @@
 import click
 
 from ..compiler import compile_model
-from ..compiler.memory import format_plans, memory_plan
+from ..compiler.memory import (format_plans, format_recomputes, format_stages, format_tiling,
+                               memory_plan)
 from ..int8_graph import load_graph
 from ..policy import load_policy, make_policy
 
@@ -39,14 +40,18 @@ def heap_beside_plan(compiled, native_path=None) -> str:
     return "\n".join(lines)
 
 
-def plans(graph, policy, input_dtype, compare=True) -> dict:
+def plans(graph, policy, input_dtype, compare=True, tiling="auto") -> dict:
     columns = {}
+
+    def plan_of(p):
+        return memory_plan(compile_model(graph, p, input_dtype=input_dtype, tiling=tiling))
+
     if policy is not None:
-        columns["policy"] = memory_plan(compile_model(graph, policy, input_dtype=input_dtype))
+        columns["policy"] = plan_of(policy)
     if compare or policy is None:
         full, last = reference_policies(graph)
-        columns["full update"] = memory_plan(compile_model(graph, full, input_dtype=input_dtype))
-        columns["last layer"] = memory_plan(compile_model(graph, last, input_dtype=input_dtype))
+        columns["full update"] = plan_of(full)
+        columns["last layer"] = plan_of(last)
     return columns
 
 
@@ -60,17 +65,28 @@ def plans(graph, policy, input_dtype, compare=True) -> dict:
               show_default=True)
 @click.option("--no-compare", is_flag=True, help="only the policy's column")
 @click.option("--ops", is_flag=True, help="also list the learn program's ops")
+@click.option("--no-tiling", is_flag=True, help="never stream the frozen prefix (to compare "
+              "with the default, which streams it where the arena gets smaller)")
 @click.option("--native", "native_path", type=click.Path(exists=True, dir_okay=False),
               help="a _microtrain.mpy (dist/ of `microtrain pack`): add the heap its code "
               "takes on the board (text + rodata + bss; copied into RAM on every port)")
-def command(model, policy_path, input_dtype, no_compare, ops, native_path):
+def command(model, policy_path, input_dtype, no_compare, ops, no_tiling, native_path):
     graph = load_graph(model)
     policy = load_policy(policy_path, graph) if policy_path else None
-    click.echo(format_plans(plans(graph, policy, input_dtype, compare=not no_compare)))
-    if policy is not None:
-        click.echo(heap_beside_plan(compile_model(graph, policy, input_dtype=input_dtype),
-                                    native_path))
-    if ops and policy is not None:
-        compiled = compile_model(graph, policy, input_dtype=input_dtype)
+    tiling = None if no_tiling else "auto"
+    columns = plans(graph, policy, input_dtype, compare=not no_compare, tiling=tiling)
+    click.echo(format_plans(columns))
+    if policy is None:
+        return
+    compiled = compile_model(graph, policy, input_dtype=input_dtype, tiling=tiling)
+    untiled = None
+    if compiled.tiling is not None:
+        untiled = compile_model(graph, policy, input_dtype=input_dtype, tiling=None).arena_size
+    click.echo(format_tiling(compiled.tiling, untiled))
+    click.echo(format_recomputes(compiled.recomputed))
+    click.echo("peak per stage, policy (the largest tensors alive there):")
+    click.echo(format_stages(columns["policy"]))
+    click.echo(heap_beside_plan(compiled, native_path))
+    if ops:
         for i, op in enumerate(compiled.learn):
             click.echo(f"{i:4d} {op.name:26s} {op.comment}")

@@ -20,8 +20,11 @@ from ..program import BufRef, Region
 from . import forward
 from .backward import TrainPlan, emit_learn
 from .layout import ArenaTensor, Blob, Emitter, place, resolve
+from .recompute import check_recompute
+from .stream import Segment, Tiling
 
 PARAM_ARRAYS = ("weight", "bias", "multiplier", "shift", "w_scale")
+FINAL_PLACEMENT_TRIES = 48  # seeded placement orders the chosen plan is also tried with
 
 
 @dataclass
@@ -39,12 +42,18 @@ class Compiled:
     program_arenas: list = field(default_factory=list)  # arena bytes of predict, learn
     symbolic: list = field(default_factory=list)  # predict and learn ops over ArenaTensors
     blob_entries: dict = field(default_factory=dict)  # (region, name) -> BufRef
+    stages: list = field(default_factory=list)  # per program: [(label, first op index)]
+    layer_at: list = field(default_factory=list)  # per program: {layer name: first op index}
+    tiling: object = None  # stream.TilingReport of the streamed segment, or None
+    recomputed: list = field(default_factory=list)  # recompute.Recompute of each rebuilt input
 
 
 class _Builder:
-    def __init__(self, graph, input_dtype, trainable, compact):
+    def __init__(self, graph, input_dtype, trainable, compact, tiling=None):
         self.graph = graph
         self.input_dtype = input_dtype
+        self.tiling = tiling  # stream.Tiling: layers[:split] run band by band
+        self.tiling_report = None
         self.weights = Blob(Region.WEIGHTS)
         self.params = Blob(Region.PARAMS)
         self.layer_refs = {}  # layer name -> {array name -> BufRef}
@@ -97,11 +106,22 @@ class _Builder:
 
     def emit_forward(self, e, x_region_ref, after_layer=None):
         g = self.graph
-        if self.input_dtype == "float32":
-            forward.emit_quantize_input(e, g.input, x_region_ref, self.activation(INPUT))
-        else:
-            self.activations[INPUT] = x_region_ref  # int8 input is read where the caller has it
-        for ly in g.layers:
+        layers = g.layers
+        if self.tiling is not None:
+            e.stage("streamed segment")
+            for ly in layers[: self.tiling.split]:
+                e.layer_at[ly.name] = len(e.ops)
+            segment = Segment(g, self.tiling, quantized_input=self.input_dtype == "float32")
+            self.tiling_report = segment.emit(e, x_region_ref, self.activation, self.layer_refs)
+            layers = layers[self.tiling.split:]
+        e.stage("forward")
+        if self.tiling is None:  # else the segment has read or quantized the input by bands
+            if self.input_dtype == "float32":
+                forward.emit_quantize_input(e, g.input, x_region_ref, self.activation(INPUT))
+            else:
+                self.activations[INPUT] = x_region_ref  # int8 input: read where the caller has it
+        for ly in layers:
+            e.layer_at[ly.name] = len(e.ops)
             if ly.op == "flatten":
                 self.activations[ly.name] = self.activation(ly.inputs[0])
                 continue
@@ -130,7 +150,26 @@ def compile_predict(graph: Int8Graph, input_dtype: str = "float32") -> Compiled:
 
 
 def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32",
-                  grad_format: str = "q8", in_place: bool = True) -> Compiled:
+                  grad_format: str = "q8", in_place: bool = True, tiling="auto",
+                  placement_tries: int = 0) -> Compiled:
+    """tiling: "auto" (stream the frozen prefix and recompute saved inputs where that makes
+    the arena smaller: compiler/tiling.py, compiler/recompute.py), None (neither, unless the
+    plan names recomputes), or a stream.Tiling to force. placement_tries: more arena
+    placement orders to try (planner.plan); "auto" gives its final plan FINAL_PLACEMENT_TRIES."""
+    if tiling == "auto":
+        from .recompute import choose_recompute
+        from .tiling import choose_tiling
+
+        if plan is not None and not isinstance(plan, TrainPlan):
+            plan = TrainPlan.from_policy(plan, grad_format)
+        best = choose_tiling(graph, plan, input_dtype, grad_format, in_place)
+        chosen = best.tiling.tiling if best.tiling else None
+        if plan is not None:
+            plan, best = choose_recompute(graph, plan, lambda p: compile_model(
+                graph, p, input_dtype, grad_format, in_place, tiling=chosen), best)
+        final = compile_model(graph, plan, input_dtype, grad_format, in_place, tiling=chosen,
+                              placement_tries=FINAL_PLACEMENT_TRIES)
+        return final if final.arena_size <= best.arena_size else best
     if input_dtype not in ("float32", "int8"):
         raise MicrotrainError(f"input dtype must be float32 or int8, got {input_dtype!r}")
     if graph.output.shape[:2] != (1, 1):
@@ -138,10 +177,17 @@ def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32",
                               f"got {graph.output.shape}")
     if plan is not None and not isinstance(plan, TrainPlan):
         plan = TrainPlan.from_policy(plan, grad_format)
+    recomputed = check_recompute(graph, plan) if plan is not None else []
     trainable = plan.trainable_arrays() if plan is not None else set()
     compact = plan.compact_weights(graph) if plan is not None else {}
     trainable -= {(name, "weight") for name in compact}
-    b = _Builder(graph, input_dtype, trainable, compact)
+    if tiling is not None:
+        from .tiling import check_tiling
+
+        if not isinstance(tiling, Tiling):
+            raise MicrotrainError(f"tiling must be 'auto', None or a Tiling, got {tiling!r}")
+        check_tiling(graph, plan, tiling)
+    b = _Builder(graph, input_dtype, trainable, compact, tiling)
     x, logits, _ = io_refs(graph, input_dtype)
 
     pred = Emitter()
@@ -149,15 +195,19 @@ def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32",
     forward.emit_dequantize(pred, graph.output, b.activation(graph.layers[-1].name), logits)
 
     programs = [pred.ops]
+    emitters = [pred]
     learn_ops = []
     loss = "none"
     if plan is not None:
         b.activations = {}  # each program has its own arena plan: nothing persists between runs
-        learn_ops = emit_learn(b, plan, x)
+        learn = emit_learn(b, plan, x)
+        learn_ops = learn.ops
         programs.append(learn_ops)
+        emitters.append(learn)
         loss = plan.loss
     program_arenas = []
-    arena_size, offsets = place(programs, sizes_out=program_arenas, in_place=in_place)
+    arena_size, offsets = place(programs, sizes_out=program_arenas, in_place=in_place,
+                                tries=placement_tries)
     return Compiled(
         graph=graph,
         predict=resolve(pred.ops, offsets),
@@ -173,4 +223,8 @@ def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32",
         symbolic=programs,
         blob_entries={**{(Region.WEIGHTS, k): v for k, v in b.weights.entries.items()},
                       **{(Region.PARAMS, k): v for k, v in b.params.entries.items()}},
+        stages=[em.stages for em in emitters],
+        layer_at=[em.layer_at for em in emitters],
+        tiling=b.tiling_report,
+        recomputed=recomputed,
     )

@@ -23,8 +23,10 @@ from ..model import INPUT
 from ..program import BufRef, Region
 from ..reference.grad_in_q8 import scratch_bytes as grad_in_scratch_bytes
 from ..reference.grad_q8 import MAX_UPDATE_PIXELS
+from . import forward
 from .forward import act_args, conv_args, dims, emit_dequantize, filter_dims, float_bits
 from .layout import ArenaTensor, Emitter
+from .recompute import plan_recompute
 
 ROUNDING_CODES = {"truncate": 0, "nearest": 1, "stochastic": 2, "master_fp32": 3}
 # Gradient tensors: "q8" int8 values + a float32 scale, weight/bias gradients fused into their
@@ -67,6 +69,8 @@ class TrainPlan:
     qas: bool
     loss: str
     grad_format: str = "q8"  # GRAD_FORMATS
+    clamp_masks: bool = True  # activation clamps from 1-bit masks, not the int8 outputs
+    recompute: frozenset = frozenset()  # layers whose input is rebuilt, not kept (recompute.py)
 
     @classmethod
     def from_policy(cls, policy, grad_format="q8"):
@@ -128,6 +132,8 @@ class _Learn:
             raise MicrotrainError("policy updates nothing: give it at least one bias or weight")
         self.lowest = min(names.index(n) for n in updated)
         self.index = {n: i for i, n in enumerate(names)}
+        self.masks = {}  # layer name -> ArenaTensor of its clamp's bit mask
+        self.masked = self._masked_layers() if plan.clamp_masks else set()
 
     # ---- helpers -------------------------------------------------------------------------
     def in_region(self, tensor: str) -> bool:
@@ -184,7 +190,45 @@ class _Learn:
         return [int(self.plan.qas), ROUNDING_CODES[self.plan.rounding],
                 float_bits(self.plan.lr), float_bits(self.plan.momentum)]
 
+    def _grad_layers(self) -> set:
+        """The layers whose output gets a gradient (the backward's walk, without emitting)."""
+        has = {self.g.layers[-1].name}
+        for ly in reversed(self.g.layers[self.lowest:]):
+            if ly.name not in has:
+                continue
+            if ly.has_weights and self.index[ly.name] <= self.lowest:
+                continue
+            has |= {src for src in ly.inputs if self.in_region(src)}
+        return has
+
+    def _masked_layers(self) -> set:
+        """Layers whose clamp reads a bit mask saved in the forward instead of their int8
+        output: every clamped layer that gets a gradient, unless its output is kept for the
+        backward anyway (the logits, or the whole input of a weight update)."""
+        kept = {self.g.layers[-1].name}
+        for name, channels in self.plan.weight_channels.items():
+            if name in self.plan.recompute:
+                continue  # its input is rebuilt for the update: not kept through the backward
+            src = self.g.layer(name).inputs[0]
+            while src != INPUT and self.g.layer(src).op == "flatten":
+                src = self.g.layer(src).inputs[0]
+            kept.add(src)
+        clamped = {ly.name for ly in self.g.layers if ly.has_weights or ly.op == "add"}
+        return {name for name in (self._grad_layers() & clamped) - kept
+                if self.g.layer(name).attrs.get("act", "none") != "none"}
+
     # ---- forward hooks -------------------------------------------------------------------
+    def after_forward(self, ly):
+        self.save_selected_channels(ly)
+        if ly.name in self.masked:
+            t = self.g.tensors[ly.name]
+            count = int(np.prod(t.shape))
+            mask = ArenaTensor(f"mask_{ly.name}", (count + 7) // 8, "saved mask")
+            self.e.emit("mt_clampmask_s8_fwd", [ly.attrs["act_min"], ly.attrs["act_max"]]
+                        + dims(t.shape), [self.b.activation(ly.name), mask],
+                        f"{ly.name}: save its activation's mask (1 bit a value)")
+            self.masks[ly.name] = mask
+
     def save_selected_channels(self, ly):
         """After a sparsely updated layer's forward: keep only the channels its update needs."""
         channels = self.plan.weight_channels.get(ly.name)
@@ -195,6 +239,8 @@ class _Learn:
         if ly.op == "fc":
             h, w, c = 1, 1, h * w * c
         k = len(channels)
+        if k == c and ly.name in self.plan.recompute:
+            return  # rebuilt right before its update (recompute_input)
         if k == c:
             self.saved_inputs[ly.name] = (x, k)
             return
@@ -209,6 +255,10 @@ class _Learn:
         if ly.attrs.get("act", "none") == "none":
             return  # straight-through at int8 saturation: see docs/numerics.md
         t = self.g.tensors[ly.name]
+        if ly.name in self.masks:
+            self.e.emit(f"mt_clampmask_{self.pass_kind}_grad_in", dims(t.shape),
+                        [self.masks[ly.name], g_out[0]], f"{ly.name}: activation mask (bits)")
+            return
         self.e.emit(f"mt_clamp_{self.grad_kind}_grad_in",
                     [ly.attrs["act_min"], ly.attrs["act_max"]] + dims(t.shape),
                     [self.b.activation(ly.name), g_out[0]], f"{ly.name}: activation mask")
@@ -281,8 +331,29 @@ class _Learn:
         return [self.state(f"{ly.name}/weight_momentum", count, self.plan.momentum != 0),
                 master or EMPTY, self.rng(f"{ly.name}/weight_rng")]
 
+    def recompute_input(self, ly):
+        """The whole input of ly, run again from tensors the backward keeps anyway."""
+        r = plan_recompute(self.g, self.plan, ly.name)
+        if r is None:
+            raise MicrotrainError(f"layer {ly.name!r}: its input cannot be recomputed")
+        again = {src: self.b.activation(src) for src in r.sources}
+        for name in r.layers:
+            layer = self.g.layer(name)
+            h, w, c = self.g.tensors[name].shape
+            again[name] = ArenaTensor(f"again_{name}", h * w * c, "recomputed")
+            tmp = Emitter()
+            forward.FORWARD[layer.op](tmp, self.g, layer, self.b.layer_refs[name],
+                                      [again[src] for src in layer.inputs], again[name])
+            for op in tmp.ops:
+                op.comment = f"{name}: forward again, for {ly.name}'s update"
+            self.e.ops.extend(tmp.ops)
+        return again[ly.inputs[0]], self.g.tensors[ly.inputs[0]].shape[-1]
+
     def weight_update(self, ly, g_out, refs):
-        saved, k = self.saved_inputs[ly.name]
+        if ly.name in self.saved_inputs:
+            saved, k = self.saved_inputs[ly.name]
+        else:
+            saved, k = self.recompute_input(ly)
         channels = self.plan.weight_channels[ly.name]
         layout = _weight_layout(ly, k)
         outer, inner, c_total, on_channel = layout
@@ -370,8 +441,9 @@ class _Learn:
         from . import io_refs
 
         _, logits, loss = io_refs(self.g, self.b.input_dtype)
-        self.b.emit_forward(self.e, x_ref, after_layer=self.save_selected_channels)
+        self.b.emit_forward(self.e, x_ref, after_layer=self.after_forward)
         emit_dequantize(self.e, self.g.output, self.b.activation(self.g.layers[-1].name), logits)
+        self.e.stage("loss and backward")
         self.loss(logits, loss)
         rules = {"add": self.add_layer, "avgpool": self.avgpool_layer,
                  "flatten": self.flatten_layer}
@@ -383,7 +455,7 @@ class _Learn:
             if rule is None:
                 raise MicrotrainError(f"layer {ly.name!r}: no backward rule for {ly.op!r}")
             rule(ly, g_out)
-        return self.e.ops
+        return self.e
 
 
 def emit_learn(builder, plan: TrainPlan, x_ref):

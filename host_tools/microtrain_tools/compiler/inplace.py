@@ -193,3 +193,11 @@ def safe_deltas(name: str, args: tuple) -> tuple:
         if len(found) == 2:
             break
     return tuple(found.values())
+
+
+def shift_safe(src: int, dst: int) -> bool:
+    """A line-buffer shift (compiler/stream.py) is mt_chansel_s8_fwd with every channel: by its
+    contract (natmod/kernels/mt_chansel_s8_fwd.h) a forward copy, one byte a step in raster
+    order, each byte read before the step writes it. Output at or before its overlapping input
+    therefore never overwrites a byte still to be read."""
+    return dst <= src

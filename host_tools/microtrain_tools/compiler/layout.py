@@ -43,11 +43,38 @@ class ArenaTensor:
     kind: str  # "activation", "saved", "gradient", "scratch": for the memory report
 
 
+@dataclass(eq=False)
+class ArenaView:
+    """Bytes start .. start + size of an arena tensor: a band of rows in a streamed segment's
+    line buffer (compiler/stream.py). Lives and is placed with its tensor."""
+
+    tensor: ArenaTensor
+    start: int
+    size: int
+
+    def __post_init__(self):
+        if self.start < 0 or self.size < 0 or self.start + self.size > self.tensor.size:
+            raise ValueError(f"view {self.start}+{self.size} outside {self.tensor.name} "
+                             f"({self.tensor.size} bytes)")
+
+
+def arena_tensor(buf):
+    """The arena tensor a symbolic buffer is (or is a view of), else None."""
+    if isinstance(buf, ArenaView):
+        return buf.tensor
+    return buf if isinstance(buf, ArenaTensor) else None
+
+
 class Emitter:
     """Collects the ops of one program over symbolic buffers."""
 
     def __init__(self):
         self.ops = []  # (OpCall with symbolic bufs)
+        self.stages = []  # (label, index of the stage's first op): for the memory report
+        self.layer_at = {}  # layer name -> index of its first forward op
+
+    def stage(self, label):
+        self.stages.append((label, len(self.ops)))
 
     def emit(self, name, args, bufs, comment=""):
         self.ops.append(OpCall(name, [int(a) for a in args], list(bufs), comment))
@@ -58,9 +85,10 @@ def lifetimes(ops) -> dict:
     lives = {}
     for i, op in enumerate(ops):
         for buf in op.bufs:
-            if isinstance(buf, ArenaTensor):
-                first, _ = lives.get(buf, (i, i))
-                lives[buf] = (first, i)
+            t = arena_tensor(buf)
+            if t is not None:
+                first, _ = lives.get(t, (i, i))
+                lives[t] = (first, i)
     return lives
 
 
@@ -80,12 +108,13 @@ def _allow_in_place(ops, lives, planned) -> None:
             allow_overlap(planned[x], planned[y], delta)
 
 
-def place(programs, pinned=(), sizes_out=None, in_place=True) -> tuple[int, dict]:
+def place(programs, pinned=(), sizes_out=None, in_place=True, tries=0) -> tuple[int, dict]:
     """Plan the arena tensors of several programs that share one arena (run one at a time).
 
     programs: lists of OpCalls with symbolic buffers. Each program's tensors live within that
     program; the arena is the largest of the plans. Returns (arena size, tensor -> offset).
     Tensors in `pinned` live for every op of every program (e.g. a buffer kept between calls).
+    tries: more placement orders to look through (planner.plan).
     """
     arena_size, offsets = 0, {}
     for ops in programs:
@@ -95,7 +124,7 @@ def place(programs, pinned=(), sizes_out=None, in_place=True) -> tuple[int, dict
         tensors = [Tensor(t.name, t.size, a, b) for t, (a, b) in lives.items()]
         if in_place:
             _allow_in_place(ops, lives, dict(zip(lives, tensors)))
-        size = plan(tensors)
+        size = plan(tensors, tries)
         for t, placed in zip(lives, tensors):
             if t in offsets and offsets[t] != placed.offset:
                 raise ValueError(f"tensor {t.name} placed differently in two programs")
@@ -111,7 +140,9 @@ def resolve(ops, offsets) -> list:
     out = []
     for op in ops:
         bufs = [
-            BufRef(Region.ARENA, offsets[b], b.size) if isinstance(b, ArenaTensor) else b
+            BufRef(Region.ARENA, offsets[b], b.size) if isinstance(b, ArenaTensor)
+            else BufRef(Region.ARENA, offsets[b.tensor] + b.start, b.size)
+            if isinstance(b, ArenaView) else b
             for b in op.bufs
         ]
         out.append(OpCall(op.name, op.args, bufs, op.comment))

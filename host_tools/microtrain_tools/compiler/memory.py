@@ -8,7 +8,7 @@ Frozen weights live in flash (a frozen module or ROMFS) and are reported apart, 
 native module's code. The MicroPython interpreter itself is not counted.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .layout import lifetimes
 
@@ -29,6 +29,8 @@ class MemoryPlan:
     state: dict  # STATE_KINDS label -> bytes
     io: int
     flash_weights: int
+    stages: list = field(default_factory=list)  # StagePeak of each stage of each program
+    tiling: object = None  # stream.TilingReport, or None when nothing is streamed
 
     @property
     def state_total(self) -> int:
@@ -43,7 +45,7 @@ class MemoryPlan:
         return self.arena_predict + self.state_total + self.io
 
 
-def _union(intervals) -> int:
+def union_bytes(intervals) -> int:
     total, reach = 0, None
     for a, b in sorted(intervals):
         if reach is None or a > reach:
@@ -55,20 +57,54 @@ def _union(intervals) -> int:
     return total
 
 
+def alive_per_op(ops, offsets) -> list:
+    """Per op: (arena bytes alive, overlaps of in-place ops counted once; the tensors)."""
+    lives = lifetimes(ops)
+    out = []
+    for i in range(len(ops)):
+        alive = [t for t, (a, b) in lives.items() if a <= i <= b]
+        out.append((union_bytes((offsets[t], offsets[t] + t.size) for t in alive), alive))
+    return out
+
+
+@dataclass
+class StagePeak:
+    """The fullest op of one stage of a program and what is alive there."""
+
+    program: str  # "predict" or "learn"
+    stage: str  # "streamed segment", "forward", "loss and backward"
+    peak: int  # arena bytes alive (overlaps of in-place ops counted once)
+    op: int  # index of that op in its program
+    comment: str
+    alive: list  # (tensor name, kind, bytes), largest first
+
+
+def stage_peaks(compiled) -> list:
+    out = []
+    for which, ops, stages in zip(("predict", "learn"), compiled.symbolic, compiled.stages):
+        per_op = alive_per_op(ops, compiled.tensors)
+        bounds = [start for _, start in stages[1:]] + [len(ops)]
+        for (label, start), end in zip(stages, bounds):
+            if start == end:
+                continue
+            i = max(range(start, end), key=lambda j: per_op[j][0])
+            total, alive = per_op[i]
+            listed = sorted(((t.name, t.kind, t.size) for t in alive), key=lambda r: -r[2])
+            out.append(StagePeak(which, label, total, i, ops[i].comment, listed))
+    return out
+
+
 def _peak_kinds(ops, offsets) -> dict:
     """Bytes of each kind of tensor alive at the op where the arena is fullest. Tensors of an
     in-place op overlap; overlapping bytes are counted once."""
-    lives = lifetimes(ops)
-    best, best_kinds = -1, {}
-    for i in range(len(ops)):
-        alive = [t for t, (a, b) in lives.items() if a <= i <= b]
-        total = _union((offsets[t], offsets[t] + t.size) for t in alive)
-        if total > best:
-            kinds = {}
-            for t in alive:
-                kinds.setdefault(t.kind, []).append((offsets[t], offsets[t] + t.size))
-            best, best_kinds = total, {k: _union(v) for k, v in kinds.items()}
-    return best_kinds
+    per_op = alive_per_op(ops, offsets)
+    if not per_op:
+        return {}
+    _, alive = max(per_op, key=lambda r: r[0])  # the first op of the highest peak
+    kinds = {}
+    for t in alive:
+        kinds.setdefault(t.kind, []).append((offsets[t], offsets[t] + t.size))
+    return {k: union_bytes(v) for k, v in kinds.items()}
 
 
 def memory_plan(compiled) -> MemoryPlan:
@@ -92,6 +128,8 @@ def memory_plan(compiled) -> MemoryPlan:
         state=state,
         io=io,
         flash_weights=len(compiled.weights),
+        stages=stage_peaks(compiled),
+        tiling=compiled.tiling,
     )
 
 
@@ -113,3 +151,42 @@ def format_plans(columns: dict) -> str:
         out.append(label.ljust(width) + "".join(f"{get(p):,}".rjust(colw)
                                                 for p in columns.values()))
     return "\n".join(out)
+
+
+def format_stages(plan: MemoryPlan, shown: int = 6) -> str:
+    """Each stage's peak and the largest tensors alive there."""
+    out = []
+    for st in plan.stages:
+        out.append(f"{st.program:7s} {st.stage:18s} peak {st.peak:>9,} B at op {st.op} "
+                   f"({st.comment})")
+        for name, kind, size in st.alive[:shown]:
+            out.append(f"          {size:>9,}  {name} ({kind})")
+        if len(st.alive) > shown:
+            rest = sum(size for _, _, size in st.alive[shown:])
+            out.append(f"          {rest:>9,}  {len(st.alive) - shown} more")
+    return "\n".join(out)
+
+
+def format_tiling(report, untiled_arena=None) -> str:
+    if report is None:
+        return "tiling: none (no streamed prefix makes the arena smaller)"
+    t = report.tiling
+    lines = [f"tiling: layers up to {report.segment_end} (the first {t.split}) streamed, "
+             f"{t.band} row(s) of each layer's output per op, {report.n_sweeps} sweeps",
+             f"  line buffers {sum(report.line_buffers.values()):,} B + segment output "
+             f"{report.output_bytes:,} B; {report.extra_ops} more ops per run, "
+             f"{report.shifted_bytes:,} B shifted per run, {report.recomputed_macs} MACs "
+             f"recomputed (halos are kept, not recomputed)"]
+    if untiled_arena is not None:
+        lines.append(f"  arena without tiling: {untiled_arena:,} B")
+    return "\n".join(lines)
+
+
+def format_recomputes(recomputed) -> str:
+    if not recomputed:
+        return "recompute: none (every saved input is kept from the forward)"
+    lines = ["recompute (saved inputs rebuilt before their update instead of kept):"]
+    for r in recomputed:
+        lines.append(f"  {r.layer}'s input: {', '.join(r.layers)} again from "
+                     f"{', '.join(r.sources)}, {r.macs:,} MACs")
+    return "\n".join(lines)
