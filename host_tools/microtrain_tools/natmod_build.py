@@ -16,6 +16,7 @@ from . import __version__
 from .arches import COMMON_CFLAGS, DEFAULT_OPT, OPT_FLAGS, Arch, build_name, check_opt, get_arch
 from .build_cache import cached_file, digest
 from .errors import MicrotrainError
+from .llvm_compile import compile_via_llvm
 from .paths import NATMOD_DIR, PACKAGE_DIR
 
 # Compiled in this order; the order of objects does not matter to the linker.
@@ -45,21 +46,22 @@ def natmod_sources(dirs=SOURCE_DIRS) -> list[Path]:
 
 
 def find_compiler(arch: Arch) -> str:
-    """The compiler's path, or a MicrotrainError that says which package provides it."""
-    path = shutil.which(arch.cc)
-    if path:
-        return path
-    if not arch.package:
-        raise MicrotrainError(f"arch {arch.name}: compiler {arch.cc} not found; {arch.note}")
-    raise MicrotrainError(
-        f"arch {arch.name}: compiler {arch.cc} not found; "
-        f"install the Debian package {arch.package} (apt-get install {arch.package})"
-    )
+    """The compiler's path (and llc's, for LLVM arches, checked here), or a MicrotrainError
+    that says which package provides it."""
+    for tool in (arch.cc, arch.llc, arch.llvm_mc) if arch.llc else (arch.cc,):
+        if shutil.which(tool) is None:
+            if not arch.package:
+                raise MicrotrainError(f"arch {arch.name}: compiler {tool} not found; {arch.note}")
+            raise MicrotrainError(
+                f"arch {arch.name}: {tool} not found; "
+                f"install the Debian packages {arch.package} (apt-get install {arch.package})"
+            )
+    return shutil.which(arch.cc)
 
 
 def compile_flags(arch: Arch) -> list[str]:
     return [
-        *COMMON_CFLAGS,
+        *(f for f in COMMON_CFLAGS if arch.pic or f != "-fpic"),
         *arch.cflags,
         f'-DMT_ARCH_NAME="{arch.name}"',
         f'-DMT_VERSION="{__version__}"',
@@ -77,6 +79,10 @@ def object_path(source: Path, build_dir: Path) -> Path:
 def compile_source(arch: Arch, source: Path, obj: Path, extra_flags=()) -> CompileResult:
     cc = find_compiler(arch)
     obj.parent.mkdir(parents=True, exist_ok=True)
+    if arch.llc:
+        flags = [*compile_flags(arch), *extra_flags]
+        warnings = compile_via_llvm(arch, cc, flags, source, obj)
+        return CompileResult(source, obj, warnings)
     cmd = [cc, *compile_flags(arch), *extra_flags, "-c", str(source), "-o", str(obj)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
