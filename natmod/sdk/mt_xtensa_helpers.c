@@ -192,6 +192,13 @@ static void normalize(int32_t *exp, uint32_t *sig) {
     *exp -= shift;
 }
 
+// Exponent and significand of a finite nonzero magnitude, the hidden bit set even for a
+// subnormal (whose exponent may then go below 1).
+static void unpack_normalized(uint32_t abs_bits, int32_t *exp, uint32_t *sig) {
+    unpack(abs_bits, exp, sig);
+    normalize(exp, sig);
+}
+
 float MT_HELPER(mulsf3)(float fa, float fb) {
     uint32_t a = to_bits(fa), b = to_bits(fb);
     uint32_t a_abs = a & ABS_MASK, b_abs = b & ABS_MASK;
@@ -211,10 +218,8 @@ float MT_HELPER(mulsf3)(float fa, float fb) {
     }
     int32_t a_exp, b_exp;
     uint32_t a_sig, b_sig;
-    unpack(a_abs, &a_exp, &a_sig);
-    unpack(b_abs, &b_exp, &b_sig);
-    normalize(&a_exp, &a_sig);
-    normalize(&b_exp, &b_sig);
+    unpack_normalized(a_abs, &a_exp, &a_sig);
+    unpack_normalized(b_abs, &b_exp, &b_sig);
     uint32_t high, low;
     mul24(a_sig, b_sig, &high, &low);
     // The product is in [2^46, 2^48): keep its top 28 bits, the rest as the sticky bit.
@@ -250,10 +255,8 @@ float MT_HELPER(divsf3)(float fa, float fb) {
     }
     int32_t a_exp, b_exp;
     uint32_t a_sig, b_sig;
-    unpack(a_abs, &a_exp, &a_sig);
-    unpack(b_abs, &b_exp, &b_sig);
-    normalize(&a_exp, &a_sig);
-    normalize(&b_exp, &b_sig);
+    unpack_normalized(a_abs, &a_exp, &a_sig);
+    unpack_normalized(b_abs, &b_exp, &b_sig);
     // Restoring division, one quotient bit per step: q = floor(a_sig / b_sig * 2^27), a
     // 27- or 28-bit number since the ratio is in (1/2, 2). r stays below 2^25.
     uint32_t q = 0, r = a_sig;

@@ -209,35 +209,26 @@ class _Linker:
 
     # -- layout --------------------------------------------------------------------------
     def layout(self, entry: Placed) -> None:
-        max_align = 16 if self.arch.word_size == 4 else 32
         order = self.rules.order_text([p for p in self._ordered() if p.region == "text"], entry)
-        offset = self.rules.entry_stub_size(entry)
+        self.text_end = self._place(order, self.rules.entry_stub_size(entry))
+        self.text_order = order
+        self.rodata_order = [p for p in self._ordered() if p.region == "rodata"]
+        rodata_end = self._place(self.rodata_order, 0)
+        self.rodata_image = bytearray(align_up(rodata_end, self.arch.word_size))
+        for p in self.rodata_order:
+            self.rodata_image[p.offset : p.offset + p.section.size] = p.section.data
+        bss_end = self._place([p for p in self._ordered() if p.region == "bss"], 0)
+        self.bss_size = align_up(bss_end, self.arch.word_size)
+
+    def _place(self, order: list[Placed], offset: int) -> int:
+        """Give each section its offset in its blob, in order from `offset`; returns the end."""
+        max_align = 16 if self.arch.word_size == 4 else 32
         for p in order:
             check_align(p, max_align)
             offset = align_up(offset, self.rules.section_align(p.section))
             p.offset = offset
             offset += p.section.size
-        rodata = 0
-        for p in self._ordered():
-            if p.region == "rodata":
-                check_align(p, max_align)
-                rodata = align_up(rodata, p.section.align)
-                p.offset = rodata
-                rodata += p.section.size
-                self.rodata_order.append(p)
-        self.rodata_image = bytearray(align_up(rodata, self.arch.word_size))
-        for p in self.rodata_order:
-            self.rodata_image[p.offset : p.offset + p.section.size] = p.section.data
-        bss = 0
-        for p in self._ordered():
-            if p.region == "bss":
-                check_align(p, max_align)
-                bss = align_up(bss, p.section.align)
-                p.offset = bss
-                bss += p.section.size
-        self.bss_size = align_up(bss, self.arch.word_size)
-        self.text_order = order
-        self.text_end = offset
+        return offset
 
     def _ordered(self) -> list[Placed]:
         # Input order: objects as given, then library members as pulled; sections by index.
