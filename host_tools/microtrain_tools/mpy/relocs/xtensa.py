@@ -105,7 +105,10 @@ class XtensaRules(ArchRules):
     def apply(self, site) -> None:
         rtype = site.reloc.type
         if rtype in (R_XTENSA_32, R_XTENSA_PLT):
-            site.absolute_word(site.reloc.addend, 4)
+            # GNU as leaves the addend in the word itself (binutils' Xtensa howtos are
+            # partial_inplace: `.long .rodata.str1.1 + 14` has r_addend 0 and 14 in place);
+            # llvm-mc puts it in r_addend and 0 in place. The value is S + both.
+            site.absolute_word(site.reloc.addend + site.read(4), 4)
         elif rtype == R_XTENSA_SLOT0_OP:
             self._slot0(site)
         else:
