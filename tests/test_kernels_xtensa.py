@@ -53,19 +53,7 @@ def test_forward_ops_equal_numpy(machine):
 
 def test_requant_at_every_shift_and_edge(machine):
     """mt_requant_s8 through fc (64-bit products: mulsh/muluh on ESP32, soft on ESP8266)."""
-    op = hostlib.op_ids()["mt_fc_s8_fwd"]
-    bias, mult, shift = fwd.requant_channels(np.random.default_rng(7))
-    c = len(bias)
-    for zp in (-128, 0, 127):
-        args = [0, zp, -128, 127, 1, 1, 1, 1, c, 1, 1, 1, 1, 1, 1, c]
-        bufs = [np.asarray(mult, np.int32), np.asarray(shift, np.int32), np.zeros(1, np.int8),
-                np.ones(c, np.int8), np.asarray(bias, np.int32), np.zeros(c, np.int8)]
-        got = [b.copy() for b in bufs]
-        assert machine.run_op(op, args, got) == 0
-        REFERENCE_OPS["mt_fc_s8_fwd"](args, bufs)
-        bad = np.flatnonzero(got[5] != bufs[5])
-        assert bad.size == 0, [(bias[i], mult[i], shift[i], int(got[5][i]), int(bufs[5][i]))
-                               for i in bad[:5]]
+    fwd.check_requant(machine)
     if machine.arch == "xtensawin":
         assert machine.emulated > 0  # the high multiplies did run (in the handler)
 

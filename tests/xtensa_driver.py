@@ -233,6 +233,25 @@ calibrate:
 """
 
 
+def call_sequence(callx: str, box: str, first_arg: int, temps) -> str:
+    """Load the function and arguments from the mailbox, call, store result and CCOUNT
+    difference, mark done, wait again."""
+    t0, t1, t2 = temps
+    loads = "".join(f"    l32i    a{first_arg + i}, {box}, {MB_ARGS + 4 * i}\n"
+                    for i in range(N_ARGS))
+    return f"""
+    l32i    a8, {box}, {MB_FUNCTION}
+{loads}    rsr     {t0}, ccount
+    {callx}  a8
+    rsr     {t1}, ccount
+    s32i    a{first_arg}, {box}, {MB_RESULT}
+    sub     {t1}, {t1}, {t0}
+    s32i    {t1}, {box}, {MB_CCOUNT}
+    movi    {t2}, {STATE_DONE}
+    s32i    {t2}, {box}, {MB_STATE}
+    j       wait_point"""
+
+
 def driver_source(windowed: bool, base: int, mailbox: int, stack_top: int) -> str:
     vecbase = base + VECTORS_AT
     # PS: EXCM clear, user vector mode (UM), and for windowed cores WOE (window exceptions on).
@@ -255,18 +274,9 @@ driver_loop:
     entry   a1, 32
     l32r    a2, .Lmailbox
 wait_point:"""
-        call = f"""
-    l32i    a8, a2, {MB_FUNCTION}
-""" + "".join(f"    l32i    a{10 + i}, a2, {MB_ARGS + 4 * i}\n" for i in range(N_ARGS)) + f"""
-    rsr     a3, ccount
-    callx8  a8
-    rsr     a4, ccount
-    s32i    a10, a2, {MB_RESULT}
-    sub     a4, a4, a3
-    s32i    a4, a2, {MB_CCOUNT}
-    movi    a5, {STATE_DONE}
-    s32i    a5, a2, {MB_STATE}
-    j       wait_point
+        # Windowed: the callee sees a10.. as its a2..; a2-a7 survive callx8.
+        call = call_sequence("callx8", box="a2", first_arg=10, temps=("a3", "a4", "a5"))
+        call += """
 runtime_call:
     entry   a1, 32"""
         vectors = WINDOW_VECTORS.format(v=VECTORS_AT)
@@ -281,18 +291,9 @@ runtime_call:
     rsync
     l32r    a12, .Lmailbox
 wait_point:"""
-        call = f"""
-    l32i    a8, a12, {MB_FUNCTION}
-""" + "".join(f"    l32i    a{2 + i}, a12, {MB_ARGS + 4 * i}\n" for i in range(N_ARGS)) + f"""
-    rsr     a13, ccount
-    callx0  a8
-    rsr     a14, ccount
-    s32i    a2, a12, {MB_RESULT}
-    sub     a14, a14, a13
-    s32i    a14, a12, {MB_CCOUNT}
-    movi    a15, {STATE_DONE}
-    s32i    a15, a12, {MB_STATE}
-    j       wait_point
+        # call0: arguments in a2..a7; a12-a15 are callee-saved.
+        call = call_sequence("callx0", box="a12", first_arg=2, temps=("a13", "a14", "a15"))
+        call += """
 runtime_call:"""
         vectors, first_slot, user_vector, extra = "", 0, None, ""
         calibration = CALIBRATION_CALL0
