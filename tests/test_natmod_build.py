@@ -133,3 +133,16 @@ def test_cli_reports_a_clear_error(capsys, monkeypatch):
         main(["natmod", "build", "--arch", "xtensawin", "-o", "unused.mpy"])
     assert exit_info.value.code == 1
     assert "clang-missing not found" in capsys.readouterr().err
+
+
+def test_inspect_reads_the_xtensawin_module_back(built_module, capsys):
+    from microtrain_tools.cli import main
+
+    path = built_module("xtensawin")
+    with pytest.raises(SystemExit) as stop:
+        main(["inspect", str(path)])
+        raise SystemExit(0)
+    text = capsys.readouterr().out
+    assert stop.value.code == 0
+    assert "arch xtensawin (code 10)" in text and "(RELOC|RODATA)" in text
+    assert "code and literal pools" in text and "rodata+0x" in text and "+ rodata" in text

@@ -142,6 +142,7 @@ class XtensaCore:
         self._check_state("the driver's setup", expect_idle=True)
         self.reset()
         self.instructions = None
+        self.counting = False  # True: every call counts, as call(count=True)
         self.emulated = 0
         self._calibrate(windowed)
 
@@ -231,7 +232,7 @@ class XtensaCore:
         result, ccount, emulated = self._run(self.symbols[function], args, function, timeout_s)
         self.emulated = emulated
         self.instructions = None
-        if count:
+        if count or self.counting:
             executed = round(ccount / self.ccount_per_instruction) - self.driver_overhead
             # A software-executed mulsh/muluh is one instruction on the chips.
             self.instructions = executed - emulated * (self.mulsh_cost - 1)
