@@ -67,6 +67,7 @@ class ModuleImage:
     arch: str
     mpy_path: Path
     symbols: dict  # name -> (region, offset), from the link
+    build: object  # natmod_build.BuildResult (conftest's built_module shares it)
 
 
 _IMAGES: dict = {}
@@ -84,7 +85,7 @@ def module_image(arch: str) -> ModuleImage:
         result = natmod_build.build_module(arch, out, build_dir=out.parent / "build",
                                            log=lambda _: None)
         symbols = {name: (t.region, t.offset) for name, t in result.link.symbols.items()}
-        _IMAGES[arch] = ModuleImage(arch, out, symbols)
+        _IMAGES[arch] = ModuleImage(arch, out, symbols, result)
     return _IMAGES[arch]
 
 
