@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     print(text)
     if args.out:
         args.out.write_text("# Executed instructions per MAC on emulated Xtensa cores "
-                            "(bench/xtensa.py)\n\n" + __doc__.split("\n\n")[1] + "\n\n" + text)
+                            "(bench/xtensa.py)\n\n" + __doc__.split("\n\n")[2] + "\n\n" + text)
     return 0
 
 

@@ -223,6 +223,17 @@ calibrate_mulsh:
 1:  addi    a2, a2, -1
     bnez    a2, 1b
     retw
+    .p2align 2
+probe_mulsh:
+    entry   a1, 32
+    mulsh   a2, a2, a3
+    retw
+    .p2align 2
+probe_muluh:
+    entry   a1, 32
+    muluh   a4, a3, a2
+    mov     a2, a4
+    retw
 """
 CALIBRATION_CALL0 = """
     .p2align 2
@@ -335,8 +346,8 @@ fault_common:
     s32i    a3, a2, {MB_EXCVADDR}
     movi    a3, {STATE_FAULT}
     s32i    a3, a2, {MB_STATE}
-fault_stop:
-    j       fault_stop
+fault_stop:                             # the host's breakpoint; then start over:
+    j       .Lstart                     # stack, window, PS (EXCM off) set up anew
 {extra}
 {vectors}
 {"".join(slots)}
@@ -361,7 +372,8 @@ def reset_trampoline_source(target: int) -> str:
 """
 
 
-LABELS = ("wait_point", "fault_stop", "runtime_call", "_start", "calibrate", "calibrate_mulsh")
+LABELS = ("wait_point", "fault_stop", "runtime_call", "_start", "calibrate", "calibrate_mulsh",
+          "probe_mulsh", "probe_muluh")
 
 
 @dataclass
