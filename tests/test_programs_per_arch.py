@@ -6,8 +6,8 @@ in-place convolutions (the default) and run step by step (predict, learn, learn,
 executor built with the module's flags for each arch: Cortex-M0 (Thumb-1, soft float),
 Cortex-M4 (DSP kernels, single FPU), the Cortex-M7 build of armv7emdp (DSP kernels, hard float),
 RV32 (tests/program_emulator.py, unicorn), x64 at -Os (natively), and the ESP8266 and ESP32
-modules themselves on qemu's lx106 and de233_fpu (tests/xtensa_core.py). After every step the output
-region (logits, loss) and the trainable parameters must equal simulate.HostModel's.
+modules themselves on qemu's lx106 and de233_fpu (tests/xtensa_core.py). After every step the
+output region (logits, loss) and the trainable parameters must equal simulate.HostModel's.
 
 The same programs compiled without in-place convolutions run on the DSP cores too: they check the
 executor and kernels apart from the in-place plan (compiler/inplace.py finds safe overlaps by

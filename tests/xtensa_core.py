@@ -18,6 +18,7 @@ Same interface as bare_metal.Core (place/read/write/call/instructions); missing 
 the test outside CI and fail it under CI=true.
 """
 
+import os
 import shutil
 import struct
 import subprocess
@@ -51,7 +52,7 @@ MODULE = 0x0004_0000
 HEAP = 0x0020_0000
 FUN_TABLE_ENTRIES = 87
 ICOUNT_SHIFT = 6
-import os
+# Extra qemu options for a person debugging, e.g. "-d in_asm,int,exec -D /tmp/qemu.log".
 DEBUG = os.environ.get("XTENSA_QEMU_DEBUG", "").split()
 ALIGN = 16  # MicroPython's heap gives 16-byte aligned blocks
 EXCCAUSE_NAMES = {0: "illegal instruction", 3: "load/store error", 6: "divide by zero",
@@ -129,7 +130,8 @@ class XtensaCore:
         # -icount: each instruction advances the virtual clock by 2^6 ns, and CCOUNT follows
         # that clock: counts of executed instructions, not of the host's time.
         cmd = [qemu, "-M", "sim", "-cpu", self.cpu, "-display", "none", "-monitor", "none",
-               "-serial", "none", "-icount", f"shift={ICOUNT_SHIFT}", *DEBUG, "-kernel", str(elf), "-S",
+               "-serial", "none", "-icount", f"shift={ICOUNT_SHIFT}", *DEBUG,
+               "-kernel", str(elf), "-S",
                "-chardev", f"socket,id=gdb0,path={gdb_socket},server=on,wait=off",
                "-gdb", "chardev:gdb0"]
         self.qemu = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -3,8 +3,9 @@
 
 The whole image (code, rodata, const pointer tables, GOT) is one text blob that the loader
 copies; BSS is a separate zeroed block. On xtensawin (ESP32) code memory allows only 32-bit
-loads, so rodata and const pointer tables go to the separate rodata blob instead. Only the sections reachable from `mpy_init` are kept,
-and library members are pulled only when a kept section needs one of their symbols.
+loads, so rodata and const pointer tables go to the separate rodata blob instead. Only the
+sections reachable from `mpy_init` are kept, and library members are pulled only when a kept
+section needs one of their symbols.
 Per-arch relocation rules live in relocs/<arch family>.py.
 """
 

@@ -3,8 +3,8 @@
 (ESP32/ESP32-S3, LLVM's static relocation model).
 
 l32r only loads literals from lower addresses, so the image starts with a `j mpy_init`, then
-every .literal section (word-aligned: LLVM's assembler marks them byte-aligned), then the code. Literal
-words naming symbols are plain absolute words fixed by the loader, so no GOT is needed.
+every .literal section (word-aligned: LLVM's assembler marks them byte-aligned), then the
+code. Literal words naming symbols are plain absolute words fixed by the loader, so no GOT is needed.
 Branches inside one section were resolved by the assembler and keep their distance; l32r,
 calls and jumps are encoded here. On xtensawin rodata is a separate blob, reached only
 through literal words.
