@@ -173,7 +173,7 @@ def module_key(arch_name: str, opt: str = DEFAULT_OPT, externs=None) -> str:
     proc = subprocess.run([cc, "--version"], capture_output=True, text=True, check=False)
     natmod_files = [p for p in NATMOD_DIR.rglob("*") if p.suffix in (".c", ".h")]
     host_files = [PACKAGE_DIR / "arches.py", PACKAGE_DIR / "natmod_build.py",
-                  *(PACKAGE_DIR / "mpy").rglob("*.py")]
+                  PACKAGE_DIR / "llvm_compile.py", *(PACKAGE_DIR / "mpy").rglob("*.py")]
     parts = [arch.name, check_opt(opt), proc.stdout.partition("\n")[0], __version__,
              _externs_text(externs), digest([], host_files, PACKAGE_DIR)]
     return f"{build_name(arch.name, opt)}-{digest(parts, natmod_files, NATMOD_DIR)}"
