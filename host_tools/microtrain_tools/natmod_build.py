@@ -152,7 +152,9 @@ def _compile_and_link(arch, sources, out_path, build_dir, extra_cflags, externs,
     link_result = _link(objects, arch, out_path, libs, externs)
     log(
         f"  OK  [{arch.name}] {out_path}: {link_result.mpy_size} bytes, "
-        f"text {link_result.text_size}, bss {link_result.bss_size}"
+        f"text {link_result.text_size}, "
+        + (f"rodata {link_result.rodata_size}, " if link_result.rodata_size else "")
+        + f"bss {link_result.bss_size}"
     )
     return BuildResult(arch.name, out_path, objects, libs, warnings, link_result)
 
