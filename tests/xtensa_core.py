@@ -18,6 +18,7 @@ Same interface as bare_metal.Core (place/read/write/call/instructions); missing 
 the test outside CI and fail it under CI=true.
 """
 
+import atexit
 import os
 import shutil
 import struct
@@ -84,6 +85,7 @@ def module_image(arch: str) -> ModuleImage:
         except MicrotrainError as err:
             skip_or_fail(str(err))
         out = Path(tempfile.mkdtemp(prefix=f"microtrain-{arch}-")) / "_microtrain.mpy"
+        atexit.register(shutil.rmtree, out.parent, True)
         result = natmod_build.build_module(arch, out, build_dir=out.parent / "build",
                                            log=lambda _: None)
         symbols = {name: (t.region, t.offset) for name, t in result.link.symbols.items()}
