@@ -7,7 +7,7 @@ VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ARCH ?= x64
 OPT ?= size
-NATMOD_ARCHES := x64 armv6m armv7m armv7emsp armv7emdp rv32imc xtensa
+NATMOD_ARCHES := x64 armv6m armv7m armv7emsp armv7emdp rv32imc xtensa xtensawin
 
 .PHONY: venv demo test fuzz natmod natmod-all bench hostlib clean
 

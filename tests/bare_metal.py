@@ -178,6 +178,9 @@ class Core:
     def read(self, at: int, n: int) -> bytes:
         return bytes(self.uc.mem_read(at, n))
 
+    def write(self, at: int, data: bytes) -> None:
+        self.uc.mem_write(at, bytes(data))
+
     def function_at(self, pc: int) -> str:
         below = [(at & ~1, name) for name, at in self.symbols.items() if at & ~1 <= pc]
         return max(below)[1] if below else "?"

@@ -5,6 +5,9 @@ arch's -mcpu/-mfloat-abi: natmod_build.compile_flags) and its own memset/memcpy,
 
 - on an emulated core (unicorn: Cortex-M0, M4, M7, RV32) as a bare-metal image, the regions
   placed in emulator memory, the frozen weights and the programs in read-only memory (flash);
+- on an emulated Xtensa core (qemu: lx106 for xtensa/ESP8266, de233_fpu for xtensawin/ESP32):
+  the built .mpy itself, relocated as MicroPython loads it (tests/xtensa_core.py; no flash
+  there: the weights and programs are in writable RAM);
 - on x64 as a shared library loaded with ctypes (the unix port's code path at -Os; the host
   simulation's library, hostlib, is built at -O2).
 
@@ -24,6 +27,7 @@ import subprocess
 import numpy as np
 
 from bare_metal import ALIGN, Core, build_image, find_cc
+from xtensa_core import XTENSA_ARCHES, XtensaCore, module_image
 from conftest import ROOT
 from microtrain_tools import hostlib
 from microtrain_tools.arches import get_arch
@@ -31,7 +35,8 @@ from microtrain_tools.natmod_build import compile_flags
 from microtrain_tools.program import Region
 from microtrain_tools.simulate import GUARD, GUARD_BYTE, HostModel
 
-CORES = ("armv6m", "armv7emsp", "armv7emdp", "rv32imc")  # emulated; "x64" runs natively
+# Emulated; "x64" runs natively.
+CORES = ("armv6m", "armv7emsp", "armv7emdp", "rv32imc", *XTENSA_ARCHES)
 MODULE_LIBC = ROOT / "natmod" / "sdk" / "mt_libc.c"
 N_REGIONS = len(Region)
 
@@ -42,9 +47,12 @@ def module_flags(arch: str) -> list:
 
 
 def build_program_image(arch: str, out_dir):
-    """The executor + op table as a bare-metal ELF (a core) or a shared library (x64)."""
+    """The executor + op table as a bare-metal ELF (a core), the module (Xtensa cores) or a
+    shared library (x64)."""
     if arch == "x64":
         return _build_x64_library(out_dir)
+    if arch in XTENSA_ARCHES:
+        return module_image(arch)
     return build_image(arch, out_dir, flags=module_flags(arch), libc=MODULE_LIBC,
                        entry="mt_program_run")
 
@@ -111,8 +119,9 @@ class EmulatedModel(BoardModel):
         ram = [len(self._arena_init()), len(self.initial["params"]), len(self.initial["out"]),
                self.x_size, target_size, 8 * N_REGIONS, 4]
         rom = [len(p) for p in self.programs.values()] + [len(self.initial["weights"])]
-        self.core = core = Core(arch, elf, ram_size=sum(ram) + ALIGN * len(ram),
-                                rom_size=sum(rom) + ALIGN * len(rom))
+        core_class = XtensaCore if arch in XTENSA_ARCHES else Core
+        self.core = core = core_class(arch, elf, ram_size=sum(ram) + ALIGN * len(ram),
+                                      rom_size=sum(rom) + ALIGN * len(rom))
         self.program_at = {k: (core.place(p, read_only=True), len(p))
                            for k, p in self.programs.items()}
         self.weights_at = core.place(self.initial["weights"], read_only=True)
@@ -128,18 +137,18 @@ class EmulatedModel(BoardModel):
 
     def run(self, which: str, x: bytes, target: bytes):
         core = self.core
-        core.uc.mem_write(self.x_at, x)
-        core.uc.mem_write(self.target_at, target)
+        core.write(self.x_at, x)
+        core.write(self.target_at, target)
         regions = [(self.arena_at, self.compiled.arena_size),
                    (self.weights_at, len(self.initial["weights"])),
                    (self.params_at, len(self.initial["params"])), (self.x_at, len(x)),
                    (self.target_at, len(target)), (self.out_at, len(self.initial["out"]))]
-        core.uc.mem_write(self.regions_at, b"".join(
+        core.write(self.regions_at, b"".join(
             np.array(r, "<u4").tobytes() for r in regions))
         # Written each run, so a test may change self.programs (up to the size placed first).
         program, (at, capacity) = self.programs[which], self.program_at[which]
         assert len(program) <= capacity, f"{which} program grew beyond its {capacity} bytes"
-        core.uc.mem_write(at, program)
+        core.write(at, program)
         status = core.call("mt_program_check", at, len(program), self.regions_at, N_REGIONS)
         if status != 0:
             return status, 0

@@ -77,7 +77,7 @@ def test_a_refused_board_leaves_no_output_folder(cache, tmp_path, monkeypatch):
     graph = small_graph()
     bundle = make_bundle(compile_model(graph, make_policy(graph, bias_last_n=1)), "small")
     out = tmp_path / "out"
-    with pytest.raises(MicrotrainError, match="xtensa-esp32-elf-gcc not found"):
+    with pytest.raises(MicrotrainError, match="clang-22 not found"):
         pack(bundle, load_board("esp32"), out, log=lambda *a: None)
     assert not out.exists()
     assert not list(cache.glob("natmod/*")), "nothing of the refused build may stay in the cache"

@@ -143,9 +143,13 @@ def test_requant_on_cortex_m_equals_numpy_at_every_shift_and_edge(arch, tmp_path
     """mt_requant_s8 on the boards (the M4's folded-rounding path for shift <= -2, the portable
     one elsewhere) against the reference, through fc, at several output zero points so the
     int8 window sees results from -255 to 255."""
+    check_requant(CortexM(arch, build_image(arch, tmp_path)))
+
+
+def check_requant(machine):
+    """mt_requant_s8 through fc at every shift and edge (requant_channels) against numpy."""
     from microtrain_tools import hostlib
 
-    machine = CortexM(arch, build_image(arch, tmp_path))
     op = hostlib.op_ids()["mt_fc_s8_fwd"]
     bias, mult, shift = requant_channels(np.random.default_rng(7))
     c = len(bias)

@@ -133,3 +133,29 @@ def test_missing_rom_helpers_point_at_externs(tmp_path):
     objects = [compile_c("xtensa", s, tmp_path) for s in ("fx_main.c", "fx_other.c")]
     with pytest.raises(LinkError, match=r"`__mulsf3`.*--externs"):
         link(objects, "xtensa", tmp_path / "x.mpy", libs=[libgcc("xtensa")])
+
+
+def test_pointer_tables_keep_the_in_place_addend(linked):
+    """GNU as writes `.long .rodata.str1.1 + 6` as r_addend 0 with 6 in the word (binutils'
+    Xtensa relocations are partial_inplace): each pointer of fx_names must reach its own
+    string, not the first one (the ESP8266 module's op names all read "mt_dot_s8" before)."""
+    result, objects, _ = linked
+    from microtrain_tools.mpy.reader import read_mpy
+
+    mpy = read_mpy(result.out_path.read_bytes())
+    strings = set()
+    with open(objects[0], "rb") as f:
+        elf = ELFFile(f)
+        symtab = elf.get_section_by_name(".symtab")
+        for rel in elf.iter_sections():
+            if not rel.name.startswith(".rela.data.rel.ro"):
+                continue
+            base = result.sections[f"{objects[0].name}:{rel.name[5:]}"]
+            for r in rel.iter_relocations():
+                shndx = symtab.get_symbol(r["r_info_sym"])["st_shndx"]
+                if isinstance(shndx, str) or not elf.get_section(shndx).name.startswith(
+                        ".rodata.str"):
+                    continue
+                at = mpy.word_at("text", base + r["r_offset"])
+                strings.add(mpy.text[at : mpy.text.index(b"\0", at)])
+    assert {b"alpha", b"be", b"gamma!", b"delta-long"} <= strings

@@ -13,8 +13,10 @@ from microtrain_tools.mpy.reader import read_mpy
 
 EXPORTS = {"info", "op", "op_count", "op_info", "dot_s8", "f32_bits", "f32_from_bits", "requant"}
 EXPORTS |= {"run", "check", "typecode"}
-# xtensa links the helpers Debian's lx106 libgcc lacks from natmod/sdk/mt_xtensa_helpers.c.
-BUILT_ARCHES = ("x64", "armv6m", "armv7m", "armv7emsp", "armv7emdp", "rv32imc", "xtensa")
+# xtensa links the helpers Debian's lx106 libgcc lacks from natmod/sdk/mt_xtensa_helpers.c;
+# xtensawin (LLVM, no libgcc) takes __divsf3 from there.
+BUILT_ARCHES = ("x64", "armv6m", "armv7m", "armv7emsp", "armv7emdp", "rv32imc", "xtensa",
+                "xtensawin")
 
 
 def check_module(path, arch):
@@ -83,15 +85,30 @@ def test_xtensa_module_links_with_rom_helpers(tmp_path):
     check_module(out, "xtensa")
 
 
-def test_xtensawin_is_a_clear_error(tmp_path):
-    with pytest.raises(MicrotrainError, match="xtensa-esp32-elf-gcc not found"):
+def test_xtensawin_rodata_is_a_separate_blob(built_module):
+    """ESP32 code memory (IRAM) allows only 32-bit loads: strings and pointer tables go to the
+    rodata blob, the text blob holds code and literal pools only."""
+    built_module("xtensawin")
+    result = built_module.results["xtensawin"].link
+    mpy = read_mpy(result.out_path.read_bytes())
+    assert mpy.rodata_size == result.rodata_size > 0
+    message = b"length not a multiple of 4"  # a string literal of natmod/module
+    assert message in mpy.rodata and message not in mpy.text
+    # Function objects in rodata point at code: the loader relocates words of both blobs.
+    assert {r.blob for r in mpy.relocs} == {"text", "rodata"}
+
+
+def test_missing_llvm_tool_names_the_packages(monkeypatch, tmp_path):
+    arch = dataclasses.replace(get_arch("xtensawin"), llc="llc-missing")
+    monkeypatch.setitem(arches.ARCHES, "xtensawin", arch)
+    with pytest.raises(MicrotrainError, match=r"llc-missing not found.*clang-22 llvm-22"):
         natmod_build.build_module("xtensawin", tmp_path / "m.mpy", build_dir=tmp_path)
 
 
 def test_missing_compiler_names_the_package(monkeypatch, tmp_path):
     arch = dataclasses.replace(get_arch("armv7m"), cc="arm-none-eabi-gcc-missing")
     monkeypatch.setitem(arches.ARCHES, "armv7m", arch)
-    with pytest.raises(MicrotrainError, match="install the Debian package gcc-arm-none-eabi"):
+    with pytest.raises(MicrotrainError, match="install the Debian packages gcc-arm-none-eabi"):
         natmod_build.build_module("armv7m", tmp_path / "m.mpy", build_dir=tmp_path)
 
 
@@ -107,10 +124,25 @@ def test_compile_error_names_the_file(tmp_path):
         natmod_build.compile_source(get_arch("x64"), bad, tmp_path / "broken.o")
 
 
-def test_cli_reports_a_clear_error(capsys):
+def test_cli_reports_a_clear_error(capsys, monkeypatch):
     from microtrain_tools.cli import main
 
+    arch = dataclasses.replace(get_arch("xtensawin"), cc="clang-missing")
+    monkeypatch.setitem(arches.ARCHES, "xtensawin", arch)
     with pytest.raises(SystemExit) as exit_info:
         main(["natmod", "build", "--arch", "xtensawin", "-o", "unused.mpy"])
     assert exit_info.value.code == 1
-    assert "xtensa-esp32-elf-gcc not found" in capsys.readouterr().err
+    assert "clang-missing not found" in capsys.readouterr().err
+
+
+def test_inspect_reads_the_xtensawin_module_back(built_module, capsys):
+    from microtrain_tools.cli import main
+
+    path = built_module("xtensawin")
+    with pytest.raises(SystemExit) as stop:
+        main(["inspect", str(path)])
+        raise SystemExit(0)
+    text = capsys.readouterr().out
+    assert stop.value.code == 0
+    assert "arch xtensawin (code 10)" in text and "(RELOC|RODATA)" in text
+    assert "code and literal pools" in text and "rodata+0x" in text and "+ rodata" in text

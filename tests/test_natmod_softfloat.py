@@ -20,6 +20,7 @@ DRIVER = r"""
 float mt_test_addsf3(float, float);
 float mt_test_subsf3(float, float);
 float mt_test_mulsf3(float, float);
+float mt_test_divsf3(float, float);
 float mt_test_floatsisf(int32_t);
 float mt_test_floatunsisf(uint32_t);
 uint32_t mt_test_udivsi3(uint32_t, uint32_t);
@@ -30,7 +31,8 @@ int64_t mt_test_muldi3(int64_t, int64_t);
 void run_f2(int op, const float *a, const float *b, float *out, size_t n) {
     for (size_t i = 0; i < n; i++) {
         out[i] = op == 0 ? mt_test_addsf3(a[i], b[i])
-               : op == 1 ? mt_test_subsf3(a[i], b[i]) : mt_test_mulsf3(a[i], b[i]);
+               : op == 1 ? mt_test_subsf3(a[i], b[i])
+               : op == 2 ? mt_test_mulsf3(a[i], b[i]) : mt_test_divsf3(a[i], b[i]);
     }
 }
 void run_itof(int is_signed, const uint32_t *a, float *out, size_t n) {
@@ -128,13 +130,13 @@ def assert_same_floats(got, want, a, b, what):
     assert bad.size == 0, f"{what}: {bad.size} wrong, first (a, b, got, want): {first}"
 
 
-@pytest.mark.parametrize("op,name", [(0, "add"), (1, "sub"), (2, "mul")])
+@pytest.mark.parametrize("op,name", [(0, "add"), (1, "sub"), (2, "mul"), (3, "div")])
 def test_float_arithmetic_matches_hardware(lib, op, name):
     a, b = float_operands(np.random.default_rng(op))
     got = np.empty_like(a)
     lib.run_f2(op, ptr(a), ptr(b), ptr(got), ctypes.c_size_t(a.size))
     with np.errstate(all="ignore"):
-        want = {0: a + b, 1: a - b, 2: a * b}[op]
+        want = {0: a + b, 1: a - b, 2: a * b, 3: a / b}[op]
     assert_same_floats(got, want, a, b, name)
 
 

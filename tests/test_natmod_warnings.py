@@ -10,7 +10,7 @@ def test_flags_ask_for_warnings():
 
 
 @pytest.mark.parametrize(
-    "arch", ["armv6m", "armv7m", "armv7emsp", "armv7emdp", "rv32imc", "xtensa", "x64"]
+    "arch", ["armv6m", "armv7m", "armv7emsp", "armv7emdp", "rv32imc", "xtensa", "xtensawin", "x64"]
 )
 def test_no_compiler_warnings(built_module, arch):
     built_module(arch)

@@ -60,6 +60,14 @@ class Arch:
     needs_libgcc: bool = False  # soft helpers (division, float) come from libgcc
     mp_float_double: bool = False  # what MICROPY_FLOAT_IMPL defaults to on such firmware
     note: str = ""
+    # LLVM arches: cc (clang) writes LLVM IR, `llc` with llc_flags compiles it to assembly and
+    # `llvm_mc` with mc_flags assembles that (llvm_compile.py says why three steps).
+    llc: str = ""
+    llc_flags: tuple = ()
+    llvm_mc: str = ""
+    mc_flags: tuple = ()
+    pic: bool = True  # -fpic (LLVM's Xtensa backend has no PIC: literals hold addresses)
+    separate_rodata: bool = False  # rodata is its own blob (code memory is word-access only)
 
     @property
     def header_byte2(self) -> int:
@@ -138,11 +146,18 @@ ARCHES = {
             10,
             4,
             "EM_XTENSA",
-            "xtensa-esp32-elf-gcc",
-            (),
-            package="",
-            needs_libgcc=True,
-            note="no xtensa-esp32 compiler is packaged by Debian or PyPI: cannot be built here",
+            "clang-22",
+            # No fused multiply-add (madd.s): the host computes every float op rounded.
+            ("--target=xtensa", "-ffp-contract=off", "-fomit-frame-pointer"),
+            package="clang-22 llvm-22",
+            float_abi="soft",  # the Xtensa ABI passes floats in address registers
+            llc="llc-22",
+            llc_flags=("-march=xtensa", "-mcpu=esp32", "-relocation-model=static",
+                       "-function-sections"),
+            llvm_mc="llvm-mc-22",
+            mc_flags=("-arch=xtensa", "-mcpu=esp32"),
+            pic=False,
+            separate_rodata=True,
         ),
         Arch(
             "rv32imc",

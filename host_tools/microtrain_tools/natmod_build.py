@@ -16,6 +16,7 @@ from . import __version__
 from .arches import COMMON_CFLAGS, DEFAULT_OPT, OPT_FLAGS, Arch, build_name, check_opt, get_arch
 from .build_cache import cached_file, digest
 from .errors import MicrotrainError
+from .llvm_compile import compile_via_llvm
 from .paths import NATMOD_DIR, PACKAGE_DIR
 
 # Compiled in this order; the order of objects does not matter to the linker.
@@ -45,21 +46,22 @@ def natmod_sources(dirs=SOURCE_DIRS) -> list[Path]:
 
 
 def find_compiler(arch: Arch) -> str:
-    """The compiler's path, or a MicrotrainError that says which package provides it."""
-    path = shutil.which(arch.cc)
-    if path:
-        return path
-    if not arch.package:
-        raise MicrotrainError(f"arch {arch.name}: compiler {arch.cc} not found; {arch.note}")
-    raise MicrotrainError(
-        f"arch {arch.name}: compiler {arch.cc} not found; "
-        f"install the Debian package {arch.package} (apt-get install {arch.package})"
-    )
+    """The compiler's path (and llc's, for LLVM arches, checked here), or a MicrotrainError
+    that says which package provides it."""
+    for tool in (arch.cc, arch.llc, arch.llvm_mc) if arch.llc else (arch.cc,):
+        if shutil.which(tool) is None:
+            if not arch.package:
+                raise MicrotrainError(f"arch {arch.name}: compiler {tool} not found; {arch.note}")
+            raise MicrotrainError(
+                f"arch {arch.name}: {tool} not found; "
+                f"install the Debian packages {arch.package} (apt-get install {arch.package})"
+            )
+    return shutil.which(arch.cc)
 
 
 def compile_flags(arch: Arch) -> list[str]:
     return [
-        *COMMON_CFLAGS,
+        *(f for f in COMMON_CFLAGS if arch.pic or f != "-fpic"),
         *arch.cflags,
         f'-DMT_ARCH_NAME="{arch.name}"',
         f'-DMT_VERSION="{__version__}"',
@@ -77,6 +79,10 @@ def object_path(source: Path, build_dir: Path) -> Path:
 def compile_source(arch: Arch, source: Path, obj: Path, extra_flags=()) -> CompileResult:
     cc = find_compiler(arch)
     obj.parent.mkdir(parents=True, exist_ok=True)
+    if arch.llc:
+        flags = [*compile_flags(arch), *extra_flags]
+        warnings = compile_via_llvm(arch, cc, flags, source, obj)
+        return CompileResult(source, obj, warnings)
     cmd = [cc, *compile_flags(arch), *extra_flags, "-c", str(source), "-o", str(obj)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -146,7 +152,9 @@ def _compile_and_link(arch, sources, out_path, build_dir, extra_cflags, externs,
     link_result = _link(objects, arch, out_path, libs, externs)
     log(
         f"  OK  [{arch.name}] {out_path}: {link_result.mpy_size} bytes, "
-        f"text {link_result.text_size}, bss {link_result.bss_size}"
+        f"text {link_result.text_size}, "
+        + (f"rodata {link_result.rodata_size}, " if link_result.rodata_size else "")
+        + f"bss {link_result.bss_size}"
     )
     return BuildResult(arch.name, out_path, objects, libs, warnings, link_result)
 
@@ -167,7 +175,7 @@ def module_key(arch_name: str, opt: str = DEFAULT_OPT, externs=None) -> str:
     proc = subprocess.run([cc, "--version"], capture_output=True, text=True, check=False)
     natmod_files = [p for p in NATMOD_DIR.rglob("*") if p.suffix in (".c", ".h")]
     host_files = [PACKAGE_DIR / "arches.py", PACKAGE_DIR / "natmod_build.py",
-                  *(PACKAGE_DIR / "mpy").rglob("*.py")]
+                  PACKAGE_DIR / "llvm_compile.py", *(PACKAGE_DIR / "mpy").rglob("*.py")]
     parts = [arch.name, check_opt(opt), proc.stdout.partition("\n")[0], __version__,
              _externs_text(externs), digest([], host_files, PACKAGE_DIR)]
     return f"{build_name(arch.name, opt)}-{digest(parts, natmod_files, NATMOD_DIR)}"

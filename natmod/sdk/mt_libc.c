@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: MIT
 // memset, memcpy and memmove for the module: gcc may emit calls to them even in freestanding
 // code (struct copies, zeroing), and a module links against no C library.
-// The optimize attribute stops gcc from turning these very loops back into calls to themselves.
+// The optimize attribute stops gcc from turning these very loops back into calls to themselves;
+// clang (xtensawin) does not do that under -ffreestanding and has no such attribute.
 #include <stddef.h>
 #include <stdint.h>
 
+#if defined(__clang__)
+#define MT_NO_LIBCALLS
+#else
 #define MT_NO_LIBCALLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
 
 void *memset(void *dst, int value, size_t n);
 void *memcpy(void *restrict dst, const void *restrict src, size_t n);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Compiler helpers for xtensa (ESP8266) that Debian's lx106 libgcc lacks (the ESP8266 ROM has
-// them, but its symbol list is not packaged): single-precision add, subtract, multiply and
-// int -> float, 32-bit division and 64-bit multiplication. IEEE 754 binary32 with round to
+// them, but its symbol list is not packaged): single-precision add, subtract, multiply, divide
+// and int -> float, 32-bit division and 64-bit multiplication. xtensawin (ESP32, built with
+// LLVM, no libgcc linked) uses only __divsf3: its FPU has no divide instruction. IEEE 754 binary32 with round to
 // nearest, ties to even, subnormals and signed zeros, as every other arch computes in hardware
 // or libgcc, so the device stays bit-identical to the host simulation.
 //
@@ -21,6 +22,7 @@
 float MT_HELPER(addsf3)(float a, float b);
 float MT_HELPER(subsf3)(float a, float b);
 float MT_HELPER(mulsf3)(float a, float b);
+float MT_HELPER(divsf3)(float a, float b);
 float MT_HELPER(floatsisf)(int32_t i);
 float MT_HELPER(floatunsisf)(uint32_t u);
 uint32_t MT_HELPER(udivsi3)(uint32_t n, uint32_t d);
@@ -190,6 +192,13 @@ static void normalize(int32_t *exp, uint32_t *sig) {
     *exp -= shift;
 }
 
+// Exponent and significand of a finite nonzero magnitude, the hidden bit set even for a
+// subnormal (whose exponent may then go below 1).
+static void unpack_normalized(uint32_t abs_bits, int32_t *exp, uint32_t *sig) {
+    unpack(abs_bits, exp, sig);
+    normalize(exp, sig);
+}
+
 float MT_HELPER(mulsf3)(float fa, float fb) {
     uint32_t a = to_bits(fa), b = to_bits(fb);
     uint32_t a_abs = a & ABS_MASK, b_abs = b & ABS_MASK;
@@ -209,10 +218,8 @@ float MT_HELPER(mulsf3)(float fa, float fb) {
     }
     int32_t a_exp, b_exp;
     uint32_t a_sig, b_sig;
-    unpack(a_abs, &a_exp, &a_sig);
-    unpack(b_abs, &b_exp, &b_sig);
-    normalize(&a_exp, &a_sig);
-    normalize(&b_exp, &b_sig);
+    unpack_normalized(a_abs, &a_exp, &a_sig);
+    unpack_normalized(b_abs, &b_exp, &b_sig);
     uint32_t high, low;
     mul24(a_sig, b_sig, &high, &low);
     // The product is in [2^46, 2^48): keep its top 28 bits, the rest as the sticky bit.
@@ -220,6 +227,50 @@ float MT_HELPER(mulsf3)(float fa, float fb) {
     // With the hidden bit at 26 the exponent is a_exp + b_exp - 127; round_pack moves a
     // hidden bit at 27 down and adds one.
     return round_pack(sign, a_exp + b_exp - 127, sig);
+}
+
+float MT_HELPER(divsf3)(float fa, float fb) {
+    uint32_t a = to_bits(fa), b = to_bits(fb);
+    uint32_t a_abs = a & ABS_MASK, b_abs = b & ABS_MASK;
+    uint32_t sign = (a ^ b) & SIGN_BIT;
+    if (a_abs > INF_BITS) {
+        return quiet_nan(a);
+    }
+    if (b_abs > INF_BITS) {
+        return quiet_nan(b);
+    }
+    if (a_abs == INF_BITS) {
+        // inf / inf is invalid.
+        return b_abs == INF_BITS ? quiet_nan(INF_BITS) : from_bits(sign | INF_BITS);
+    }
+    if (b_abs == INF_BITS) {
+        return from_bits(sign);
+    }
+    if (b_abs == 0) {
+        // 0 / 0 is invalid; x / 0 is a signed infinity.
+        return a_abs == 0 ? quiet_nan(INF_BITS) : from_bits(sign | INF_BITS);
+    }
+    if (a_abs == 0) {
+        return from_bits(sign);
+    }
+    int32_t a_exp, b_exp;
+    uint32_t a_sig, b_sig;
+    unpack_normalized(a_abs, &a_exp, &a_sig);
+    unpack_normalized(b_abs, &b_exp, &b_sig);
+    // Restoring division, one quotient bit per step: q = floor(a_sig / b_sig * 2^27), a
+    // 27- or 28-bit number since the ratio is in (1/2, 2). r stays below 2^25.
+    uint32_t q = 0, r = a_sig;
+    for (int32_t step = 0; step < 28; step++) {
+        q <<= 1;
+        if (r >= b_sig) {
+            r -= b_sig;
+            q |= 1u;
+        }
+        r <<= 1;
+    }
+    // A remainder means more nonzero bits below: the sticky bit. q * 2^(a_exp - b_exp - 27)
+    // is the quotient, which round_pack reads as sig * 2^(exp - 127 - 26).
+    return round_pack(sign, a_exp - b_exp + 126, q | (r != 0));
 }
 
 float MT_HELPER(floatunsisf)(uint32_t u) {

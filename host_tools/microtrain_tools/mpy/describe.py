@@ -14,6 +14,11 @@ def scope_names(flags: int) -> str:
     return "|".join(names) or "none"
 
 
+def text_holds(mpy: MpyFile) -> str:
+    # xtensawin keeps rodata in its own blob: ESP32 code memory allows only word loads.
+    return "code and literal pools" if mpy.rodata_size else "code, rodata and GOT"
+
+
 def describe(mpy: MpyFile, name: str = "", size: int | None = None) -> str:
     lines = []
     if name:
@@ -21,7 +26,7 @@ def describe(mpy: MpyFile, name: str = "", size: int | None = None) -> str:
     lines += [
         f"format:      mpy {mpy.version}.{mpy.sub_version}, arch {mpy.arch} (code "
         f"{mpy.arch_code}), arch flags {mpy.arch_flags:#x}, small-int bits {mpy.small_int_bits}",
-        f"text:        {mpy.text_size} bytes (code, rodata and GOT: copied to executable memory)",
+        f"text:        {mpy.text_size} bytes ({text_holds(mpy)}: copied to executable memory)",
         f"bss:         {mpy.bss_size} bytes",
         f"rodata blob: {mpy.rodata_size} bytes",
         f"scope flags: {mpy.scope_flags:#04x} ({scope_names(mpy.scope_flags)})",

@@ -2,8 +2,10 @@
 """Links ELF relocatable objects into a natmod .mpy v6.3 (NATMOD_FACTS sections 1, 4, 6).
 
 The whole image (code, rodata, const pointer tables, GOT) is one text blob that the loader
-copies; BSS is a separate zeroed block. Only the sections reachable from `mpy_init` are kept,
-and library members are pulled only when a kept section needs one of their symbols.
+copies; BSS is a separate zeroed block. On xtensawin (ESP32) code memory allows only 32-bit
+loads, so rodata and const pointer tables go to the separate rodata blob instead. Only the
+sections reachable from `mpy_init` are kept, and library members are pulled only when a kept
+section needs one of their symbols.
 Per-arch relocation rules live in relocs/<arch family>.py.
 """
 
@@ -42,6 +44,7 @@ class LinkResult:
     sections: dict[str, int] = field(default_factory=dict)  # "obj:section" -> image offset
     members: list[str] = field(default_factory=list)  # library members that were pulled
     mpy_size: int = 0
+    rodata_size: int = 0  # the separate rodata blob (xtensawin), 0 elsewhere
 
 
 class _Linker:
@@ -57,9 +60,11 @@ class _Linker:
         self.missing: dict[str, str] = {}
         self.members: list[str] = []
         self.image = bytearray()
+        self.rodata_image = bytearray()
+        self.rodata_order: list[Placed] = []
         self.got: dict[Target, int] = {}
         self.got_start = 0
-        self.loader_relocs: dict[int, LoaderReloc] = {}
+        self.loader_relocs: dict[tuple[str, int], LoaderReloc] = {}
         self.bss_size = 0
 
     # -- inputs --------------------------------------------------------------------------
@@ -124,7 +129,7 @@ class _Linker:
         key = (id(obj), section.index)
         if key in self.kept:
             return
-        region = classify(obj, section, referrer)
+        region = classify(obj, section, referrer, self.arch.separate_rodata)
         if region is None:
             return
         self.kept[key] = Placed(obj, section, region)
@@ -205,25 +210,26 @@ class _Linker:
 
     # -- layout --------------------------------------------------------------------------
     def layout(self, entry: Placed) -> None:
+        order = self.rules.order_text([p for p in self._ordered() if p.region == "text"], entry)
+        self.text_end = self._place(order, self.rules.entry_stub_size(entry))
+        self.text_order = order
+        self.rodata_order = [p for p in self._ordered() if p.region == "rodata"]
+        rodata_end = self._place(self.rodata_order, 0)
+        self.rodata_image = bytearray(align_up(rodata_end, self.arch.word_size))
+        for p in self.rodata_order:
+            self.rodata_image[p.offset : p.offset + p.section.size] = p.section.data
+        bss_end = self._place([p for p in self._ordered() if p.region == "bss"], 0)
+        self.bss_size = align_up(bss_end, self.arch.word_size)
+
+    def _place(self, order: list[Placed], offset: int) -> int:
+        """Give each section its offset in its blob, in order from `offset`; returns the end."""
         max_align = 16 if self.arch.word_size == 4 else 32
-        order = [entry] + [p for p in self._ordered() if p is not entry and p.region == "text"]
-        order = self.rules.order_text(order, entry)
-        offset = self.rules.entry_stub_size(entry)
         for p in order:
             check_align(p, max_align)
-            offset = align_up(offset, p.section.align)
+            offset = align_up(offset, self.rules.section_align(p.section))
             p.offset = offset
             offset += p.section.size
-        bss = 0
-        for p in self._ordered():
-            if p.region == "bss":
-                check_align(p, max_align)
-                bss = align_up(bss, p.section.align)
-                p.offset = bss
-                bss += p.section.size
-        self.bss_size = align_up(bss, self.arch.word_size)
-        self.text_order = order
-        self.text_end = offset
+        return offset
 
     def _ordered(self) -> list[Placed]:
         # Input order: objects as given, then library members as pulled; sections by index.
@@ -258,18 +264,19 @@ class _Linker:
         return self.got[target]
 
     def add_loader_reloc(self, offset: int, kind: int, site: RelocSite | None) -> None:
+        blob = site.placed.region if site is not None else "text"
         if offset % self.arch.word_size:
-            msg = f"pointer word at text+{offset:#x} is not {self.arch.word_size}-byte aligned"
+            msg = f"pointer word at {blob}+{offset:#x} is not {self.arch.word_size}-byte aligned"
             if site is not None:
                 site.fail(msg, "align pointer tables (do not pack them)")
             raise LinkError(msg)
-        if offset in self.loader_relocs:
-            raise LinkError(f"internal: two loader relocations on the word at text+{offset:#x}")
-        self.loader_relocs[offset] = LoaderReloc(offset, kind)
+        if (blob, offset) in self.loader_relocs:
+            raise LinkError(f"internal: two loader relocations on the word at {blob}+{offset:#x}")
+        self.loader_relocs[blob, offset] = LoaderReloc(offset, kind, blob)
 
     def apply_relocations(self) -> None:
         self.rules.prepare(self)
-        for p in self.text_order:
+        for p in self.text_order + self.rodata_order:
             for reloc in p.obj.relocs.get(p.section.index, []):
                 if reloc.type in self.rules.ignored:
                     continue
@@ -290,7 +297,7 @@ def _named(name: str) -> bool:
     return bool(name) and not name.startswith(("$", ".L"))
 
 
-def classify(obj: ElfObject, section: Section, referrer: str) -> str | None:
+def classify(obj: ElfObject, section: Section, referrer: str, separate_rodata=False) -> str | None:
     """Which blob a section belongs to; refuses sections a natmod cannot have."""
     if not section.alloc:
         return None
@@ -306,7 +313,8 @@ def classify(obj: ElfObject, section: Section, referrer: str) -> str | None:
             "do the work in mpy_init"
         )
     if not section.flags & SHF_WRITE or section.name.startswith(".data.rel.ro"):
-        return "text"
+        code = section.flags & SHF_EXECINSTR  # Xtensa literal pools live in code sections
+        return "rodata" if separate_rodata and not code else "text"
     if section.size == 0:
         return None
     raise LinkError(
@@ -356,7 +364,8 @@ def link(objects, arch, out_path, *, libs=(), source_name=None, externs=None) ->
     linker.rules.write_entry_stub(linker, entry)
     linker.apply_relocations()
     relocs = list(linker.loader_relocs.values())
-    blob = write_mpy(arch, linker.qstrs, bytes(linker.image), relocs, linker.bss_size)
+    blob = write_mpy(arch, linker.qstrs, bytes(linker.image), relocs, linker.bss_size,
+                     bytes(linker.rodata_image))
     _self_check(blob, linker, relocs)
     _write_atomically(out_path, blob)
     return LinkResult(
@@ -371,6 +380,7 @@ def link(objects, arch, out_path, *, libs=(), source_name=None, externs=None) ->
         sections={f"{p.obj.name}:{p.section.name}": p.offset for p in linker.kept.values()},
         members=list(linker.members),
         mpy_size=len(blob),
+        rodata_size=len(linker.rodata_image),
     )
 
 
@@ -379,10 +389,15 @@ def _self_check(blob: bytes, linker: _Linker, relocs: list[LoaderReloc]) -> None
     mpy = read_mpy(blob)
     if (
         mpy.text != bytes(linker.image)
+        or mpy.rodata != bytes(linker.rodata_image)
         or mpy.bss_size != linker.bss_size
-        or sorted(mpy.relocs, key=lambda r: r.offset) != sorted(relocs, key=lambda r: r.offset)
+        or sorted(mpy.relocs, key=_reloc_key) != sorted(relocs, key=_reloc_key)
     ):
         raise LinkError("internal: the written .mpy does not decode to what was linked")
+
+
+def _reloc_key(r: LoaderReloc):
+    return r.blob, r.offset
 
 
 def read_externs(source) -> dict[str, int]:

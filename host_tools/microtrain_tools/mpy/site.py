@@ -16,7 +16,7 @@ from .symbols import Target
 class Placed:
     obj: ElfObject
     section: Section
-    region: str  # "text" or "bss"
+    region: str  # "text", "rodata" (xtensawin) or "bss"
     offset: int = 0
 
 
@@ -29,7 +29,7 @@ class RelocSite:
         self.reloc = reloc
         self.target = target
         self.place = placed.offset + reloc.offset  # P, as an offset in the text blob
-        self.image = linker.image
+        self.image = linker.rodata_image if placed.region == "rodata" else linker.image
 
     @property
     def type_name(self) -> str:
@@ -68,6 +68,12 @@ class RelocSite:
         t = self.target
         if t.region == "text":
             return t.offset
+        if t.region == "rodata":
+            self.fail(
+                f"{what} to rodata, which is a separate blob on {self.linker.arch.name} "
+                "(code memory allows only word loads)",
+                "reach it through a literal or pointer word (the loader relocates those)",
+            )
         if t.region == "bss":
             self.fail(
                 f"{what} to BSS, which the loader puts in a separate block",

@@ -13,6 +13,7 @@ from .mpy_format import (
     K_FUN_TABLE,
     K_FUN_VALUE,
     K_QSTR_TABLE,
+    K_RODATA,
     K_TEXT,
 )
 
@@ -27,7 +28,8 @@ MEM_FUNCTIONS = ("memset", "memcpy", "memmove")
 class Target:
     """Where a symbol resolves: a region of the loaded module and an offset in it.
 
-    region: "text" (code, rodata, GOT: the one blob), "bss", "qstr" (offset = byte offset in
+    region: "text" (code, rodata, GOT: the one blob), "rodata" (the separate rodata blob of
+    xtensawin), "bss", "qstr" (offset = byte offset in
     the runtime qstr table), "fun_table" (offset 0), "fun_value" (offset = table index),
     "null" (an undefined weak symbol: the value 0), "absolute" (an address fixed outside the
     module, e.g. ESP8266 ROM functions from --externs; offset = the address).
@@ -41,6 +43,7 @@ class Target:
         """The loader relocation that turns this offset into an address (None: none needed)."""
         return {
             "text": K_TEXT,
+            "rodata": K_RODATA,
             "bss": K_BSS,
             "qstr": K_QSTR_TABLE,
             "fun_table": K_FUN_TABLE,
@@ -52,7 +55,7 @@ class Target:
         return 0 if self.region in ("fun_table", "fun_value", "null") else self.offset
 
     def describe(self) -> str:
-        if self.region in ("text", "bss"):
+        if self.region in ("text", "rodata", "bss"):
             return f"{self.region}+{self.offset:#x}"
         if self.region == "qstr":
             return f"qstr_table[{self.offset // 2}]"

@@ -18,7 +18,7 @@ def rules_for(arch) -> ArchRules:
         from .riscv import RiscvRules
 
         return RiscvRules()
-    if arch.name == "xtensa":
+    if arch.elf_machine == "EM_XTENSA":
         from .xtensa import XtensaRules
 
         return XtensaRules()

@@ -13,7 +13,12 @@ class ArchRules:
         return f"{self.names.get(rtype, 'unknown relocation')} (type {rtype})"
 
     def order_text(self, order, entry):
-        return order
+        """The text sections in image order; `order` is input order. Default: mpy_init's
+        section first, so that text offset 0 is the entry."""
+        return [entry] + [p for p in order if p is not entry]
+
+    def section_align(self, section) -> int:
+        return section.align
 
     # Bytes of the jump to mpy_init that goes at text offset 0 when mpy_init is not the start
     # of its section (objects built without -ffunction-sections); 0: no such jump.

@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: MIT
-"""Xtensa lx106 (ESP8266, RELA) relocation rules for objects built with -mforce-l32 -mlongcalls.
+"""Xtensa (RELA) relocation rules: lx106 (ESP8266, gcc -mforce-l32 -mlongcalls) and xtensawin
+(ESP32/ESP32-S3, LLVM's static relocation model).
 
-l32r only loads literals from lower addresses, so the image starts with a `j mpy_init`,
-then every .literal section, then the code. Literal words naming symbols are plain absolute
-words fixed by the loader, so no GOT is needed. Branches inside one section were resolved
-by the assembler and keep their distance; l32r, calls and jumps are encoded here.
+l32r only loads literals from lower addresses, so the image starts with a `j mpy_init`, then
+every .literal section (word-aligned: LLVM's assembler marks them byte-aligned), then the
+code. Literal words naming symbols are plain absolute words fixed by the loader, so no GOT is needed.
+Branches inside one section were resolved by the assembler and keep their distance; l32r,
+calls and jumps are encoded here. On xtensawin rodata is a separate blob, reached only
+through literal words.
 """
 
 from .base import ArchRules, entry_offset
@@ -83,8 +86,14 @@ class XtensaRules(ArchRules):
     ignored = HINTS
 
     def order_text(self, order, entry):
+        order = super().order_text(order, entry)
         literals = [p for p in order if p.section.name.startswith(".literal")]
         return literals + [p for p in order if not p.section.name.startswith(".literal")]
+
+    def section_align(self, section) -> int:
+        if section.name.startswith(".literal"):
+            return max(4, section.align)  # l32r addresses words
+        return section.align
 
     def entry_stub_size(self, entry) -> int:
         return ENTRY_JUMP_SIZE
@@ -96,7 +105,10 @@ class XtensaRules(ArchRules):
     def apply(self, site) -> None:
         rtype = site.reloc.type
         if rtype in (R_XTENSA_32, R_XTENSA_PLT):
-            site.absolute_word(site.reloc.addend, 4)
+            # GNU as leaves the addend in the word itself (binutils' Xtensa howtos are
+            # partial_inplace: `.long .rodata.str1.1 + 14` has r_addend 0 and 14 in place);
+            # llvm-mc puts it in r_addend and 0 in place. The value is S + both.
+            site.absolute_word(site.reloc.addend + site.read(4), 4)
         elif rtype == R_XTENSA_SLOT0_OP:
             self._slot0(site)
         else:

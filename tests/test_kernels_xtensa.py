@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: MIT
+"""The native module's own code on emulated Xtensa cores (qemu-system-xtensa): the forward,
+backward, loss and update ops equal the numpy reference bit for bit.
+
+xtensa (ESP8266) runs on qemu's lx106, the ESP8266's core (call0 ABI, no FPU: our soft-float
+helpers); xtensawin (ESP32, ESP32-S3; built with LLVM) on de233_fpu, an LX7 with register
+windows and a single-precision FPU. The .mpy our linker wrote is relocated as MicroPython's
+loader does (tests/xtensa_core.py), so these are the bytes a board runs. The cases are the
+Cortex-M tests' (every branch of the shared kernels).
+"""
+
+import numpy as np
+import pytest
+
+import test_kernels_bwd_cortex_m as bwd
+import test_kernels_fwd_cortex_m as fwd
+from microtrain_tools import hostlib
+from microtrain_tools.reference import REFERENCE_OPS
+from xtensa_core import XTENSA_ARCHES, XtensaCore, module_image
+
+
+class XtensaOps(XtensaCore):
+    run_op = fwd.CortexM.run_op  # place args and buffers, call mt_op_run, copy written back
+
+
+@pytest.fixture(scope="module", params=XTENSA_ARCHES)
+def machine(request):
+    core = XtensaOps(request.param, module_image(request.param))
+    yield core
+    core.close()
+
+
+def check_cases(machine, cases):
+    ids = hostlib.op_ids()
+    for name, args, bufs in cases:
+        got = [b.copy() for b in bufs]
+        status = machine.run_op(ids[name], args, got)
+        where = f"{name} on {machine.arch}"
+        assert status == 0, f"{where}: status {status} ({hostlib.status_message(status)})"
+        ref = [b.copy() for b in bufs]
+        REFERENCE_OPS[name](args, ref)
+        for i, (g, r) in enumerate(zip(got, ref)):
+            assert g.tobytes() == r.tobytes(), f"{where}: buffer {i} differs from numpy"
+
+
+def test_forward_ops_equal_numpy(machine):
+    check_cases(machine, ((name, args, bufs) for name, (args, bufs) in fwd.cases()))
+    # A refusal comes back as a status, as on the host.
+    args, bufs = fwd.conv_case(np.random.default_rng(0))
+    args[17] = 5
+    assert machine.run_op(hostlib.op_ids()["mt_conv2d_s8_fwd"], args, bufs) == 2
+
+
+def test_requant_at_every_shift_and_edge(machine):
+    """mt_requant_s8 through fc (64-bit products: mulsh/muluh on ESP32, soft on ESP8266)."""
+    fwd.check_requant(machine)
+    if machine.arch == "xtensawin":
+        assert machine.emulated > 0  # the high multiplies did run (in the handler)
+
+
+def test_backward_ops_equal_numpy(machine):
+    check_cases(machine, bwd.cases())
