@@ -9,9 +9,11 @@
 
 Every op's output is also checked against the numpy reference, bit for bit, wherever it ran.
 Writes bench/results/kernels.md, kernels.json and two plots, and runs bench/qas_digits.py (the
-QAS accuracy measurement) into qas_digits.md. docs/bench.md explains it all.
+QAS accuracy measurement) into qas_digits.md, and bench/step_profile.py (whole predict and learn
+steps op by op) into step_profile.md. docs/bench.md explains it all.
 
     .venv/bin/python bench/run_bench.py [--no-micropython] [--no-cortex-m] [--no-qas]
+                                        [--no-step-profile]
 """
 
 import os
@@ -144,6 +146,8 @@ def main(argv=None):
     parser.add_argument("--no-micropython", action="store_true", help="skip the unix port")
     parser.add_argument("--no-cortex-m", action="store_true", help="skip qemu")
     parser.add_argument("--no-qas", action="store_true", help="skip bench/qas_digits.py")
+    parser.add_argument("--no-step-profile", action="store_true",
+                        help="skip bench/step_profile.py (whole steps op by op)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     opts = parser.parse_args(argv)
     start = time.time()
@@ -171,6 +175,12 @@ def main(argv=None):
         del row["ref"]
     if not opts.no_qas:
         run_qas_digits(opts.out, log)
+    if not opts.no_step_profile:
+        import step_profile
+
+        log("whole steps op by op (bench/step_profile.py)")
+        targets = "host" if opts.no_cortex_m else ",".join(step_profile.DEFAULT_TARGETS)
+        step_profile.main(["--targets", targets, "--out", str(opts.out)], log=log)
 
     data = {"machine": stamp, "cortex_m": cortex_m_facts, "rows": rows, "qas": not opts.no_qas}
     (opts.out / "kernels.json").write_text(json.dumps(data, indent=1) + "\n")
