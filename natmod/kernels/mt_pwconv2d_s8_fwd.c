@@ -104,27 +104,45 @@ MT_DSP_INLINE void dot_2x2_s8(const int8_t *x, const int8_t *w, int32_t c, int32
     acc[3] = a11;
 }
 
+// One output of a prepared channel: the layer's clamp, or (full_range, a constant where this
+// is inlined) the whole int8 range.
+MT_DSP_INLINE int8_t pw_requant(int32_t acc, const mt_requant_dsp_channel *ch, int32_t out_offset,
+                                int32_t act_min, int32_t act_max, int full_range) {
+    return full_range ? mt_requant_dsp_s8_full_range(acc, ch, out_offset)
+                      : mt_requant_dsp_s8(acc, ch, out_offset, act_min, act_max);
+}
+
+// The channel loop of mt_pw_pair_dsp, once per full_range value so that neither the test nor
+// the clamp's bounds live in the loop. Pointers step through bias, multipliers, shifts and the
+// two output pixels: at -Os gcc keeps fewer induction variables on the stack that way.
+MT_DSP_INLINE void pw_pair_channels(const mt_pw_out *o, const int8_t *x, int32_t c_in,
+                                    const int8_t *w, int32_t c_out, int8_t *y, int full_range) {
+    const int32_t *bias = o->bias, *mult = o->mult, *shift = o->shift;
+    const int32_t in_offset = o->in_offset, out_offset = o->out_offset;
+    const int32_t act_min = o->act_min, act_max = o->act_max;
+    const int32_t off2 = (int32_t)(((uint32_t)in_offset & 0xffffu) * 0x00010001u);
+    for (const int8_t *y_end = y + c_out; y != y_end; y += 2, w += 2 * c_in) {
+        int32_t acc[4];
+        dot_2x2_s8(x, w, c_in, in_offset, off2, acc);
+        mt_requant_dsp_channel ch0, ch1;
+        mt_requant_dsp_prepare(*bias++, *mult++, *shift++, &ch0);
+        mt_requant_dsp_prepare(*bias++, *mult++, *shift++, &ch1);
+        y[0] = pw_requant(acc[0], &ch0, out_offset, act_min, act_max, full_range);
+        y[c_out] = pw_requant(acc[1], &ch0, out_offset, act_min, act_max, full_range);
+        y[1] = pw_requant(acc[2], &ch1, out_offset, act_min, act_max, full_range);
+        y[c_out + 1] = pw_requant(acc[3], &ch1, out_offset, act_min, act_max, full_range);
+    }
+}
+
 // Every output channel of 2 pixels whose inputs are x[0, c_in) and x[c_in, 2 c_in), into
 // y[0, c_out) and y[c_out, 2 c_out): 2 filter rows x 2 pixels a block. Even c_out, every
 // shift <= -2 (the prepared requantization): mt_pw_pair_dsp_applies.
 void mt_pw_pair_dsp(const mt_pw_out *o, const int8_t *x, int32_t c_in, const int8_t *filter,
                     int32_t c_out, int8_t *y) {
-    // In locals: an int8 store may alias any object, so fields would be reloaded per output.
-    const int32_t *bias = o->bias, *mult = o->mult, *shift = o->shift;
-    const int32_t in_offset = o->in_offset, out_offset = o->out_offset;
-    const int32_t act_min = o->act_min, act_max = o->act_max;
-    const int32_t off2 = (int32_t)(((uint32_t)in_offset & 0xffffu) * 0x00010001u);
-    const int8_t *w = filter;
-    for (int32_t oc = 0; oc < c_out; oc += 2, w += 2 * c_in) {
-        int32_t acc[4];
-        dot_2x2_s8(x, w, c_in, in_offset, off2, acc);
-        mt_requant_dsp_channel ch0, ch1;
-        mt_requant_dsp_prepare(bias[oc], mult[oc], shift[oc], &ch0);
-        mt_requant_dsp_prepare(bias[oc + 1], mult[oc + 1], shift[oc + 1], &ch1);
-        y[oc] = mt_requant_dsp_s8(acc[0], &ch0, out_offset, act_min, act_max);
-        y[c_out + oc] = mt_requant_dsp_s8(acc[1], &ch0, out_offset, act_min, act_max);
-        y[oc + 1] = mt_requant_dsp_s8(acc[2], &ch1, out_offset, act_min, act_max);
-        y[c_out + oc + 1] = mt_requant_dsp_s8(acc[3], &ch1, out_offset, act_min, act_max);
+    if (o->act_min == -128 && o->act_max == 127) {
+        pw_pair_channels(o, x, c_in, filter, c_out, y, 1);
+    } else {
+        pw_pair_channels(o, x, c_in, filter, c_out, y, 0);
     }
 }
 
