@@ -42,25 +42,46 @@ static void conv2d_pixel(const mt_conv_params *p, const mt_quant_params *quant,
 // serves small-c_in layers such as a network's first 3x3 conv on RGB: 27 bytes).
 #define IM2COL_MAX 128
 
+// Bytes of a column: n copies of the padding value (taps over the padding).
+static void fill_pad(int8_t *col, int8_t pad, int32_t n) {
+    for (int32_t i = 0; i < n; i++) {
+        col[i] = pad;
+    }
+}
+
 // The window of output pixel q (flattened n*out_h*out_w) as one column of kh*kw*c_in bytes in
 // the filter's (ky, kx, c) order; taps in the padding hold the input zero point, so they add
-// zero once offset, as the portable path's skipped taps do.
+// zero once offset, as the portable path's skipped taps do. A window row's taps inside the
+// input are contiguous in both: copied a word at a time (the M4/M7 load and store unaligned
+// words).
 static void im2col(const mt_conv_params *p, const mt_dims *in, const int8_t *input,
                    const mt_dims *f, const mt_dims *out, int32_t q, int8_t *col) {
     const int32_t ox = q % out->w, oy = q / out->w % out->h, b = q / (out->w * out->h);
     const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
-    const int32_t c_in = in->c;
+    const int32_t c_in = in->c, row_bytes = f->w * c_in;
     const int8_t pad = (int8_t)(-p->act.input_offset);
-    for (int32_t ky = 0; ky < f->h; ky++) {
+    const int32_t kx_begin = x0 < 0 ? -x0 : 0;
+    const int32_t kx_end = in->w - x0 < f->w ? in->w - x0 : f->w;
+    const int32_t left = kx_begin * c_in;
+    const int32_t run = kx_end > kx_begin ? (kx_end - kx_begin) * c_in : 0;
+    for (int32_t ky = 0; ky < f->h; ky++, col += row_bytes) {
         const int32_t y = y0 + ky;
-        const int8_t *row = input + (b * in->h + y) * in->w * c_in;
-        for (int32_t kx = 0; kx < f->w; kx++) {
-            const int32_t x = x0 + kx;
-            const int inside = y >= 0 && y < in->h && x >= 0 && x < in->w;
-            for (int32_t c = 0; c < c_in; c++) {
-                *col++ = inside ? row[x * c_in + c] : pad;
-            }
+        if (y < 0 || y >= in->h || run == 0) {
+            fill_pad(col, pad, row_bytes);
+            continue;
         }
+        const int8_t *src = input + ((b * in->h + y) * in->w + x0 + kx_begin) * c_in;
+        int8_t *dst = col + left;
+        int32_t i = 0;
+        fill_pad(col, pad, left);
+        for (; i + 4 <= run; i += 4) {
+            const int32_t v = load_s8x4(src + i);
+            __builtin_memcpy(dst + i, &v, 4);
+        }
+        for (; i < run; i++) {
+            dst[i] = src[i];
+        }
+        fill_pad(dst + run, pad, row_bytes - left - run);
     }
 }
 
