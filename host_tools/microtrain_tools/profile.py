@@ -130,19 +130,23 @@ def profile_host(compiled, x, y, work_dir, opt: str = DEFAULT_OPT, repeats: int 
             raise MicrotrainError(f"one-op program failed with status {status}")
         return ns
 
-    call_ns = min(timed(empty) for _ in range(50))
     prof = StepProfile("x64", opt, "ns")
     programs = {"predict": compiled.predict}
     if compiled.learn:
         programs["learn"] = compiled.learn
-    for which, ops in programs.items():
-        one_op = [encode_program([op], names) for op in ops]
-        best = [None] * len(ops)
-        for _ in range(repeats):
-            for i, program in enumerate(one_op):
-                ns = max(timed(program) - call_ns, 0)
-                best[i] = ns if best[i] is None else min(best[i], ns)
-        prof.ops[which] = _costs(compiled, which, best)
+    one_op = {which: [encode_program([op], names) for op in ops]
+              for which, ops in programs.items()}
+    best, call_ns = {}, None
+    for _ in range(repeats):
+        for which in programs:
+            times = [timed(program) for program in one_op[which]]
+            best[which] = times if which not in best else list(map(min, best[which], times))
+            # The call's own cost, sampled between the steps so that a burst of other work
+            # cannot inflate all of its samples; its least is taken off every op.
+            empty_ns = min(timed(empty) for _ in range(10))
+            call_ns = empty_ns if call_ns is None else min(call_ns, empty_ns)
+    for which in programs:
+        prof.ops[which] = _costs(compiled, which, [max(t - call_ns, 0) for t in best[which]])
         prof.overhead[which] = 0
     return prof
 
