@@ -9,12 +9,13 @@
 
 Every op's output is also checked against the numpy reference, bit for bit, wherever it ran.
 Writes bench/results/kernels.md, kernels.json and two plots, and runs bench/qas_digits.py (the
-QAS accuracy measurement) into qas_digits.md, and the paper models' training memory
-(memory.md) with what a learn step costs on emulated Cortex-M4/M7 under that plan
-(stream_cost.md). docs/bench.md explains it all.
+QAS accuracy measurement) into qas_digits.md, the paper models' training memory (memory.md)
+with what a learn step costs on emulated Cortex-M4/M7 under that plan (stream_cost.md), and
+bench/step_profile.py (whole predict and learn steps op by op) into step_profile.md.
+docs/bench.md explains it all.
 
     .venv/bin/python bench/run_bench.py [--no-micropython] [--no-cortex-m] [--no-qas]
-                                        [--no-memory]
+                                        [--no-memory] [--no-step-profile]
 """
 
 import os
@@ -166,6 +167,8 @@ def main(argv=None):
     parser.add_argument("--no-qas", action="store_true", help="skip bench/qas_digits.py")
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the paper models' memory table and its instruction cost")
+    parser.add_argument("--no-step-profile", action="store_true",
+                        help="skip bench/step_profile.py (whole steps op by op)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     opts = parser.parse_args(argv)
     start = time.time()
@@ -195,6 +198,12 @@ def main(argv=None):
         run_qas_digits(opts.out, log)
     if not opts.no_memory:
         run_memory(opts.out, log, instructions=not opts.no_cortex_m)
+    if not opts.no_step_profile:
+        import step_profile
+
+        log("whole steps op by op (bench/step_profile.py)")
+        targets = "host" if opts.no_cortex_m else ",".join(step_profile.DEFAULT_TARGETS)
+        step_profile.main(["--targets", targets, "--out", str(opts.out)], log=log)
 
     data = {"machine": stamp, "cortex_m": cortex_m_facts, "rows": rows, "qas": not opts.no_qas}
     (opts.out / "kernels.json").write_text(json.dumps(data, indent=1) + "\n")

@@ -86,6 +86,17 @@ def cases():
                                           c_out=1)
     yield "mt_conv2d_s8_fwd", conv_case(rng, k=(1, 1), padding="valid", stride=(2, 2), h=5,
                                         w=5, c_in=6, c_out=5)
+    # The M4's im2col path of a larger filter (pixel pairs, kh*kw*c_in <= 128 window bytes,
+    # even c_out, every shift <= -2): a network's first 3x3 stride-2 conv on RGB with an odd
+    # pixel count (the last pixel alone) and padding on every side; batch 2 with a 5x5 window
+    # and relu6; 144 window bytes, odd c_out and a shift above -2 take the per-pixel path.
+    yield "mt_conv2d_s8_fwd", conv_case(rng, h=5, w=6, c_in=3, c_out=8, stride=(2, 2))
+    yield "mt_conv2d_s8_fwd", conv_case(rng, n=2, h=6, w=5, k=(5, 5), c_in=2, c_out=6,
+                                        clamp="relu6")
+    yield "mt_conv2d_s8_fwd", conv_case(rng, h=4, w=4, c_in=16, c_out=4)
+    yield "mt_conv2d_s8_fwd", conv_case(rng, h=4, w=5, c_in=3, c_out=5)
+    yield "mt_conv2d_s8_fwd", small_products(
+        rng, conv_case(rng, h=4, w=4, c_in=2, c_out=4, scale_range=(0.1, 2.0)))
 
 
 # M0 (Thumb-1, soft float) and M4 (Thumb-2, DSP, FPU) bracket M3, which test_kernels_fwd_build

@@ -20,6 +20,7 @@ COMMANDS = {
     "policy": "policy",
     "pack": "pack",
     "mem": "mem",
+    "profile": "profile",
 }
 
 

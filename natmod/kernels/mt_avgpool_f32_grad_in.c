@@ -7,7 +7,8 @@ typedef struct {
     float area;
 } spread;
 
-// Each input element gets its channel's output gradient divided by the pooled area.
+// Each input element gets its channel's output gradient divided by the pooled area: one value
+// per (n, channel), so mt_grad_write_per_channel.
 static float spread_value(const void *ctx, int32_t n, int32_t y, int32_t x, int32_t ch) {
     const spread *s = ctx;
     (void)y;
@@ -23,5 +24,5 @@ mt_status mt_avgpool_f32_grad_in(const mt_dims *input_dims, const mt_grad_dst *g
         return st;
     }
     const spread s = {grad_out, input_dims->c, (float)(input_dims->h * input_dims->w)};
-    return mt_grad_write(grad_in, input_dims, accumulate, spread_value, &s);
+    return mt_grad_write_per_channel(grad_in, input_dims, accumulate, spread_value, &s);
 }

@@ -98,26 +98,33 @@ typedef struct {
 } dw3x3_weights4;
 
 MT_DSP_INLINE void tap3x3(int32_t xv, int32_t offsets, const dw3x3_weights4 *wt, int32_t t,
-                          int32_t acc[4]) {
+                          int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3) {
     const int32_t x02 = __sxtab16(offsets, xv), x13 = sxtab16_ror8(offsets, xv);
-    acc[0] = __smlabb(wt->w02[t], x02, acc[0]);
-    acc[2] = __smlatt(wt->w02[t], x02, acc[2]);
-    acc[1] = __smlabb(wt->w13[t], x13, acc[1]);
-    acc[3] = __smlatt(wt->w13[t], x13, acc[3]);
+    *a0 = __smlabb(wt->w02[t], x02, *a0);
+    *a2 = __smlatt(wt->w02[t], x02, *a2);
+    *a1 = __smlabb(wt->w13[t], x13, *a1);
+    *a3 = __smlatt(wt->w13[t], x13, *a3);
 }
 
-// The 9 taps of an output whose window lies inside the input, unrolled: x at its top-left tap.
-static inline void dw3x3_inside4(const int8_t *x, int32_t c, int32_t row,
+// The 9 taps of an output whose window lies inside the input, unrolled, the sums in registers
+// (at -Os a loop over the rows kept them in memory): x at its top-left tap.
+MT_DSP_INLINE void dw3x3_inside4(const int8_t *x, int32_t c, int32_t row,
                                  const dw3x3_weights4 *wt, int32_t offsets, int32_t acc[4]) {
-    acc[0] = 0;  // one by one: an initializer list becomes a memset call at -Os
-    acc[1] = 0;
-    acc[2] = 0;
-    acc[3] = 0;
-    for (int32_t ky = 0; ky < 3; ky++, x += row) {
-        tap3x3(load_s8x4(x), offsets, wt, 3 * ky, acc);
-        tap3x3(load_s8x4(x + c), offsets, wt, 3 * ky + 1, acc);
-        tap3x3(load_s8x4(x + 2 * c), offsets, wt, 3 * ky + 2, acc);
-    }
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    const int8_t *x1 = x + row, *x2 = x1 + row;
+    tap3x3(load_s8x4(x), offsets, wt, 0, &a0, &a1, &a2, &a3);
+    tap3x3(load_s8x4(x + c), offsets, wt, 1, &a0, &a1, &a2, &a3);
+    tap3x3(load_s8x4(x + 2 * c), offsets, wt, 2, &a0, &a1, &a2, &a3);
+    tap3x3(load_s8x4(x1), offsets, wt, 3, &a0, &a1, &a2, &a3);
+    tap3x3(load_s8x4(x1 + c), offsets, wt, 4, &a0, &a1, &a2, &a3);
+    tap3x3(load_s8x4(x1 + 2 * c), offsets, wt, 5, &a0, &a1, &a2, &a3);
+    tap3x3(load_s8x4(x2), offsets, wt, 6, &a0, &a1, &a2, &a3);
+    tap3x3(load_s8x4(x2 + c), offsets, wt, 7, &a0, &a1, &a2, &a3);
+    tap3x3(load_s8x4(x2 + 2 * c), offsets, wt, 8, &a0, &a1, &a2, &a3);
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
 }
 
 // Channels ch..ch+3 of image b, 3x3 filter, every shift <= -2: the weights extended and the
@@ -129,6 +136,7 @@ static void dw3x3_group4(const dw_layer *L, int32_t b, int32_t ch) {
     const int32_t pad_w = L->params->pad_w, pad_h = L->params->pad_h;
     const mt_act_params *act = &L->params->act;
     const int32_t out_offset = act->output_offset, act_min = act->act_min, act_max = act->act_max;
+    const int full_range = act_min == -128 && act_max == 127;
     const int32_t offsets = (int32_t)(((uint32_t)act->input_offset & 0xffffu) * 0x00010001u);
     dw3x3_weights4 wt;
     for (int32_t t = 0; t < 9; t++) {
@@ -162,8 +170,16 @@ static void dw3x3_group4(const dw_layer *L, int32_t b, int32_t ch) {
                 dw_taps t = taps_at(L, b, oy, ox, ch);
                 tap_sums4(&t, acc);
             }
-            for (int32_t k = 0; k < 4; k++) {
-                y[k] = mt_requant_dsp_s8(acc[k], &rq[k], out_offset, act_min, act_max);
+            if (full_range) {
+                y[0] = mt_requant_dsp_s8_full_range(acc[0], &rq[0], out_offset);
+                y[1] = mt_requant_dsp_s8_full_range(acc[1], &rq[1], out_offset);
+                y[2] = mt_requant_dsp_s8_full_range(acc[2], &rq[2], out_offset);
+                y[3] = mt_requant_dsp_s8_full_range(acc[3], &rq[3], out_offset);
+            } else {
+                y[0] = mt_requant_dsp_s8(acc[0], &rq[0], out_offset, act_min, act_max);
+                y[1] = mt_requant_dsp_s8(acc[1], &rq[1], out_offset, act_min, act_max);
+                y[2] = mt_requant_dsp_s8(acc[2], &rq[2], out_offset, act_min, act_max);
+                y[3] = mt_requant_dsp_s8(acc[3], &rq[3], out_offset, act_min, act_max);
             }
         }
     }

@@ -99,4 +99,10 @@ typedef float (*mt_grad_value_fn)(const void *ctx, int32_t n, int32_t y, int32_t
 mt_status mt_grad_write(const mt_grad_dst *g, const mt_dims *dims, int32_t accumulate,
                         mt_grad_value_fn value, const void *ctx);
 
+// mt_grad_write for a value that depends on (n, c) only: computed once per (n, c) and pass, not
+// per element (a global pool's spread: one soft-float division per channel on a Cortex-M0, not
+// per element). The same bytes.
+mt_status mt_grad_write_per_channel(const mt_grad_dst *g, const mt_dims *dims,
+                                    int32_t accumulate, mt_grad_value_fn value, const void *ctx);
+
 #endif

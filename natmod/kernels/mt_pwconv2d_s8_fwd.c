@@ -3,22 +3,18 @@
 
 #include "mt_check.h"
 #include "mt_dot2_offset_s8.h"
+#include "mt_pw_pair.h"
 #include "mt_requant.h"
 
-// What every output of the layer shares, in one place for the helpers below.
-typedef struct {
-    const int32_t *bias, *mult, *shift;
-    int32_t in_offset, out_offset, act_min, act_max;
-} pw_out_params;
 
-static inline int8_t pw_output(const pw_out_params *o, int32_t acc, int32_t c) {
+static inline int8_t pw_output(const mt_pw_out *o, int32_t acc, int32_t c) {
     return mt_requant_s8(mt_add_sat_s32(acc, o->bias[c]), o->mult[c], o->shift[c], o->out_offset,
                          o->act_min, o->act_max);
 }
 
 // One output pixel, every channel: two filter rows per pass over x; an odd last row is paired
 // with itself.
-static void pw_pixel(const pw_out_params *o, const int8_t *x, const int8_t *filter,
+static void pw_pixel(const mt_pw_out *o, const int8_t *x, const int8_t *filter,
                      int32_t c_in, int32_t c_out, int8_t *y) {
     for (int32_t oc = 0; oc < c_out; oc += 2) {
         const int32_t oc1 = oc + 1 < c_out ? oc + 1 : oc;
@@ -32,7 +28,7 @@ static void pw_pixel(const pw_out_params *o, const int8_t *x, const int8_t *filt
 }
 
 // Any stride (and every machine): pixel by pixel.
-static void pw_by_pixel(const mt_conv_params *params, const pw_out_params *o,
+static void pw_by_pixel(const mt_conv_params *params, const mt_pw_out *o,
                         const mt_dims *input_dims, const int8_t *input, const int8_t *filter,
                         const mt_dims *output_dims, int8_t *output) {
     const int32_t c_in = input_dims->c, c_out = output_dims->c;
@@ -108,46 +104,72 @@ MT_DSP_INLINE void dot_2x2_s8(const int8_t *x, const int8_t *w, int32_t c, int32
     acc[3] = a11;
 }
 
-// Stride 1, every shift <= -2 (the prepared requantization), even c_out: output pixel i reads
-// input pixel i, so the batch is one run of pixels. Pixel-pair major (the in-place contract in
-// the header): for each pair of pixels every pair of output channels, 2 filter rows x 2 pixels
-// a block, so a pair's outputs are written only after every earlier pair's input is read. An
-// odd last pixel goes through pw_pixel.
-static void pw_stride1_dsp(const pw_out_params *o, int32_t pixels, const int8_t *input,
-                           int32_t c_in, const int8_t *filter, int32_t c_out, int8_t *output) {
-    // In locals: an int8 store may alias any object, so fields would be reloaded per output.
+// One output of a prepared channel: the layer's clamp, or (full_range, a constant where this
+// is inlined) the whole int8 range.
+MT_DSP_INLINE int8_t pw_requant(int32_t acc, const mt_requant_dsp_channel *ch, int32_t out_offset,
+                                int32_t act_min, int32_t act_max, int full_range) {
+    return full_range ? mt_requant_dsp_s8_full_range(acc, ch, out_offset)
+                      : mt_requant_dsp_s8(acc, ch, out_offset, act_min, act_max);
+}
+
+// The channel loop of mt_pw_pair_dsp, once per full_range value so that neither the test nor
+// the clamp's bounds live in the loop. Pointers step through bias, multipliers, shifts and the
+// two output pixels: at -Os gcc keeps fewer induction variables on the stack that way.
+MT_DSP_INLINE void pw_pair_channels(const mt_pw_out *o, const int8_t *x, int32_t c_in,
+                                    const int8_t *w, int32_t c_out, int8_t *y, int full_range) {
     const int32_t *bias = o->bias, *mult = o->mult, *shift = o->shift;
     const int32_t in_offset = o->in_offset, out_offset = o->out_offset;
     const int32_t act_min = o->act_min, act_max = o->act_max;
     const int32_t off2 = (int32_t)(((uint32_t)in_offset & 0xffffu) * 0x00010001u);
+    for (const int8_t *y_end = y + c_out; y != y_end; y += 2, w += 2 * c_in) {
+        int32_t acc[4];
+        dot_2x2_s8(x, w, c_in, in_offset, off2, acc);
+        mt_requant_dsp_channel ch0, ch1;
+        mt_requant_dsp_prepare(*bias++, *mult++, *shift++, &ch0);
+        mt_requant_dsp_prepare(*bias++, *mult++, *shift++, &ch1);
+        y[0] = pw_requant(acc[0], &ch0, out_offset, act_min, act_max, full_range);
+        y[c_out] = pw_requant(acc[1], &ch0, out_offset, act_min, act_max, full_range);
+        y[1] = pw_requant(acc[2], &ch1, out_offset, act_min, act_max, full_range);
+        y[c_out + 1] = pw_requant(acc[3], &ch1, out_offset, act_min, act_max, full_range);
+    }
+}
+
+// Every output channel of 2 pixels whose inputs are x[0, c_in) and x[c_in, 2 c_in), into
+// y[0, c_out) and y[c_out, 2 c_out): 2 filter rows x 2 pixels a block. Even c_out, every
+// shift <= -2 (the prepared requantization): mt_pw_pair_dsp_applies.
+void mt_pw_pair_dsp(const mt_pw_out *o, const int8_t *x, int32_t c_in, const int8_t *filter,
+                    int32_t c_out, int8_t *y) {
+    if (o->act_min == -128 && o->act_max == 127) {
+        pw_pair_channels(o, x, c_in, filter, c_out, y, 1);
+    } else {
+        pw_pair_channels(o, x, c_in, filter, c_out, y, 0);
+    }
+}
+
+// Stride 1: output pixel i reads input pixel i, so the batch is one run of pixels. Pixel-pair
+// major (the in-place contract in the header): a pair's outputs are written only after every
+// earlier pair's input is read. An odd last pixel goes through pw_pixel.
+static void pw_stride1_dsp(const mt_pw_out *o, int32_t pixels, const int8_t *input,
+                           int32_t c_in, const int8_t *filter, int32_t c_out, int8_t *output) {
     const int32_t pairs_end = pixels & ~1;
     for (int32_t p = 0; p < pairs_end; p += 2) {
-        const int8_t *x = input + p * c_in, *w = filter;
-        int8_t *y = output + p * c_out;
-        for (int32_t oc = 0; oc < c_out; oc += 2, w += 2 * c_in) {
-            int32_t acc[4];
-            dot_2x2_s8(x, w, c_in, in_offset, off2, acc);
-            mt_requant_dsp_channel ch0, ch1;
-            mt_requant_dsp_prepare(bias[oc], mult[oc], shift[oc], &ch0);
-            mt_requant_dsp_prepare(bias[oc + 1], mult[oc + 1], shift[oc + 1], &ch1);
-            y[oc] = mt_requant_dsp_s8(acc[0], &ch0, out_offset, act_min, act_max);
-            y[c_out + oc] = mt_requant_dsp_s8(acc[1], &ch0, out_offset, act_min, act_max);
-            y[oc + 1] = mt_requant_dsp_s8(acc[2], &ch1, out_offset, act_min, act_max);
-            y[c_out + oc + 1] = mt_requant_dsp_s8(acc[3], &ch1, out_offset, act_min, act_max);
-        }
+        mt_pw_pair_dsp(o, input + p * c_in, c_in, filter, c_out, output + p * c_out);
     }
     if (pairs_end < pixels) {
         pw_pixel(o, input + pairs_end * c_in, filter, c_in, c_out, output + pairs_end * c_out);
     }
 }
 
-static int all_shifts_below_minus_1(const int32_t *shift, int32_t n) {
-    for (int32_t i = 0; i < n; i++) {
+bool mt_pw_pair_dsp_applies(const int32_t *shift, int32_t c_out) {
+    if (c_out % 2 != 0) {
+        return false;
+    }
+    for (int32_t i = 0; i < c_out; i++) {
         if (shift[i] > -2) {
-            return 0;
+            return false;
         }
     }
-    return 1;
+    return true;
 }
 #endif
 
@@ -177,11 +199,11 @@ mt_status mt_pwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
     }
     const mt_act_params *act = &params->act;
     // In locals: an int8 store may alias any object, so fields would be reloaded per output.
-    const pw_out_params o = {bias, quant->multiplier, quant->shift, act->input_offset,
+    const mt_pw_out o = {bias, quant->multiplier, quant->shift, act->input_offset,
                              act->output_offset, act->act_min, act->act_max};
 #if defined(__ARM_FEATURE_DSP)
-    if (params->stride_h == 1 && params->stride_w == 1 && c_out % 2 == 0 &&
-        all_shifts_below_minus_1(quant->shift, c_out)) {
+    if (params->stride_h == 1 && params->stride_w == 1 &&
+        mt_pw_pair_dsp_applies(quant->shift, c_out)) {
         // 1x1, no padding, stride 1: output dims equal the input's (mt_conv_dims_check).
         pw_stride1_dsp(&o, input_dims->n * input_dims->h * input_dims->w, input, c_in, filter,
                        c_out, output);

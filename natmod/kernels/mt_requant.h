@@ -105,6 +105,18 @@ MT_DSP_INLINE int8_t mt_requant_dsp_s8(int32_t acc, const mt_requant_dsp_channel
     y = y < act_min ? act_min : y > act_max ? act_max : y;
     return (int8_t)y;
 }
+
+// mt_requant_dsp_s8 for a layer whose clamp is the whole int8 range (act_min -128, act_max 127:
+// no fused activation, or one the output's quantization already covers, as in most TFLite
+// models): one ssat instead of ssat, the clamp's compares and moves. The same bytes: |y| <=
+// 2^30 after the shift, so y + offset cannot wrap, and saturating it to int8 equals limiting y
+// to [-256, 255], adding the offset and clamping to [-128, 127].
+MT_DSP_INLINE int8_t mt_requant_dsp_s8_full_range(int32_t acc, const mt_requant_dsp_channel *ch,
+                                                  int32_t output_offset) {
+    int32_t y = mt_requant_dsp_core(__qadd(acc, ch->bias), ch->multiplier, ch->round_hi,
+                                    ch->shift_hi);
+    return (int8_t)__ssat(y + output_offset, 8);
+}
 #endif
 
 // int32 accumulator -> int8: scale, add the output zero point, clamp to the fused activation.
