@@ -5,6 +5,7 @@
 #include "mt_dot_sum_s8.h"
 #include "mt_pwconv2d_s8_fwd.h"
 #include "mt_requant.h"
+#include "mt_x64.h"
 
 // The portable path: any filter, stride and padding.
 static void conv2d_portable(const mt_conv_params *p, const mt_quant_params *quant,
@@ -66,6 +67,12 @@ mt_status mt_conv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params *
         return mt_pwconv2d_s8_fwd(params, quant, input_dims, input, filter_dims, filter, bias,
                                   output_dims, output);
     }
+#if MT_X64
+    if (mt_conv2d_s8_fwd_x64(params, quant, input_dims, input, filter_dims, filter, bias,
+                             output_dims, output)) {
+        return MT_OK;
+    }
+#endif
     conv2d_portable(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
                     output);
     return MT_OK;

@@ -4,6 +4,7 @@
 #include "mt_check.h"
 #include "mt_dot2_offset_s8.h"
 #include "mt_requant.h"
+#include "mt_x64.h"
 
 // What every output of the layer shares, in one place for the helpers below.
 typedef struct {
@@ -179,6 +180,12 @@ mt_status mt_pwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
     // In locals: an int8 store may alias any object, so fields would be reloaded per output.
     const pw_out_params o = {bias, quant->multiplier, quant->shift, act->input_offset,
                              act->output_offset, act->act_min, act->act_max};
+#if MT_X64
+    if (mt_pwconv2d_s8_fwd_x64(params, quant, input_dims, input, filter, bias, output_dims,
+                               output)) {
+        return MT_OK;
+    }
+#endif
 #if defined(__ARM_FEATURE_DSP)
     if (params->stride_h == 1 && params->stride_w == 1 && c_out % 2 == 0 &&
         all_shifts_below_minus_1(quant->shift, c_out)) {
