@@ -29,10 +29,14 @@
 #define MT_X64 0
 #endif
 
-#if MT_X64
+#if defined(__x86_64__)
 // The best level this CPU and OS support (AVX2 also needs the OS to save ymm registers),
-// capped by MT_X64_SIMD_MAX; cpuid runs once, then the answer is kept.
+// capped by MT_X64_SIMD_MAX; cpuid runs once, then the answer is kept. (Built at every cap:
+// tests ask it which path a build takes.)
 int mt_x64_level(void);
+#endif
+
+#if MT_X64
 
 // mt_pwconv2d_s8_fwd on every pixel (stride any), dims and params already checked.
 int mt_pwconv2d_s8_fwd_x64(const mt_conv_params *params, const mt_quant_params *quant,

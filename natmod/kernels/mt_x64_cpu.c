@@ -2,7 +2,7 @@
 // Which x86-64 SIMD level the kernels use (mt_x64.h).
 #include "mt_x64.h"
 
-#if MT_X64
+#if defined(__x86_64__)
 #include <cpuid.h>
 
 // 0: not asked yet, else level + 1. A plain global without initializer: the natmod loader's
