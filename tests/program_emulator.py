@@ -6,7 +6,9 @@ arch's -mcpu/-mfloat-abi: natmod_build.compile_flags) and its own memset/memcpy,
 - on an emulated core (unicorn: Cortex-M0, M4, M7, RV32) as a bare-metal image, the regions
   placed in emulator memory, the frozen weights and the programs in read-only memory (flash);
 - on x64 as a shared library loaded with ctypes (the unix port's code path at -Os; the host
-  simulation's library, hostlib, is built at -O2).
+  simulation's library, hostlib, is built at -O2), once per SIMD level of the kernels: "x64"
+  takes the CPU's best (AVX2 here), "x64-sse41" and "x64-portable" are capped builds
+  (tests/x64_levels.py; unicorn emulates no AVX2, so these run natively too).
 
     image = build_program_image(arch, work_dir)
     board = board_model(arch, image, compiled)      # like simulate.HostModel
@@ -30,8 +32,11 @@ from microtrain_tools.arches import get_arch
 from microtrain_tools.natmod_build import compile_flags
 from microtrain_tools.program import Region
 from microtrain_tools.simulate import GUARD, GUARD_BYTE, HostModel
+from x64_levels import level_flags, require_level
 
 CORES = ("armv6m", "armv7emsp", "armv7emdp", "rv32imc")  # emulated; "x64" runs natively
+# The native x64 builds: arch name -> the SIMD level it is capped at (None: the CPU's best).
+X64_BUILDS = {"x64": None, "x64-sse41": "sse4.1", "x64-portable": "portable"}
 MODULE_LIBC = ROOT / "natmod" / "sdk" / "mt_libc.c"
 N_REGIONS = len(Region)
 
@@ -43,18 +48,22 @@ def module_flags(arch: str) -> list:
 
 def build_program_image(arch: str, out_dir):
     """The executor + op table as a bare-metal ELF (a core) or a shared library (x64)."""
-    if arch == "x64":
-        return _build_x64_library(out_dir)
+    if arch in X64_BUILDS:
+        return _build_x64_library(out_dir, X64_BUILDS[arch])
     return build_image(arch, out_dir, flags=module_flags(arch), libc=MODULE_LIBC,
                        entry="mt_program_run")
 
 
-def _build_x64_library(out_dir):
+def _build_x64_library(out_dir, level=None):
     cc = find_cc("x64")
-    lib = out_dir / "libmt_program-x64.so"
+    lib = out_dir / f"libmt_program-x64-{level or 'best'}.so"
+    flags = module_flags("x64")
+    if level is not None:
+        require_level(level)
+        flags += list(level_flags(level))
     sources = [p for d in ("kernels", "ops") for p in sorted((ROOT / "natmod" / d).glob("*.c"))]
     # The host's C library gives memcpy/memset here, as the unix port's process does.
-    cmd = [cc, *module_flags("x64"), "-shared", "-o", str(lib), *map(str, sources)]
+    cmd = [cc, *flags, "-shared", "-o", str(lib), *map(str, sources)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, f"{' '.join(cmd)}\n{proc.stderr}"
     return lib
@@ -222,6 +231,6 @@ class NativeModel(BoardModel):
 
 
 def board_model(arch: str, image, compiled) -> BoardModel:
-    if arch == "x64":
+    if arch in X64_BUILDS:
         return NativeModel(image, compiled)
     return EmulatedModel(arch, image, compiled)
