@@ -8,10 +8,13 @@
   on Cortex-M3 and M0 (soft float).
 
 Every op's output is also checked against the numpy reference, bit for bit, wherever it ran.
-Writes bench/results/kernels.md, kernels.json and two plots, and runs bench/qas_digits.py (the
-QAS accuracy measurement) into qas_digits.md. docs/bench.md explains it all.
+Writes bench/results/kernels.md, kernels.json and two plots, runs bench/qas_digits.py (the
+QAS accuracy measurement) into qas_digits.md, and times the paper's three models' learn and
+predict steps in the unix port beside PyTorch (bench/host_vs_pytorch.py; PyTorch from the venv
+of `make torch-venv`, else only ours) into host_vs_pytorch.md. docs/bench.md explains it all.
 
     .venv/bin/python bench/run_bench.py [--no-micropython] [--no-cortex-m] [--no-qas]
+                                        [--no-steps]
 """
 
 import os
@@ -144,6 +147,8 @@ def main(argv=None):
     parser.add_argument("--no-micropython", action="store_true", help="skip the unix port")
     parser.add_argument("--no-cortex-m", action="store_true", help="skip qemu")
     parser.add_argument("--no-qas", action="store_true", help="skip bench/qas_digits.py")
+    parser.add_argument("--no-steps", action="store_true",
+                        help="skip the paper models' steps beside PyTorch")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     opts = parser.parse_args(argv)
     start = time.time()
@@ -171,6 +176,12 @@ def main(argv=None):
         del row["ref"]
     if not opts.no_qas:
         run_qas_digits(opts.out, log)
+    if not opts.no_steps:
+        log("the paper models' learn and predict steps: unix port beside PyTorch")
+        import host_vs_pytorch
+
+        host_vs_pytorch.write(host_vs_pytorch.run(5, 20, host_vs_pytorch.TORCH_PYTHON, log),
+                              opts.out)
 
     data = {"machine": stamp, "cortex_m": cortex_m_facts, "rows": rows, "qas": not opts.no_qas}
     (opts.out / "kernels.json").write_text(json.dumps(data, indent=1) + "\n")
