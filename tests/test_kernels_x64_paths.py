@@ -8,7 +8,8 @@ The shapes reach every branch of the x64 bodies: pointwise c_in below, at and pa
 pixel counts and strides; small windows with padding, c_out not a multiple of the lanes, and
 the limits where the portable path takes over; depthwise channels in groups of 16, 8 and single
 ones; requantization with positive shifts, saturating biases and any multiplier; the q8
-grad_in tap sums in blocks of 32, 8 and single channels, odd c_out."""
+grad_in tap sums in blocks of 32, 8 and single channels, odd c_out; the q8 update's run sums in
+whole vectors, odd pixel counts, depthwise channel lists."""
 
 import numpy as np
 import pytest
@@ -114,3 +115,26 @@ def test_rounding_ties_requantize_as_the_reference(x64_level):
         args[4:8] = [0, 0, -128, 127]  # offsets 0, no clamp
         op = "mt_dwconv2d_s8_fwd" if kw.get("depthwise") else "mt_pwconv2d_s8_fwd"
         assert_same(op, args, bufs)
+
+
+def update_cases():
+    """The fused q8 updates (their run sums): the Cortex-M test's branches, then whole
+    vectors of channels: 8, 16, 32 and more, odd pixel counts, depthwise channel lists."""
+    from test_kernels_bwd_cortex_m import update_case, update_cases as m_cases
+
+    rng = np.random.default_rng(21)
+    yield from m_cases(rng)
+    yield update_case(rng, "conv2d", 0, 0.0, c_in=24, c_out=3, h=7, w=5, stride=(2, 2))
+    yield update_case(rng, "pwconv2d", 2, 0.9, c_in=72, c_out=2, n=1, h=3, w=5, k=(1, 1),
+                      padding="valid")
+    yield update_case(rng, "pwconv2d", 1, 0.0, c_in=48, c_out=3, k_sel=17, h=4, w=4, k=(1, 1),
+                      padding="valid")
+    yield update_case(rng, "dwconv2d", 3, 0.0, c_in=40, h=5, w=7)
+    yield update_case(rng, "dwconv2d", 2, 0.0, channels=list(range(3, 19)), c_in=24, k_sel=16,
+                      h=5, w=5, stride=(2, 2))
+
+
+@pytest.mark.parametrize("i", range(12))
+def test_q8_update_paths_equal_the_reference(x64_level, i):
+    op, args, bufs = list(update_cases())[i]
+    assert_same(op, args, bufs)

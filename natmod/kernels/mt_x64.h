@@ -64,6 +64,14 @@ int mt_dwconv2d_s8_fwd_x64(const mt_conv_params *params, const mt_quant_params *
 #define MT_X64_TAP_BLOCK 32
 int mt_conv_q8_tap_sums_x64(const int16_t *qm, const int8_t *w, int32_t w_stride,
                             int32_t c_out, int32_t n, int32_t *s);
+
+// mt_conv_q8_update's sums of one run of pixels for saved channels i < count:
+//   sum[i] += sum over p < pixels of q[p * q_step + (depthwise ? i : 0)] * (x[p * x_step + i]
+//   + offset)
+// for the first channels in whole vectors; returns how many it did (0 on the portable level).
+int32_t mt_conv_q8_run_sums_x64(const int8_t *x, const int8_t *q, int32_t x_step,
+                                int32_t q_step, int32_t pixels, int32_t offset, int depthwise,
+                                int32_t count, int32_t *sum);
 #endif
 
 #endif

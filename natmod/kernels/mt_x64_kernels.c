@@ -72,6 +72,19 @@ int mt_dwconv2d_s8_fwd_x64(const mt_conv_params *params, const mt_quant_params *
                         output))
 }
 
+int32_t mt_conv_q8_run_sums_x64(const int8_t *x, const int8_t *q, int32_t x_step,
+                                int32_t q_step, int32_t pixels, int32_t offset, int depthwise,
+                                int32_t count, int32_t *sum) {
+    switch (mt_x64_level()) {
+        case MT_X64_AVX2:
+            return run_sums_avx2(x, q, x_step, q_step, pixels, offset, depthwise, count, sum);
+        case MT_X64_SSE41:
+            return run_sums_sse41(x, q, x_step, q_step, pixels, offset, depthwise, count, sum);
+        default:
+            return 0;
+    }
+}
+
 int mt_conv_q8_tap_sums_x64(const int16_t *qm, const int8_t *w, int32_t w_stride,
                             int32_t c_out, int32_t n, int32_t *s) {
     MT_X64_RUN(tap_sums, (qm, w, w_stride, c_out, n, s))

@@ -54,6 +54,7 @@ MT_VI __m128i V(h_mul_s16_hi)(__m128i a, __m128i b) {
 MT_VI vec V(v_zero)(void) { return _mm256_setzero_si256(); }
 MT_VI vec V(v_add)(vec a, vec b) { return _mm256_add_epi32(a, b); }
 MT_VI vec V(v_add_s16)(vec a, vec b) { return _mm256_add_epi16(a, b); }
+MT_VI vec V(v_and)(vec a, vec b) { return _mm256_and_si256(a, b); }
 MT_VI vec V(v_madd)(vec a, vec b) { return _mm256_madd_epi16(a, b); }
 MT_VI vec V(v_set1)(int32_t v) { return _mm256_set1_epi32(v); }
 MT_VI vec V(v_set1_s16)(int16_t v) { return _mm256_set1_epi16(v); }
@@ -154,6 +155,7 @@ MT_VI void V(v_requant4x2)(__m128i a, __m128i b, const int32_t *bias,
 MT_VI vec V(v_zero)(void) { return _mm_setzero_si128(); }
 MT_VI vec V(v_add)(vec a, vec b) { return _mm_add_epi32(a, b); }
 MT_VI vec V(v_add_s16)(vec a, vec b) { return _mm_add_epi16(a, b); }
+MT_VI vec V(v_and)(vec a, vec b) { return _mm_and_si128(a, b); }
 MT_VI vec V(v_madd)(vec a, vec b) { return _mm_madd_epi16(a, b); }
 MT_VI vec V(v_set1)(int32_t v) { return _mm_set1_epi32(v); }
 MT_VI vec V(v_set1_s16)(int16_t v) { return _mm_set1_epi16(v); }
