@@ -179,8 +179,16 @@ static void conv_tap_x64(const conv_ctx *x, const int8_t *w, int32_t *acc, sink 
             s[j] = 0;
         }
         mt_conv_q8_tap_sums_x64(x->qm, w + i, w_stride, c_out, n, s);
-        for (int32_t j = 0; j < n; j++) {
-            sink_put(&o, s[j], c);
+        if (o.by_sum) {
+            o.max_sum = mt_x64_sums_abs_max(s, n, o.max_sum);
+            o.i += n;
+        } else if (o.pass == 1 && !o.accumulate && !o.dst->f) {
+            mt_x64_sums_q8_store(s, n, c, o.inv, o.dst->q + o.i);
+            o.i += n;
+        } else {
+            for (int32_t j = 0; j < n; j++) {
+                sink_put(&o, s[j], c);
+            }
         }
     }
     *out = o;

@@ -65,6 +65,12 @@ int mt_dwconv2d_s8_fwd_x64(const mt_conv_params *params, const mt_quant_params *
 int mt_conv_q8_tap_sums_x64(const int16_t *qm, const int8_t *w, int32_t w_stride,
                             int32_t c_out, int32_t n, int32_t *s);
 
+// The q8 grad_in output step of a block of n sums (mt_grad_sink_x64_body.h): max(max, |s[i]|),
+// and the int8 values mt_grad_put stores for v = (float)s[i] * c. Called on SSE4.1 and AVX2
+// levels only (the caller asks mt_x64_level first).
+int32_t mt_x64_sums_abs_max(const int32_t *s, int32_t n, int32_t max);
+void mt_x64_sums_q8_store(const int32_t *s, int32_t n, float c, float inv, int8_t *q);
+
 // mt_conv_q8_update's sums of one run of pixels for saved channels i < count:
 //   sum[i] += sum over p < pixels of q[p * q_step + (depthwise ? i : 0)] * (x[p * x_step + i]
 //   + offset)

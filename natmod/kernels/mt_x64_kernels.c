@@ -85,6 +85,25 @@ int32_t mt_conv_q8_run_sums_x64(const int8_t *x, const int8_t *q, int32_t x_step
     }
 }
 
+int32_t mt_x64_sums_abs_max(const int32_t *s, int32_t n, int32_t max) {
+    switch (mt_x64_level()) {
+        case MT_X64_AVX2:
+            return sums_abs_max_avx2(s, n, max);
+        default:
+            return sums_abs_max_sse41(s, n, max);
+    }
+}
+
+void mt_x64_sums_q8_store(const int32_t *s, int32_t n, float c, float inv, int8_t *q) {
+    switch (mt_x64_level()) {
+        case MT_X64_AVX2:
+            sums_q8_store_avx2(s, n, c, inv, q);
+            return;
+        default:
+            sums_q8_store_sse41(s, n, c, inv, q);
+    }
+}
+
 int mt_conv_q8_tap_sums_x64(const int16_t *qm, const int8_t *w, int32_t w_stride,
                             int32_t c_out, int32_t n, int32_t *s) {
     MT_X64_RUN(tap_sums, (qm, w, w_stride, c_out, n, s))

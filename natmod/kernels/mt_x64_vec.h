@@ -55,6 +55,18 @@ MT_VI vec V(v_zero)(void) { return _mm256_setzero_si256(); }
 MT_VI vec V(v_add)(vec a, vec b) { return _mm256_add_epi32(a, b); }
 MT_VI vec V(v_add_s16)(vec a, vec b) { return _mm256_add_epi16(a, b); }
 MT_VI vec V(v_and)(vec a, vec b) { return _mm256_and_si256(a, b); }
+MT_VI vec V(v_max)(vec a, vec b) { return _mm256_max_epi32(a, b); }
+MT_VI vec V(v_abs)(vec a) { return _mm256_abs_epi32(a); }
+// mt_grad_put's int8 of (float)acc * c, lane by lane: the same float operations.
+MT_VI vec V(v_q8_of_sums)(vec acc, float c, float inv) {
+    const __m256 t = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(c)),
+                                   _mm256_set1_ps(inv));
+    const __m256 half = _mm256_blendv_ps(_mm256_set1_ps(-0.5f), _mm256_set1_ps(0.5f),
+                                         _mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_GE_OQ));
+    const vec q = _mm256_cvttps_epi32(_mm256_add_ps(t, half));
+    return _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(-127)),
+                            _mm256_set1_epi32(127));
+}
 MT_VI vec V(v_madd)(vec a, vec b) { return _mm256_madd_epi16(a, b); }
 MT_VI vec V(v_set1)(int32_t v) { return _mm256_set1_epi32(v); }
 MT_VI vec V(v_set1_s16)(int16_t v) { return _mm256_set1_epi16(v); }
@@ -156,6 +168,16 @@ MT_VI vec V(v_zero)(void) { return _mm_setzero_si128(); }
 MT_VI vec V(v_add)(vec a, vec b) { return _mm_add_epi32(a, b); }
 MT_VI vec V(v_add_s16)(vec a, vec b) { return _mm_add_epi16(a, b); }
 MT_VI vec V(v_and)(vec a, vec b) { return _mm_and_si128(a, b); }
+MT_VI vec V(v_max)(vec a, vec b) { return _mm_max_epi32(a, b); }
+MT_VI vec V(v_abs)(vec a) { return _mm_abs_epi32(a); }
+MT_VI vec V(v_q8_of_sums)(vec acc, float c, float inv) {
+    const __m128 t = _mm_mul_ps(_mm_mul_ps(_mm_cvtepi32_ps(acc), _mm_set1_ps(c)),
+                                _mm_set1_ps(inv));
+    const __m128 half = _mm_blendv_ps(_mm_set1_ps(-0.5f), _mm_set1_ps(0.5f),
+                                      _mm_cmpge_ps(t, _mm_setzero_ps()));
+    const vec q = _mm_cvttps_epi32(_mm_add_ps(t, half));
+    return _mm_min_epi32(_mm_max_epi32(q, _mm_set1_epi32(-127)), _mm_set1_epi32(127));
+}
 MT_VI vec V(v_madd)(vec a, vec b) { return _mm_madd_epi16(a, b); }
 MT_VI vec V(v_set1)(int32_t v) { return _mm_set1_epi32(v); }
 MT_VI vec V(v_set1_s16)(int16_t v) { return _mm_set1_epi16(v); }
