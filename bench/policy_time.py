@@ -9,6 +9,8 @@ how many samples are held out and predicted).
 """
 
 import argparse
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -41,11 +43,15 @@ def main(argv=None):
                str(tmp / "d.npz"), "--budget", opts.budget, "-o", str(tmp / "p.json"),
                *opts.extra]
         print("$ " + " ".join(cmd), flush=True)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run(cmd, text=True)
         seconds = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     print(f"microtrain policy on mcunet-5fps, budget {opts.budget}, {opts.samples} samples: "
-          f"{seconds:.1f} s (exit status {proc.returncode})")
+          f"{seconds:.1f} s wall, {cpu:.1f} s CPU (exit status {proc.returncode}; load "
+          f"{' '.join(f'{v:.1f}' for v in os.getloadavg())})")
     return proc.returncode
 
 
