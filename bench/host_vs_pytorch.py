@@ -113,7 +113,8 @@ def plot(data, path: Path) -> None:
         ax.set_xticks(x, labels, fontsize=8)
         ax.set_ylabel("ms per step (min)")
         ax.set_title(f"{what} step")
-        ax.legend(fontsize=8)
+        ax.set_ylim(0, 1.3 * max(ours + theirs))  # room for the legend above the bars
+        ax.legend(fontsize=8, loc="upper left")
     m = data["machine"]
     fig.suptitle(f"{m['cpu']}, {m['date']}", fontsize=9)
     fig.tight_layout()
