@@ -8,7 +8,8 @@ The shapes reach every branch of the x64 bodies: pointwise c_in below, at and pa
 pixel counts and strides; small windows with padding, c_out not a multiple of the lanes, and
 the limits where the portable path takes over; depthwise channels in groups of 16, 8 and single
 ones; requantization with positive shifts, saturating biases and any multiplier; the q8
-grad_in tap sums in blocks of 32, 8 and single channels, odd c_out; the q8 update's run sums in
+grad_in tap sums in blocks of 32, 8 and single channels, odd c_out; the depthwise q8 grad_in
+with strides, padding and accumulate; the q8 update's run sums in
 whole vectors, odd pixel counts, depthwise channel lists."""
 
 import numpy as np
@@ -83,6 +84,11 @@ Q8_GRAD_IN += [("pwconv2d", dict(h=3, w=3, c_in=c_in, c_out=c_out, k=(1, 1), pad
                                  accumulate=a))
                for c_in, c_out, a in ((72, 17, 0), (35, 24, 1), (9, 1, 0), (64, 96, 0))]
 Q8_GRAD_IN += [("fc", dict(n=2, in_shape=(1, 1, 50), c_out=11, accumulate=1))]
+Q8_GRAD_IN += [("dwconv2d", dict(n=n, h=h, w=w, c_in=c, k=k, stride=st, accumulate=a))
+               for n, h, w, c, k, st, a in ((1, 6, 5, 40, (3, 3), (1, 1), 0),
+                                            (2, 7, 6, 17, (3, 3), (2, 2), 1),
+                                            (1, 9, 8, 24, (7, 7), (2, 2), 0),
+                                            (1, 4, 5, 3, (5, 5), (1, 2), 1))]
 
 
 @pytest.mark.parametrize("i", range(len(Q8_GRAD_IN)))
@@ -92,7 +98,7 @@ def test_q8_grad_in_paths_equal_the_reference(x64_level, i):
     if op == "fc":
         args, bufs = fc_grad_in_case(rng, **shape)
     else:
-        args, bufs = conv_grad_in_case(rng, **shape)
+        args, bufs = conv_grad_in_case(rng, depthwise=op == "dwconv2d", **shape)
     qbufs = q8_grad_in_bufs(op, args, bufs, q8)
     qbufs[4].ravel()[::5] = -128
     qbufs[3].ravel()[1::6] = -128

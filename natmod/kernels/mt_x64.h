@@ -71,6 +71,11 @@ int mt_conv_q8_tap_sums_x64(const int16_t *qm, const int8_t *w, int32_t w_stride
 int32_t mt_x64_sums_abs_max(const int32_t *s, int32_t n, int32_t max);
 void mt_x64_sums_q8_store(const int32_t *s, int32_t n, float c, float inv, int8_t *q);
 
+// mt_dwconv2d_q8_grad_in's sums of one tap: acc[i] += q[i] * w[i], i < c (SSE4.1 and AVX2
+// levels only). Its pixel loop keeps c sums on the stack: up to MT_X64_DW_C_MAX channels.
+#define MT_X64_DW_C_MAX 1024
+void mt_x64_dw_tap_add(const int8_t *q, const int8_t *w, int32_t c, int32_t *acc);
+
 // mt_conv_q8_update's sums of one run of pixels for saved channels i < count:
 //   sum[i] += sum over p < pixels of q[p * q_step + (depthwise ? i : 0)] * (x[p * x_step + i]
 //   + offset)

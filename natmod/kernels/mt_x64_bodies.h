@@ -7,6 +7,7 @@
 #include "mt_conv2d_s8_fwd_x64_body.h"
 #include "mt_conv_q8_grad_in_x64_body.h"
 #include "mt_conv_q8_update_x64_body.h"
+#include "mt_dwconv2d_q8_grad_in_x64_body.h"
 #include "mt_dwconv2d_s8_fwd_x64_body.h"
 #include "mt_grad_sink_x64_body.h"
 #include "mt_pwconv2d_s8_fwd_x64_body.h"

@@ -104,6 +104,16 @@ void mt_x64_sums_q8_store(const int32_t *s, int32_t n, float c, float inv, int8_
     }
 }
 
+void mt_x64_dw_tap_add(const int8_t *q, const int8_t *w, int32_t c, int32_t *acc) {
+    switch (mt_x64_level()) {
+        case MT_X64_AVX2:
+            dw_tap_add_avx2(q, w, c, acc);
+            return;
+        default:
+            dw_tap_add_sse41(q, w, c, acc);
+    }
+}
+
 int mt_conv_q8_tap_sums_x64(const int16_t *qm, const int8_t *w, int32_t w_stride,
                             int32_t c_out, int32_t n, int32_t *s) {
     MT_X64_RUN(tap_sums, (qm, w, w_stride, c_out, n, s))
