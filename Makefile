@@ -9,7 +9,7 @@ ARCH ?= x64
 OPT ?= size
 NATMOD_ARCHES := x64 armv6m armv7m armv7emsp armv7emdp rv32imc xtensa xtensawin
 
-.PHONY: venv demo test fuzz natmod natmod-all bench hostlib clean
+.PHONY: venv demo test fuzz natmod natmod-all bench torch-venv hostlib clean
 
 venv: $(STAMP)
 
@@ -44,9 +44,19 @@ fuzz: $(STAMP)
 demo: $(STAMP)
 	$(VPY) examples/demo/run_demo.py
 
-# BENCH_ARGS: e.g. --no-qas (skip the QAS accuracy tables), --no-cortex-m.
+# BENCH_ARGS: e.g. --no-qas (skip the QAS accuracy tables), --no-cortex-m, --no-steps.
 bench: $(STAMP)
 	$(VPY) bench/run_bench.py $(BENCH_ARGS)
+
+# PyTorch for the bench only (bench/torch_steps.py), in a venv of its own: microtrain does not
+# depend on it. On this project's machines pip takes torch 2.13.0 (CPU) from a local file.
+TORCH_VENV := .venv-torch
+torch-venv: $(TORCH_VENV)/.installed
+
+$(TORCH_VENV)/.installed:
+	$(PYTHON) -m venv $(TORCH_VENV)
+	$(TORCH_VENV)/bin/pip install --quiet --disable-pip-version-check torch==2.13.0 numpy
+	touch $@
 
 clean:
 	rm -rf build dist

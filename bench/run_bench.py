@@ -10,12 +10,14 @@
 Every op's output is also checked against the numpy reference, bit for bit, wherever it ran.
 Writes bench/results/kernels.md, kernels.json and two plots, and runs bench/qas_digits.py (the
 QAS accuracy measurement) into qas_digits.md, the paper models' training memory (memory.md)
-with what a learn step costs on emulated Cortex-M4/M7 under that plan (stream_cost.md), and
-bench/step_profile.py (whole predict and learn steps op by op) into step_profile.md.
-docs/bench.md explains it all.
+with what a learn step costs on emulated Cortex-M4/M7 under that plan (stream_cost.md),
+bench/step_profile.py (whole predict and learn steps op by op) into step_profile.md, and times
+the paper's three models' learn and predict steps in the unix port beside PyTorch
+(bench/host_vs_pytorch.py; PyTorch from the venv of `make torch-venv`, else only ours) into
+host_vs_pytorch.md. docs/bench.md explains it all.
 
     .venv/bin/python bench/run_bench.py [--no-micropython] [--no-cortex-m] [--no-qas]
-                                        [--no-memory] [--no-step-profile]
+                                        [--no-memory] [--no-step-profile] [--no-steps]
 """
 
 import os
@@ -169,6 +171,8 @@ def main(argv=None):
                         help="skip the paper models' memory table and its instruction cost")
     parser.add_argument("--no-step-profile", action="store_true",
                         help="skip bench/step_profile.py (whole steps op by op)")
+    parser.add_argument("--no-steps", action="store_true",
+                        help="skip the paper models' steps beside PyTorch")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     opts = parser.parse_args(argv)
     start = time.time()
@@ -204,6 +208,12 @@ def main(argv=None):
         log("whole steps op by op (bench/step_profile.py)")
         targets = "host" if opts.no_cortex_m else ",".join(step_profile.DEFAULT_TARGETS)
         step_profile.main(["--targets", targets, "--out", str(opts.out)], log=log)
+    if not opts.no_steps:
+        log("the paper models' learn and predict steps: unix port beside PyTorch")
+        import host_vs_pytorch
+
+        host_vs_pytorch.write(host_vs_pytorch.run(5, 20, host_vs_pytorch.TORCH_PYTHON, log),
+                              opts.out)
 
     data = {"machine": stamp, "cortex_m": cortex_m_facts, "rows": rows, "qas": not opts.no_qas}
     (opts.out / "kernels.json").write_text(json.dumps(data, indent=1) + "\n")

@@ -135,3 +135,24 @@ def test_parse_output_reads_counts_and_refuses_garbage():
         cortex_m.parse_output(text.replace("end\n", "garbage\nend\n"))
     with pytest.raises(MicrotrainError, match="no calibration"):
         cortex_m.parse_output("case 0 0 1\nend\n")
+
+
+def test_pytorch_side_gets_the_papers_sparse_scheme():
+    """bench/host_vs_pytorch.py hands PyTorch the same layers and the same updated parts: the
+    bias of every policy bias layer, the first k input channels of each weight update."""
+    import host_vs_pytorch
+    from microtrain_tools.paper_models import load_paper_model, paper_policy
+    from shared_data import shared_data
+
+    folder = shared_data("paper_models")
+    graph = load_paper_model("mcunet-5fps", path=folder / "mcunet-5fps.pkl")
+    policy = paper_policy("mcunet-5fps", "49kb", graph)
+    spec = host_vs_pytorch.graph_spec(graph, policy)
+    assert [ly["name"] for ly in spec["layers"]] == [ly.name for ly in graph.layers]
+    assert spec["bias_layers"] == policy.bias_layers and len(spec["bias_layers"]) == 21
+    k = {w["layer"]: w["k"] for w in spec["weights"]}
+    assert k == {"conv24": 12, "conv27": 24, "conv30": 24, "head": 160}, k
+    conv0 = spec["layers"][0]
+    assert (conv0["c_in"], conv0["c_out"], conv0["stride"], conv0["padding"]) == (3, 16, [2, 2],
+                                                                                  [1, 1])
+    assert spec["input_shape"] == [128, 128, 3] and spec["classes"] == 10

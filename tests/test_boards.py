@@ -34,6 +34,7 @@ def test_opt_defaults_to_size_and_unknown_opt_is_named(tmp_path, monkeypatch):
         if "\nopt = " not in text:
             assert load_board(name).opt == "size", name
     assert load_board("stm32f746").opt == "speed" and load_board("stm32f103").opt == "size"
+    assert load_board("unix").opt == "speed"  # its code is no board's scarce RAM
     text = (boards.BOARDS_DIR / "stm32f103.toml").read_text()
     (tmp_path / "fast.toml").write_text(text + 'opt = "speed"\n')
     (tmp_path / "odd.toml").write_text(text + 'opt = "O3"\n')

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """In-place convolutions are right on every code path: each offset the compiler's contract
 model (compiler/inplace.py) accepts gives, with the output overlapping the input, the bytes of
-the run on separate buffers and of the numpy reference, on the x64 host library, Cortex-M0
+the run on separate buffers and of the numpy reference, on the x64 host library (at each SIMD
+level: portable, SSE4.1, AVX2), Cortex-M0
 (portable C, Thumb-1), Cortex-M4 (the DSP paths: shifts <= -2; the portable ones: shifts above
 -2) and RV32. The emulated cores run tiny shapes of every class the compiler emits and a sample
 of mcunet's real in-place ops; the host runs every in-place op of the digits demo and of
@@ -18,6 +19,7 @@ from microtrain_tools.compiler.inplace import (CONV_OPS, PIXEL_STEPS, _candidate
 from microtrain_tools.program import Region
 from microtrain_tools.reference import REFERENCE_OPS
 from overlap_runner import X, Y, EmulatedCore, run_host
+from x64_levels import x64_level  # noqa: F401 (a fixture)
 
 PW, CONV, DW = "mt_pwconv2d_s8_fwd", "mt_conv2d_s8_fwd", "mt_dwconv2d_s8_fwd"
 ARCHES = ("armv6m", "armv7emsp", "rv32imc")
@@ -38,6 +40,11 @@ CLASSES = (
     (DW, dict(n=2, h=6, w=5, c_in=7, padding="valid")),
     (DW, dict(h=6, w=6, c_in=4, k=(5, 5))),
     (DW, dict(h=9, w=8, c_in=5, k=(7, 7), stride=(2, 2))),
+    # The x64 paths' blocks: pointwise rows in 8s past one vector of c_in, depthwise channels
+    # in groups of 16 and 8.
+    (PW, dict(h=3, w=3, c_in=17, c_out=9)),
+    (PW, dict(h=3, w=3, c_in=16, c_out=24)),
+    (DW, dict(h=5, w=4, c_in=25)),
 )
 # Requantization that takes the Cortex-M4's DSP paths (every shift <= -2) or the portable
 # ones (scales from 0.3: shifts above -2).
@@ -100,7 +107,7 @@ def test_every_class_has_an_in_place_offset_and_the_compiler_picks_from_them():
 
 
 @pytest.mark.parametrize("quant", QUANTS)
-def test_every_accepted_offset_is_safe_on_the_host(quant):
+def test_every_accepted_offset_is_safe_on_the_host(quant, x64_level):
     """Not only the candidates: every overlapping offset the model accepts, byte by byte."""
     rng = np.random.default_rng(1)
     for op, kw in CLASSES:
@@ -201,7 +208,7 @@ def mcunet_ops():
     return sorted(ops)
 
 
-def test_compiled_in_place_ops_are_safe_on_the_host(digits_ops, mcunet_ops):
+def test_compiled_in_place_ops_are_safe_on_the_host(digits_ops, mcunet_ops, x64_level):
     # digits: 2 since its clamps read bit masks (its activations die sooner)
     assert len(digits_ops) >= 2 and len(mcunet_ops) >= 25
     assert {name for name, _, _ in mcunet_ops} == {PW, DW}

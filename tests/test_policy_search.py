@@ -162,6 +162,43 @@ def test_chosen_policy_fits_and_is_exact(graph):
     assert only.chosen == space.baseline() and only.accuracy is None
 
 
+def test_candidates_over_the_budget_are_never_fine_tuned(graph, monkeypatch):
+    x, y = samples(60, seed=5)
+    space = ps.Space(graph, ps.SearchConfig(steps=5, weight_layers=2))
+    sizes = {c: space.learn_bytes(space.combination_of(c)) for c in space.candidates()}
+    budget = sorted(sizes.values())[len(sizes) // 2]  # about half the candidates fit alone
+    tuned = []
+    real = ps.fine_tune
+
+    def counting(compiled, *args):
+        tuned.append(memory_plan(compiled).learn_total)
+        return real(compiled, *args)
+
+    monkeypatch.setattr(ps, "fine_tune", counting)
+    contrib = ps.measure_contributions(space, x, y, budget=budget)
+    over = {c for c, n in sizes.items() if n > budget}
+    assert over and {c for c, _ in contrib.skipped} == over
+    assert {m.candidate for m in contrib.measured} == set(sizes) - over
+    assert all(n <= budget for n in tuned), "a fine-tune of a program over the budget"
+    result = ps.choose(contrib, budget)
+    assert result.learn_bytes <= budget and len(result.skipped) == len(over)
+    assert "not fine-tuned" in ps.format_table(result)
+    with pytest.raises(MicrotrainError, match="measured again"):
+        ps.choose(contrib, budget + 1)
+
+
+def test_a_combination_is_compiled_once_per_rate(graph, monkeypatch):
+    space = ps.Space(graph, ps.SearchConfig(weight_layers=2))
+    calls = []
+    real = ps.compile_model
+    monkeypatch.setattr(ps, "compile_model", lambda *a, **k: calls.append(1) or real(*a, **k))
+    combo = space.combination_of(space.candidates()[-1])
+    first = space.compiled(combo)
+    assert space.compiled(combo) is first and space.learn_bytes(combo) and len(calls) == 1
+    space.cfg = ps.dataclasses.replace(space.cfg, lr=space.cfg.lr / 2)
+    assert space.compiled(combo) is not first and len(calls) == 2
+
+
 # ---- a task where lower layers matter --------------------------------------------------------
 
 

@@ -5,9 +5,11 @@ The digits demo, the HAR example and the paper's mcunet-5fps ("49kb" scheme) are
 in-place convolutions (the default) and run step by step (predict, learn, learn, ...) by the
 executor built with the module's flags for each arch: Cortex-M0 (Thumb-1, soft float),
 Cortex-M4 (DSP kernels, single FPU), the Cortex-M7 build of armv7emdp (DSP kernels, hard float),
-RV32 (tests/program_emulator.py, unicorn), x64 at -Os (natively), and the ESP8266 and ESP32
-modules themselves on qemu's lx106 and de233_fpu (tests/xtensa_core.py). After every step the
-output region (logits, loss) and the trainable parameters must equal simulate.HostModel's.
+RV32 (tests/program_emulator.py, unicorn), x64 at -Os (natively: its best SIMD level, AVX2 on
+this machine, and builds capped at SSE4.1 and at the portable C; tests/x64_levels.py), and the
+ESP8266 and ESP32 modules themselves on qemu's lx106 and de233_fpu (tests/xtensa_core.py). After
+every step the output region (logits, loss) and the trainable parameters must equal
+simulate.HostModel's.
 
 The same programs compiled without in-place convolutions run on the DSP cores too: they check the
 executor and kernels apart from the in-place plan (compiler/inplace.py finds safe overlaps by
@@ -22,10 +24,11 @@ import pytest
 from microtrain_tools import hostlib
 from microtrain_tools.program import BufRef, Region, encode_program
 from microtrain_tools.simulate import HostModel, op_names
-from program_emulator import CORES, N_REGIONS, ProgramFailed, board_model, build_program_image
+from program_emulator import (CORES, N_REGIONS, X64_BUILDS, ProgramFailed, board_model,
+                              build_program_image)
 from program_models import MODELS, model_case
 
-ARCHES = ("x64", *CORES)
+ARCHES = (*X64_BUILDS, *CORES)
 DSP_CORES = ("armv7emsp", "armv7emdp")
 # mcunet learns for about 1 s a step on an emulated M4 and 8 s on the M0: three steps suffice.
 STEPS = {"digits": ("predict", "learn", "learn", "predict", "learn"),

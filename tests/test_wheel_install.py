@@ -85,9 +85,11 @@ def test_wheel_in_a_fresh_venv_packs_and_learns(tmp_path, micropython):
                  "print(p.__file__); print(p.NATMOD_DIR)"], env=env, cwd=work).split()
     assert all(Path(w).is_relative_to(bin_dir.parent) for w in where), where
 
-    out = run([bin_dir / "microtrain", "natmod", "build", "--arch", "x64"], env=env, cwd=work)
+    # At the unix board's optimisation level (boards/unix.toml: -O2), so that pack reuses it.
+    out = run([bin_dir / "microtrain", "natmod", "build", "--arch", "x64", "--opt", "speed"],
+              env=env, cwd=work)
     assert "LD  [x64]" in out and "cached" not in out
-    assert list(cache.glob("natmod/x64-*/_microtrain.mpy"))
+    assert list(cache.glob("natmod/x64-speed-*/_microtrain.mpy"))
 
     graph = small_graph()
     save_graph(graph, work / "small.mtg")
@@ -96,10 +98,10 @@ def test_wheel_in_a_fresh_venv_packs_and_learns(tmp_path, micropython):
     pack = [bin_dir / "microtrain", "pack", "small.mtg", "--policy", "policy.json",
             "--board", "unix", "--name", "small"]
     out = run([*pack, "-o", "dist"], env=env, cwd=work)
-    assert "_microtrain.mpy [x64]: cached" in out, out  # natmod build above filled the cache
+    assert "_microtrain.mpy [x64-speed]: cached" in out, out  # natmod build above filled it
     assert list(cache.glob("host/*/libmicrotrain.so")), "the host library goes to the cache"
     out = run([*pack, "-o", "again"], env=env, cwd=work)
-    assert "_microtrain.mpy [x64]: cached" in out and "CC " not in out, out
+    assert "_microtrain.mpy [x64-speed]: cached" in out and "CC " not in out, out
     assert sorted(p.name for p in work.iterdir()) == ["again", "dist", "policy.json", "small.mtg"]
 
     dist = work / "dist"

@@ -30,6 +30,9 @@ LIB_NAME = "libmicrotrain.so"
 LIB_PATH = None  # set to build at this path instead of the cache (the sanitizer fuzzers do)
 SOURCE_DIRS = (NATMOD_DIR / "kernels", NATMOD_DIR / "ops")
 CFLAGS = ("-std=c99", "-O2", "-shared", "-fPIC", "-Wall", "-Wextra")
+# Added after CFLAGS, and part of the cache key: tests build the x64 SIMD levels this way
+# (-DMT_X64_SIMD_MAX=0 portable, 1 SSE4.1; natmod/kernels/mt_x64.h).
+EXTRA_CFLAGS: tuple = ()
 
 # Buffer element types of the op table (mt_ops.h) and the numpy dtype each one needs.
 BUF_DTYPES = {"b": np.dtype(np.int8), "i": np.dtype(np.int32), "f": np.dtype(np.float32)}
@@ -83,7 +86,7 @@ def build(force: bool = False) -> Path:
             _compile(cc, Path(LIB_PATH))
         return Path(LIB_PATH)
     version = subprocess.run([cc, "--version"], capture_output=True, text=True).stdout
-    key = digest([*CFLAGS, version.partition("\n")[0]], _inputs(), NATMOD_DIR)
+    key = digest([*CFLAGS, *EXTRA_CFLAGS, version.partition("\n")[0]], _inputs(), NATMOD_DIR)
     if force:
         shutil.rmtree(build_cache.cache_root() / "host" / key, ignore_errors=True)
     return cached_file("host", key, LIB_NAME, lambda tmp: _compile(cc, tmp))[0]
@@ -91,7 +94,7 @@ def build(force: bool = False) -> Path:
 
 def _compile(cc: str, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [cc, *CFLAGS, "-o", str(target), *map(str, sources())]
+    cmd = [cc, *CFLAGS, *EXTRA_CFLAGS, "-o", str(target), *map(str, sources())]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise MicrotrainError(f"building {LIB_NAME} failed:\n{proc.stderr.strip()}")

@@ -45,6 +45,7 @@ _UNITS = {"": 1, "b": 1, "k": KIB, "kb": KIB, "kib": KIB, "m": KIB * KIB, "mb": 
           "mib": KIB * KIB}
 MAX_VISITS = 200_000  # combinations popped from the best-first walk before giving up
 LR_GRID = (0.003, 0.01, 0.03, 0.1)  # `--lr auto`: docs/policy.md has the measurements
+COMPILED_KEPT = 32  # compiled programs a Space keeps (mcunet-5fps: about 0.5 MB each)
 
 
 # ---- budgets and byte counts -----------------------------------------------------------------
@@ -174,6 +175,7 @@ class SearchResult:
     plan: object = None  # its MemoryPlan
     layers: list = field(default_factory=list)  # the candidate weight layers, Combination order
     checked: list = field(default_factory=list)  # the Fits fine-tuned to choose
+    skipped: list = field(default_factory=list)  # (Candidate, bytes) over budget: not measured
     n_train: int = 0
     n_val: int = 0
     seconds: float = 0.0
@@ -222,6 +224,7 @@ class Space:
                     keep.append(f)
             self.fractions[name] = keep
         self._bytes = {}
+        self._compiled = {}  # (combination, config) -> Compiled, the most recent few
 
     def candidates(self) -> list:
         out = [Candidate(bias_n=n) for n in self.bias_depths]
@@ -244,7 +247,15 @@ class Space:
                            optimizer=self.cfg.optimizer(), note=note)
 
     def compiled(self, combo: Combination):
-        return compile_model(self.graph, self.policy(combo), input_dtype=self.cfg.input_dtype)
+        """The compiled program of combo under the current config (its rate); a combination
+        compiled again (its bytes, then its fine-tune, then the result) comes from a cache."""
+        key = (combo, dataclasses.astuple(self.cfg))
+        if key not in self._compiled:
+            if len(self._compiled) >= COMPILED_KEPT:
+                del self._compiled[next(iter(self._compiled))]  # the oldest
+            self._compiled[key] = compile_model(self.graph, self.policy(combo),
+                                                input_dtype=self.cfg.input_dtype)
+        return self._compiled[key]
 
     def learn_bytes(self, combo: Combination, compiled=None) -> int:
         """Training memory in bytes, from the compiled program's memory plan (exact)."""
@@ -400,10 +411,15 @@ class Contributions:
     measured: list  # of Measured, in candidate order
     seconds: float = 0.0
     lr_trials: list = field(default_factory=list)  # (lr, accuracy, which policy), as tried
+    budget: int | None = None  # candidates over it alone were not fine-tuned
+    skipped: list = field(default_factory=list)  # (Candidate, learn bytes) over the budget
 
 
-def measure_contributions(space: Space, x, y, log=None) -> Contributions:
-    """Fine-tune the baseline and each candidate on a train split, score on the held-out one."""
+def measure_contributions(space: Space, x, y, log=None, budget: int | None = None
+                          ) -> Contributions:
+    """Fine-tune the baseline and each candidate on a train split, score on the held-out one.
+    With a budget, a candidate whose training memory alone (with the baseline) exceeds it is
+    not fine-tuned: no combination holding it can fit (listed in `skipped`)."""
     cfg, say = space.cfg, log or (lambda *_: None)
     t_start = time.perf_counter()
     x, y = check_samples(space.graph, x, y, cfg.input_dtype)
@@ -427,20 +443,25 @@ def measure_contributions(space: Space, x, y, log=None) -> Contributions:
         f"({base_acc - initial:+.3f} vs not learning), {format_kb(base_bytes)}, "
         f"{time.perf_counter() - t:.2f} s")
 
-    measured = []
+    measured, skipped = [], []
     for i, c in enumerate(candidates, 1):
         t = time.perf_counter()
         combo = space.combination_of(c)
         compiled = space.compiled(combo)
+        nbytes = space.learn_bytes(combo, compiled)
+        if budget is not None and nbytes > budget:
+            skipped.append((c, nbytes))
+            say(f"[{i}/{len(candidates)}] {c.label}: {format_kb(nbytes)}, over the budget "
+                f"{format_kb(budget)} alone: not fine-tuned")
+            continue
         acc = fine_tune(compiled, train, val, cfg.steps, seeds)
-        m = Measured(c, acc, acc - base_acc, space.learn_bytes(combo, compiled),
-                     time.perf_counter() - t)
+        m = Measured(c, acc, acc - base_acc, nbytes, time.perf_counter() - t)
         measured.append(m)
         say(f"[{i}/{len(candidates)}] {c.label}: accuracy {acc:.3f} (gain {m.gain:+.3f} vs "
             f"last layer, {acc - initial:+.3f} vs not learning), {format_kb(m.learn_bytes)}, "
             f"{m.seconds:.2f} s")
     return Contributions(space, train, val, seeds, initial, base_acc, base_bytes, measured,
-                         time.perf_counter() - t_start, lr_trials)
+                         time.perf_counter() - t_start, lr_trials, budget, skipped)
 
 
 def choose_lr(space: Space, train, val, seeds, say) -> list:
@@ -471,6 +492,11 @@ def choose(contrib: Contributions, budget: int, top: int = 3, log=None) -> Searc
     space, cfg, say = contrib.space, contrib.space.cfg, log or (lambda *_: None)
     t_start = time.perf_counter()
     check_budget(space, budget)
+    if contrib.budget is not None and budget > contrib.budget:
+        raise MicrotrainError(f"contributions were measured for a budget of "
+                              f"{format_kb(contrib.budget)}: candidates over it were not "
+                              f"fine-tuned, so a budget of {format_kb(budget)} needs them "
+                              "measured again")
     gains = {m.candidate: m.gain for m in contrib.measured}
     fits, n_compiled = best_combinations(space, gains, budget, max(1, top), say)
     base = Fit(space.baseline(), 0.0, contrib.baseline_bytes, contrib.baseline_accuracy)
@@ -507,7 +533,7 @@ def choose(contrib: Contributions, budget: int, top: int = 3, log=None) -> Searc
                           n_compiled, accuracy=best.accuracy, plan=memory_plan(compiled),
                           layers=space.layers, checked=fits if top else [],
                           n_train=len(contrib.train[1]), n_val=len(contrib.val[1]), config=cfg,
-                          lr_trials=contrib.lr_trials)
+                          lr_trials=contrib.lr_trials, skipped=contrib.skipped)
     result.warning = not_learning_warning(result)
     if result.warning:
         say("WARNING: " + result.warning)
@@ -555,7 +581,7 @@ def search_policy(graph: Int8Graph, x, y, budget: int, cfg: SearchConfig | None 
     cfg.check()
     space = Space(graph, cfg)
     check_budget(space, budget)  # before any fine-tune: fail fast
-    return choose(measure_contributions(space, x, y, log), budget, cfg.top, log)
+    return choose(measure_contributions(space, x, y, log, budget), budget, cfg.top, log)
 
 
 # ---- reports ---------------------------------------------------------------------------------
@@ -572,6 +598,8 @@ def format_table(result: SearchResult) -> str:
         rows.append((m.candidate.label, f"{m.accuracy:.3f}", f"{m.accuracy - frozen:+.3f}",
                      f"{m.gain:+.3f}", f"{m.learn_bytes:,}",
                      "yes" if m.learn_bytes <= result.budget else "no"))
+    for c, nbytes in result.skipped:
+        rows.append((c.label, "-", "-", "-", f"{nbytes:,}", "no (not fine-tuned)"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
                        for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
@@ -596,7 +624,8 @@ def format_summary(result: SearchResult) -> str:
         f"{result.baseline_accuracy:.3f}, {this}",
         f"  summed gains of its candidates over the last layer: {result.predicted_gain:+.3f} "
         "(what the search ranks by; not an accuracy)",
-        f"  {len(result.measured)} candidates measured, {result.compiled_combinations} "
+        f"  {len(result.measured)} candidates measured ({len(result.skipped)} over the budget "
+        f"alone, not fine-tuned), {result.compiled_combinations} "
         f"combinations compiled, {len(result.checked)} fine-tuned to choose, "
         f"{result.seconds:.1f} s"]
     if result.warning:
@@ -625,6 +654,9 @@ def to_json(result: SearchResult) -> dict:
                         "vs_not_learning": m.accuracy - result.initial_accuracy,
                         "learn_bytes": m.learn_bytes,
                         "seconds": round(m.seconds, 3)} for m in result.measured],
+        "over_budget_not_fine_tuned": [{"label": c.label, "bias_n": c.bias_n,
+                                        "layer": c.layer, "fraction": c.fraction,
+                                        "learn_bytes": nbytes} for c, nbytes in result.skipped],
         "samples": {"train": result.n_train, "held_out": result.n_val},
         "config": {"steps": cfg.steps, "lr": cfg.lr, "lrs_tried": list(cfg.lrs),
                    "momentum": cfg.momentum,

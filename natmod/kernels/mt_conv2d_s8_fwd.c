@@ -6,6 +6,7 @@
 #include "mt_pw_pair.h"
 #include "mt_pwconv2d_s8_fwd.h"
 #include "mt_requant.h"
+#include "mt_x64.h"
 
 // One output pixel (b, oy, ox), every channel: any filter, stride and padding.
 static void conv2d_pixel(const mt_conv_params *p, const mt_quant_params *quant,
@@ -133,6 +134,12 @@ mt_status mt_conv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params *
         return mt_pwconv2d_s8_fwd(params, quant, input_dims, input, filter_dims, filter, bias,
                                   output_dims, output);
     }
+#if MT_X64
+    if (mt_conv2d_s8_fwd_x64(params, quant, input_dims, input, filter_dims, filter, bias,
+                             output_dims, output)) {
+        return MT_OK;
+    }
+#endif
 #if defined(__ARM_FEATURE_DSP)
     if (filter_dims->h * filter_dims->w * filter_dims->c <= IM2COL_MAX &&
         mt_pw_pair_dsp_applies(quant->shift, output_dims->c)) {

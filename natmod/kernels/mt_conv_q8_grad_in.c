@@ -2,6 +2,7 @@
 #include "mt_conv_q8_grad_in.h"
 
 #include "mt_grad_sink.h"
+#include "mt_x64.h"
 
 // Scratch sizes are counted in 4-byte words below this.
 #define MT_SCRATCH_WORDS_MAX (INT32_MAX / 4)
@@ -160,10 +161,50 @@ static void fill_qm(int16_t *qm, const int8_t *q, const int16_t *m, int32_t c_ou
     }
 }
 
+#if MT_X64
+// conv_tap with the x64 tap sums (mt_x64.h), a block of input channels at a time.
+static void conv_tap_x64(const conv_ctx *x, const int8_t *w, int32_t *acc, sink *out) {
+    const int32_t c_in = x->in->c, c_out = x->out->c;
+    const int32_t w_stride = x->filter->h * x->filter->w * c_in;
+    const float c = x->c;
+    sink o = *out;
+    for (int32_t i = 0; i < c_in; i += MT_X64_TAP_BLOCK) {
+        const int32_t n = c_in - i < MT_X64_TAP_BLOCK ? c_in - i : MT_X64_TAP_BLOCK;
+        if (acc) {
+            mt_conv_q8_tap_sums_x64(x->qm, w + i, w_stride, c_out, n, acc + i);
+            continue;
+        }
+        int32_t s[MT_X64_TAP_BLOCK];
+        for (int32_t j = 0; j < n; j++) {
+            s[j] = 0;
+        }
+        mt_conv_q8_tap_sums_x64(x->qm, w + i, w_stride, c_out, n, s);
+        if (o.by_sum) {
+            o.max_sum = mt_x64_sums_abs_max(s, n, o.max_sum);
+            o.i += n;
+        } else if (o.pass == 1 && !o.accumulate && !o.dst->f) {
+            mt_x64_sums_q8_store(s, n, c, o.inv, o.dst->q + o.i);
+            o.i += n;
+        } else {
+            for (int32_t j = 0; j < n; j++) {
+                sink_put(&o, s[j], c);
+            }
+        }
+    }
+    *out = o;
+}
+#endif
+
 // The sums of one input pixel's channels over one tap, added to acc[] (multi) or put out.
 // (The context's fields and the sink are copied into locals: every int8 store of the output may
 // alias them, and gcc would reload them after each.)
 static void conv_tap(const conv_ctx *x, const int8_t *w, int32_t *acc, sink *out) {
+#if MT_X64
+    if (mt_x64_level() != MT_X64_PORTABLE) {
+        conv_tap_x64(x, w, acc, out);
+        return;
+    }
+#endif
     const int32_t c_in = x->in->c, c_out = x->out->c;
     const int32_t w_stride = x->filter->h * x->filter->w * c_in;
     const int16_t *const qm = x->qm;

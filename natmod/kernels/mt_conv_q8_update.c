@@ -2,6 +2,7 @@
 #include "mt_conv_q8_update.h"
 
 #include "mt_qas_q8.h"
+#include "mt_x64.h"
 
 #if defined(__ARM_FEATURE_DSP)
 #include "mt_dsp.h"
@@ -57,6 +58,12 @@ static inline void dw_run4(const run *r, int32_t off2, int32_t *sum) {
 static void run_sums(const run *r, int32_t offset, int depthwise, const int32_t *q_col,
                      int q_contiguous, int32_t count, int32_t *sum) {
     int32_t i = 0;
+#if MT_X64
+    if (!depthwise || q_contiguous) {
+        i = mt_conv_q8_run_sums_x64(r->x, r->q, r->x_step, r->q_step, r->pixels, offset,
+                                    depthwise, count, sum);
+    }
+#endif
 #if defined(__ARM_FEATURE_DSP)
     const int32_t off2 = (int32_t)(((uint32_t)offset & 0xFFFFu) * 0x10001u);
     if (!depthwise) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "mt_dwconv2d_q8_grad_in_phase.h"
+#include "mt_x64.h"
 
 #if defined(__ARM_FEATURE_DSP)
 #include "mt_dsp.h"
@@ -139,7 +140,61 @@ static void phase_pass(const dw_phase *ph) {
     phase_any(ph, sy, sx);
 }
 
+#if MT_X64
+// The x64 pass: pixel by pixel, every channel's sum at once over the pixel's taps
+// (mt_x64_dw_tap_add), then each value put as put_one puts it (the sums are exact, the order of
+// the puts does not change the bits: pass 0 keeps maxima, pass 1 stores by index).
+static void dw_pass_x64(const dw_ctx *x, dw_out *o) {
+    const mt_dims *in = x->in, *f = x->filter, *out = x->out;
+    const int32_t c = in->c, sh = x->params->stride_h, sw = x->params->stride_w;
+    float cs[MT_X64_DW_C_MAX];
+    int32_t max_acc[MT_X64_DW_C_MAX], acc[MT_X64_DW_C_MAX];
+    for (int32_t ch = 0; ch < c; ch++) {
+        cs[ch] = x->s_g * x->s_w[ch];
+        max_acc[ch] = 0;
+    }
+    for (int32_t n = 0; n < in->n; n++) {
+        for (int32_t iy = 0; iy < in->h; iy++) {
+            for (int32_t ix = 0; ix < in->w; ix++) {
+                for (int32_t ch = 0; ch < c; ch++) {
+                    acc[ch] = 0;
+                }
+                for (int32_t ky = 0; ky < f->h; ky++) {
+                    const int32_t ty = iy + x->params->pad_h - ky, oy = ty / sh;
+                    if (ty < 0 || ty % sh != 0 || oy >= out->h) {
+                        continue;
+                    }
+                    for (int32_t kx = 0; kx < f->w; kx++) {
+                        const int32_t tx = ix + x->params->pad_w - kx, ox = tx / sw;
+                        if (tx < 0 || tx % sw != 0 || ox >= out->w) {
+                            continue;
+                        }
+                        mt_x64_dw_tap_add(x->q + ((n * out->h + oy) * out->w + ox) * c,
+                                          x->w + (ky * f->w + kx) * c, c, acc);
+                    }
+                }
+                const int32_t i = ((n * in->h + iy) * in->w + ix) * c;
+                for (int32_t ch = 0; ch < c; ch++) {
+                    dw_group g = {ch, 1, {cs[ch], 0.0f, 0.0f, 0.0f}, {max_acc[ch], 0, 0, 0}};
+                    put_one(o, &g, 0, i + ch, acc[ch]);
+                    max_acc[ch] = g.max_acc[0];
+                }
+            }
+        }
+    }
+    for (int32_t ch = 0; o->by_max && ch < c; ch++) {
+        o->amax = mt_abs_max(o->amax, (float)max_acc[ch] * cs[ch]);
+    }
+}
+#endif
+
 static void dw_pass(const dw_ctx *x, dw_out *o) {
+#if MT_X64
+    if (x->in->c <= MT_X64_DW_C_MAX && mt_x64_level() != MT_X64_PORTABLE) {
+        dw_pass_x64(x, o);
+        return;
+    }
+#endif
     const mt_dims *f = x->filter, *out = x->out;
     const int32_t c = x->in->c, sh = x->params->stride_h, sw = x->params->stride_w;
     for (int32_t ch = 0; ch < c;) {

@@ -3,6 +3,7 @@
 
 #include "mt_check.h"
 #include "mt_requant.h"
+#include "mt_x64.h"
 
 // Where the taps of one output read: x and w at the first tap inside the input (channel ch),
 // rows x cols taps, the next tap c bytes on, the next row x_row (input) or w_row (filter) on.
@@ -214,6 +215,12 @@ mt_status mt_dwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
     if ((st = mt_act_check(&params->act)) != MT_OK || (st = mt_quant_check(quant, c)) != MT_OK) {
         return st;
     }
+#if MT_X64
+    if (mt_dwconv2d_s8_fwd_x64(params, quant, input_dims, input, filter_dims, filter, bias,
+                               output_dims, output)) {
+        return MT_OK;
+    }
+#endif
     const mt_act_params *act = &params->act;
     int32_t ch_begin = 0;  // channels before it are done
 #if defined(__ARM_FEATURE_DSP)

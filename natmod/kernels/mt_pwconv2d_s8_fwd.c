@@ -5,6 +5,7 @@
 #include "mt_dot2_offset_s8.h"
 #include "mt_pw_pair.h"
 #include "mt_requant.h"
+#include "mt_x64.h"
 
 
 static inline int8_t pw_output(const mt_pw_out *o, int32_t acc, int32_t c) {
@@ -201,6 +202,12 @@ mt_status mt_pwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
     // In locals: an int8 store may alias any object, so fields would be reloaded per output.
     const mt_pw_out o = {bias, quant->multiplier, quant->shift, act->input_offset,
                              act->output_offset, act->act_min, act->act_max};
+#if MT_X64
+    if (mt_pwconv2d_s8_fwd_x64(params, quant, input_dims, input, filter, bias, output_dims,
+                               output)) {
+        return MT_OK;
+    }
+#endif
 #if defined(__ARM_FEATURE_DSP)
     if (params->stride_h == 1 && params->stride_w == 1 &&
         mt_pw_pair_dsp_applies(quant->shift, c_out)) {

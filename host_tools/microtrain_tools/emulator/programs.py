@@ -50,12 +50,14 @@ def build_program_image(arch: str, out_dir, opt: str = DEFAULT_OPT):
                        entry="mt_program_run")
 
 
-def _build_x64_library(out_dir, opt):
+def _build_x64_library(out_dir, opt, extra_flags=(), tag="best"):
+    """extra_flags: e.g. a cap on the SIMD level the kernels may pick at run time (tag names it)."""
     cc = find_cc("x64")
-    lib = out_dir / f"libmt_program-x64-{opt}.so"
+    lib = out_dir / f"libmt_program-x64-{opt}-{tag}.so"
     sources = [p for d in ("kernels", "ops") for p in sorted((NATMOD_DIR / d).glob("*.c"))]
     # The host's C library gives memcpy/memset here, as the unix port's process does.
-    cmd = [cc, *module_flags("x64", opt), "-shared", "-o", str(lib), *map(str, sources)]
+    cmd = [cc, *module_flags("x64", opt), *extra_flags, "-shared", "-o", str(lib),
+           *map(str, sources)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise MicrotrainError(f"building the x64 library failed:\n{' '.join(cmd)}\n"
