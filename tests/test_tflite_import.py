@@ -27,9 +27,10 @@ FIXTURES = Path(__file__).parent / "litert_fixtures"
 IMPORTED = ["model_block", "model_float_io"]
 
 
-def litert_logits(path: Path, graph, xq):
-    """LiteRT's int8 logits tensor for int8 input samples (float input models get the samples
-    dequantized exactly: the model's QUANTIZE gives the same int8 back)."""
+def litert_tensors(path: Path, graph, xq, tensors) -> list:
+    """LiteRT's int8 values of the given tensor indices, one (n, size) array per index, for
+    int8 input samples (float input models get the samples dequantized exactly: the model's
+    QUANTIZE gives the same int8 back)."""
     try:
         from ai_edge_litert import interpreter as lite
     except ImportError as err:
@@ -38,15 +39,21 @@ def litert_logits(path: Path, graph, xq):
                           experimental_op_resolver_type=lite.OpResolverType.BUILTIN_REF)
     it.allocate_tensors()
     (detail,) = it.get_input_details()
-    out = []
+    out = [[] for _ in tensors]
     for x in xq:
-        x = x[None]
+        x = x.reshape(detail["shape"])  # (1, h, w, c), or (1, n) for an fc-only model
         if detail["dtype"] != np.int8:
             x = graph.input.dequantize(x)
         it.set_tensor(detail["index"], x)
         it.invoke()
-        out.append(it.get_tensor(graph.meta["logits_tensor"]).ravel().copy())
-    return np.array(out)
+        for values, index in zip(out, tensors):
+            values.append(it.get_tensor(index).ravel().copy())
+    return [np.array(values) for values in out]
+
+
+def litert_logits(path: Path, graph, xq):
+    """LiteRT's int8 logits tensor (the one before a dropped SOFTMAX / DEQUANTIZE)."""
+    return litert_tensors(path, graph, xq, [graph.meta["logits_tensor"]])[0]
 
 
 def host_logits(graph, compiled, xq):

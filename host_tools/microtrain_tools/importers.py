@@ -4,6 +4,7 @@
 Sources: a float model, quantized with calibration data (our .npz, or a float .onnx as PyTorch
 exports it: onnx_import), one of the paper's int8 models (.pkl, converted as they are, with a
 new head), or a full-integer int8 TFLite model (.tflite, converted as it is: tflite_import).
+Any of them can take a fresh N-class classifier in place of its own (new_head).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 
 from . import model as mdl
 from . import paper_models, quantize
+from .new_head import replace_head
 from .onnx_import import load_onnx
 from .tflite_import import load_tflite
 from .errors import MicrotrainError, reading
@@ -35,16 +37,29 @@ def load_samples(path, need_labels=False):
     return x.astype(np.float32), y
 
 
-def import_model(path, calib=None, eval_path=None, classes=10, log=None):
-    """Returns (graph, report or None). calib/eval_path: .npz sample files."""
+def import_model(path, calib=None, eval_path=None, classes=10, log=None, new_head=None):
+    """Returns (graph, report or None). calib/eval_path: .npz sample files. new_head: replace
+    the model's classifier with a fresh one of this many classes (the report, if any, is of
+    the model as it came, before the new head)."""
     log = log or (lambda msg: None)
     path = Path(path)
     if path.suffix == ".pkl":
         log(f"reading paper model {path}")
-        graph = paper_models.load_paper_model(path.stem, classes=classes, path=path)
+        graph = paper_models.load_paper_model(path.stem, classes=new_head or classes,
+                                              path=path)
         if calib is not None:
             log("note: the paper's models are int8 already; --calib is not used")
         return graph, None
+    graph, report = _import(path, calib, eval_path, log)
+    if new_head is not None:
+        old = graph.layers[-1]
+        graph = replace_head(graph, new_head)
+        log(f"new head: {old.name} ({old.c_out} classes) replaced by a fresh {new_head}-class "
+            f"fc on its {graph.layers[-1].c_in} features")
+    return graph, report
+
+
+def _import(path: Path, calib, eval_path, log):
     if path.suffix == ".tflite":
         log(f"reading int8 TFLite model {path}")
         graph = load_tflite(path)

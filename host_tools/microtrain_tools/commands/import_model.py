@@ -27,11 +27,16 @@ from ..quantize import format_report
               help="labelled samples for the float vs int8 report: .npz with x and y")
 @click.option("--classes", default=10, show_default=True, help="classes of a paper model's "
               "new head")
+@click.option("--new-head", "new_head", type=click.IntRange(min=2), default=None,
+              metavar="N", help="replace the model's last fc (its classifier) with a fresh "
+              "N-class head on the same features, to fine-tune the imported body on your own "
+              "classes (seeded small random weights, zero bias); the report, if any, is of the "
+              "model before")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="the int8 graph file to write (.mtg)")
-def command(model, calib, eval_path, classes, output):
+def command(model, calib, eval_path, classes, new_head, output):
     graph, report = import_model(model, calib, eval_path, classes,
-                                 log=lambda msg: click.echo(f"  {msg}"))
+                                 log=lambda msg: click.echo(f"  {msg}"), new_head=new_head)
     save_graph(graph, output)
     click.echo(describe(graph))
     click.echo(format_report(report))
