@@ -46,7 +46,8 @@ def assert_bit_exact(name, xq):
 
 @pytest.mark.parametrize("name,samples", [("image_classification", 100),
                                           ("keyword_spotting", 100),
-                                          ("visual_wake_words", 20)])
+                                          ("visual_wake_words", 20),
+                                          ("keyword_spotting_mobilenetv2", 30)])
 def test_published_model_equals_litert_bit_for_bit(name, samples):
     graph = load_tflite(published(name))
     xq = np.random.default_rng(9).integers(-128, 128, (samples, *graph.input.shape))

@@ -24,7 +24,7 @@ from microtrain_tools.simulate import HostModel
 from microtrain_tools.tflite_import import load_tflite
 
 FIXTURES = Path(__file__).parent / "litert_fixtures"
-IMPORTED = ["model_block", "model_float_io"]
+IMPORTED = ["model_block", "model_float_io", "model_mean"]
 
 
 def litert_tensors(path: Path, graph, xq, tensors) -> list:
@@ -74,7 +74,7 @@ def test_imported_model_equals_litert_bit_for_bit(name):
     policy = make_policy(graph, bias_last_n=1, weights=[("head", 1.0, "first_k")])
     compiled = compile_model(graph, policy, input_dtype="int8")
     rng = np.random.default_rng(sum(map(ord, name)))
-    xq = rng.integers(-128, 128, (12, *graph.input.shape)).astype(np.int8)
+    xq = rng.integers(-128, 128, (100, *graph.input.shape)).astype(np.int8)
     want = litert_logits(path, graph, xq).astype(np.int64)
     got = host_logits(graph, compiled, xq)
     assert got.shape == want.shape
@@ -92,8 +92,7 @@ def test_block_model_has_every_layer_kind():
     assert len(set(conv.arrays["w_scale"].tolist())) > 1, "per-channel weight scales"
 
 
-@pytest.mark.parametrize("name,op,index", [("model_maxpool", "MAX_POOL_2D", 1),
-                                           ("model_mean", "MEAN", 1)])
+@pytest.mark.parametrize("name,op,index", [("model_maxpool", "MAX_POOL_2D", 1)])
 def test_unsupported_op_is_refused_by_name_and_index(name, op, index):
     with pytest.raises(MicrotrainError, match=rf"op {index} \({op}\).*(Re-export|Export)"):
         load_tflite(FIXTURES / f"{name}.tflite")

@@ -53,5 +53,6 @@ MT_OP_ADAPTER(mt_op_avgpool_q8_grad_in);
 MT_OP_ADAPTER(mt_op_xent_q8_grad_in);
 MT_OP_ADAPTER(mt_op_mse_q8_grad_in);
 MT_OP_ADAPTER(mt_op_chanmerge_s8_fwd);
+MT_OP_ADAPTER(mt_op_mean_s8_fwd);
 
 #endif

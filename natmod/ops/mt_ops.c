@@ -48,6 +48,7 @@ static const mt_op_info op_table[] = {
     {"mt_xent_q8_grad_in", mt_op_xent_q8_grad_in, 4, 5, "bifbf", 7u << 2},
     {"mt_mse_q8_grad_in", mt_op_mse_q8_grad_in, 4, 5, "bffbf", 7u << 2},
     {"mt_chanmerge_s8_fwd", mt_op_chanmerge_s8_fwd, 5, 4, "bbib", 1u << 3},
+    {"mt_mean_s8_fwd", mt_op_mean_s8_fwd, 14, 2, "bb", 1u << 1},
 };
 
 size_t mt_op_count(void) {
