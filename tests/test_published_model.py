@@ -70,8 +70,8 @@ def test_published_resnet8_learns_new_classes_on_the_unix_port(micropython, tmp_
     graph = resnet8_digits.import_published(log=lambda m: None)
     assert graph.layers[-1].c_out == 10 and graph.meta["head"]["classes"] == 10
     data = resnet8_digits.splits()
-    result = resnet8_digits.search(graph, data["search"], steps=150, top=1, weight_layers=2,
-                                   log=lambda m: None)
+    result = resnet8_digits.search(graph, data["search"], steps=200, top=1, weight_layers=1,
+                                   bias_layers=2, log=lambda m: None)
     assert result.accuracy > result.initial_accuracy, result.warning
     learn_x, learn_y = data["learn"]
     test_x, test_y = data["test"]

@@ -71,9 +71,10 @@ def import_published(new_head=10, log=print):
     return graph
 
 
-def search(graph, data, budget="64KB", steps=300, top=3, weight_layers=4, log=print):
+def search(graph, data, budget="64KB", steps=300, top=3, weight_layers=4, bias_layers=None,
+           log=print):
     cfg = ps.SearchConfig(steps=steps, lr=ps.LR_GRID[0], lrs=ps.LR_GRID, top=top,
-                          weight_layers=weight_layers)
+                          weight_layers=weight_layers, bias_layers=bias_layers)
     return ps.search_policy(graph, *data, ps.parse_budget(budget), cfg, log=log)
 
 

@@ -16,7 +16,8 @@ import numpy as np
 from . import model as mdl
 from . import paper_models, quantize
 from .new_head import replace_head
-from .onnx_import import load_onnx
+from .onnx_import import read_onnx
+from .onnx_qdq import qdq_to_int8
 from .tflite_import import load_tflite
 from .errors import MicrotrainError, reading
 from .int8_graph import Int8Graph
@@ -72,14 +73,17 @@ def _import(path: Path, calib, eval_path, log):
         raise MicrotrainError(f"{path}: unknown model format {path.suffix!r}; known: .npz "
                               "(microtrain float model), .onnx (float, as torch.onnx.export "
                               "writes it), .pkl (paper model), .tflite (int8)")
-    if calib is None:
-        raise MicrotrainError("a float model needs calibration data: --calib data.npz")
+    quant = {}
     if path.suffix == ".onnx":
-        log(f"reading float ONNX model {path}")
-        model, notes = load_onnx(path)
+        model, notes, quant = read_onnx(path)
+        log(f"reading {'QDQ int8' if quant else 'float'} ONNX model {path}")
         for note in notes:
             log(note)
-    else:
+        if quant:
+            return _import_qdq(path, model, quant, calib, eval_path, log)
+    if calib is None:
+        raise MicrotrainError("a float model needs calibration data: --calib data.npz")
+    if path.suffix != ".onnx":
         log(f"reading float model {path}")
         model = mdl.load_model(path)
     x_cal, y_cal = load_samples(calib)
@@ -93,6 +97,20 @@ def _import(path: Path, calib, eval_path, log):
         eval_data = (x_cal, y_cal)
     with reading(path, "float model"):  # a quantizer refusal names the model's file too
         return quantize.quantize(model, x_cal, eval_data, log=log)
+
+
+def _import_qdq(path, model, quant, calib, eval_path, log):
+    """A QDQ int8 .onnx: the file's quantization, no calibration (onnx_qdq)."""
+    log("QDQ int8 model: the file's scales and zero points, no calibration")
+    if calib is not None:
+        log("note: a QDQ model is quantized already; --calib is not used")
+    with reading(path, "QDQ ONNX model"):
+        graph = qdq_to_int8(model, quant, path, log)
+    log(f"quantized {len(graph.weight_layers())} weight layers")
+    if eval_path is None:
+        return graph, None
+    x, y = load_samples(eval_path, need_labels=True)
+    return graph, quantize.compare(model, graph, as_nhwc(x, model, eval_path), y)
 
 
 def as_nhwc(x, model, path):

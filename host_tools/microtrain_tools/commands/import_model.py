@@ -14,12 +14,13 @@ from ..quantize import format_report
                "quantized with --calib given in NHWC; supported ops: Conv, "
                "BatchNormalization, Gemm, MatMul(+Add), Relu, Clip(0, 6), Add, "
                "GlobalAveragePool, ReduceMean over H and W, Flatten, Reshape to (batch, n); any "
-               "other op is refused by name and node index), a paper model (.pkl, with a new head of --classes), or a "
-               "full-integer int8 TFLite model (.tflite, imported as it is with TFLite's "
-               "numerics; supported ops: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, "
-               "AVERAGE_POOL_2D over the whole map, RESHAPE, PAD, QUANTIZE/DEQUANTIZE and SOFTMAX "
-               "at the ends; any other op is refused by name and index). The last fc is named "
-               "'head'; a policy chooses which layers train.")
+               "other op is refused by name and node index), a paper model (.pkl, with a new "
+               "head of --classes), or a full-integer int8 TFLite model (.tflite, imported as "
+               "it is with TFLite's numerics; supported ops: CONV_2D, DEPTHWISE_CONV_2D, "
+               "FULLY_CONNECTED, ADD, AVERAGE_POOL_2D over the whole map, MEAN over H and W, "
+               "RESHAPE, PAD, QUANTIZE/DEQUANTIZE and SOFTMAX at the ends; any other op is "
+               "refused by name and index). The last fc is named 'head' (--new-head N puts a "
+               "fresh N-class one in its place); a policy chooses which layers train.")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--calib", type=click.Path(dir_okay=False),
               help="calibration samples: .npz with x (n, h, w, c) [and y]; NHWC also for .onnx")
