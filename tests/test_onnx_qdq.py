@@ -110,3 +110,17 @@ def test_uint8_activations_are_refused(tmp_path):
                           activation_type=QuantType.QUInt8)
     with pytest.raises(MicrotrainError, match="activations must be int8.*QInt8"):
         import_model(path)
+
+
+def test_float_models_keep_the_pools_input_scale(tmp_path):
+    """Calibrated ranges of every tensor must not turn a float model's pool into a mean: only a
+    QDQ file's own pool scale does (a regression: the demo's numbers moved)."""
+    calib = tmp_path / "c.npz"
+    np.savez(calib, x=np.random.default_rng(0).normal(size=(64, 12, 12, 3)).astype(np.float32))
+    floated, _ = import_model(FIXTURES / "cnn_block.onnx", calib=calib)
+    qdq, _ = import_model(FIXTURES / "cnn_block_qdq.onnx")
+    for graph, mean in ((floated, False), (qdq, True)):
+        pool = next(ly for ly in graph.layers if ly.op == "avgpool")
+        assert ("multiplier" in pool.arrays) == mean, graph.name
+        same = graph.tensors[pool.name].scale == graph.tensors[pool.inputs[0]].scale
+        assert same != mean, graph.name

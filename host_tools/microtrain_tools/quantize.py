@@ -120,19 +120,21 @@ def _weight_op(ly) -> str:
     return "pwconv2d" if pointwise else "conv2d"
 
 
-def to_int8_graph(folded: FloatModel, ranges, weight_scales=None) -> Int8Graph:
-    """Build the int8 graph of a BN-folded model from calibrated tensor ranges (weight_scales:
-    {layer: the file's weight scales} of an already quantized model)."""
+def to_int8_graph(folded: FloatModel, ranges, weight_scales=None, pool_ranges=None) -> Int8Graph:
+    """Build the int8 graph of a BN-folded model from calibrated tensor ranges. Of an already
+    quantized model: weight_scales {layer: the file's weight scales}, pool_ranges {avgpool:
+    the file's output range} (a pool with a scale of its own becomes a requantizing mean)."""
+    pool_ranges = pool_ranges or {}
     tensors = {INPUT: Tensor(INPUT, folded.input_shape, *scale_zero_point(*ranges[INPUT]))}
     layers = []
     for ly in folded.layers:
         t_in = tensors[ly.inputs[0]]
         shape = folded.shapes[ly.name]
-        if ly.op == "flatten" or (ly.op == "avgpool" and ly.name not in ranges):
+        if ly.op == "flatten" or (ly.op == "avgpool" and ly.name not in pool_ranges):
             # keep the input's quantization (TFLite's rule)
             t_out = Tensor(ly.name, shape, t_in.scale, t_in.zero_point)
         else:
-            t_out = Tensor(ly.name, shape, *scale_zero_point(*ranges[ly.name]))
+            t_out = Tensor(ly.name, shape, *scale_zero_point(*{**ranges, **pool_ranges}[ly.name]))
         tensors[ly.name] = t_out
         lo, hi = act_range(ly.act, t_out.scale, t_out.zero_point)
         attrs = {"act": ly.act, "act_min": lo, "act_max": hi}
@@ -156,7 +158,7 @@ def to_int8_graph(folded: FloatModel, ranges, weight_scales=None) -> Int8Graph:
             mult, shift = add_requant(t_in.scale, tensors[ly.inputs[1]].scale, t_out.scale)
             arrays = {"multiplier": mult, "shift": shift}
             attrs["left_shift"] = ADD_LEFT_SHIFT
-        elif ly.op == "avgpool" and ly.name in ranges:  # a file's own pool scale: a mean
+        elif ly.op == "avgpool" and ly.name in pool_ranges:  # the file's own scale: a mean
             h, w, _ = folded.shapes[ly.inputs[0]] if ly.inputs[0] != INPUT else folded.input_shape
             mult, shift = mean_multiplier(t_in.scale, t_out.scale, h * w)
             arrays = {"multiplier": np.array([mult], np.int32),
