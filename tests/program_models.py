@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
-"""The three models whose training programs run per arch: the digits demo, the HAR example and
-the paper's mcunet-5fps with its "49kb" scheme, each with its own policy, compiled as the
-examples and tests/test_paper_learn.py compile them, and a few samples to predict and learn.
+"""The models whose training programs run per arch: the digits demo, the HAR example, the
+paper's mcunet-5fps with its "49kb" scheme, each with its own policy, compiled as the examples
+and tests/test_paper_learn.py compile them, and the converter-made TFLite fixture with a
+requantizing MEAN (mt_mean_s8_fwd, learned through) and an fc head (rounding once); a few
+samples to predict and learn.
 
 Pretraining is shortened (a few epochs): the programs and their arithmetic are the same, only
 the float weights the int8 graph is quantized from differ.
@@ -20,7 +22,7 @@ from microtrain_tools.policy import Optimizer, make_policy
 from microtrain_tools.quantize import quantize
 from shared_data import shared_data
 
-MODELS = ("digits", "har", "mcunet")
+MODELS = ("digits", "har", "mcunet", "tflite_mean")
 
 
 @dataclass
@@ -96,5 +98,20 @@ def mcunet_case(n: int) -> ModelCase:
                      rng.integers(0, 10, n))
 
 
+def tflite_mean_case(n: int) -> ModelCase:
+    """tests/litert_fixtures/model_mean.tflite: conv, MEAN into another scale, fc; the conv
+    learns too, so the learn step goes back through the mean."""
+    from microtrain_tools.tflite_import import load_tflite
+
+    graph = load_tflite(ROOT / "tests" / "litert_fixtures" / "model_mean.tflite")
+    policy = make_policy(graph, bias_last_n=2, weights=[("head", 1.0, "first_k"),
+                                                        ("conv0", 1.0, "first_k")],
+                         optimizer=Optimizer(lr=0.05, rounding="stochastic"))
+    rng = np.random.default_rng(1)
+    xs = rng.integers(-128, 128, (n, int(np.prod(graph.input.shape)))).astype(np.int8)
+    return ModelCase(graph, policy, "int8", xs, rng.integers(0, graph.output.shape[2], n))
+
+
 def model_case(name: str, n: int) -> ModelCase:
-    return {"digits": digits_case, "har": har_case, "mcunet": mcunet_case}[name](n)
+    return {"digits": digits_case, "har": har_case, "mcunet": mcunet_case,
+            "tflite_mean": tflite_mean_case}[name](n)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Requantization: quant.py against an exact rational model of TFLite's arithmetic, and the C
-mt_requant_s8 (natmod/kernels/mt_requant.h) against quant.py, including rounding ties."""
+mt_requant_s8 (natmod/kernels/mt_requant.h) against quant.py, including rounding ties, through a
+1x1 convolution (the fc rounds once: tests/test_kernel_fc_rounding.py)."""
 
 from fractions import Fraction
 from math import floor
@@ -44,10 +45,12 @@ def test_quant_py_equals_exact_model():
             assert got.tolist() == want, (m, s)
 
 
-def requant_case(bias, mult, shift, zp=0, act=(-128, 127)):
-    """An fc with one input at its zero point: accumulator == bias, one channel per value."""
+def requant_case(bias, mult, shift, zp=0, act=(-128, 127), op="conv"):
+    """A 1x1 conv (or an fc) with one input at its zero point: accumulator == bias, one channel
+    per value."""
     c = len(bias)
-    args = [0, zp, act[0], act[1], 1, 1, 1, 1, c, 1, 1, 1, 1, 1, 1, c]
+    dims = [1, 1, 1, 1, c, 1, 1, 1, 1, 1, 1, c]
+    args = [0, zp, act[0], act[1], *dims] if op == "fc" else [1, 1, 0, 0, 0, zp, *act, *dims]
     bufs = [np.asarray(mult, np.int32), np.asarray(shift, np.int32), np.zeros(1, np.int8),
             np.ones(c, np.int8), np.asarray(bias, np.int32), np.zeros(c, np.int8)]
     return args, bufs
@@ -72,7 +75,7 @@ def test_c_requant_equals_quant_py_on_ties_and_ranges():
         bias.append(acc)
         mult.append(m)
         shift.append(s)
-    out = assert_same("mt_fc_s8_fwd", *requant_case(bias, mult, shift))[5]
+    out = assert_same("mt_conv2d_s8_fwd", *requant_case(bias, mult, shift))[5]
     want = np.clip(multiply_by_quantized_multiplier(bias, mult, shift), -128, 127)
     assert np.array_equal(out, want)
     assert len(np.unique(out)) == 256, "outputs should cover the whole int8 range"
@@ -83,6 +86,6 @@ def test_c_requant_zero_point_and_clamp():
     n = len(bias)
     for zp, act in [(-128, (-128, 127)), (127, (-128, 127)), (5, (5, 60)), (-3, (-100, -90))]:
         args, bufs = requant_case(bias, [1 << 30] * n, [0] * n, zp, act)
-        out = assert_same("mt_fc_s8_fwd", args, bufs)[5]
+        out = assert_same("mt_conv2d_s8_fwd", args, bufs)[5]
         want = np.clip(multiply_by_quantized_multiplier(bias, 1 << 30, 0) + zp, *act)
         assert np.array_equal(out, want), (zp, act)

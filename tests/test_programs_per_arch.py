@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Whole training programs on every board code path equal the host simulation byte for byte.
 
-The digits demo, the HAR example and the paper's mcunet-5fps ("49kb" scheme) are compiled with
+The digits demo, the HAR example, the paper's mcunet-5fps ("49kb" scheme) and a converter-made
+TFLite model with a requantizing MEAN (tests/program_models.py) are compiled with
 in-place convolutions (the default) and run step by step (predict, learn, learn, ...) by the
 executor built with the module's flags for each arch: Cortex-M0 (Thumb-1, soft float),
 Cortex-M4 (DSP kernels, single FPU), the Cortex-M7 build of armv7emdp (DSP kernels, hard float),
@@ -33,7 +34,8 @@ DSP_CORES = ("armv7emsp", "armv7emdp")
 # mcunet learns for about 1 s a step on an emulated M4 and 8 s on the M0: three steps suffice.
 STEPS = {"digits": ("predict", "learn", "learn", "predict", "learn"),
          "har": ("predict", "learn", "learn", "predict", "learn"),
-         "mcunet": ("predict", "learn", "learn")}
+         "mcunet": ("predict", "learn", "learn"),
+         "tflite_mean": ("predict", "learn", "learn", "predict", "learn")}
 # qemu's de233_fpu traps every mulsh/muluh (run in software, tests/xtensa_driver.py) and
 # spills register windows often: mcunet takes ~16 s a step there, so it runs the first two.
 SHORT_RUNS = {("xtensawin", "mcunet"): 2}

@@ -4,6 +4,7 @@
 Sources: a float model, quantized with calibration data (our .npz, or a float .onnx as PyTorch
 exports it: onnx_import), one of the paper's int8 models (.pkl, converted as they are, with a
 new head), or a full-integer int8 TFLite model (.tflite, converted as it is: tflite_import).
+Any of them can take a fresh N-class classifier in place of its own (new_head).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import numpy as np
 
 from . import model as mdl
 from . import paper_models, quantize
-from .onnx_import import load_onnx
+from .new_head import replace_head
+from .onnx_import import read_onnx
+from .onnx_qdq import qdq_to_int8
 from .tflite_import import load_tflite
 from .errors import MicrotrainError, reading
 from .int8_graph import Int8Graph
@@ -35,16 +38,29 @@ def load_samples(path, need_labels=False):
     return x.astype(np.float32), y
 
 
-def import_model(path, calib=None, eval_path=None, classes=10, log=None):
-    """Returns (graph, report or None). calib/eval_path: .npz sample files."""
+def import_model(path, calib=None, eval_path=None, classes=10, log=None, new_head=None):
+    """Returns (graph, report or None). calib/eval_path: .npz sample files. new_head: replace
+    the model's classifier with a fresh one of this many classes (the report, if any, is of
+    the model as it came, before the new head)."""
     log = log or (lambda msg: None)
     path = Path(path)
     if path.suffix == ".pkl":
         log(f"reading paper model {path}")
-        graph = paper_models.load_paper_model(path.stem, classes=classes, path=path)
+        graph = paper_models.load_paper_model(path.stem, classes=new_head or classes,
+                                              path=path)
         if calib is not None:
             log("note: the paper's models are int8 already; --calib is not used")
         return graph, None
+    graph, report = _import(path, calib, eval_path, log)
+    if new_head is not None:
+        old = graph.layers[-1]
+        graph = replace_head(graph, new_head)
+        log(f"new head: {old.name} ({old.c_out} classes) replaced by a fresh {new_head}-class "
+            f"fc on its {graph.layers[-1].c_in} features")
+    return graph, report
+
+
+def _import(path: Path, calib, eval_path, log):
     if path.suffix == ".tflite":
         log(f"reading int8 TFLite model {path}")
         graph = load_tflite(path)
@@ -57,14 +73,17 @@ def import_model(path, calib=None, eval_path=None, classes=10, log=None):
         raise MicrotrainError(f"{path}: unknown model format {path.suffix!r}; known: .npz "
                               "(microtrain float model), .onnx (float, as torch.onnx.export "
                               "writes it), .pkl (paper model), .tflite (int8)")
-    if calib is None:
-        raise MicrotrainError("a float model needs calibration data: --calib data.npz")
+    quant = {}
     if path.suffix == ".onnx":
-        log(f"reading float ONNX model {path}")
-        model, notes = load_onnx(path)
+        model, notes, quant = read_onnx(path)
+        log(f"reading {'QDQ int8' if quant else 'float'} ONNX model {path}")
         for note in notes:
             log(note)
-    else:
+        if quant:
+            return _import_qdq(path, model, quant, calib, eval_path, log)
+    if calib is None:
+        raise MicrotrainError("a float model needs calibration data: --calib data.npz")
+    if path.suffix != ".onnx":
         log(f"reading float model {path}")
         model = mdl.load_model(path)
     x_cal, y_cal = load_samples(calib)
@@ -78,6 +97,20 @@ def import_model(path, calib=None, eval_path=None, classes=10, log=None):
         eval_data = (x_cal, y_cal)
     with reading(path, "float model"):  # a quantizer refusal names the model's file too
         return quantize.quantize(model, x_cal, eval_data, log=log)
+
+
+def _import_qdq(path, model, quant, calib, eval_path, log):
+    """A QDQ int8 .onnx: the file's quantization, no calibration (onnx_qdq)."""
+    log("QDQ int8 model: the file's scales and zero points, no calibration")
+    if calib is not None:
+        log("note: a QDQ model is quantized already; --calib is not used")
+    with reading(path, "QDQ ONNX model"):
+        graph = qdq_to_int8(model, quant, path, log)
+    log(f"quantized {len(graph.weight_layers())} weight layers")
+    if eval_path is None:
+        return graph, None
+    x, y = load_samples(eval_path, need_labels=True)
+    return graph, quantize.compare(model, graph, as_nhwc(x, model, eval_path), y)
 
 
 def as_nhwc(x, model, path):

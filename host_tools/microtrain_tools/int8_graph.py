@@ -56,6 +56,13 @@ ARRAYS = {
     "avgpool": {},
     "flatten": {},
 }
+# A requantizing global mean (TFLite's MEAN into another scale) is an avgpool with these.
+MEAN_ARRAYS = {"multiplier": np.int32, "shift": np.int32}
+
+
+def is_mean(ly) -> bool:
+    """An avgpool that changes the quantization (TFLite's MEAN): it carries its multiplier."""
+    return ly.op == "avgpool" and "multiplier" in ly.arrays
 
 
 @dataclass
@@ -213,7 +220,7 @@ def validate(graph: Int8Graph) -> None:
                 f"{where}: wrong number of inputs {ly.inputs}")
         for name in ly.inputs:
             _expect(name in known, f"{where}: input {name!r} is not made before it")
-        for key, dtype in ARRAYS[ly.op].items():
+        for key, dtype in (MEAN_ARRAYS if is_mean(ly) else ARRAYS[ly.op]).items():
             _expect(key in ly.arrays, f"{where}: missing array {key!r}")
             arr = ly.arrays[key]
             _expect(isinstance(arr, np.ndarray) and arr.dtype == dtype,
@@ -264,10 +271,13 @@ def _check_shapes(graph, ly, where):
                 f"{where}: add needs 3 multipliers and 3 shifts")
     elif ly.op == "avgpool":
         _expect((oh, ow, oc) == (1, 1, c), f"{where}: avgpool output must be (1, 1, {c})")
+        if is_mean(ly):
+            _expect(a["multiplier"].shape == (1,) and a["shift"].shape == (1,),
+                    f"{where}: a requantizing mean needs one multiplier and one shift")
     elif ly.op == "flatten":
         _expect((oh, ow, oc) == (1, 1, h * w * c), f"{where}: flatten output must be "
                 f"(1, 1, {h * w * c})")
-    if ly.op in ("avgpool", "flatten"):
+    if ly.op in ("avgpool", "flatten") and not is_mean(ly):
         t_in, t_out = graph.tensors[ly.inputs[0]], graph.tensors[ly.name]
         _expect((t_in.scale, t_in.zero_point) == (t_out.scale, t_out.zero_point),
                 f"{where}: {ly.op} keeps the scale and zero point of its input")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import MicrotrainError
-from .int8_graph import Int8Graph, Int8Layer
+from .int8_graph import Int8Graph, Int8Layer, is_mean
 from .model import INPUT
 
 
@@ -59,6 +59,9 @@ def _run_layer(ops, graph: Int8Graph, ly: Int8Layer, xs):
         args = [-t_in.zero_point, m[0], s[0], -t_b.zero_point, m[1], s[1], m[2], s[2],
                 t_out.zero_point, at["act_min"], at["act_max"], *_dims(out)]
         ops["mt_add_s8_fwd"]([int(v) for v in args], [xs[0], xs[1], out])
+    elif is_mean(ly):
+        args = act + [int(a["multiplier"][0]), int(a["shift"][0])] + _dims(xs[0]) + _dims(out)
+        ops["mt_mean_s8_fwd"](args, [xs[0], out])
     elif ly.op == "avgpool":
         ops["mt_avgpool_s8_fwd"](act + _dims(xs[0]) + _dims(out), [xs[0], out])
     elif ly.op == "flatten":

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""A float .onnx model as PyTorch's exporter writes it -> FloatModel (then our PTQ).
+"""A float .onnx model as PyTorch's exporter writes it -> FloatModel (then our PTQ); a QDQ int8
+model as onnxruntime's quantize_static writes it -> the same FloatModel plus the file's own
+activation quantization (then our int8 graph with those scales, no calibration).
 
 The protobuf is read with the `onnx` package. ONNX is NCHW with OIHW weights; our model is NHWC
 with (out, kh, kw, in) weights and depthwise (kh, kw, c), so every weight is transposed here and
@@ -22,6 +24,12 @@ Ops, by what they become:
   Constant, Shape, Gather,     evaluated here: they only compute constants such as a Reshape's
   Unsqueeze, Squeeze, Concat,  target shape
   Cast, Slice
+  QuantizeLinear /             QDQ: a DequantizeLinear of a constant (int8 weights, int32 bias)
+  DequantizeLinear             is evaluated here into float weights; a QuantizeLinear of an
+                               activation gives that tensor its int8 scale and zero point (the
+                               last one wins: after a Relu / Clip, the activated output), and the
+                               DequantizeLinear after it is nothing. QLinearConv and the other
+                               QOperator-format ops are refused (quantize with QuantFormat.QDQ).
 """
 
 from __future__ import annotations
@@ -80,6 +88,9 @@ class _Importer:
         self.counts: dict[str, int] = {}
         self.notes: list[str] = []
         self.uses: dict[str, int] = {}
+        self.act_quant: dict[str, tuple] = {}  # our tensor -> (scale, zero point) of a QDQ file
+        self.dq_scales: dict[str, np.ndarray] = {}  # a dequantized constant -> its scales
+        self.weight_scales: dict[str, np.ndarray] = {}  # our layer -> its weights' file scales
         for node in self.graph.node:
             for name in node.input:
                 self.uses[name] = self.uses.get(name, 0) + 1
@@ -125,16 +136,21 @@ class _Importer:
         input_shape = self.graph_input()
         for self.index, self.node in enumerate(self.graph.node):
             op = self.node.op_type
+            if op not in ("QuantizeLinear", "DequantizeLinear") and (
+                    "Quant" in op or op.startswith(("QLinear", "QGemm", "ConvInteger"))):
+                self.fail("a QOperator-format quantized ONNX model (QLinearConv, QGemm, ...): "
+                          "only float and QDQ models import; quantize with quant_format="
+                          "QuantFormat.QDQ, or import the float model with --calib samples")
             if self.node.domain not in ("", "ai.onnx"):
                 self.fail(f"op of domain {self.node.domain!r}: only standard ONNX ops import")
             if op in CONST_OPS or (op == "Identity" and self.node.input[0] in self.consts):
                 self.consts[self.node.output[0]] = self.constant_op(op)
             elif op in LAYER_OPS:
                 getattr(self, f"op_{op.lower()}")()
-            elif "Quant" in op or op.startswith("QLinear"):
-                self.fail("a quantized (QDQ / QLinear) ONNX model: only float models import "
-                          "so far; import the float model before quantization and give "
-                          "--calib samples, our quantizer makes the int8 graph")
+                if op in ("Conv", "Gemm", "MatMul") and self.node.input[1] in self.dq_scales:
+                    self.weight_scales[self.layers[-1].name] = self.dq_scales[self.node.input[1]]
+            elif op in ("QuantizeLinear", "DequantizeLinear"):
+                self.qdq(op)
             else:
                 self.fail(f"microtrain has no {op}; supported ops: {', '.join(LAYER_OPS)} "
                           f"(and constant shape work: {', '.join(CONST_OPS)}). Re-export the "
@@ -178,6 +194,9 @@ class _Importer:
         if last.op in ("conv2d", "fc"):  # as tflite_import: the layer a new task retrains
             for ly in self.layers:
                 ly.inputs = ["head" if x == last.name else x for x in ly.inputs]
+            for found in (self.act_quant, self.weight_scales):
+                if last.name in found:
+                    found["head"] = found.pop(last.name)
             last.name = "head"
         return FloatModel(input_shape, self.layers, name)
 
@@ -219,6 +238,43 @@ class _Importer:
                 index[int(ax)] = slice(int(s), int(e), int(st))
             return x[0][tuple(index)]
         raise AssertionError(op)
+
+    # ---- QDQ -----------------------------------------------------------------------------------
+
+    def qdq_params(self, axis_default=1):
+        """(scale, zero point, axis) of this QuantizeLinear / DequantizeLinear node."""
+        ins = list(self.node.input)
+        if len(ins) < 2 or not ins[1]:
+            self.fail(f"{self.node.op_type} without a scale input (x, scale[, zero point])")
+        scale = np.asarray(self.const(ins[1], "the scale"), np.float32)
+        zero = (np.asarray(self.const(ins[2], "the zero point")) if len(ins) > 2 and ins[2]
+                else np.zeros(scale.shape, np.int8))
+        return scale, zero, int(self.attrs().get("axis", axis_default))
+
+    def qdq(self, op):
+        x, y = self.node.input[0], self.node.output[0]
+        scale, zero, axis = self.qdq_params()
+        if x in self.consts:  # weights and biases: evaluated into float constants
+            q = np.asarray(self.consts[x])
+            shape = [1] * q.ndim
+            if scale.size > 1:
+                shape[axis % q.ndim] = -1
+            s, z = scale.reshape(shape).astype(np.float64), zero.reshape(shape).astype(np.int64)
+            if op == "DequantizeLinear":
+                self.consts[y] = ((q.astype(np.int64) - z) * s).astype(np.float32)
+                self.dq_scales[y] = scale
+            else:
+                info = np.iinfo(zero.dtype)
+                self.consts[y] = np.clip(np.round(q / s) + z, info.min, info.max).astype(
+                    zero.dtype)
+            return
+        v = self.value(x)
+        if op == "QuantizeLinear":
+            if zero.dtype != np.int8 or scale.size != 1:
+                self.fail(f"activations must be int8 with one scale (QuantType.QInt8, per "
+                          f"tensor), got zero point {zero.dtype} of {scale.size} values")
+            self.act_quant[v.name] = (float(scale.ravel()[0]), int(zero.ravel()[0]))
+        self.values[y] = v  # the Q / DQ pair of an activation is the same tensor for us
 
     def cast_dtype(self, to):
         import onnx
@@ -452,6 +508,13 @@ class _Importer:
 def load_onnx(path, name: str | None = None) -> tuple[FloatModel, list[str]]:
     """A float .onnx file -> (FloatModel taking NHWC samples, notes for the user). The last
     conv or fc is named "head"."""
+    model, notes, _ = read_onnx(path, name)
+    return model, notes
+
+
+def read_onnx(path, name: str | None = None) -> tuple[FloatModel, list[str], dict]:
+    """load_onnx, and the file's quantization: {"act": {our tensor: (scale, zero point)},
+    "weights": {our layer: weight scales}}, empty for a float model."""
     onnx, _ = _onnx()
     path = Path(path)
     try:
@@ -468,5 +531,9 @@ def load_onnx(path, name: str | None = None) -> tuple[FloatModel, list[str]]:
                               f"({type(err).__name__}: {detail})") from None
     if not model.graph.node:
         raise MicrotrainError(f"{path} is not an ONNX model: it has no graph nodes")
-    return _Importer(path, model).run(name or path.stem)
+    importer = _Importer(path, model)
+    float_model, notes = importer.run(name or path.stem)
+    if not importer.act_quant:
+        return float_model, notes, {}
+    return float_model, notes, {"act": importer.act_quant, "weights": importer.weight_scales}
 

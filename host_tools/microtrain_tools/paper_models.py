@@ -22,7 +22,7 @@ from .int8_graph import (Int8Graph, Int8Layer, Tensor, act_range, add_requant, c
 from .model import INPUT, conv_out_size
 from .paths import ROOT
 from .policy import Optimizer, Policy, make_policy
-from .quantize import quantize_weights
+from .new_head import head_layer
 
 DATA_DIR = ROOT.parent / "shared" / "data" / "paper_models"
 MODELS = ("mcunet-5fps", "mbv2-w0.35", "proxyless-w0.3")
@@ -209,15 +209,6 @@ class _Builder:
         return name
 
 
-def new_head(c_in: int, classes: int, seed: int = 0, logit_range: float = 8.0):
-    """A fresh fc head: seeded small normal weights (std 1/sqrt(c_in)), zero bias, output
-    tensor quantized for logits in [-logit_range, logit_range]."""
-    rng = np.random.default_rng(seed)
-    w = rng.standard_normal((classes, c_in)) / np.sqrt(c_in)
-    wq, w_scale = quantize_weights(w, depthwise=False)
-    return wq, w_scale, 2 * logit_range / 255.0, 0
-
-
 def convert(raw: dict, name: str = "paper_model", classes: int = 10, seed: int = 0) -> Int8Graph:
     """The paper's model dict -> Int8Graph, its 1000-class classifier replaced by a new fc head
     with `classes` outputs. Body layers are named conv0.. in the paper's conv order."""
@@ -246,14 +237,9 @@ def convert(raw: dict, name: str = "paper_model", classes: int = 10, seed: int =
     x = b.passthrough("pool", "avgpool", x, (1, 1, c))
     cls = raw["classifier"]["params"]
     b.check_input(x, float(cls["x_scale"]), int(cls["x_zero"]), "classifier")
-    wq, w_scale, y_scale, y_zero = new_head(c, classes, seed)
-    t_in = b.tensors[x]
-    b.tensors["head"] = Tensor("head", (1, 1, classes), y_scale, y_zero)
-    mult, shift = conv_requant(t_in.scale, w_scale, y_scale)
-    b.layers.append(Int8Layer(
-        "head", "fc", [x], {"act": "none", "act_min": -128, "act_max": 127},
-        {"weight": wq, "bias": np.zeros(classes, np.int32), "w_scale": w_scale,
-         "multiplier": mult, "shift": shift}))
+    out, head = head_layer(b.tensors[x], classes, seed)
+    b.tensors[out.name] = out
+    b.layers.append(head)
     meta = {"source": f"paper model {name}", "head": {"classes": classes, "seed": seed,
                                                       "replaces": "1000-class classifier"}}
     return Int8Graph(b.tensors, b.layers, name, meta)

@@ -7,6 +7,11 @@ MultiplyByQuantizedMultiplier (double rounding): a saturating rounding doubling 
 then a rounding right shift (round half away from zero) by -e when e < 0, or a left shift by e
 first when e > 0. The C kernels implement the same three steps (natmod/kernels/mt_requant.h) and
 tests compare them bit for bit.
+
+TFLite's FULLY_CONNECTED rounds once instead (LiteRT's reference kernel, measured on converter-made
+and published models: tests/test_kernel_fc_rounding.py): x * m / 2^(31 - e), ties toward
++infinity. multiply_by_quantized_multiplier_once is that, and the fc kernels use it
+(natmod/kernels/mt_requant_once.h).
 """
 
 import math
@@ -77,7 +82,20 @@ def multiply_by_quantized_multiplier(x, multiplier, shift):
     return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, multiplier), right)
 
 
-def requantize(acc, multiplier, shift, out_zero_point, act_min=-128, act_max=127) -> np.ndarray:
-    """int32 accumulator -> int8 output: scale, add the zero point, clamp (fused activation)."""
-    y = multiply_by_quantized_multiplier(acc, multiplier, shift) + int(out_zero_point)
+def multiply_by_quantized_multiplier_once(x, multiplier, shift):
+    """x * multiplier * 2^(shift - 31) with one rounding, half toward +infinity, saturated to
+    int32 (TFLite's single-rounding MultiplyByQuantizedMultiplier); returns int64."""
+    x = np.asarray(x, dtype=np.int64)
+    total = 31 - np.asarray(shift, dtype=np.int64)  # in [1, 62] for shifts in [-31, 30]
+    # |x * m| <= 2^62 and the rounding term <= 2^61: the sum fits int64.
+    p = x * np.asarray(multiplier, dtype=np.int64) + (np.int64(1) << (total - 1))
+    return np.clip(p >> total, INT32_MIN, INT32_MAX)
+
+
+def requantize(acc, multiplier, shift, out_zero_point, act_min=-128, act_max=127,
+               once=False) -> np.ndarray:
+    """int32 accumulator -> int8 output: scale, add the zero point, clamp (fused activation).
+    once: round once (TFLite's FULLY_CONNECTED) rather than twice."""
+    scale = multiply_by_quantized_multiplier_once if once else multiply_by_quantized_multiplier
+    y = scale(acc, multiplier, shift) + int(out_zero_point)
     return np.clip(y, act_min, act_max).astype(np.int8)

@@ -19,6 +19,7 @@ from .errors import MicrotrainError
 from .int8_graph import (Int8Graph, Int8Layer, Tensor, act_range, add_requant, conv_requant,
                          ADD_LEFT_SHIFT)
 from .model import INPUT, FloatModel
+from .reference.tflite_params import mean_multiplier
 
 # ---- batch norm folding ----------------------------------------------------------------------
 
@@ -86,12 +87,16 @@ def scale_zero_point(lo: float, hi: float) -> tuple[float, int]:
     return float(scale), zp
 
 
-def quantize_weights(w, depthwise: bool):
-    """Symmetric per-output-channel int8 weights: (int8 weights, float32 scales)."""
+def quantize_weights(w, depthwise: bool, scale=None):
+    """Symmetric per-output-channel int8 weights: (int8 weights, float32 scales). scale: given
+    scales instead (one, or one per channel), as a quantized file has them."""
     w = np.asarray(w, dtype=np.float64)
     axes = tuple(range(w.ndim - 1)) if depthwise else tuple(range(1, w.ndim))
     amax = np.abs(w).max(axis=axes)
-    scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
+    if scale is None:
+        scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
+    else:
+        scale = np.broadcast_to(np.asarray(scale, np.float32).ravel(), amax.shape).copy()
     shape = (1,) * (w.ndim - 1) + (-1,) if depthwise else (-1,) + (1,) * (w.ndim - 1)
     q = np.clip(np.round(w / scale.astype(np.float64).reshape(shape)), -127, 127)
     return q.astype(np.int8), scale
@@ -115,17 +120,21 @@ def _weight_op(ly) -> str:
     return "pwconv2d" if pointwise else "conv2d"
 
 
-def to_int8_graph(folded: FloatModel, ranges) -> Int8Graph:
-    """Build the int8 graph of a BN-folded model from calibrated tensor ranges."""
+def to_int8_graph(folded: FloatModel, ranges, weight_scales=None, pool_ranges=None) -> Int8Graph:
+    """Build the int8 graph of a BN-folded model from calibrated tensor ranges. Of an already
+    quantized model: weight_scales {layer: the file's weight scales}, pool_ranges {avgpool:
+    the file's output range} (a pool with a scale of its own becomes a requantizing mean)."""
+    pool_ranges = pool_ranges or {}
     tensors = {INPUT: Tensor(INPUT, folded.input_shape, *scale_zero_point(*ranges[INPUT]))}
     layers = []
     for ly in folded.layers:
         t_in = tensors[ly.inputs[0]]
         shape = folded.shapes[ly.name]
-        if ly.op in ("avgpool", "flatten"):  # keep the input's quantization (TFLite's rule)
+        if ly.op == "flatten" or (ly.op == "avgpool" and ly.name not in pool_ranges):
+            # keep the input's quantization (TFLite's rule)
             t_out = Tensor(ly.name, shape, t_in.scale, t_in.zero_point)
         else:
-            t_out = Tensor(ly.name, shape, *scale_zero_point(*ranges[ly.name]))
+            t_out = Tensor(ly.name, shape, *scale_zero_point(*{**ranges, **pool_ranges}[ly.name]))
         tensors[ly.name] = t_out
         lo, hi = act_range(ly.act, t_out.scale, t_out.zero_point)
         attrs = {"act": ly.act, "act_min": lo, "act_max": hi}
@@ -133,7 +142,8 @@ def to_int8_graph(folded: FloatModel, ranges) -> Int8Graph:
         op = ly.op
         if ly.op in ("conv2d", "fc"):
             op = _weight_op(ly)
-            wq, w_scale = quantize_weights(ly.params["weight"], ly.depthwise)
+            wq, w_scale = quantize_weights(ly.params["weight"], ly.depthwise,
+                                           (weight_scales or {}).get(ly.name))
             try:
                 mult, shift = conv_requant(t_in.scale, w_scale, t_out.scale)
             except ValueError as err:  # e.g. weights of 1e38: no int32 multiplier holds the ratio
@@ -148,6 +158,11 @@ def to_int8_graph(folded: FloatModel, ranges) -> Int8Graph:
             mult, shift = add_requant(t_in.scale, tensors[ly.inputs[1]].scale, t_out.scale)
             arrays = {"multiplier": mult, "shift": shift}
             attrs["left_shift"] = ADD_LEFT_SHIFT
+        elif ly.op == "avgpool" and ly.name in pool_ranges:  # the file's own scale: a mean
+            h, w, _ = folded.shapes[ly.inputs[0]] if ly.inputs[0] != INPUT else folded.input_shape
+            mult, shift = mean_multiplier(t_in.scale, t_out.scale, h * w)
+            arrays = {"multiplier": np.array([mult], np.int32),
+                      "shift": np.array([shift], np.int32)}
         elif ly.op not in ("avgpool", "flatten"):
             raise MicrotrainError(f"layer {ly.name!r}: op {ly.op} cannot be quantized "
                                   "(fold batch norms first)")

@@ -11,7 +11,8 @@ Ops, by what they become:
   FULLY_CONNECTED              fc (a flatten first when its input is a feature map)
   ADD                          add (equal shapes, no broadcast)
   AVERAGE_POOL_2D              avgpool when the window is the whole map
-  MEAN over height and width   avgpool, only where TFLite's MEAN rounds the same way (below)
+  MEAN over height and width   avgpool; one that changes the quantization carries TFLite's
+                               multiplier (the mean kernel, mt_mean_s8_fwd)
   RESHAPE to (1, n)            flatten; the SHAPE/STRIDED_SLICE/PACK ops that only compute its
                                shape are dropped
   PAD                          folded into the next convs' padding (a zero-point pad of H and W)
@@ -30,7 +31,7 @@ from .int8_graph import Int8Graph, Int8Layer, Tensor, add_requant, act_range, co
 from .int8_graph import ADD_LEFT_SHIFT
 from .model import INPUT
 from .reference.args import conv_axis_ok
-from .reference.tflite_params import conv_output_and_padding
+from .reference.tflite_params import conv_output_and_padding, mean_multiplier
 
 SUPPORTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D",
              "MEAN", "RESHAPE", "PAD", "SOFTMAX", "QUANTIZE", "DEQUANTIZE")
@@ -450,18 +451,25 @@ class _Importer:
         if axes is None or sorted(int(a) % 4 for a in axes.ravel()) != [1, 2]:
             self.fail("only a MEAN over height and width (global average pooling) is supported")
         h, w, _ = self.tensors[src].shape
-        n = h * w
-        # TFLite's int8 MEAN computes round((sum(x) - n*zp_in) * s_in/s_out / n) + zp_out; our
-        # avgpool round(sum(x) / n) with one scale. They agree when the scale and zero point do
-        # not change and no rounding tie can fall between the two (n odd, or zp 0).
         q_in, q_out = self.quant1(x, "input"), self.quant1(y, "output")
-        if q_in != q_out or (n % 2 == 0 and q_in[1] != 0):
-            self.fail(f"this MEAN requantizes (input scale, zero point {q_in}, output {q_out}) "
-                      "and no kernel of ours rounds as TFLite's MEAN does. Export the global "
-                      "pool as AveragePooling2D(pool_size=<the whole feature map>) instead of "
-                      "GlobalAveragePooling2D / reduce_mean: the converter makes that an "
-                      "AVERAGE_POOL_2D, which imports exactly")
-        self.avgpool(op, x, y, src)
+        if q_in == q_out:
+            # Same scale: our avgpool's round(sum / n) agrees with TFLite's MEAN where no
+            # rounding tie can fall between the two (n odd, or zero point 0).
+            if (h * w) % 2 == 0 and q_in[1] != 0:
+                self.fail(f"a MEAN of an even {h}x{w} map that keeps a nonzero zero point "
+                          f"{q_in[1]}: no kernel of ours rounds as TFLite's does here. Export "
+                          "the global pool as AveragePooling2D(pool_size=<the whole map>)")
+            self.avgpool(op, x, y, src)
+            return
+        # A MEAN into another scale (Keras' GlobalAveragePooling2D): our mean kernel, with
+        # TFLite's multiplier for s_in / s_out and 1 / (h * w) folded in.
+        mult, shift = mean_multiplier(q_in[0], q_out[0], h * w)
+        name = self.new_name("pool")
+        self.add_tensor(y, name, (1, 1, self.tensors[src].shape[2]))
+        self.layers.append(Int8Layer(name, "avgpool", [src],
+                                     {"act": "none", "act_min": -128, "act_max": 127},
+                                     {"multiplier": np.array([mult], np.int32),
+                                      "shift": np.array([shift], np.int32)}))
 
     def avgpool(self, op, x, y, src):
         if self.quant1(x, "input") != self.quant1(y, "output"):

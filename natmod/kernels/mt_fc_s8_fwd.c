@@ -3,7 +3,7 @@
 
 #include "mt_check.h"
 #include "mt_dot2_offset_s8.h"
-#include "mt_requant.h"
+#include "mt_requant_once.h"
 
 mt_status mt_fc_s8_fwd(const mt_act_params *act, const mt_quant_params *quant,
                        const mt_dims *input_dims, const int8_t *input, const mt_dims *filter_dims,
@@ -45,8 +45,8 @@ mt_status mt_fc_s8_fwd(const mt_act_params *act, const mt_quant_params *quant,
                               acc);
             for (int32_t k = 0; k < 2 && oc + k < c_out; k++) {
                 const int32_t c = oc + k;
-                y[c] = mt_requant_s8(mt_add_sat_s32(acc[k], bias[c]), mult[c], shift[c],
-                                     out_offset, act_min, act_max);
+                y[c] = mt_requant_once_s8(mt_add_sat_s32(acc[k], bias[c]), mult[c], shift[c],
+                                          out_offset, act_min, act_max);
             }
         }
     }

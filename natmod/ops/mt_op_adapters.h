@@ -56,5 +56,6 @@ MT_OP_ADAPTER(mt_op_chanmerge_s8_fwd);
 MT_OP_ADAPTER(mt_op_clampmask_s8_fwd);
 MT_OP_ADAPTER(mt_op_clampmask_f32_grad_in);
 MT_OP_ADAPTER(mt_op_clampmask_q8_grad_in);
+MT_OP_ADAPTER(mt_op_mean_s8_fwd);
 
 #endif

@@ -51,6 +51,7 @@ static const mt_op_info op_table[] = {
     {"mt_clampmask_s8_fwd", mt_op_clampmask_s8_fwd, 6, 2, "bb", 1u << 1},
     {"mt_clampmask_f32_grad_in", mt_op_clampmask_f32_grad_in, 4, 2, "bf", 1u << 1},
     {"mt_clampmask_q8_grad_in", mt_op_clampmask_q8_grad_in, 4, 2, "bb", 1u << 1},
+    {"mt_mean_s8_fwd", mt_op_mean_s8_fwd, 14, 2, "bb", 1u << 1},
 };
 
 size_t mt_op_count(void) {

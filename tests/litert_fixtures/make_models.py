@@ -16,8 +16,8 @@ The models (what the converter makes of them is listed by `microtrain import`):
   model_float_io    the same kind of net with float input and output: QUANTIZE / DEQUANTIZE at
                     the ends; conv 'same' with stride 2 (TFLite's uneven padding), an
                     AveragePooling2D over the whole map, Dense(relu) -> Dense
-  model_mean        GlobalAveragePooling2D: a MEAN that changes the scale (refused: no kernel of
-                    ours rounds as TFLite's MEAN does, see tflite_import.py)
+  model_mean        GlobalAveragePooling2D: a MEAN that changes the scale (our mean kernel,
+                    mt_mean_s8_fwd, rounds as TFLite's MEAN does)
   model_maxpool     a conv and a MaxPool2D: an op our int8 graph does not have (a refusal test)
 """
 

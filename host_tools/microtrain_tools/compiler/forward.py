@@ -8,6 +8,8 @@ bias, output.
 
 import struct
 
+from ..int8_graph import is_mean
+
 
 def dims(shape, n=1):
     h, w, c = shape
@@ -72,6 +74,11 @@ def fwd_avgpool(e, graph, ly, params, xs, y):
     t_in, t_out = graph.tensors[ly.inputs[0]], graph.tensors[ly.name]
     args = [-t_in.zero_point, t_out.zero_point, ly.attrs.get("act_min", -128),
             ly.attrs.get("act_max", 127)]
+    if is_mean(ly):  # TFLite's MEAN into another scale; its backward is the avgpool's
+        m, s = int(ly.arrays["multiplier"][0]), int(ly.arrays["shift"][0])
+        e.emit("mt_mean_s8_fwd", args + [m, s] + dims(t_in.shape) + dims(t_out.shape),
+               [xs[0], y], f"{ly.name}: global mean, requantized")
+        return
     e.emit("mt_avgpool_s8_fwd", args + dims(t_in.shape) + dims(t_out.shape), [xs[0], y],
            f"{ly.name}: global average pool")
 

@@ -1,11 +1,15 @@
 # SPDX-License-Identifier: MIT
-"""Reference of mt_fc_s8_fwd: int8 fully connected on the flattened input (FULLY_CONNECTED)."""
+"""Reference of mt_fc_s8_fwd: int8 fully connected on the flattened input (FULLY_CONNECTED).
+
+Its output rounds once, as TFLite's FULLY_CONNECTED does (quant.py); convolutions round twice.
+"""
 
 import numpy as np
 
 from ..errors import MicrotrainError
 from . import args as A
-from .conv2d_s8_fwd import add_bias, requantize_act
+from ..quant import requantize
+from .conv2d_s8_fwd import add_bias
 
 
 def fc_s8_fwd(act: A.Act, multiplier, shift, x, w, bias):
@@ -15,7 +19,8 @@ def fc_s8_fwd(act: A.Act, multiplier, shift, x, w, bias):
     if rows.shape[1] != w2.shape[1]:
         raise MicrotrainError(f"fc: input has {rows.shape[1]} features, filter {w2.shape[1]}")
     acc = rows @ w2.astype(np.int64).T
-    return requantize_act(add_bias(acc, bias), multiplier, shift, act)
+    return requantize(add_bias(acc, bias), multiplier, shift, act.output_offset, act.act_min,
+                      act.act_max, once=True)
 
 
 def op(args, bufs):

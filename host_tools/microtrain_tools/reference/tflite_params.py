@@ -24,6 +24,15 @@ def conv_multipliers(input_scale, filter_scales, output_scale):
     return quantize_multipliers(scales)
 
 
+def mean_multiplier(input_scale, output_scale, window: int) -> tuple[int, int]:
+    """TFLite's int8 MEAN (QuantizedMeanOrSum): s_in / s_out as (multiplier, shift), then 1/window
+    folded in: the multiplier shifted up by floor(log2(window)) (at most 32, and at most
+    31 + shift) and divided by window with truncation, the shift lowered as much."""
+    multiplier, shift = quantize_multiplier(_f32(input_scale) / _f32(output_scale))
+    up = min(window.bit_length() - 1, 32, 31 + shift)
+    return (multiplier << up) // window, shift - up
+
+
 def add_params(s1, zp1, s2, zp2, s_out, zp_out, act_min=-128, act_max=127) -> AddParams:
     """TFLite's int8 ADD Prepare: both inputs to 2 * max(s1, s2) at 2^20, then to s_out."""
     s1, s2, s_out = _f32(s1), _f32(s2), _f32(s_out)
