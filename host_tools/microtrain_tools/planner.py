@@ -47,17 +47,18 @@ def _aligned(n: int) -> int:
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
 
-def _fits(t: Tensor, offset: int, placed) -> bool:
+def _fits(t: Tensor, offset: int, live) -> bool:
+    """live: the placed tensors alive while t is."""
     t.offset = offset
-    for p in placed:
-        if p.overlaps_in_time(t) and not t.may_share(p):
-            if offset < p.offset + p.size and p.offset < offset + t.size:
-                return False
+    end = offset + t.size
+    for p in live:
+        if offset < p.offset + p.size and p.offset < end and not t.may_share(p):
+            return False
     return True
 
 
-def _lowest_fit(t: Tensor, placed) -> int:
-    busy = sorted((p.offset, _aligned(p.offset + p.size)) for p in placed if p.overlaps_in_time(t))
+def _lowest_fit(t: Tensor, live) -> int:
+    busy = sorted((p.offset, _aligned(p.offset + p.size)) for p in live)
     offset = 0
     for start, end in busy:
         if offset + t.size <= start:
@@ -73,11 +74,12 @@ def _place_in_order(order, use_alias=True) -> int:
     for t in order:
         # Candidates: the lowest free offset, and each allowed overlap with a placed partner;
         # the one that ends lowest wins (an overlap usually saves a whole tensor).
-        candidates = [_lowest_fit(t, placed)]
+        live = [p for p in placed if p.first <= t.last and t.first <= p.last]
+        candidates = [_lowest_fit(t, live)]
         if use_alias:
             candidates += [p.offset + d for p, d in t.alias
                            if p.offset >= 0 and p.offset + d >= 0]
-        best = min((o for o in candidates if _fits(t, o, placed)), key=lambda o: (o + t.size, o))
+        best = min((o for o in candidates if _fits(t, o, live)), key=lambda o: (o + t.size, o))
         t.offset = best
         placed.append(t)
     return max((_aligned(t.offset + t.size) for t in order), default=0)

@@ -110,6 +110,23 @@ class _Event:
     need_lo: int
 
 
+# A schedule depends only on the segment's geometry (the key below), and choosing a tiling (and
+# a policy search, candidate after candidate) builds the same segments again and again.
+_SCHEDULES = {}
+_SCHEDULES_KEPT = 256
+
+
+def _geometry(graph, layers, tiling, quantized_input) -> tuple:
+    def rows(ly):
+        if ly.op == "add":
+            return None
+        return (forward.filter_dims(ly)[1], ly.attrs["stride"][0], ly.attrs["padding"][0])
+
+    return (tiling, quantized_input, tuple(graph.tensors[INPUT].shape), tuple(
+        (ly.name, ly.op, tuple(ly.inputs), tuple(graph.tensors[ly.name].shape), rows(ly))
+        for ly in layers))
+
+
 class Segment:
     def __init__(self, graph, tiling: Tiling, quantized_input: bool):
         if not cut_ok(graph, tiling.split):
@@ -126,7 +143,13 @@ class Segment:
         for ly in self.layers:
             for src in ly.inputs:
                 self.consumers.setdefault(src, []).append(ly)
-        self.events, self.n_sweeps = self._schedule()
+        key = _geometry(graph, self.layers, tiling, quantized_input)
+        if key not in _SCHEDULES:
+            if len(_SCHEDULES) >= _SCHEDULES_KEPT:
+                del _SCHEDULES[next(iter(_SCHEDULES))]  # the oldest
+            events, sweeps = self._schedule()
+            _SCHEDULES[key] = (tuple(events), sweeps)
+        self.events, self.n_sweeps = _SCHEDULES[key]
 
     def height(self, name) -> int:
         return self.g.tensors[name].shape[0]
