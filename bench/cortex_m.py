@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from microtrain_tools.arches import get_arch
+from microtrain_tools.mpy.arches import get_arch
 from microtrain_tools.errors import MicrotrainError
 from microtrain_tools.paths import NATMOD_DIR, ROOT
 
@@ -32,7 +32,7 @@ QEMU_ARGS = ("-nographic", "-semihosting-config", "enable=on,target=native", "-i
 
 @dataclass(frozen=True)
 class Core:
-    arch: str  # microtrain_tools.arches name: compiler flags
+    arch: str  # microtrain_tools.mpy.arches name: compiler flags
     machine: str  # qemu board; the an385 and an386 have the same memory map and timer
 
 

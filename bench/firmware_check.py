@@ -109,7 +109,7 @@ def digits_case(epochs: int):
 
 def mcunet_case(steps: int):
     from microtrain_tools.compiler import compile_model
-    from microtrain_tools.paper_models import load_paper_model, paper_policy
+    from microtrain_tools.importers.paper_models import load_paper_model, paper_policy
 
     path = ROOT.parent / "shared" / "data" / "paper_models" / "mcunet-5fps.pkl"
     graph = load_paper_model("mcunet-5fps", path=path)
@@ -123,8 +123,8 @@ def mcunet_case(steps: int):
 
 def host_replay(compiled, data, epochs: int, shuffle_seed: int = 0):
     """The host simulation of learn_on_board's steps, in its order (same seeded shuffle)."""
-    from microtrain_tools.serial_learn import prepare_samples
-    from microtrain_tools.simulate import HostModel
+    from microtrain_tools.device.learn import prepare_samples
+    from microtrain_tools.sim.simulate import HostModel
 
     source, x, y = data
     host = HostModel(compiled)
@@ -139,7 +139,7 @@ def host_replay(compiled, data, epochs: int, shuffle_seed: int = 0):
 def send_input(repl, x: np.ndarray, chunk: int = 3072) -> None:
     """x into the board's preallocated _xs, a few KB per command (a 320 KB heap cannot compile
     one line holding a 48 KB image)."""
-    from microtrain_tools.serial_learn import _b64
+    from microtrain_tools.device.learn import _b64
 
     raw = np.ascontiguousarray(x).reshape(-1)
     for at in range(0, raw.size, chunk):
@@ -155,7 +155,7 @@ def out_hex(repl, call: str) -> str:
 def steps_on_board(repl, name, compiled, data) -> list[str]:
     """Predict on the first sample, then learn each (x, y) in order: the output region (logits,
     loss) after each, as hex. The samples go into one preallocated buffer."""
-    from microtrain_tools.serial_learn import BoardModel
+    from microtrain_tools.device.learn import BoardModel
 
     _, x, y = data
     model = BoardModel(repl, name, timeout=900)
@@ -173,7 +173,7 @@ def steps_on_board(repl, name, compiled, data) -> list[str]:
 
 
 def host_steps(compiled, data) -> tuple[list[str], object]:
-    from microtrain_tools.simulate import HostModel
+    from microtrain_tools.sim.simulate import HostModel
 
     _, x, y = data
     host = HostModel(compiled)
@@ -188,8 +188,8 @@ def host_steps(compiled, data) -> tuple[list[str], object]:
 def run_on_board(pty, name, compiled, data, eval_data, epochs, args):
     """Learn on the board: (heap used before, heap free before, used after, params, outputs of
     each step or None)."""
-    from microtrain_tools.serial_learn import _b64, learn_on_board
-    from microtrain_tools.device_link import connect
+    from microtrain_tools.device.learn import _b64, learn_on_board
+    from microtrain_tools.device.link import connect
 
     with connect(pty) as repl:
         used_before, free_before = heap(repl)
@@ -224,9 +224,9 @@ def main(argv=None) -> int:
     ap.add_argument("--icount", action="store_true", help="count instructions per step")
     args = ap.parse_args(argv)
 
-    from microtrain_tools.boards import load_board
+    from microtrain_tools.bundle.boards import load_board
     from microtrain_tools.compiler.memory import memory_plan
-    from microtrain_tools.pack import make_bundle, pack
+    from microtrain_tools.bundle.pack import make_bundle, pack
 
     name, compiled, data, eval_data, epochs = (
         digits_case(args.epochs) if args.model == "digits" else mcunet_case(args.steps))

@@ -20,11 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples" / "demo"))
 
 import pretrain  # noqa: E402
-from microtrain_tools.compiler import compile_model  # noqa: E402
-from microtrain_tools.compiler.memory import memory_plan  # noqa: E402
-from microtrain_tools.policy import Optimizer, make_policy  # noqa: E402
-from microtrain_tools.quantize import quantize  # noqa: E402
-from microtrain_tools.simulate import HostModel  # noqa: E402
+from microtrain_tools.compiler import compile_model
+from microtrain_tools.compiler.memory import memory_plan
+from microtrain_tools.policy.definition import Optimizer, make_policy
+from microtrain_tools.quantize.ptq import quantize
+from microtrain_tools.sim.simulate import HostModel
 
 EPOCHS, SEEDS, LR = 2, (1, 2, 3), 0.03
 SETTINGS = [("stochastic", True), ("master_fp32", True), ("truncate", True),

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Memory of the gradient number format on the paper's models and sparse-update schemes.
 
-For each scheme of microtrain_tools.paper_models, backward runs from the head down to the
+For each scheme of microtrain_tools.importers.paper_models, backward runs from the head down to the
 earliest updated layer. Two things hold gradient memory there:
 - gradient tensors: while a layer's backward runs, its output gradient and its input gradient
   are both live; we report the largest such pair over the backward layers (per sample, an
@@ -17,7 +17,7 @@ The planner (microtrain mem) gives the exact arena; this shows the order of magn
 
 import numpy as np
 
-from microtrain_tools import paper_models as pm
+from microtrain_tools.importers import paper_models as pm
 
 
 def scheme_memory(graph, policy) -> dict:

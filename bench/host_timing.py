@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from microtrain_tools import hostlib
+from microtrain_tools.sim import hostlib
 from microtrain_tools.errors import MicrotrainError
 
 

@@ -123,7 +123,7 @@ def plot(data, path: Path) -> None:
 
 
 def run(rounds: int, steps: int, torch_python: Path, log=print) -> dict:
-    from microtrain_tools.paper_models import load_paper_model, paper_policy
+    from microtrain_tools.importers.paper_models import load_paper_model, paper_policy
 
     data = {"machine": machine.stamp(), "rounds": rounds, "steps": steps, "simd": cpu_simd(),
             "rows": []}

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from microtrain_tools.quant import quantize_multipliers
+from microtrain_tools.formats.quant import quantize_multipliers
 from microtrain_tools.reference import args as A
 from microtrain_tools.reference import grad_in_q8
-from microtrain_tools.reference.tflite_params import conv_output_and_padding
+from microtrain_tools.formats.tflite_params import conv_output_and_padding
 
 # The float32-gradient ops, then the int8-gradient ones the compiler emits (docs/numerics.md):
 # q8_update is the weight gradient fused with the QAS update of the int8 weights.

@@ -17,12 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples" / "demo"))
 sys.path.insert(0, str(ROOT / "examples" / "har"))
 
-from microtrain_tools import float_model  # noqa: E402
-from microtrain_tools import model as mdl  # noqa: E402
-from microtrain_tools.compiler import compile_model  # noqa: E402
-from microtrain_tools.policy import Optimizer, make_policy  # noqa: E402
-from microtrain_tools.quantize import quantize  # noqa: E402
-from microtrain_tools.simulate import HostModel  # noqa: E402
+from microtrain_tools.sim import float_model
+from microtrain_tools.formats import model as mdl
+from microtrain_tools.compiler import compile_model
+from microtrain_tools.policy.definition import Optimizer, make_policy
+from microtrain_tools.quantize.ptq import quantize
+from microtrain_tools.sim.simulate import HostModel
 
 RATES = (0.003, 0.01, 0.02, 0.05, 0.1)
 EPOCHS = 3

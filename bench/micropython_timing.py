@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from microtrain_tools.micropython_runner import run_script
-from microtrain_tools.natmod_build import build_module
+from microtrain_tools.device.micropython_runner import run_script
+from microtrain_tools.mpy.natmod_build import build_module
 from microtrain_tools.paths import BUILD_DIR, ROOT
 
 SCRIPT = ROOT / "bench" / "micropython" / "time_ops.py"

@@ -18,10 +18,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # program_models: the models, made one way
 
-from microtrain_tools.errors import MicrotrainError  # noqa: E402
-from microtrain_tools.natmod_build import build_module  # noqa: E402
-from microtrain_tools.pack import native_code_size  # noqa: E402
-from microtrain_tools.profile import profile_model  # noqa: E402
+from microtrain_tools.errors import MicrotrainError
+from microtrain_tools.mpy.natmod_build import build_module
+from microtrain_tools.bundle.pack import native_code_size
+from microtrain_tools.emulator.step_profile import profile_model
 from program_models import model_case  # noqa: E402
 
 ARCHES = ("armv6m", "armv7m", "armv7emsp", "armv7emdp", "rv32imc", "xtensa", "x64")

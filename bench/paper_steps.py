@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from microtrain_tools.boards import load_board
+from microtrain_tools.bundle.boards import load_board
 from microtrain_tools.compiler import compile_model
-from microtrain_tools.micropython_runner import run_script
-from microtrain_tools.pack import make_bundle, pack
-from microtrain_tools.paper_models import load_paper_model, paper_policy
+from microtrain_tools.device.micropython_runner import run_script
+from microtrain_tools.bundle.pack import make_bundle, pack
+from microtrain_tools.importers.paper_models import load_paper_model, paper_policy
 from microtrain_tools.paths import ROOT
 
 SCRIPT = ROOT / "bench" / "micropython" / "time_steps.py"

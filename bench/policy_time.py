@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from microtrain_tools.paper_models import model_path
+from microtrain_tools.importers.paper_models import model_path
 
 MICROTRAIN = Path(sys.prefix) / "bin" / "microtrain"
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """QAS, update rounding and gradient number format, measured by fine-tuning an int8 MLP on
 scikit-learn's digits in the real int8 graph (C kernels through the host library).
-See microtrain_tools.qas_experiment for the task. Prints markdown tables (docs/numerics.md
+See microtrain_tools.policy.qas_experiment for the task. Prints markdown tables (docs/numerics.md
 quotes them).
 
     .venv/bin/python bench/qas_digits.py [--seeds 3]
@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from microtrain_tools import qas_experiment as Q
+from microtrain_tools.policy import qas_experiment as Q
 from microtrain_tools.reference.qas_update import Rounding
 
 EPOCHS, BATCH = 8, 8

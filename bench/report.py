@@ -173,7 +173,7 @@ def markdown(data) -> str:
             "",
             "### Compiler flags",
             "",
-            "The native module is built with -Os by default (microtrain_tools.arches), and at "
+            "The native module is built with -Os by default (microtrain_tools.mpy.arches), and at "
             "-O2 with `--opt speed` (a board's `opt = \"speed\"`); -O2 is how CMSIS-NN was "
             "measured.",
             "",

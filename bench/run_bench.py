@@ -42,10 +42,10 @@ import layers as L  # noqa: E402
 import machine  # noqa: E402
 import numpy_layers  # noqa: E402
 import report  # noqa: E402
-from microtrain_tools import hostlib  # noqa: E402
-from microtrain_tools.errors import MicrotrainError  # noqa: E402
-from microtrain_tools.paths import ROOT  # noqa: E402
-from microtrain_tools.reference import REFERENCE_OPS  # noqa: E402
+from microtrain_tools.sim import hostlib
+from microtrain_tools.errors import MicrotrainError
+from microtrain_tools.paths import ROOT
+from microtrain_tools.reference import REFERENCE_OPS
 
 RESULTS = ROOT / "bench" / "results"
 SWEEPS = 3  # host and numpy timings: best of 3 sweeps of 3 rounds (the unix port: the same)

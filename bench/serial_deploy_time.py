@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from pty_board import PtyBoard  # noqa: E402
-from microtrain_tools import cli  # noqa: E402
-from microtrain_tools.micropython_runner import find_micropython  # noqa: E402
+from microtrain_tools import cli
+from microtrain_tools.device.micropython_runner import find_micropython
 
 
 def main(argv=None):

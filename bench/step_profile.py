@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """`make bench`, whole steps: the predict and learn programs of the digits demo, the HAR example
 and mcunet-5fps "49kb" (tests/program_models.py: the per-arch program tests' models) run op by
-op (microtrain_tools/profile.py) on emulated cores (unicorn, the module's own flags: executed
+op (microtrain_tools/emulator/step_profile.py) on emulated cores (unicorn, the module's own flags: executed
 instructions) and on this host (the x64 module-flags library, the unix port's code: ns).
 
 Writes bench/results/step_profile.md (the step totals, the goals of issue 11, each model's
@@ -21,8 +21,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # program_models: the models, made one way
 
 import machine  # noqa: E402
-from microtrain_tools.paths import ROOT  # noqa: E402
-from microtrain_tools.profile import TARGETS, format_profile, profile_model  # noqa: E402
+from microtrain_tools.paths import ROOT
+from microtrain_tools.emulator.step_profile import TARGETS, format_profile, profile_model
 from program_models import MODELS, model_case  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"

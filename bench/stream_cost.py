@@ -20,9 +20,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from microtrain_tools.compiler import TrainPlan, compile_model  # noqa: E402
-from microtrain_tools.paper_models import DATA_DIR, load_paper_model, paper_policy  # noqa: E402
-from microtrain_tools.simulate import HostModel  # noqa: E402
+from microtrain_tools.compiler import TrainPlan, compile_model
+from microtrain_tools.importers.paper_models import DATA_DIR, load_paper_model, paper_policy
+from microtrain_tools.sim.simulate import HostModel
 from program_emulator import EmulatedModel, build_program_image  # noqa: E402
 
 MODELS = (("mcunet-5fps", "49kb"), ("mcunet-5fps", "99kb"), ("mbv2-w0.35", "99kb"),

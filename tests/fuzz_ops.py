@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from microtrain_tools import hostlib
+from microtrain_tools.sim import hostlib
 from microtrain_tools.errors import MicrotrainError
 
 SPECIAL = [0, 1, -1, 2, 3, 7, 127, 128, -128, -129, 255, 65536, 65537, 1 << 30,

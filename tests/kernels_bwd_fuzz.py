@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from microtrain_tools import hostlib
+from microtrain_tools.sim import hostlib
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fuzz_ops import fuzz, mutate  # noqa: E402
@@ -24,7 +24,7 @@ from kernels_bwd_cases import (  # noqa: E402
     random_grad,
     random_scales,
 )
-from microtrain_tools.reference import args as A  # noqa: E402
+from microtrain_tools.reference import args as A
 
 FLOATS = [np.nan, np.inf, -np.inf, 1e38, -1e38, 1e-45, 0.0, -0.0]
 

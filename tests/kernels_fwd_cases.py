@@ -5,11 +5,11 @@ the same (args, bufs)."""
 
 import numpy as np
 
-from microtrain_tools.quant import quantize_multipliers
+from microtrain_tools.formats.quant import quantize_multipliers
 from microtrain_tools.reference import REFERENCE_OPS
 from microtrain_tools.reference import args as A
 from microtrain_tools.reference.add_s8_fwd import AddParams
-from microtrain_tools.reference.tflite_params import conv_output_and_padding
+from microtrain_tools.formats.tflite_params import conv_output_and_padding
 
 
 def same_out(size: int, k: int, stride: int) -> tuple[int, int]:
@@ -85,7 +85,7 @@ def fc_case(rng, *, n=1, in_shape=(1, 1, 16), c_out=10, clamp="none", scale_rang
 
 
 def add_case(rng, *, dims=(1, 4, 4, 8), scales=None, clamp="none"):
-    from microtrain_tools.reference.tflite_params import add_params
+    from microtrain_tools.formats.tflite_params import add_params
 
     if scales is None:
         s1, s2 = np.exp(rng.uniform(-6, 0, size=2))
@@ -129,7 +129,7 @@ def run_c_and_reference(name, args, bufs):
 
     Returns (c_bufs, ref_bufs) after the runs.
     """
-    from microtrain_tools import hostlib
+    from microtrain_tools.sim import hostlib
 
     c_bufs, ref_bufs = copy_bufs(bufs), copy_bufs(bufs)
     hostlib.run_op(name, args, c_bufs)

@@ -3,7 +3,7 @@
 
 import numpy as np
 
-from microtrain_tools import model as mdl
+from microtrain_tools.formats import model as mdl
 
 
 def tiny_cnn(seed=0, input_shape=(7, 6, 3)) -> mdl.FloatModel:

@@ -27,7 +27,7 @@ def overlapping_views(x: np.ndarray, n_out: int, delta: int):
 
 def run_host(name: str, args, bufs, delta=None) -> np.ndarray:
     """The op on the host library (x64); the output, computed in place when delta is given."""
-    from microtrain_tools import hostlib
+    from microtrain_tools.sim import hostlib
 
     bufs = [b.copy() for b in bufs]
     if delta is not None:
@@ -46,7 +46,7 @@ class EmulatedCore:
     def run(self, name: str, args, bufs, delta=None) -> np.ndarray:
         """mt_op_run of the op; returns its output (computed in place when delta is given).
         A status other than MT_OK fails."""
-        from microtrain_tools import hostlib
+        from microtrain_tools.sim import hostlib
 
         core = self.core
         core.reset()

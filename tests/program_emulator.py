@@ -14,8 +14,13 @@ A missing tool skips outside CI and fails in it.
 
 from bare_metal import missing_tool_skips
 from microtrain_tools.emulator import programs as _programs
-from microtrain_tools.emulator.programs import (  # noqa: F401  (the tests' names)
-    N_REGIONS, BoardModel, NativeModel, ProgramFailed, module_flags)
+from microtrain_tools.emulator.programs import (
+    N_REGIONS,
+    BoardModel,
+    NativeModel,
+    ProgramFailed,
+    module_flags,
+)
 from x64_levels import level_flags, require_level
 from xtensa_core import XTENSA_ARCHES, XtensaCore, module_image
 

@@ -29,9 +29,9 @@ GUARD = 64
 
 def seeds():
     from microtrain_tools.compiler import compile_model
-    from microtrain_tools.policy import Optimizer, make_policy
-    from microtrain_tools.program import encode_program
-    from microtrain_tools.simulate import op_names
+    from microtrain_tools.policy.definition import Optimizer, make_policy
+    from microtrain_tools.formats.program import encode_program
+    from microtrain_tools.sim.simulate import op_names
 
     out = []
     for loss in ("softmax_ce", "mse"):
@@ -111,8 +111,8 @@ def guarded(nbytes, fill):
 
 def main():
     seed, cases = use_sanitized_library("address,undefined")
-    from microtrain_tools import hostlib
-    from microtrain_tools.simulate import _program_lib
+    from microtrain_tools.sim import hostlib
+    from microtrain_tools.sim.simulate import _program_lib
 
     lib = _program_lib()
     rng = random.Random(seed)

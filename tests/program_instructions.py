@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 
-from microtrain_tools import hostlib  # noqa: E402
-from microtrain_tools.program import encode_program  # noqa: E402
-from microtrain_tools.simulate import HostModel, op_names  # noqa: E402
+from microtrain_tools.sim import hostlib
+from microtrain_tools.formats.program import encode_program
+from microtrain_tools.sim.simulate import HostModel, op_names
 from program_emulator import CORES, EmulatedModel, build_program_image  # noqa: E402
 from program_models import MODELS, model_case  # noqa: E402
 

@@ -17,9 +17,9 @@ import numpy as np
 
 from conftest import ROOT
 from microtrain_tools.compiler import compile_model
-from microtrain_tools.paper_models import load_paper_model, paper_policy
-from microtrain_tools.policy import Optimizer, make_policy
-from microtrain_tools.quantize import quantize
+from microtrain_tools.importers.paper_models import load_paper_model, paper_policy
+from microtrain_tools.policy.definition import Optimizer, make_policy
+from microtrain_tools.quantize.ptq import quantize
 from shared_data import shared_data
 
 MODELS = ("digits", "har", "mcunet", "tflite_mean")
@@ -64,7 +64,7 @@ def har_case(n: int) -> ModelCase:
     """examples/har: har_example.py's 1-D CNN and policy; windows of the real recordings."""
     import warnings
 
-    from microtrain_tools import float_model
+    from microtrain_tools.sim import float_model
 
     with example_path("har"):
         import har_data
@@ -101,7 +101,7 @@ def mcunet_case(n: int) -> ModelCase:
 def tflite_mean_case(n: int) -> ModelCase:
     """tests/litert_fixtures/model_mean.tflite: conv, MEAN into another scale, fc; the conv
     learns too, so the learn step goes back through the mean."""
-    from microtrain_tools.tflite_import import load_tflite
+    from microtrain_tools.importers.tflite_import import load_tflite
 
     graph = load_tflite(ROOT / "tests" / "litert_fixtures" / "model_mean.tflite")
     policy = make_policy(graph, bias_last_n=2, weights=[("head", 1.0, "first_k"),

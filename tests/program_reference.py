@@ -9,9 +9,9 @@ executor's meaning of a program without its C code, to compare the C runs with.
 
 import numpy as np
 
-from microtrain_tools import hostlib
-from microtrain_tools.hostlib import BUF_DTYPES
-from microtrain_tools.program import Region
+from microtrain_tools.sim import hostlib
+from microtrain_tools.sim.hostlib import BUF_DTYPES
+from microtrain_tools.formats.program import Region
 from microtrain_tools.reference import REFERENCE_OPS
 
 

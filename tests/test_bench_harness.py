@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, skip_or_fail
-from microtrain_tools import hostlib
+from microtrain_tools.sim import hostlib
 from microtrain_tools.errors import MicrotrainError
 from microtrain_tools.reference import REFERENCE_OPS
 from microtrain_tools.reference import float_layers as FL
@@ -141,7 +141,7 @@ def test_pytorch_side_gets_the_papers_sparse_scheme():
     """bench/host_vs_pytorch.py hands PyTorch the same layers and the same updated parts: the
     bias of every policy bias layer, the first k input channels of each weight update."""
     import host_vs_pytorch
-    from microtrain_tools.paper_models import load_paper_model, paper_policy
+    from microtrain_tools.importers.paper_models import load_paper_model, paper_policy
     from shared_data import shared_data
 
     folder = shared_data("paper_models")

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 import pytest
 
-from microtrain_tools.arches import ARCHES
-from microtrain_tools.boards import board_names, load_board
+from microtrain_tools.mpy.arches import ARCHES
+from microtrain_tools.bundle.boards import board_names, load_board
 from microtrain_tools.errors import MicrotrainError
 
 
@@ -26,7 +26,7 @@ def test_unknown_board_error_lists_known_boards():
 
 
 def test_opt_defaults_to_size_and_unknown_opt_is_named(tmp_path, monkeypatch):
-    from microtrain_tools import boards
+    from microtrain_tools.bundle import boards
 
     # A board file without `opt` builds at -Os; those with one chose it by measurement.
     for name in board_names():

@@ -8,12 +8,13 @@ import pytest
 
 from conftest import ROOT
 from e2e_models import small_graph
-from microtrain_tools import build_cache, hostlib, natmod_build
-from microtrain_tools.boards import load_board
+from microtrain_tools.mpy import build_cache, natmod_build
+from microtrain_tools.sim import hostlib
+from microtrain_tools.bundle.boards import load_board
 from microtrain_tools.compiler import compile_model
 from microtrain_tools.errors import MicrotrainError
-from microtrain_tools.pack import make_bundle, pack
-from microtrain_tools.policy import make_policy
+from microtrain_tools.bundle.pack import make_bundle, pack
+from microtrain_tools.policy.definition import make_policy
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ the gradient from the mask equals mt_clamp_{s8,q8}_grad_in's from the saved outp
 import numpy as np
 import pytest
 
-from microtrain_tools import hostlib
+from microtrain_tools.sim import hostlib
 from microtrain_tools.errors import MicrotrainError
 from microtrain_tools.reference import REFERENCE_OPS
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from microtrain_tools.data_files import load_npy_rows, load_samples
+from microtrain_tools.formats.data_files import load_npy_rows, load_samples
 from microtrain_tools.errors import MicrotrainError
 from shared_data import shared_data
 

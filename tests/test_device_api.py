@@ -10,14 +10,14 @@ import pytest
 
 from conftest import ROOT
 from e2e_models import samples, small_graph
-from microtrain_tools.boards import load_board
+from microtrain_tools.bundle.boards import load_board
 from microtrain_tools.cli import main as cli_main
 from microtrain_tools.compiler import compile_model
-from microtrain_tools.int8_graph import save_graph
-from microtrain_tools.micropython_runner import run_script
-from microtrain_tools.pack import make_bundle, pack
-from microtrain_tools.policy import make_policy, save_policy
-from microtrain_tools.simulate import HostModel
+from microtrain_tools.formats.int8_graph import save_graph
+from microtrain_tools.device.micropython_runner import run_script
+from microtrain_tools.bundle.pack import make_bundle, pack
+from microtrain_tools.policy.definition import make_policy, save_policy
+from microtrain_tools.sim.simulate import HostModel
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from e2e_models import samples, small_graph
-from microtrain_tools.boards import load_board
+from microtrain_tools.bundle.boards import load_board
 from microtrain_tools.compiler import compile_model
 from microtrain_tools.errors import MicrotrainError
-from microtrain_tools.micropython_runner import run_script
-from microtrain_tools.pack import make_bundle, pack
-from microtrain_tools.policy import Optimizer, make_policy
-from microtrain_tools.simulate import HostModel
+from microtrain_tools.device.micropython_runner import run_script
+from microtrain_tools.bundle.pack import make_bundle, pack
+from microtrain_tools.policy.definition import Optimizer, make_policy
+from microtrain_tools.sim.simulate import HostModel
 
 N_STEPS = 12
 
@@ -268,8 +268,8 @@ def test_compiler_refuses_a_q8_weight_update_beyond_the_exact_pixel_bound():
     """A weight update whose output has more than 65,793 pixels would overflow the int32 sums of
     mt_*_q8_update: the compiler names the layer instead; f32 gradients and bias-only updates
     still compile."""
-    from microtrain_tools import model as mdl
-    from microtrain_tools.quantize import quantize
+    from microtrain_tools.formats import model as mdl
+    from microtrain_tools.quantize.ptq import quantize
 
     rng = np.random.default_rng(0)
     layers = [mdl.conv2d("wide", "input", rng.standard_normal((1, 1, 1, 1)).astype(np.float32),

@@ -11,10 +11,10 @@ import pytest
 from device_fuzz import fuzz_load
 from e2e_models import small_graph
 from fuzzing import damaged, fuzz_cases
-from microtrain_tools.boards import load_board
+from microtrain_tools.bundle.boards import load_board
 from microtrain_tools.compiler import compile_model
-from microtrain_tools.pack import make_bundle, pack
-from microtrain_tools.policy import make_policy
+from microtrain_tools.bundle.pack import make_bundle, pack
+from microtrain_tools.policy.definition import make_policy
 
 # file -> (seed of its cases, reader name in the report)
 CHECKED = {

@@ -15,14 +15,14 @@ import pytest
 
 from e2e_models import small_float_model, small_graph
 from fuzzing import damaged, fuzz_cases, mutate, run_reader
-from microtrain_tools import model as mdl
+from microtrain_tools.formats import model as mdl
 from microtrain_tools.compiler import compile_model
-from microtrain_tools import paper_models
-from microtrain_tools.data_files import load_samples
+from microtrain_tools.importers import paper_models
+from microtrain_tools.formats.data_files import load_samples
 from microtrain_tools.errors import MicrotrainError
-from microtrain_tools.importers import import_model
-from microtrain_tools.int8_graph import load_graph, save_graph
-from microtrain_tools.policy import load_policy, make_policy, save_policy
+from microtrain_tools.importers.dispatch import import_model
+from microtrain_tools.formats.int8_graph import load_graph, save_graph
+from microtrain_tools.policy.definition import load_policy, make_policy, save_policy
 
 
 def reader_of(tmp_path, suffix, read):

@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 from kernels_fwd_cases import same_out
-from microtrain_tools import hostlib
-from microtrain_tools.quant import quantize_multipliers
+from microtrain_tools.sim import hostlib
+from microtrain_tools.formats.quant import quantize_multipliers
 from microtrain_tools.reference import args as A
 from microtrain_tools.reference import float_layers as FL
 

@@ -9,10 +9,10 @@ from e2e_models import samples, small_graph
 from microtrain_tools.compiler import compile_model
 from microtrain_tools.compiler.inplace import safe_deltas
 from microtrain_tools.errors import MicrotrainError
-from microtrain_tools.paper_models import load_paper_model, paper_policy
-from microtrain_tools.planner import Tensor, allow_overlap, check, plan
-from microtrain_tools.policy import Optimizer, make_policy
-from microtrain_tools.simulate import HostModel
+from microtrain_tools.importers.paper_models import load_paper_model, paper_policy
+from microtrain_tools.compiler.planner import Tensor, allow_overlap, check, plan
+from microtrain_tools.policy.definition import Optimizer, make_policy
+from microtrain_tools.sim.simulate import HostModel
 from shared_data import shared_data
 
 

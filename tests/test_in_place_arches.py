@@ -13,10 +13,17 @@ import pytest
 
 from kernels_fwd_cases import conv_case, random_requant
 from microtrain_tools.compiler import compile_model
-from microtrain_tools.compiler.inplace import (CONV_OPS, PIXEL_STEPS, _candidates,
-                                               contract_check, conv_shape, overlap_safe,
-                                               safe_deltas, step_times)
-from microtrain_tools.program import Region
+from microtrain_tools.compiler.inplace import (
+    CONV_OPS,
+    PIXEL_STEPS,
+    _candidates,
+    contract_check,
+    conv_shape,
+    overlap_safe,
+    safe_deltas,
+    step_times,
+)
+from microtrain_tools.formats.program import Region
 from microtrain_tools.reference import REFERENCE_OPS
 from overlap_runner import X, Y, EmulatedCore, run_host
 from x64_levels import x64_level  # noqa: F401 (a fixture)
@@ -193,7 +200,7 @@ def digits_ops():
 
 @pytest.fixture(scope="module")
 def mcunet_ops():
-    from microtrain_tools.paper_models import load_paper_model, paper_policy
+    from microtrain_tools.importers.paper_models import load_paper_model, paper_policy
     from shared_data import shared_data
 
     folder = shared_data("paper_models")

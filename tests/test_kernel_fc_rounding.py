@@ -19,9 +19,13 @@ import pytest
 from kernels_fwd_cases import assert_same
 from test_kernels_fwd_requant import corner_values, requant_case
 from test_tflite_import import litert_tensors
-from microtrain_tools.quant import (INT32_MAX, INT32_MIN, multiply_by_quantized_multiplier,
-                                    multiply_by_quantized_multiplier_once)
-from microtrain_tools.tflite_import import _Importer, _Reader
+from microtrain_tools.formats.quant import (
+    INT32_MAX,
+    INT32_MIN,
+    multiply_by_quantized_multiplier,
+    multiply_by_quantized_multiplier_once,
+)
+from microtrain_tools.importers.tflite_import import _Importer, _Reader
 
 FIXTURES = Path(__file__).parent / "litert_fixtures"
 

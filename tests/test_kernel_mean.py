@@ -12,8 +12,8 @@ import pytest
 
 from kernels_fwd_cases import assert_same
 from test_kernels_fwd_errors import refused
-from microtrain_tools.quant import quantize_multiplier
-from microtrain_tools.reference.tflite_params import mean_multiplier
+from microtrain_tools.formats.quant import quantize_multiplier
+from microtrain_tools.formats.tflite_params import mean_multiplier
 
 
 def mean_case(rng, dims, zp_in, zp_out, scale_ratio, act=(-128, 127)):

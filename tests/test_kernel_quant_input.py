@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from microtrain_tools import hostlib
+from microtrain_tools.sim import hostlib
 from microtrain_tools.compiler.forward import float_bits
 from microtrain_tools.errors import MicrotrainError
 from microtrain_tools.reference import REFERENCE_OPS

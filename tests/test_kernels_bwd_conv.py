@@ -11,7 +11,7 @@ from kernels_bwd_cases import (
     fc_grad_w_case,
 )
 from kernels_fwd_cases import assert_same, seed_of
-from microtrain_tools import hostlib
+from microtrain_tools.sim import hostlib
 from microtrain_tools.errors import MicrotrainError
 
 CONV_CASES = {

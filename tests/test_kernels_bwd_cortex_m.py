@@ -139,7 +139,7 @@ def cases():
 
 @pytest.mark.parametrize("arch", ["armv6m", "armv7emsp"])
 def test_backward_ops_on_cortex_m_equal_numpy(arch, tmp_path):
-    from microtrain_tools import hostlib
+    from microtrain_tools.sim import hostlib
 
     machine = CortexM(arch, build_image(arch, tmp_path))
     ids = hostlib.op_ids()

@@ -6,7 +6,7 @@ module glue, empty optional buffers), equal the numpy reference bit for bit."""
 import json
 
 from conftest import ROOT
-from microtrain_tools.micropython_runner import run_script
+from microtrain_tools.device.micropython_runner import run_script
 from microtrain_tools.reference import REFERENCE_OPS
 from test_kernels_bwd_cortex_m import cases
 from test_kernels_fwd_micropython import encode

@@ -6,7 +6,7 @@ import pytest
 
 from kernels_bwd_cases import random_grad
 from kernels_fwd_cases import assert_same, seed_of
-from microtrain_tools import hostlib
+from microtrain_tools.sim import hostlib
 from microtrain_tools.errors import MicrotrainError
 from microtrain_tools.reference import args as A
 from microtrain_tools.reference.fmath import expf, logf

@@ -20,7 +20,7 @@ from kernels_bwd_cases import (
     random_scales,
 )
 from kernels_fwd_cases import assert_same, seed_of
-from microtrain_tools import hostlib
+from microtrain_tools.sim import hostlib
 from microtrain_tools.errors import MicrotrainError
 from microtrain_tools.reference import REFERENCE_OPS
 from microtrain_tools.reference import args as A

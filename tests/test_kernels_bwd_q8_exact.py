@@ -174,7 +174,7 @@ def test_q8_grad_in_sum_exact_on_host(case):
 
 @pytest.mark.parametrize("arch", ["armv6m", "armv7emsp"])
 def test_q8_grad_in_sum_exact_on_cortex_m(arch, tmp_path):
-    from microtrain_tools import hostlib
+    from microtrain_tools.sim import hostlib
     from test_kernels_fwd_cortex_m import CortexM, build_image
 
     machine = CortexM(arch, build_image(arch, tmp_path))
@@ -196,7 +196,7 @@ def test_q8_grad_in_sum_exact_in_micropython(micropython, built_module, tmp_path
     import json
 
     from conftest import ROOT
-    from microtrain_tools.micropython_runner import run_script
+    from microtrain_tools.device.micropython_runner import run_script
     from test_kernels_fwd_micropython import encode
 
     cases = list(exact_cases())

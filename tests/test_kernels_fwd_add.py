@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from kernels_fwd_cases import add_case, add_params_case, assert_same, seed_of
-from microtrain_tools.reference.tflite_params import add_params
+from microtrain_tools.formats.tflite_params import add_params
 
 CASES = {
     "small": dict(dims=(1, 2, 2, 3)),

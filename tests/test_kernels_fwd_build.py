@@ -9,7 +9,7 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from conftest import ROOT, skip_or_fail
-from microtrain_tools.arches import COMMON_CFLAGS, get_arch
+from microtrain_tools.mpy.arches import COMMON_CFLAGS, get_arch
 
 KERNELS = ROOT / "natmod" / "kernels"
 OPS = ROOT / "natmod" / "ops"

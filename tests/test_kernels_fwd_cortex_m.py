@@ -103,7 +103,7 @@ def cases():
 # compiles; emulating it too would only add time.
 @pytest.mark.parametrize("arch", ["armv6m", "armv7emsp"])
 def test_forward_ops_on_cortex_m_equal_numpy(arch, tmp_path):
-    from microtrain_tools import hostlib
+    from microtrain_tools.sim import hostlib
 
     machine = CortexM(arch, build_image(arch, tmp_path))
     ids = hostlib.op_ids()  # the same table sources, so the same ids
@@ -159,7 +159,7 @@ def test_requant_on_cortex_m_equals_numpy_at_every_shift_and_edge(arch, tmp_path
 
 def check_requant(machine):
     """mt_requant_s8 through fc at every shift and edge (requant_channels) against numpy."""
-    from microtrain_tools import hostlib
+    from microtrain_tools.sim import hostlib
 
     op = hostlib.op_ids()["mt_fc_s8_fwd"]
     bias, mult, shift = requant_channels(np.random.default_rng(7))

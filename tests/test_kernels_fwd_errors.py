@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from kernels_fwd_cases import add_case, avgpool_case, conv_case, dequant_case, fc_case
-from microtrain_tools import hostlib
+from microtrain_tools.sim import hostlib
 from microtrain_tools.errors import MicrotrainError
 from microtrain_tools.reference import REFERENCE_OPS
 from microtrain_tools.reference.args import f32_bits

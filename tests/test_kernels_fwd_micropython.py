@@ -8,7 +8,7 @@ import numpy as np
 
 from conftest import ROOT
 from kernels_fwd_cases import add_case, avgpool_case, conv_case, dequant_case, fc_case
-from microtrain_tools.micropython_runner import run_script
+from microtrain_tools.device.micropython_runner import run_script
 from microtrain_tools.reference import REFERENCE_OPS
 
 TYPECODES = {np.dtype(np.int8): "b", np.dtype(np.int32): "i", np.dtype(np.float32): "f"}

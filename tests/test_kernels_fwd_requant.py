@@ -9,7 +9,7 @@ from math import floor
 import numpy as np
 
 from kernels_fwd_cases import assert_same
-from microtrain_tools.quant import INT32_MAX, INT32_MIN, multiply_by_quantized_multiplier
+from microtrain_tools.formats.quant import INT32_MAX, INT32_MIN, multiply_by_quantized_multiplier
 
 
 def exact_model(x: int, multiplier: int, shift: int) -> int:

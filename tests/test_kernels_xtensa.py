@@ -14,7 +14,7 @@ import pytest
 
 import test_kernels_bwd_cortex_m as bwd
 import test_kernels_fwd_cortex_m as fwd
-from microtrain_tools import hostlib
+from microtrain_tools.sim import hostlib
 from microtrain_tools.reference import REFERENCE_OPS
 from xtensa_core import XTENSA_ARCHES, XtensaCore, module_image
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from e2e_models import small_float_model
-from microtrain_tools import model as mdl
-from microtrain_tools import policy as pol
-from microtrain_tools import quantize
+from microtrain_tools.formats import model as mdl
+from microtrain_tools.policy import definition as pol
+from microtrain_tools.quantize import ptq as quantize
 from microtrain_tools.errors import MicrotrainError
 from model_fixtures import tiny_cnn
 

@@ -6,7 +6,7 @@ import pytest
 from linker_fixtures.build import compile_c, libgcc, require_unicorn, run_micropython
 from linker_fixtures.checks import EXPECTED, check_linked_words, run_expected
 from linker_fixtures.emulator import DATA, NONE, TEXT_BASE, Machine
-from microtrain_tools.arches import get_arch
+from microtrain_tools.mpy.arches import get_arch
 from microtrain_tools.mpy.linker import link
 from microtrain_tools.mpy.reader import read_mpy
 

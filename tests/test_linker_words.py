@@ -7,7 +7,7 @@ import pytest
 from elftools.elf.elffile import ELFFile
 from elftools.elf.relocation import RelocationSection
 from linker_fixtures.build import build_fixture_module, compile_c, libgcc
-from microtrain_tools.arches import get_arch
+from microtrain_tools.mpy.arches import get_arch
 from microtrain_tools.mpy.linker import link
 from microtrain_tools.mpy.mpy_format import FUN_TABLE_DATA_SYMBOLS
 from microtrain_tools.mpy.reader import read_mpy

@@ -18,11 +18,11 @@ import pytest
 
 from conftest import skip_or_fail
 from kernels_fwd_cases import seed_of
-from microtrain_tools import hostlib
+from microtrain_tools.sim import hostlib
 from microtrain_tools.reference import REFERENCE_OPS
 from microtrain_tools.reference import args as A
-from microtrain_tools.reference.tflite_params import activation_range, add_params
-from microtrain_tools.reference.tflite_params import conv_multipliers, conv_output_and_padding
+from microtrain_tools.formats.tflite_params import activation_range, add_params
+from microtrain_tools.formats.tflite_params import conv_multipliers, conv_output_and_padding
 
 FIXTURES = Path(__file__).parent / "litert_fixtures"
 # model_*.tflite are the multi-layer models of test_tflite_import.py (make_models.py).

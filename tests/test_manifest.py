@@ -9,11 +9,11 @@ import struct
 import pytest
 
 from e2e_models import small_graph
-from microtrain_tools.boards import load_board
+from microtrain_tools.bundle.boards import load_board
 from microtrain_tools.compiler import compile_model
-from microtrain_tools.micropython_runner import run_script
-from microtrain_tools.pack import adler_halves, make_bundle, pack
-from microtrain_tools.policy import make_policy
+from microtrain_tools.device.micropython_runner import run_script
+from microtrain_tools.bundle.pack import adler_halves, make_bundle, pack
+from microtrain_tools.policy.definition import make_policy
 
 LOAD = ("try:\n    import microtrain\n    microtrain.load('small')\n"
         "except ValueError as err:\n    print('refused', err)\nelse:\n    print('loaded')\n")
@@ -56,7 +56,7 @@ def test_intact_dist_loads(dist, micropython):
 
 
 def test_manifest_lists_every_file_but_itself(dist):
-    from microtrain_tools.romfs import ROMFS_IMAGE
+    from microtrain_tools.bundle.romfs import ROMFS_IMAGE
 
     body = (dist / "microtrain" / "manifest.bin").read_bytes()[16:]
     names, pos = [], 0
@@ -219,7 +219,7 @@ def test_load_reads_no_file_whole(dist, micropython):
 
 
 def test_memory_reports_every_heap_cost(dist, micropython):
-    from microtrain_tools.pack import native_code_size
+    from microtrain_tools.bundle.pack import native_code_size
 
     out = load(dist, micropython, RECORD_READS).splitlines()[-1]
     memory = dict(eval(out[len("memory "):]))  # noqa: S307 - our own script's output

@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from microtrain_tools import float_model
-from microtrain_tools import model as mdl
+from microtrain_tools.sim import float_model
+from microtrain_tools.formats import model as mdl
 from microtrain_tools.errors import MicrotrainError
 from model_fixtures import pooled_cnn, tiny_cnn
 

@@ -5,8 +5,8 @@ the forward against a direct loop, and the trainer."""
 import numpy as np
 import pytest
 
-from microtrain_tools import float_model
-from microtrain_tools import model as mdl
+from microtrain_tools.sim import float_model
+from microtrain_tools.formats import model as mdl
 from microtrain_tools.errors import MicrotrainError
 from model_fixtures import pooled_cnn, tiny_cnn
 

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 from conftest import skip_or_fail
-from microtrain_tools import arches, natmod_build
-from microtrain_tools.arches import get_arch
+from microtrain_tools.mpy import arches, natmod_build
+from microtrain_tools.mpy.arches import get_arch
 from microtrain_tools.errors import MicrotrainError
 from microtrain_tools.mpy.reader import read_mpy
 

@@ -6,9 +6,9 @@ no deeper than op adapter -> kernel -> helper)."""
 
 import pytest
 from conftest import skip_or_fail
-from microtrain_tools.arches import get_arch
+from microtrain_tools.mpy.arches import get_arch
 from microtrain_tools.errors import MicrotrainError
-from microtrain_tools.natmod_build import compile_source, find_compiler, natmod_sources
+from microtrain_tools.mpy.natmod_build import compile_source, find_compiler, natmod_sources
 from microtrain_tools.paths import NATMOD_DIR
 
 # The largest frames are the depthwise q8 grad_in's M4 tap table (about 1 KB) and the 1x1 q8

@@ -2,7 +2,7 @@
 """Every natmod C file compiles without a warning (-Wall -Wextra) for every buildable arch."""
 
 import pytest
-from microtrain_tools.arches import COMMON_CFLAGS
+from microtrain_tools.mpy.arches import COMMON_CFLAGS
 
 
 def test_flags_ask_for_warnings():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 from microtrain_tools import __version__
-from microtrain_tools.micropython_runner import run_code, run_script
+from microtrain_tools.device.micropython_runner import run_code, run_script
 
 MP_TESTS = ROOT / "tests" / "micropython"
 LENGTHS = (0, 1, 2, 3, 7, 16, 31, 64, 255, 1000, 4099)
@@ -56,7 +56,7 @@ def test_bad_arguments_raise_and_interpreter_survives(micropython, x64_dir):
 def test_errors_without_raise_msg(micropython, tmp_path):
     # Firmware built without error reporting has no raise_msg (table entry 55): the SDK then
     # calls the exception type and raises the result. Same messages, same survival.
-    from microtrain_tools.natmod_build import build_module
+    from microtrain_tools.mpy.natmod_build import build_module
 
     out = tmp_path / "mods" / "_microtrain.mpy"
     build_module(
@@ -139,7 +139,7 @@ def requant_cases(seed=11, n=2000):
 
 
 def test_requant_matches_host_reference(micropython, x64_dir, tmp_path):
-    from microtrain_tools.quant import multiply_by_quantized_multiplier
+    from microtrain_tools.formats.quant import multiply_by_quantized_multiplier
 
     cases = requant_cases()
     case_file = tmp_path / "cases.json"
@@ -253,7 +253,7 @@ def test_runner_path_and_arguments(micropython, tmp_path):
 def test_speed_build_runs_the_same_program(micropython, tmp_path):
     # `--opt speed` (-O2) is the same code at another optimisation level: bigger, and it runs
     # the module's training-program script to the same end.
-    from microtrain_tools.natmod_build import build_module
+    from microtrain_tools.mpy.natmod_build import build_module
 
     sizes = {}
     for opt in ("size", "speed"):

@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from microtrain_tools import int8_run
+from microtrain_tools.sim import int8_run
 from microtrain_tools.cli import group as cli
 from microtrain_tools.compiler import compile_model
 from microtrain_tools.errors import MicrotrainError
-from microtrain_tools.int8_graph import Int8Graph, load_graph
-from microtrain_tools.new_head import replace_head
-from microtrain_tools.policy import Optimizer, make_policy
-from microtrain_tools.simulate import HostModel
-from microtrain_tools.tflite_import import load_tflite
+from microtrain_tools.formats.int8_graph import Int8Graph, load_graph
+from microtrain_tools.importers.new_head import replace_head
+from microtrain_tools.policy.definition import Optimizer, make_policy
+from microtrain_tools.sim.simulate import HostModel
+from microtrain_tools.importers.tflite_import import load_tflite
 
 HERE = Path(__file__).parent
 BLOCK = HERE / "litert_fixtures" / "model_block.tflite"

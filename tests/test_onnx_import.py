@@ -15,16 +15,16 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import skip_or_fail
-from microtrain_tools import float_model, int8_run
+from microtrain_tools.sim import float_model, int8_run
 from microtrain_tools.cli import group as cli
 from microtrain_tools.cli import main as cli_main
 from microtrain_tools.compiler import compile_model
 from microtrain_tools.errors import MicrotrainError
-from microtrain_tools.importers import import_model
-from microtrain_tools.int8_graph import load_graph
-from microtrain_tools.onnx_import import load_onnx
-from microtrain_tools.policy import Optimizer, make_policy
-from microtrain_tools.simulate import HostModel
+from microtrain_tools.importers.dispatch import import_model
+from microtrain_tools.formats.int8_graph import load_graph
+from microtrain_tools.importers.onnx_import import load_onnx
+from microtrain_tools.policy.definition import Optimizer, make_policy
+from microtrain_tools.sim.simulate import HostModel
 
 FIXTURES = Path(__file__).parent / "onnx_fixtures"
 IMPORTED = ["cnn_block", "cnn_block_dynamo", "bn_flatten_map", "mlp"]

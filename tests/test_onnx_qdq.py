@@ -11,9 +11,9 @@ import onnx
 import pytest
 from onnx import numpy_helper
 
-from microtrain_tools import int8_run
+from microtrain_tools.sim import int8_run
 from microtrain_tools.errors import MicrotrainError
-from microtrain_tools.importers import import_model
+from microtrain_tools.importers.dispatch import import_model
 
 FIXTURES = Path(__file__).parent / "onnx_fixtures"
 MODELS = {"cnn_block_qdq": ((3, 12, 12), 1), "mlp_qdq": ((13,), 1)}  # input, max steps apart

@@ -6,12 +6,12 @@ bit masks), run in the unix port and equal the host simulation byte for byte."""
 import numpy as np
 import pytest
 
-from microtrain_tools.boards import load_board
+from microtrain_tools.bundle.boards import load_board
 from microtrain_tools.compiler import compile_model
-from microtrain_tools.micropython_runner import run_script
-from microtrain_tools.pack import make_bundle, pack
-from microtrain_tools.paper_models import load_paper_model, paper_policy
-from microtrain_tools.simulate import HostModel
+from microtrain_tools.device.micropython_runner import run_script
+from microtrain_tools.bundle.pack import make_bundle, pack
+from microtrain_tools.importers.paper_models import load_paper_model, paper_policy
+from microtrain_tools.sim.simulate import HostModel
 from shared_data import shared_data
 
 SCRIPT = """

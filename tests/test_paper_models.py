@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from conftest import skip_or_fail
-from microtrain_tools import int8_graph as ig
-from microtrain_tools import int8_run, paper_models as pm
+from microtrain_tools.formats import int8_graph as ig
+from microtrain_tools.sim import int8_run
+from microtrain_tools.importers import paper_models as pm
 from microtrain_tools.errors import MicrotrainError
 
 # model -> (body convs, residual adds, body int8 weights, body MACs in millions), PROVENANCE.md

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from microtrain_tools import policy as pol
-from microtrain_tools import quantize
+from microtrain_tools.policy import definition as pol
+from microtrain_tools.quantize import ptq as quantize
 from microtrain_tools.errors import MicrotrainError
 from model_fixtures import tiny_cnn
 
@@ -120,7 +120,7 @@ def test_damaged_files_are_named(tmp_path, graph):
 
 def test_policy_commands(graph, tmp_path, capsys):
     from microtrain_tools.cli import main as cli_main
-    from microtrain_tools.int8_graph import save_graph
+    from microtrain_tools.formats.int8_graph import save_graph
 
     save_graph(graph, tmp_path / "g.mtg")
     p = pol.make_policy(graph, bias_last_n=2, weights=[("wide", 0.5, "first_k")])

@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 
 from e2e_models import samples, small_graph
-from microtrain_tools import policy_search as ps
+from microtrain_tools.policy import search as ps
 from microtrain_tools.cli import main as cli_main
 from microtrain_tools.compiler import compile_model
 from microtrain_tools.compiler.memory import memory_plan
 from microtrain_tools.errors import MicrotrainError
-from microtrain_tools.int8_graph import save_graph
-from microtrain_tools.policy import load_policy
-from microtrain_tools.quantize import quantize
+from microtrain_tools.formats.int8_graph import save_graph
+from microtrain_tools.policy.definition import load_policy
+from microtrain_tools.quantize.ptq import quantize
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""`microtrain profile` and make bench's step profile (microtrain_tools/profile.py): a step run
+"""`microtrain profile` and make bench's step profile (microtrain_tools/emulator/step_profile.py): a step run
 op by op on an emulated core and on the host, each op's MACs from its args.
 
 The per-op instruction counts must add up to the whole step's count (the same run, split at
@@ -10,10 +10,15 @@ and the forward ops' MACs must be the graph's.
 import numpy as np
 import pytest
 
-from microtrain_tools.profile import format_profile, op_work, profile_model, sample_input
+from microtrain_tools.emulator.step_profile import (
+    format_profile,
+    op_work,
+    profile_model,
+    sample_input,
+)
 from program_emulator import EmulatedModel, build_program_image
 from program_models import model_case
-from microtrain_tools.simulate import HostModel
+from microtrain_tools.sim.simulate import HostModel
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +68,9 @@ def test_host_profile_times_every_op(digits, tmp_path):
 
 
 def test_profile_command(digits, tmp_path, capsys):
-    from microtrain_tools import policy as pol
+    from microtrain_tools.policy import definition as pol
     from microtrain_tools.cli import main as cli_main
-    from microtrain_tools.int8_graph import save_graph
+    from microtrain_tools.formats.int8_graph import save_graph
 
     case, _ = digits
     save_graph(case.graph, tmp_path / "g.mtg")

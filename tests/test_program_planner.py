@@ -4,8 +4,8 @@ import random
 import pytest
 
 from microtrain_tools.errors import MicrotrainError
-from microtrain_tools.planner import Tensor, check, plan
-from microtrain_tools.program import (
+from microtrain_tools.compiler.planner import Tensor, check, plan
+from microtrain_tools.formats.program import (
     BufRef,
     OpCall,
     Region,

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from e2e_models import samples, small_graph
-from microtrain_tools import hostlib
+from microtrain_tools.sim import hostlib
 from microtrain_tools.compiler import compile_model
 from microtrain_tools.errors import MicrotrainError
-from microtrain_tools.policy import Optimizer, make_policy
-from microtrain_tools.program import BufRef, OpCall, Region, encode_program
-from microtrain_tools.simulate import HostModel, _program_lib, op_names
+from microtrain_tools.policy.definition import Optimizer, make_policy
+from microtrain_tools.formats.program import BufRef, OpCall, Region, encode_program
+from microtrain_tools.sim.simulate import HostModel, _program_lib, op_names
 
 WRITABLE = {Region.ARENA, Region.PARAMS, Region.OUTPUT}
 

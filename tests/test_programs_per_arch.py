@@ -22,9 +22,9 @@ import copy
 import numpy as np
 import pytest
 
-from microtrain_tools import hostlib
-from microtrain_tools.program import BufRef, Region, encode_program
-from microtrain_tools.simulate import HostModel, op_names
+from microtrain_tools.sim import hostlib
+from microtrain_tools.formats.program import BufRef, Region, encode_program
+from microtrain_tools.sim.simulate import HostModel, op_names
 from program_emulator import (CORES, N_REGIONS, X64_BUILDS, ProgramFailed, board_model,
                               build_program_image)
 from program_models import MODELS, model_case

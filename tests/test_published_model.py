@@ -17,8 +17,8 @@ from conftest import ROOT, skip_or_fail
 from test_tflite_import import host_logits, litert_logits
 from microtrain_tools.compiler import compile_model
 from microtrain_tools.errors import MicrotrainError
-from microtrain_tools.policy import make_policy
-from microtrain_tools.tflite_import import load_tflite
+from microtrain_tools.policy.definition import make_policy
+from microtrain_tools.importers.tflite_import import load_tflite
 
 sys.path.insert(0, str(ROOT / "examples" / "published_model"))
 import fetch_model  # noqa: E402
@@ -64,7 +64,7 @@ def test_resnet8_on_the_digits_equals_litert():
 def test_published_resnet8_learns_new_classes_on_the_unix_port(micropython, tmp_path):
     """import --new-head 10, a short policy search, then learning on the device: the held-out
     accuracy rises from chance (a fresh head) well above it."""
-    from microtrain_tools.unix_session import learn_on_unix_port
+    from microtrain_tools.device.unix_session import learn_on_unix_port
 
     published("image_classification")
     graph = resnet8_digits.import_published(log=lambda m: None)

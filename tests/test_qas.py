@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """QAS matters and works: an int8 MLP fine-tuned in the real int8 graph with the C kernels on
-scikit-learn's digits (microtrain_tools.qas_experiment: pretrained on source images, fine-tuned
+scikit-learn's digits (microtrain_tools.policy.qas_experiment: pretrained on source images, fine-tuned
 on images shifted by one pixel, where it starts at ~11%).
 
 Asserted, on one fixed sample order (bench/qas_digits.py runs three and prints ranges):
@@ -16,7 +16,7 @@ Asserted, on one fixed sample order (bench/qas_digits.py runs three and prints r
 
 import pytest
 
-from microtrain_tools import qas_experiment as Q
+from microtrain_tools.policy import qas_experiment as Q
 from microtrain_tools.reference.qas_update import Rounding
 
 LR, EPOCHS, BATCH, SEED = 0.03, 8, 8, 1

@@ -8,9 +8,10 @@ import sys
 import numpy as np
 import pytest
 
-from microtrain_tools import float_model, int8_run, quantize
-from microtrain_tools import int8_graph as ig
-from microtrain_tools import model as mdl
+from microtrain_tools.sim import float_model, int8_run
+from microtrain_tools.quantize import ptq as quantize
+from microtrain_tools.formats import int8_graph as ig
+from microtrain_tools.formats import model as mdl
 from microtrain_tools.cli import main as cli_main
 from microtrain_tools.errors import MicrotrainError
 from microtrain_tools.paths import ROOT
@@ -162,7 +163,7 @@ def test_bad_calibration_data_is_named():
 
 def test_reference_and_c_library_take_the_same_calls():
     """int8_run's op calls run unchanged on the C kernels (the host library) bit for bit."""
-    from microtrain_tools import hostlib
+    from microtrain_tools.sim import hostlib
 
     try:
         hostlib.library()

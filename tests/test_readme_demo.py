@@ -37,7 +37,7 @@ def test_readme_quotes_the_demo_output(micropython, tmp_path):
 def test_demo_writes_its_learning_curve(micropython, tmp_path):
     """The demo's curve (measured in micropython) holds the printed epoch losses and the
     accuracy before and after, with the held-out accuracy after every epoch, and its plot."""
-    from microtrain_tools.curves import read_curve
+    from microtrain_tools.sim.curves import read_curve
 
     out_dir = tmp_path / "demo"
     proc = subprocess.run([sys.executable, str(ROOT / "examples" / "demo" / "run_demo.py"),

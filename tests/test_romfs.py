@@ -12,12 +12,12 @@ import pytest
 from microtrain_tools import cli
 from microtrain_tools.compiler import compile_model
 from microtrain_tools.errors import MicrotrainError
-from microtrain_tools.int8_graph import save_graph
-from microtrain_tools.micropython_runner import run_script
-from microtrain_tools.policy import save_policy
-from microtrain_tools.romfs import ALIGN, ROMFS_IMAGE, build_image, read_image
-from microtrain_tools.serial_deploy import deploy_romfs
-from microtrain_tools.device_link import connect
+from microtrain_tools.formats.int8_graph import save_graph
+from microtrain_tools.device.micropython_runner import run_script
+from microtrain_tools.policy.definition import save_policy
+from microtrain_tools.bundle.romfs import ALIGN, ROMFS_IMAGE, build_image, read_image
+from microtrain_tools.device.deploy import deploy_romfs
+from microtrain_tools.device.link import connect
 from pty_board import PtyBoard
 from test_end_to_end import host_trace, write_samples
 
@@ -233,7 +233,7 @@ def test_deploy_romfs_writes_the_partition_and_the_model_runs_from_rom(packed, d
 
 
 def test_mem_reports_the_heap_beside_the_plan(packed, digits, capsys):
-    from microtrain_tools.pack import native_code_size
+    from microtrain_tools.bundle.pack import native_code_size
 
     _, dist = packed
     folder = digits[2]

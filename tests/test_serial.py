@@ -14,15 +14,10 @@ import numpy as np
 import pytest
 from microtrain_tools import cli
 from microtrain_tools.errors import MicrotrainError
-from microtrain_tools.serial_deploy import deploy_folder
-from microtrain_tools.curves import read_curve
-from microtrain_tools.serial_learn import learn_on_board
-from microtrain_tools.device_link import (
-    PART_SUFFIX,
-    DeviceError,
-    TransportTimeout,
-    connect,
-)
+from microtrain_tools.device.deploy import deploy_folder
+from microtrain_tools.sim.curves import read_curve
+from microtrain_tools.device.learn import learn_on_board
+from microtrain_tools.device.link import PART_SUFFIX, DeviceError, TransportTimeout, connect
 from pty_board import PtyBoard
 
 
@@ -520,7 +515,7 @@ def test_learn_unknown_model_shows_the_board_error(toy_board):
 
 
 def small_policy(graph, loss="softmax_ce"):
-    from microtrain_tools.policy import Optimizer, make_policy
+    from microtrain_tools.policy.definition import Optimizer, make_policy
 
     return make_policy(graph, bias_last_n=2, weights=[("head", 1.0, "first_k")],
                        optimizer=Optimizer(lr=0.05), loss=loss)
@@ -530,8 +525,8 @@ def small_policy(graph, loss="softmax_ce"):
 def one_native_build(tmp_path_factory):
     """The unix board's _microtrain.mpy, built once for this module: pack() rebuilds the
     native module on every call (seconds each), and it is the same for every bundle here."""
-    from microtrain_tools import pack as pack_module
-    from microtrain_tools.boards import load_board
+    from microtrain_tools.bundle import pack as pack_module
+    from microtrain_tools.bundle.boards import load_board
 
     built = tmp_path_factory.mktemp("natmod") / "_microtrain.mpy"
     shutil.copyfile(pack_module.native_module(load_board("unix"), log=lambda *a: None), built)
@@ -540,7 +535,7 @@ def one_native_build(tmp_path_factory):
 
 @pytest.fixture
 def packer(one_native_build, monkeypatch):
-    from microtrain_tools import pack as pack_module
+    from microtrain_tools.bundle import pack as pack_module
 
     monkeypatch.setattr(pack_module, "native_module", lambda board, log=None: one_native_build)
     return pack_module
@@ -550,9 +545,9 @@ def packer(one_native_build, monkeypatch):
                                                ("float32", "mse")])
 def test_real_packed_model_deploys_and_learns(board, flash, tmp_path, packer, input_dtype, loss):
     from e2e_models import samples, small_graph
-    from microtrain_tools.boards import load_board
+    from microtrain_tools.bundle.boards import load_board
     from microtrain_tools.compiler import compile_model
-    from microtrain_tools.simulate import HostModel
+    from microtrain_tools.sim.simulate import HostModel
 
     graph = small_graph()
     compiled = compile_model(graph, small_policy(graph, loss), input_dtype=input_dtype)
@@ -588,8 +583,8 @@ def test_real_packed_model_deploys_and_learns(board, flash, tmp_path, packer, in
 def test_user_path_pack_deploy_learn_commands(board, flash, tmp_path, packer, capsys):
     # The commands a user types, in order, with a board on a serial port.
     from e2e_models import samples, small_graph
-    from microtrain_tools.int8_graph import save_graph
-    from microtrain_tools.policy import save_policy
+    from microtrain_tools.formats.int8_graph import save_graph
+    from microtrain_tools.policy.definition import save_policy
 
     graph = small_graph()
     save_graph(graph, tmp_path / "small.mtg")

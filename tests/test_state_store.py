@@ -10,7 +10,7 @@ the new one, and a refused load must leave the parameters alone.
 import pytest
 
 from conftest import ROOT
-from microtrain_tools.micropython_runner import run_script
+from microtrain_tools.device.micropython_runner import run_script
 
 STATE_DIR = ROOT / "python" / "microtrain"
 SCRIPTS = ROOT / "tests" / "micropython"

@@ -13,17 +13,17 @@ import re
 import numpy as np
 import pytest
 
-from microtrain_tools import model as mdl
+from microtrain_tools.formats import model as mdl
 from microtrain_tools.compiler import TrainPlan, compile_model
 from microtrain_tools.compiler.inplace import shift_safe
 from microtrain_tools.compiler.stream import Segment, Tiling, cut_ok, input_rows
 from microtrain_tools.compiler.tiling import splits
 from microtrain_tools.errors import MicrotrainError
-from microtrain_tools.paper_models import load_paper_model, paper_policy
-from microtrain_tools.policy import make_policy
-from microtrain_tools.program import BufRef, encode_program
-from microtrain_tools.quantize import quantize
-from microtrain_tools.simulate import HostModel, op_names
+from microtrain_tools.importers.paper_models import load_paper_model, paper_policy
+from microtrain_tools.policy.definition import make_policy
+from microtrain_tools.formats.program import BufRef, encode_program
+from microtrain_tools.quantize.ptq import quantize
+from microtrain_tools.sim.simulate import HostModel, op_names
 from program_reference import ReferenceModel
 from shared_data import shared_data
 
@@ -196,8 +196,8 @@ def test_mem_shows_stages_and_tiling(odd_graph, tmp_path, capsys):
     """`microtrain mem` prints the tiling chosen with its cost, the peak of each stage with
     what is alive there, and with --no-tiling the untiled plan."""
     from microtrain_tools import cli
-    from microtrain_tools.int8_graph import save_graph
-    from microtrain_tools.policy import save_policy
+    from microtrain_tools.formats.int8_graph import save_graph
+    from microtrain_tools.policy.definition import save_policy
 
     policy = make_policy(odd_graph, bias_last_n=1, weights=[("head", 1.0, "first_k")])
     save_graph(odd_graph, tmp_path / "odd.mtg")

@@ -18,10 +18,10 @@ from microtrain_tools.cli import group as cli
 from microtrain_tools.cli import main as cli_main
 from microtrain_tools.compiler import compile_model
 from microtrain_tools.errors import MicrotrainError
-from microtrain_tools.int8_graph import load_graph
-from microtrain_tools.policy import Optimizer, make_policy, save_policy
-from microtrain_tools.simulate import HostModel
-from microtrain_tools.tflite_import import load_tflite
+from microtrain_tools.formats.int8_graph import load_graph
+from microtrain_tools.policy.definition import Optimizer, make_policy, save_policy
+from microtrain_tools.sim.simulate import HostModel
+from microtrain_tools.importers.tflite_import import load_tflite
 
 FIXTURES = Path(__file__).parent / "litert_fixtures"
 IMPORTED = ["model_block", "model_float_io", "model_mean"]

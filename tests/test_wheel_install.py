@@ -19,9 +19,9 @@ from pathlib import Path
 from conftest import ROOT
 from e2e_models import samples, small_graph
 from microtrain_tools.compiler import compile_model
-from microtrain_tools.int8_graph import load_graph, save_graph
-from microtrain_tools.micropython_runner import run_script
-from microtrain_tools.policy import Optimizer, load_policy, make_policy, save_policy
+from microtrain_tools.formats.int8_graph import load_graph, save_graph
+from microtrain_tools.device.micropython_runner import run_script
+from microtrain_tools.policy.definition import Optimizer, load_policy, make_policy, save_policy
 from test_end_to_end import DEVICE_SCRIPT, host_trace, write_samples
 
 SHIPPED = {"natmod": ("*.c", "*.h"), "boards": ("*.toml",), "python/microtrain": ("*.py",)}

@@ -8,7 +8,7 @@ import pytest
 
 from xtensa_core import XTENSA_ARCHES, EmulatorFault, XtensaCore, module_image
 
-from microtrain_tools.simulate import op_names
+from microtrain_tools.sim.simulate import op_names
 
 
 @pytest.fixture(scope="module", params=XTENSA_ARCHES)

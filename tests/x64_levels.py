@@ -43,7 +43,7 @@ def require_level(name: str) -> None:
 @contextmanager
 def host_library_at(name: str):
     """hostlib built and loaded at level `name`; the default build is loaded again after."""
-    from microtrain_tools import hostlib
+    from microtrain_tools.sim import hostlib
 
     require_level(name)
     saved = hostlib.EXTRA_CFLAGS

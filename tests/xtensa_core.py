@@ -29,8 +29,8 @@ from pathlib import Path
 
 from conftest import skip_or_fail
 from gdb_remote import GdbRemote
-from microtrain_tools import natmod_build
-from microtrain_tools.arches import get_arch
+from microtrain_tools.mpy import natmod_build
+from microtrain_tools.mpy.arches import get_arch
 from microtrain_tools.errors import MicrotrainError
 from microtrain_tools.mpy.mpy_format import K_BSS, K_FUN_TABLE, K_FUN_VALUE, K_QSTR_TABLE
 from microtrain_tools.mpy.mpy_format import K_RODATA, K_TEXT

@@ -9,8 +9,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pretrain  # noqa: E402
-from microtrain_tools.policy import Optimizer, make_policy  # noqa: E402
-from microtrain_tools.quantize import quantize  # noqa: E402
+from microtrain_tools.policy.definition import Optimizer, make_policy
+from microtrain_tools.quantize.ptq import quantize
 
 
 def data():

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from microtrain_tools import float_model, model as mdl
-from microtrain_tools.quantize import quantize, format_report  # noqa: E402
-from microtrain_tools.int8_graph import save_graph
+from microtrain_tools.sim import float_model
+from microtrain_tools.formats import model as mdl
+from microtrain_tools.quantize.ptq import quantize, format_report
+from microtrain_tools.formats.int8_graph import save_graph
 
 SEED = 0
 PRETRAIN_CLASSES = tuple(range(6))

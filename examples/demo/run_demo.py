@@ -20,13 +20,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import demo_model  # noqa: E402
-from microtrain_tools.compiler import compile_model  # noqa: E402
-from microtrain_tools.compiler.memory import format_plans, memory_plan  # noqa: E402
-from microtrain_tools.int8_graph import save_graph  # noqa: E402
-from microtrain_tools.policy import save_policy  # noqa: E402
-from microtrain_tools.quantize import format_report  # noqa: E402
-from microtrain_tools.simulate import HostModel  # noqa: E402
-from microtrain_tools.unix_session import learn_on_unix_port  # noqa: E402
+from microtrain_tools.compiler import compile_model
+from microtrain_tools.compiler.memory import format_plans, memory_plan
+from microtrain_tools.formats.int8_graph import save_graph
+from microtrain_tools.policy.definition import save_policy
+from microtrain_tools.quantize.ptq import format_report
+from microtrain_tools.sim.simulate import HostModel
+from microtrain_tools.device.unix_session import learn_on_unix_port
 
 EPOCHS = 3
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from microtrain_tools.data_files import load_npy_rows, warn_truncated
+from microtrain_tools.formats.data_files import load_npy_rows, warn_truncated
 from microtrain_tools.errors import MicrotrainError
 
 CLASSES = ("other", "jumpingjack", "squat", "lunge")

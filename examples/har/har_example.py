@@ -20,14 +20,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import har_data  # noqa: E402
-from microtrain_tools import float_model  # noqa: E402
-from microtrain_tools import model as mdl  # noqa: E402
-from microtrain_tools.compiler import compile_model  # noqa: E402
-from microtrain_tools.compiler.memory import format_plans, memory_plan  # noqa: E402
-from microtrain_tools.policy import Optimizer, make_policy  # noqa: E402
-from microtrain_tools.quantize import format_report, quantize  # noqa: E402
-from microtrain_tools.simulate import HostModel  # noqa: E402
-from microtrain_tools.unix_session import learn_on_unix_port  # noqa: E402
+from microtrain_tools.sim import float_model
+from microtrain_tools.formats import model as mdl
+from microtrain_tools.compiler import compile_model
+from microtrain_tools.compiler.memory import format_plans, memory_plan
+from microtrain_tools.policy.definition import Optimizer, make_policy
+from microtrain_tools.quantize.ptq import format_report, quantize
+from microtrain_tools.sim.simulate import HostModel
+from microtrain_tools.device.unix_session import learn_on_unix_port
 
 SEED = 0
 PRETRAIN_CLASSES = ("other", "jumpingjack", "squat")

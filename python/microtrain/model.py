@@ -9,7 +9,7 @@ import _microtrain
 
 from . import state
 
-BUNDLE_FORMAT = 3  # host_tools/microtrain_tools/pack.py BUNDLE_FORMAT
+BUNDLE_FORMAT = 3  # host_tools/microtrain_tools/bundle/pack.py BUNDLE_FORMAT
 TYPECODE_FLOAT = 102  # ord("f")
 TYPECODES_INT8 = (98, 66, 1)  # array("b"), bytes ("B"), bytearray (1)
 SEQUENCES = (list, tuple)  # built once: a tuple written in a call would be allocated per call

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from microtrain_tools.arches import COMMON_CFLAGS, get_arch
+from microtrain_tools.mpy.arches import COMMON_CFLAGS, get_arch
 from microtrain_tools.paths import ROOT
 
 FIXTURES = Path(__file__).resolve().parent

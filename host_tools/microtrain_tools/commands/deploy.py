@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from ..errors import MicrotrainError
-from ..romfs import ROMFS_IMAGE
-from ..serial_deploy import deploy_folder, deploy_romfs, dist_files
-from ..device_link import DEFAULT_CHUNK, connect
+from ..bundle.romfs import ROMFS_IMAGE
+from ..device.deploy import deploy_folder, deploy_romfs, dist_files
+from ..device.link import DEFAULT_CHUNK, connect
 
 
 @click.command(help="Copy every file of DIST_DIR (from `microtrain pack`) to the board on PORT "

@@ -4,9 +4,9 @@ int8 .tflite -> int8 graph."""
 
 import click
 
-from ..importers import describe, import_model
-from ..int8_graph import save_graph
-from ..quantize import format_report
+from ..importers.dispatch import describe, import_model
+from ..formats.int8_graph import save_graph
+from ..quantize.ptq import format_report
 
 
 @click.command(help="Turn MODEL into an int8 graph file (.mtg): a float model (.npz, quantized "

@@ -3,9 +3,9 @@
 
 import click
 
-from ..data_files import load_samples
-from ..serial_learn import learn_on_board
-from ..device_link import connect
+from ..formats.data_files import load_samples
+from ..device.learn import learn_on_board
+from ..device.link import connect
 
 
 @click.command(help="Stream the samples of an .npz (x, y) to the board on PORT one at a time; "

@@ -3,7 +3,7 @@
 
 import click
 
-from ..arches import ARCHES, get_arch
+from ..mpy.arches import ARCHES, get_arch
 from ..mpy.libgcc import libgcc_path
 from ..mpy.linker import link
 

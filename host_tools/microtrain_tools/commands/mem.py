@@ -4,10 +4,15 @@
 import click
 
 from ..compiler import compile_model
-from ..compiler.memory import (format_plans, format_recomputes, format_stages, format_tiling,
-                               memory_plan)
-from ..int8_graph import load_graph
-from ..policy import load_policy, make_policy
+from ..compiler.memory import (
+    format_plans,
+    format_recomputes,
+    format_stages,
+    format_tiling,
+    memory_plan,
+)
+from ..formats.int8_graph import load_graph
+from ..policy.definition import load_policy, make_policy
 
 
 def reference_policies(graph):
@@ -23,7 +28,7 @@ def heap_beside_plan(compiled, native_path=None) -> str:
     """What load() costs in heap besides the plan, for the policy (m.memory() on the board)."""
     from pathlib import Path
 
-    from ..pack import make_bundle, native_code_size
+    from ..bundle.pack import make_bundle, native_code_size
 
     bundle = make_bundle(compiled)
     constants = len(bundle.predict) + len(bundle.learn) + len(bundle.params)

@@ -4,7 +4,7 @@ PATH or (without -o) into the user cache that `pack` reads."""
 
 import click
 
-from ..arches import ARCHES, DEFAULT_OPT, OPT_FLAGS
+from ..mpy.arches import ARCHES, DEFAULT_OPT, OPT_FLAGS
 
 
 @click.group(name="natmod", help="Build the native module _microtrain.")
@@ -38,7 +38,7 @@ def command():
     "speed: -O2, 1.25-2.2x faster kernels on a Cortex-M4 for a few KB more (docs/bench.md)",
 )
 def build(arch, out_path, externs, opt):
-    from ..natmod_build import build_module, cached_module
+    from ..mpy.natmod_build import build_module, cached_module
 
     if out_path is not None:
         build_module(arch, out_path, externs=externs, log=click.echo, opt=opt)

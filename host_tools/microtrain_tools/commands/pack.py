@@ -5,12 +5,12 @@ from pathlib import Path
 
 import click
 
-from ..boards import board_names, load_board
+from ..bundle.boards import board_names, load_board
 from ..compiler import compile_model
 from ..compiler.memory import format_plans, memory_plan
-from ..int8_graph import load_graph
-from ..pack import make_bundle, pack
-from ..policy import load_policy
+from ..formats.int8_graph import load_graph
+from ..bundle.pack import make_bundle, pack
+from ..policy.definition import load_policy
 
 
 @click.command(help="Compile MODEL (.mtg int8 graph) with a sparse update POLICY into a "

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import click
 
-from .. import paper_models
-from .. import policy_search as ps
+from ..importers import paper_models
+from ..policy import search as ps
 from ..compiler import compile_model
 from ..compiler.memory import format_plans, memory_plan
-from ..data_files import load_samples
+from ..formats.data_files import load_samples
 from ..errors import MicrotrainError
-from ..int8_graph import load_graph
-from ..policy import CHANNEL_RULES, ROUNDINGS, load_policy, save_policy
+from ..formats.int8_graph import load_graph
+from ..policy.definition import CHANNEL_RULES, ROUNDINGS, load_policy, save_policy
 
 
 def describe(p, graph=None) -> str:

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 
-from ..arches import OPT_FLAGS
-from ..boards import board_names, load_board
+from ..mpy.arches import OPT_FLAGS
+from ..bundle.boards import board_names, load_board
 from ..compiler import compile_model
-from ..data_files import load_samples
-from ..int8_graph import load_graph
-from ..policy import load_policy
-from ..profile import TARGETS, format_profile, profile_model, sample_input
+from ..formats.data_files import load_samples
+from ..formats.int8_graph import load_graph
+from ..policy.definition import load_policy
+from ..emulator.step_profile import TARGETS, format_profile, profile_model, sample_input
 
 
 @click.command(help="Run MODEL's (.mtg) predict and learn programs for POLICY op by op and "

@@ -14,9 +14,9 @@ backward of only the layers the plan updates, each update emitted right after it
 from dataclasses import dataclass, field
 
 from ..errors import MicrotrainError
-from ..int8_graph import Int8Graph
-from ..model import INPUT
-from ..program import BufRef, Region
+from ..formats.int8_graph import Int8Graph
+from ..formats.model import INPUT
+from ..formats.program import BufRef, Region
 from . import forward
 from .backward import TrainPlan, emit_learn
 from .layout import ArenaTensor, Blob, Emitter, place, resolve

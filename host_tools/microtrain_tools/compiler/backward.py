@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MicrotrainError
-from ..model import INPUT
-from ..program import BufRef, Region
+from ..formats.model import INPUT
+from ..formats.program import BufRef, Region
 from ..reference.grad_in_q8 import scratch_bytes as grad_in_scratch_bytes
 from ..reference.grad_q8 import MAX_UPDATE_PIXELS
 from . import forward

@@ -8,7 +8,7 @@ bias, output.
 
 import struct
 
-from ..int8_graph import is_mean
+from ..formats.int8_graph import is_mean
 
 
 def dims(shape, n=1):

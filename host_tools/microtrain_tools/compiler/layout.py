@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..planner import ALIGN, Tensor, allow_overlap, plan
-from ..program import BufRef, OpCall, Region
+from .planner import ALIGN, Tensor, allow_overlap, plan
+from ..formats.program import BufRef, OpCall, Region
 
 
 class Blob:

@@ -108,7 +108,7 @@ def _peak_kinds(ops, offsets) -> dict:
 
 
 def memory_plan(compiled) -> MemoryPlan:
-    from ..program import Region
+    from ..formats.program import Region
 
     state = {label: 0 for label, _ in STATE_KINDS}
     for (region, name), ref in compiled.blob_entries.items():

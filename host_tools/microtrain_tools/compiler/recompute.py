@@ -13,7 +13,7 @@ compiled arena gets smaller (the recomputed layers' MACs are the price, reported
 from dataclasses import dataclass, replace
 
 from ..errors import MicrotrainError
-from ..model import INPUT
+from ..formats.model import INPUT
 from . import forward
 
 MAX_LAYERS = 6  # a recompute longer than this costs more MACs than it is likely to save

@@ -22,8 +22,8 @@ unstreamed one byte for byte (tests/test_stream.py, tests/test_programs_per_arch
 from dataclasses import dataclass, field
 
 from ..errors import MicrotrainError
-from ..model import INPUT
-from ..program import BufRef, Region
+from ..formats.model import INPUT
+from ..formats.program import BufRef, Region
 from . import forward
 from .backward import EMPTY
 from .inplace import shift_safe

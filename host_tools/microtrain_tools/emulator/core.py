@@ -13,7 +13,7 @@ import subprocess
 
 from elftools.elf.elffile import ELFFile
 
-from ..arches import get_arch
+from ..mpy.arches import get_arch
 from ..errors import MicrotrainError
 from ..paths import NATMOD_DIR
 

@@ -23,13 +23,13 @@ import subprocess
 
 import numpy as np
 
-from .. import hostlib
-from ..arches import DEFAULT_OPT, OPT_FLAGS, check_opt, get_arch
+from ..sim import hostlib
+from ..mpy.arches import DEFAULT_OPT, OPT_FLAGS, check_opt, get_arch
 from ..errors import MicrotrainError
-from ..natmod_build import compile_flags
+from ..mpy.natmod_build import compile_flags
 from ..paths import NATMOD_DIR
-from ..program import Region
-from ..simulate import GUARD, GUARD_BYTE, HostModel
+from ..formats.program import Region
+from ..sim.simulate import GUARD, GUARD_BYTE, HostModel
 from .core import ALIGN, Core, build_image, find_cc
 
 CORES = ("armv6m", "armv7emsp", "armv7emdp", "rv32imc")  # emulated; "x64" runs natively

@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..arches import Arch, get_arch
+from .arches import Arch, get_arch
 from .ar_archive import read_archive
 from .elf_objects import SHF_EXECINSTR, SHF_TLS, SHF_WRITE, ElfObject, Section, load_object
 from .errors import LinkError

@@ -6,7 +6,7 @@ It rejects what the loader would choke on, so the linker's output can be verifie
 
 from dataclasses import dataclass, field
 
-from ..arches import arch_by_code, get_arch
+from .arches import arch_by_code, get_arch
 from . import vuint
 from .errors import MpyFormatError
 from .mpy_format import (

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..quant import INT32_MAX, INT32_MIN, multiply_by_quantized_multiplier, requantize
+from ..formats.quant import INT32_MAX, INT32_MIN, multiply_by_quantized_multiplier, requantize
 from . import args as A
 
 LEFT_SHIFT = 20  # MT_ADD_LEFT_SHIFT, TFLite's for int8

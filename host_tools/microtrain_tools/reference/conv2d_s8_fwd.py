@@ -4,7 +4,7 @@
 import numpy as np
 
 from ..errors import MicrotrainError
-from ..quant import INT32_MAX, INT32_MIN, requantize
+from ..formats.quant import INT32_MAX, INT32_MIN, requantize
 from . import args as A
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import MicrotrainError
 from . import args as A
-from ..quant import requantize
+from ..formats.quant import requantize
 from .conv2d_s8_fwd import add_bias
 
 

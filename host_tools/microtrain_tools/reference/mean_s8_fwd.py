@@ -10,7 +10,7 @@ the output zero point and clamps. The kernel takes the folded multiplier and shi
 import numpy as np
 
 from ..errors import MicrotrainError
-from ..quant import requantize
+from ..formats.quant import requantize
 from . import args as A
 
 MAX_WINDOW = 1 << 22  # |sum + n * offset| < 2^22 * 383: int32 with room

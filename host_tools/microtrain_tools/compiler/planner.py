@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: MIT
+"""Liveness-based placement of tensors in one arena.
+
+Each tensor lives from the op that first writes it to the op that last reads it. Two tensors may
+share bytes only if their lives do not overlap. Placement is greedy by size (largest first, at
+the lowest offset that fits), the usual heuristic of TFLite Micro's planner and of the paper's
+engine; the result is checked, so a planner bug cannot hand out overlapping memory.
+
+In-place ops: a tensor may also overlap one partner it is alive with, at one exact relative
+offset (`Tensor.alias`), when that was shown safe for the op that reads one and writes the other
+(compiler/inplace.py); e.g. a depthwise conv whose output trails its dying input by a row.
+"""
+
+import random
+from dataclasses import dataclass, field
+
+from ..errors import MicrotrainError
+
+ALIGN = 4  # every buffer word aligned: Cortex-M0 faults on unaligned word access
+
+
+@dataclass
+class Tensor:
+    name: str
+    size: int
+    first: int  # index of the first op that touches it
+    last: int  # index of the last op that touches it
+    offset: int = -1
+    # (partner, delta): this tensor may overlap `partner` if its offset is partner's + delta
+    alias: list = field(default_factory=list, repr=False, compare=False)
+
+    def overlaps_in_time(self, other) -> bool:
+        return self.first <= other.last and other.first <= self.last
+
+    def may_share(self, other) -> bool:
+        """Is the current placement of self and other one of their allowed overlaps?"""
+        return any(p is other and self.offset - other.offset == d for p, d in self.alias)
+
+
+def allow_overlap(a: Tensor, b: Tensor, delta: int) -> None:
+    """Let b sit at a.offset + delta even while both are alive."""
+    a.alias.append((b, -delta))
+    b.alias.append((a, delta))
+
+
+def _aligned(n: int) -> int:
+    return (n + ALIGN - 1) // ALIGN * ALIGN
+
+
+def _fits(t: Tensor, offset: int, live) -> bool:
+    """live: the placed tensors alive while t is."""
+    t.offset = offset
+    end = offset + t.size
+    for p in live:
+        if offset < p.offset + p.size and p.offset < end and not t.may_share(p):
+            return False
+    return True
+
+
+def _lowest_fit(t: Tensor, live) -> int:
+    busy = sorted((p.offset, _aligned(p.offset + p.size)) for p in live)
+    offset = 0
+    for start, end in busy:
+        if offset + t.size <= start:
+            break
+        offset = max(offset, end)
+    return offset
+
+
+def _place_in_order(order, use_alias=True) -> int:
+    placed = []
+    for t in order:
+        t.offset = -1
+    for t in order:
+        # Candidates: the lowest free offset, and each allowed overlap with a placed partner;
+        # the one that ends lowest wins (an overlap usually saves a whole tensor).
+        live = [p for p in placed if p.first <= t.last and t.first <= p.last]
+        candidates = [_lowest_fit(t, live)]
+        if use_alias:
+            candidates += [p.offset + d for p, d in t.alias
+                           if p.offset >= 0 and p.offset + d >= 0]
+        best = min((o for o in candidates if _fits(t, o, live)), key=lambda o: (o + t.size, o))
+        t.offset = best
+        placed.append(t)
+    return max((_aligned(t.offset + t.size) for t in order), default=0)
+
+
+def plan(tensors, tries: int = 0) -> int:
+    """Set each tensor's offset; return the arena size in bytes.
+
+    Greedy placement in a few orders (largest first, as TFLite Micro does; and by time, forward
+    and backward, which follows chains of in-place ops), with the in-place overlaps and, largest
+    first, without them (greedy overlaps can fragment a learn program's arena); the smallest
+    arena is kept.
+    """
+    for t in tensors:
+        if t.size < 0 or t.first > t.last:
+            raise MicrotrainError(f"bad tensor lifetime or size: {t}")
+    largest = sorted(tensors, key=lambda t: (-t.size, t.first, t.name))
+    orders = [(largest, True)]
+    if any(t.alias for t in tensors):
+        orders.append((sorted(tensors, key=lambda t: (t.first, -t.size, t.name)), True))
+        orders.append((sorted(tensors, key=lambda t: (-t.last, -t.size, t.name)), True))
+        orders.append((largest, False))
+    rng = random.Random(0)
+    for _ in range(tries):
+        order = sorted(tensors, key=lambda t: (-t.size * rng.uniform(0.5, 1.5), t.name))
+        orders.append((order, bool(rng.getrandbits(1)) and any(t.alias for t in tensors)))
+    best_size, best_offsets = None, None
+    for order, use_alias in orders:
+        size = _place_in_order(order, use_alias)
+        if best_size is None or size < best_size:
+            best_size, best_offsets = size, [t.offset for t in tensors]
+    for t, offset in zip(tensors, best_offsets):
+        t.offset = offset
+    check(tensors)
+    return best_size
+
+
+def check(tensors) -> None:
+    """Refuse any two tensors that are alive at once and share a byte."""
+    ts = sorted(tensors, key=lambda t: t.offset)
+    for i, a in enumerate(ts):
+        for b in ts[i + 1 :]:
+            if b.offset >= a.offset + a.size:
+                break
+            if a.size and b.size and a.overlaps_in_time(b) and not a.may_share(b):
+                raise MicrotrainError(f"planner error: {a.name} and {b.name} overlap")
