@@ -35,10 +35,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import tflite_params
-from ..reference.args import conv_axis_ok
 from ..errors import MicrotrainError, reading
-from .model import INPUT, read_graph_json, read_npz
+from . import tflite_params
+from .model import INPUT, conv_axis_ok, read_graph_json, read_npz
 
 MAGIC = "microtrain-int8-graph"
 VERSION = 1

@@ -118,6 +118,14 @@ def conv_out_size(size: int, k: int, stride: int, pad: int) -> int:
     return (size + 2 * pad - k) // stride + 1
 
 
+def conv_axis_ok(size_in: int, k: int, stride: int, pad: int, size_out: int) -> bool:
+    """The rule of mt_conv_axis_check: the output size follows from input, filter, stride, pad."""
+    if min(size_in, k, stride, size_out) < 1 or not 0 <= pad < k:
+        return False
+    slack = size_in + pad - ((size_out - 1) * stride + k)
+    return -(k - 1) <= slack <= stride - 1
+
+
 def _pair(value, what: str, layer: str) -> tuple[int, int]:
     if isinstance(value, int):
         return (value, value)

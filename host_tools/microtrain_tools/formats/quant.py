@@ -15,6 +15,7 @@ and published models: tests/test_kernel_fc_rounding.py): x * m / 2^(31 - e), tie
 """
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -99,3 +100,26 @@ def requantize(acc, multiplier, shift, out_zero_point, act_min=-128, act_max=127
     scale = multiply_by_quantized_multiplier_once if once else multiply_by_quantized_multiplier
     y = scale(acc, multiplier, shift) + int(out_zero_point)
     return np.clip(y, act_min, act_max).astype(np.int8)
+
+
+LEFT_SHIFT = 20  # MT_ADD_LEFT_SHIFT, TFLite's for int8
+
+
+@dataclass(frozen=True)
+class AddParams:
+    """The 11 int32 args of the add adapter, in order."""
+
+    input1_offset: int
+    input1_multiplier: int
+    input1_shift: int
+    input2_offset: int
+    input2_multiplier: int
+    input2_shift: int
+    output_multiplier: int
+    output_shift: int
+    output_offset: int
+    act_min: int = -128
+    act_max: int = 127
+
+    def pack(self) -> list:
+        return [int(v) for v in self.__dict__.values()]

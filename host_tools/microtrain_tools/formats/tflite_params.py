@@ -8,8 +8,7 @@ what makes an imported TFLite layer give TFLite's outputs bit for bit.
 
 import numpy as np
 
-from .quant import quantize_multiplier, quantize_multipliers
-from ..reference.add_s8_fwd import LEFT_SHIFT, AddParams
+from .quant import LEFT_SHIFT, AddParams, quantize_multiplier, quantize_multipliers
 
 
 def _f32(x) -> float:

@@ -1,34 +1,17 @@
 # SPDX-License-Identifier: MIT
 """Reference of mt_add_s8_fwd: TFLite's int8 ADD (left shift 20, per-input multipliers)."""
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ..formats.quant import INT32_MAX, INT32_MIN, multiply_by_quantized_multiplier, requantize
+from ..formats.quant import (
+    INT32_MAX,
+    INT32_MIN,
+    LEFT_SHIFT,
+    AddParams,
+    multiply_by_quantized_multiplier,
+    requantize,
+)
 from . import args as A
-
-LEFT_SHIFT = 20  # MT_ADD_LEFT_SHIFT, TFLite's for int8
-
-
-@dataclass(frozen=True)
-class AddParams:
-    """The 11 int32 args of the add adapter, in order."""
-
-    input1_offset: int
-    input1_multiplier: int
-    input1_shift: int
-    input2_offset: int
-    input2_multiplier: int
-    input2_shift: int
-    output_multiplier: int
-    output_shift: int
-    output_offset: int
-    act_min: int = -128
-    act_max: int = 127
-
-    def pack(self) -> list:
-        return [int(v) for v in self.__dict__.values()]
 
 
 def _scaled(x, offset, multiplier, shift):

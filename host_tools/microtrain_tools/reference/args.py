@@ -11,6 +11,7 @@ from dataclasses import astuple, dataclass
 import numpy as np
 
 from ..errors import MicrotrainError
+from ..formats.model import conv_axis_ok  # noqa: F401 (the checks below and callers)
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,3 @@ def check_dims(dims_: tuple, what: str) -> None:
     """The rule of mt_dims_count: every dim >= 1 and the element count fits int32."""
     if min(dims_) < 1 or int(np.prod(dims_, dtype=object)) > (1 << 31) - 1:
         raise MicrotrainError(f"{what}: bad dims {dims_}")
-
-
-def conv_axis_ok(size_in: int, k: int, stride: int, pad: int, size_out: int) -> bool:
-    """The rule of mt_conv_axis_check: the output size follows from input, filter, stride, pad."""
-    if min(size_in, k, stride, size_out) < 1 or not 0 <= pad < k:
-        return False
-    slack = size_in + pad - ((size_out - 1) * stride + k)
-    return -(k - 1) <= slack <= stride - 1
