@@ -10,8 +10,8 @@ import microtrain_tools
 
 PACKAGE = Path(microtrain_tools.__file__).parent
 # Top of the path first. A module may import its own stage and any stage below it.
-STAGES = ("cli", "commands", "importers", "device", "policy", "bundle", "compiler", "quantize",
-          "sim", "reference", "mpy", "formats", "errors", "paths")
+STAGES = ("cli", "commands", "importers", "device", "policy", "bundle", "compiler", "emulator",
+          "quantize", "sim", "reference", "mpy", "formats", "errors", "paths")
 RANK = {stage: len(STAGES) - i for i, stage in enumerate(STAGES)}
 
 
