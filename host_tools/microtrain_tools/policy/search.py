@@ -247,21 +247,26 @@ class Space:
                            optimizer=self.cfg.optimizer(), note=note)
 
     def compiled(self, combo: Combination):
-        """The compiled program of combo under the current config (its rate); a combination
-        compiled again (its bytes, then its fine-tune, then the result) comes from a cache."""
+        """The program combo fine-tunes with under the current config (its rate), from a cache.
+        It is compiled without a streamed prefix or recomputes: those change where bytes live,
+        never which bytes a step gives (tests/test_stream.py), and the untiled program compiles
+        in a tenth of the time and runs fewer ops."""
         key = (combo, dataclasses.astuple(self.cfg))
         if key not in self._compiled:
             if len(self._compiled) >= COMPILED_KEPT:
                 del self._compiled[next(iter(self._compiled))]  # the oldest
             self._compiled[key] = compile_model(self.graph, self.policy(combo),
-                                                input_dtype=self.cfg.input_dtype)
+                                                input_dtype=self.cfg.input_dtype, tiling=None)
         return self._compiled[key]
 
-    def learn_bytes(self, combo: Combination, compiled=None) -> int:
-        """Training memory in bytes, from the compiled program's memory plan (exact)."""
+    def packed(self, combo: Combination):
+        """combo compiled as `microtrain pack` compiles it (the memory plan a board gets)."""
+        return compile_model(self.graph, self.policy(combo), input_dtype=self.cfg.input_dtype)
+
+    def learn_bytes(self, combo: Combination) -> int:
+        """Training memory in bytes, from the memory plan of the packed program (exact)."""
         if combo not in self._bytes:
-            compiled = compiled or self.compiled(combo)
-            self._bytes[combo] = memory_plan(compiled).learn_total
+            self._bytes[combo] = memory_plan(self.packed(combo)).learn_total
         return self._bytes[combo]
 
 
@@ -431,7 +436,7 @@ def measure_contributions(space: Space, x, y, log=None, budget: int | None = Non
 
     base = space.baseline()
     base_compiled = space.compiled(base)
-    base_bytes = space.learn_bytes(base, base_compiled)
+    base_bytes = space.learn_bytes(base)
     initial = HostModel(base_compiled).evaluate(*val)
     say(f"not learning (frozen model): accuracy {initial:.3f}")
     lr_trials = choose_lr(space, train, val, seeds, say) if cfg.lrs else []
@@ -448,7 +453,7 @@ def measure_contributions(space: Space, x, y, log=None, budget: int | None = Non
         t = time.perf_counter()
         combo = space.combination_of(c)
         compiled = space.compiled(combo)
-        nbytes = space.learn_bytes(combo, compiled)
+        nbytes = space.learn_bytes(combo)
         if budget is not None and nbytes > budget:
             skipped.append((c, nbytes))
             say(f"[{i}/{len(candidates)}] {c.label}: {format_kb(nbytes)}, over the budget "
@@ -526,7 +531,7 @@ def choose(contrib: Contributions, budget: int, top: int = 3, log=None) -> Searc
             f"{base.accuracy:.3f}, this "
             + (f"{best.accuracy:.3f} measured" if best.accuracy is not None else
                f"summed gains {best.predicted_gain:+.3f} (not measured)") + " on held-out data")
-    compiled = space.compiled(best.combination)
+    compiled = space.packed(best.combination)
     result = SearchResult(space.policy(best.combination, note=note), budget, best.learn_bytes,
                           best.predicted_gain, contrib.initial_accuracy, base.accuracy,
                           contrib.baseline_bytes, contrib.measured, best.combination,
