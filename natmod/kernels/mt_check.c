@@ -73,6 +73,22 @@ mt_status mt_dwconv_dims_check(const mt_conv_params *params, const mt_dims *inpu
                                                                                : MT_ERR_SHAPE;
 }
 
+mt_status mt_global_pool_dims_check(const mt_dims *input_dims, const mt_dims *output_dims,
+                                    int32_t max_window, int32_t *window) {
+    int32_t count;
+    mt_status st;
+    if ((st = mt_dims_count(input_dims, &count)) != MT_OK ||
+        (st = mt_dims_count(output_dims, &count)) != MT_OK) {
+        return st;
+    }
+    if (output_dims->n != input_dims->n || output_dims->h != 1 || output_dims->w != 1 ||
+        output_dims->c != input_dims->c) {
+        return MT_ERR_SHAPE;
+    }
+    *window = input_dims->h * input_dims->w;
+    return *window > max_window ? MT_ERR_SHAPE : MT_OK;
+}
+
 mt_status mt_act_check(const mt_act_params *act) {
     if (act->input_offset < -127 || act->input_offset > 128) {
         return MT_ERR_PARAM;

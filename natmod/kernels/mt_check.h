@@ -41,6 +41,11 @@ mt_status mt_act_check(const mt_act_params *act);
 // 1 if none of the `count` floats is NaN or infinite (exponent bits all ones), else 0.
 int mt_all_finite(const float *values, int32_t count);
 
+// A global pool's dims: valid counts, output (n, 1, 1, c) of input (n, h, w, c), and a window
+// h * w of at most max_window (its sum must fit int32); *window = h * w.
+mt_status mt_global_pool_dims_check(const mt_dims *input_dims, const mt_dims *output_dims,
+                                    int32_t max_window, int32_t *window);
+
 // Every per-channel shift within [MT_SHIFT_MIN, MT_SHIFT_MAX].
 mt_status mt_quant_check(const mt_quant_params *quant, int32_t channels);
 

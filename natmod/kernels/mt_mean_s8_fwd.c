@@ -10,21 +10,11 @@
 mt_status mt_mean_s8_fwd(const mt_act_params *act, int32_t multiplier, int32_t shift,
                          const mt_dims *input_dims, const int8_t *input,
                          const mt_dims *output_dims, int8_t *output) {
-    int32_t count;
+    int32_t window;
     mt_status st;
-    if ((st = mt_dims_count(input_dims, &count)) != MT_OK ||
-        (st = mt_dims_count(output_dims, &count)) != MT_OK) {
-        return st;
-    }
-    if (output_dims->n != input_dims->n || output_dims->h != 1 || output_dims->w != 1 ||
-        output_dims->c != input_dims->c) {
-        return MT_ERR_SHAPE;
-    }
-    const int32_t window = input_dims->h * input_dims->w;
-    if (window > MT_MEAN_MAX_WINDOW) {
-        return MT_ERR_SHAPE;
-    }
-    if ((st = mt_act_check(act)) != MT_OK) {
+    if ((st = mt_global_pool_dims_check(input_dims, output_dims, MT_MEAN_MAX_WINDOW,
+                                        &window)) != MT_OK ||
+        (st = mt_act_check(act)) != MT_OK) {
         return st;
     }
     if (multiplier < 0 || shift < MT_SHIFT_MIN || shift > MT_SHIFT_MAX) {
