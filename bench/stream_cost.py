@@ -31,14 +31,20 @@ CORE_NAMES = {"armv7emsp": "Cortex-M4", "armv7emdp": "Cortex-M7"}
 
 
 def variants(graph, plan):
-    """(label, compiled): before issue 10, masks only, masks and streaming (the default)."""
-    outputs = copy.copy(plan)
+    """(label, compiled): before issue 10 (whole tensors, clamps from int8 outputs, partly
+    learned weights copied whole), masks only, masks and streaming, and the default (those and
+    split pointwise layers)."""
+    copies = copy.copy(plan)
+    copies.split_pointwise = False
+    outputs = copy.copy(copies)
     outputs.clamp_masks = False
-    return (("whole tensors, clamps from int8 outputs",
+    return (("whole tensors, clamps from int8 outputs, weight copies",
              compile_model(graph, outputs, input_dtype="int8", tiling=None)),
             ("clamps from bit masks",
-             compile_model(graph, plan, input_dtype="int8", tiling=None)),
-            ("the default: masks, streamed prefix, recomputes where they save memory",
+             compile_model(graph, copies, input_dtype="int8", tiling=None)),
+            ("masks, streamed prefix, recomputes where they save memory",
+             compile_model(graph, copies, input_dtype="int8")),
+            ("the default: those and split pointwise layers (no weight copy)",
              compile_model(graph, plan, input_dtype="int8")))
 
 

@@ -163,3 +163,53 @@ def q8_grad_in_cases(rng, q8):
         qbufs[4].ravel()[::5] = -128
         qbufs[3].ravel()[1::6] = -128
         yield f"mt_{op}_q8_grad_in", args, qbufs
+
+
+def split_pointwise_case(rng, q8, *, c_in, c_out, k, h=3, w=3, stride=(1, 1), channels=True,
+                         group_rows=1, accumulate=0):
+    """A pointwise layer learning k of c_in input channels: the split forward and int8 dL/dx
+    ops ((name, args, bufs) each) and the merged filter both equal (reference
+    chanmerge_s8_fwd). channels: a random increasing list, or False: the first k (empty).
+    group_rows: the forward's scratch holds that many filter rows (and their outputs)."""
+    from kernels_fwd_cases import conv_case
+    from microtrain_tools.reference.chanmerge_s8_fwd import chanmerge
+    from microtrain_tools.reference.pwconv2d_split import split_grad_in_scratch
+
+    args, bufs = conv_case(rng, h=h, w=w, c_in=c_in, c_out=c_out, k=(1, 1), stride=stride,
+                           padding="valid", clamp="relu6")
+    picked = (np.sort(rng.choice(c_in, size=k, replace=False)).astype(np.int32) if channels
+              else np.arange(k, dtype=np.int32))
+    sel = picked if channels else np.zeros(0, np.int32)
+    learned = rng.integers(-127, 128, size=(c_out, k), dtype=np.int8)
+    merged = chanmerge(bufs[3].reshape(c_out, c_in), learned, picked, k).ravel()
+    out_pixels = int(np.prod(args[16:19]))
+    scratch = np.full(group_rows * (c_in + out_pixels), -1, np.int8)  # C must clear it
+    fwd = ("mt_pwconv2d_split_s8_fwd", args + [k], [*bufs, learned.ravel(), sel, scratch])
+    gargs, gbufs = conv_grad_in_case(rng, h=h, w=w, c_in=c_in, c_out=c_out, k=(1, 1),
+                                     stride=stride, padding="valid", accumulate=accumulate)
+    scale, gin, _, gout = gbufs
+    filt = bufs[3]  # the forward's frozen filter: `merged` is both ops' filter
+    gscratch = np.full(split_grad_in_scratch(c_in, c_out) // 4, -1, np.int32).view(np.int8)
+    grad = ("mt_pwconv2d_split_q8_grad_in", gargs + [k],
+            [scale, *q8(gin), filt, *q8(gout), gscratch, learned.ravel(), sel])
+    return fwd, grad, merged
+
+
+# Every branch of the split kernels: c_in and k not multiples of 4 (the learned columns' blocks
+# of 4 and tail), odd c_out, groups that do not divide c_out, one row a group, stride 2 (input
+# pixels no tap reaches), the first k (no list), accumulate.
+SPLIT_POINTWISE_SHAPES = (
+    dict(c_in=10, c_out=7, k=3, group_rows=3),
+    dict(c_in=16, c_out=12, k=8, h=4, w=4, group_rows=5, accumulate=1),
+    dict(c_in=9, c_out=5, k=9, group_rows=1, channels=False),
+    dict(c_in=12, c_out=6, k=5, h=5, w=3, stride=(2, 2), group_rows=6),
+    dict(c_in=8, c_out=34, k=2, h=4, w=4, group_rows=40),  # DSP pairs, 32+ pixels no
+)
+
+
+def split_pointwise_cases(rng, q8):
+    """(name, args, bufs) of the split pointwise ops over SPLIT_POINTWISE_SHAPES."""
+    for shape in SPLIT_POINTWISE_SHAPES:
+        fwd, grad, _ = split_pointwise_case(rng, q8, **shape)
+        yield fwd
+        yield grad

@@ -12,6 +12,7 @@ from kernels_bwd_cases import (
     conv_grad_w_case,
     q8_grad_in_cases,
     random_grad,
+    split_pointwise_cases,
     random_scales,
 )
 from microtrain_tools.reference import REFERENCE_OPS
@@ -135,6 +136,7 @@ def cases():
         np.zeros(30, np.int8), np.zeros(1, np.float32)]
     yield "mt_mse_s8_grad_in", [3, 10, 4, A.f32_bits(0.2)], [
         logits, random_grad(rng, 30), np.zeros(1, np.float32), np.zeros(30, np.float32)]
+    yield from split_pointwise_cases(rng, q8)
 
 
 @pytest.mark.parametrize("arch", ["armv6m", "armv7emsp"])

@@ -144,3 +144,17 @@ def update_cases():
 def test_q8_update_paths_equal_the_reference(x64_level, i):
     op, args, bufs = list(update_cases())[i]
     assert_same(op, args, bufs)
+
+
+def test_split_pointwise_equals_the_reference(x64_level):
+    """The split pointwise ops run the 1x1 forward and the int8 dL/dx tap sums of each x64
+    level on row groups and with learned columns put in: the reference's bytes."""
+    from kernels_bwd_cases import split_pointwise_case
+
+    rng = np.random.default_rng(31)
+    for shape in (dict(c_in=48, c_out=40, k=12, h=4, w=4, group_rows=9),
+                  dict(c_in=64, c_out=20, k=16, h=8, w=8, group_rows=3),
+                  dict(c_in=37, c_out=9, k=5, group_rows=2, accumulate=1)):
+        fwd, grad, _ = split_pointwise_case(rng, q8, **shape)
+        for name, args, bufs in (fwd, grad):
+            assert_same(name, args, bufs)

@@ -2,6 +2,8 @@
 #include "mt_conv_q8_grad_in.h"
 
 #include "mt_grad_sink.h"
+#include "mt_pwconv2d_s8_fwd.h"
+#include "mt_pwconv2d_split_s8_fwd.h"
 #include "mt_x64.h"
 
 // Scratch sizes are counted in 4-byte words below this.
@@ -141,8 +143,13 @@ typedef struct {
     const int8_t *w, *q;
     const int16_t *m;  // m[c_out]
     int16_t *qm;       // q * m of one output pixel [c_out]
-    int32_t *acc;      // one sum per input channel (kh * kw > 1 only)
+    int32_t *acc;      // one sum per input channel (kh * kw > 1, or learned channels)
     float c;
+    // A layer learning k input channels (mt_pwconv2d_split_q8_grad_in): column channels[j] of
+    // the filter is learned[. * k + j]; NULL otherwise.
+    const int8_t *learned;
+    const int32_t *channels;
+    int32_t k;
 } conv_ctx;
 
 mt_status mt_conv_q8_grad_in_scratch(const mt_dims *filter_dims, int32_t *bytes) {
@@ -237,6 +244,24 @@ static void conv_tap(const conv_ctx *x, const int8_t *w, int32_t *acc, sink *out
     *out = o;
 }
 
+// The sums of the learned columns replace those of the frozen filter's (acc[channels[j]]): each
+// input channel's sum reads only its own column, so this equals the merged filter's sums.
+static void learned_sums(const conv_ctx *x, int32_t *acc) {
+    const int32_t k = x->k, c_out = x->out->c;
+    const int32_t *ch = x->channels;
+    int32_t j = 0;
+    for (; j + 3 < k; j += 4) {
+        int32_t s[4] = {0, 0, 0, 0};
+        tap_sums4(x->qm, x->learned + j, k, c_out, s);
+        for (int32_t t = 0; t < 4; t++) {
+            acc[ch ? ch[j + t] : j + t] = s[t];
+        }
+    }
+    for (; j < k; j++) {
+        acc[ch ? ch[j] : j] = tap_sum1(x->qm, x->learned + j, k, c_out);
+    }
+}
+
 // Input pixel (n, iy, ix): tap ky reaches output row oy = (ty - ky) / sh when ty - ky >= 0 is a
 // multiple of sh and oy < out->h, so only ky = ty % sh, + sh, ... with oy = ty / sh, - 1, ...
 // Kept out of line: inlined into the pass loop its registers spill (3x3, fc: 2x slower).
@@ -263,6 +288,9 @@ __attribute__((noinline)) static void conv_pixel(const conv_ctx *x, int32_t n, i
             }
             fill_qm(x->qm, x->q + ((n * o->h + oy) * o->w + ox) * o->c, x->m, o->c);
             conv_tap(x, x->w + (ky * kw + kx) * c_in, acc, out);
+            if (x->learned) {  // pointwise: this is the pixel's one tap
+                learned_sums(x, acc);
+            }
             any = 1;
         }
     }
@@ -316,7 +344,8 @@ static mt_status multipliers(const float *s_w, int32_t c_out, int32_t terms, flo
 
 static int block_mode_fits(const conv_ctx *x) {
     const mt_conv_params *p = x->params;
-    return x->filter->h == 1 && x->filter->w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+    return !x->learned && x->filter->h == 1 && x->filter->w == 1 && p->stride_h == 1 &&
+           p->stride_w == 1 &&
            p->pad_h == 0 && p->pad_w == 0 && x->out->c <= MT_BLOCK_C_OUT_MAX &&
            x->in->n * x->in->h * x->in->w >= MT_BLOCK_PIXELS_MIN;
 }
@@ -471,11 +500,18 @@ static mt_status conv_passes(const conv_ctx *x, const mt_grad_params *grad,
     return MT_OK;
 }
 
-mt_status mt_conv_q8_grad_in(const mt_conv_params *params, const mt_grad_params *grad,
+// The checks and the two passes of both entries; split: the learned columns, or NULL.
+typedef struct {
+    const int8_t *learned;
+    const int32_t *channels;
+    int32_t k;
+} learned_cols;
+
+static mt_status grad_in_run(const mt_conv_params *params, const mt_grad_params *grad,
                              const mt_dims *input_dims, const mt_grad_dst *grad_in,
                              const mt_dims *filter_dims, const int8_t *filter,
                              const mt_dims *output_dims, const mt_grad_src *grad_out,
-                             void *scratch, size_t scratch_len) {
+                             const learned_cols *split, void *scratch, size_t scratch_len) {
     mt_status st = mt_conv_dims_check(params, input_dims, filter_dims, output_dims);
     if (st != MT_OK) {
         return st;
@@ -487,17 +523,19 @@ mt_status mt_conv_q8_grad_in(const mt_conv_params *params, const mt_grad_params 
         return MT_ERR_PARAM;
     }
     int32_t need;
-    if ((st = mt_conv_q8_grad_in_scratch(filter_dims, &need)) != MT_OK) {
+    if ((st = split ? mt_pwconv2d_split_q8_grad_in_scratch(filter_dims, &need)
+                    : mt_conv_q8_grad_in_scratch(filter_dims, &need)) != MT_OK) {
         return st;
     }
     if (scratch_len < (size_t)need || ((uintptr_t)scratch & 3u) != 0) {
         return MT_ERR_BUFFER_SIZE;
     }
     const int32_t c_out = output_dims->c, pairs = c_out + (c_out & 1);
-    const int multi_tap = filter_dims->h * filter_dims->w > 1;
+    const int with_acc = split || filter_dims->h * filter_dims->w > 1;
     int16_t *qm = (int16_t *)scratch, *m = qm + pairs;
     conv_ctx x = {params, input_dims, filter_dims, output_dims, filter, grad_out->q, m, qm,
-                  multi_tap ? (int32_t *)(m + pairs) : 0, 0.0f};
+                  with_acc ? (int32_t *)(m + pairs) : 0, 0.0f,
+                  split ? split->learned : 0, split ? split->channels : 0, split ? split->k : 0};
     if ((st = multipliers(grad->filter_scale, c_out, c_out * filter_dims->h * filter_dims->w,
                           grad_out->scale, m, &x.c)) != MT_OK) {
         return st;
@@ -509,4 +547,41 @@ mt_status mt_conv_q8_grad_in(const mt_conv_params *params, const mt_grad_params 
         words[i] = 0;
     }
     return st;
+}
+
+mt_status mt_conv_q8_grad_in(const mt_conv_params *params, const mt_grad_params *grad,
+                             const mt_dims *input_dims, const mt_grad_dst *grad_in,
+                             const mt_dims *filter_dims, const int8_t *filter,
+                             const mt_dims *output_dims, const mt_grad_src *grad_out,
+                             void *scratch, size_t scratch_len) {
+    return grad_in_run(params, grad, input_dims, grad_in, filter_dims, filter, output_dims,
+                       grad_out, 0, scratch, scratch_len);
+}
+
+mt_status mt_pwconv2d_split_q8_grad_in_scratch(const mt_dims *filter_dims, int32_t *bytes) {
+    const int32_t c_out = filter_dims->n, c_in = filter_dims->c;
+    if (c_out >= MT_SCRATCH_WORDS_MAX || c_in > MT_SCRATCH_WORDS_MAX - 1 - c_out) {
+        return MT_ERR_SHAPE;
+    }
+    *bytes = 4 * (c_out + (c_out & 1)) + 4 * c_in;
+    return MT_OK;
+}
+
+mt_status mt_pwconv2d_split_q8_grad_in(const mt_conv_params *params, const mt_grad_params *grad,
+                                       const mt_dims *input_dims, const mt_grad_dst *grad_in,
+                                       const mt_dims *filter_dims, const int8_t *filter,
+                                       const int8_t *learned, const int32_t *channels,
+                                       int32_t k, const mt_dims *output_dims,
+                                       const mt_grad_src *grad_out, void *scratch,
+                                       size_t scratch_len) {
+    if (!mt_pwconv2d_s8_fwd_applies(params, filter_dims)) {
+        return MT_ERR_PARAM;
+    }
+    mt_status st = mt_learned_channels_check(channels, k, filter_dims->c);
+    if (st != MT_OK) {
+        return st;
+    }
+    const learned_cols split = {learned, channels, k};
+    return grad_in_run(params, grad, input_dims, grad_in, filter_dims, filter, output_dims,
+                       grad_out, &split, scratch, scratch_len);
 }

@@ -35,6 +35,18 @@ mt_status mt_conv_q8_grad_in(const mt_conv_params *params, const mt_grad_params 
                              const mt_dims *output_dims, const mt_grad_src *grad_out,
                              void *scratch, size_t scratch_len);
 
+// pwconv2d of a layer that learns k input channels (mt_pwconv2d_split_s8_fwd.h): column
+// channels[j] (strictly increasing; NULL: the first k) of the frozen filter is replaced by
+// learned[o * k + j]. Same bytes as mt_conv_q8_grad_in on the merged filter, without a copy of
+// it. Scratch: mt_pwconv2d_split_q8_grad_in_scratch bytes, 4 * (c_out + c_out % 2) + 4 * c_in.
+mt_status mt_pwconv2d_split_q8_grad_in_scratch(const mt_dims *filter_dims, int32_t *bytes);
+mt_status mt_pwconv2d_split_q8_grad_in(const mt_conv_params *params, const mt_grad_params *grad,
+                                       const mt_dims *input_dims, const mt_grad_dst *grad_in,
+                                       const mt_dims *filter_dims, const int8_t *filter,
+                                       const int8_t *learned, const int32_t *channels,
+                                       int32_t k, const mt_dims *output_dims,
+                                       const mt_grad_src *grad_out, void *scratch,
+                                       size_t scratch_len);
 // dwconv2d: mt_dwconv2d_q8_grad_in.h (no scratch).
 
 #endif

@@ -53,6 +53,8 @@ MT_OP_ADAPTER(mt_op_avgpool_q8_grad_in);
 MT_OP_ADAPTER(mt_op_xent_q8_grad_in);
 MT_OP_ADAPTER(mt_op_mse_q8_grad_in);
 MT_OP_ADAPTER(mt_op_chanmerge_s8_fwd);
+MT_OP_ADAPTER(mt_op_pwconv2d_split_s8_fwd);
+MT_OP_ADAPTER(mt_op_pwconv2d_split_q8_grad_in);
 MT_OP_ADAPTER(mt_op_clampmask_s8_fwd);
 MT_OP_ADAPTER(mt_op_clampmask_f32_grad_in);
 MT_OP_ADAPTER(mt_op_clampmask_q8_grad_in);

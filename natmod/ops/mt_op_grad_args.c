@@ -125,32 +125,78 @@ mt_status mt_op_call_conv_grad_in(mt_grad_kind kind, int q8, const int32_t *args
     return st != MT_OK ? st : mt_op_conv_grad_in(kind, q8, &a, accumulate, bufs);
 }
 
-mt_status mt_op_conv_grad_in(mt_grad_kind kind, int q8, const mt_op_conv_grad_args *a,
-                             int32_t accumulate, const mt_buf *bufs) {
+// The buffers every conv-shaped grad_in op shares: filter_scale, grad_in (and its scale), the
+// filter, grad_out (and its scale), checked against the args; the kernel's views of them.
+typedef struct {
+    mt_grad_params grad;
+    mt_grad_dst grad_in;
+    mt_grad_src grad_out;
+    const int8_t *filter;
+} grad_in_views;
+
+static mt_status grad_in_bufs(int q8, const mt_op_conv_grad_args *a, int32_t accumulate,
+                              const mt_buf *bufs, grad_in_views *v) {
     if (accumulate != 0 && accumulate != 1) {
         return MT_ERR_PARAM;
     }
     mt_status st;
     const size_t f = q8 ? 3 : 2;  // the filter's buffer; grad_out follows it
-    mt_grad_src grad_out;
-    mt_grad_dst grad_in;
     if ((st = mt_op_check_buf(&bufs[0], a->out.c, 4)) != MT_OK ||
-        (st = mt_op_grad_dst(&bufs[1], q8, a->in_count, &grad_in)) != MT_OK ||
+        (st = mt_op_grad_dst(&bufs[1], q8, a->in_count, &v->grad_in)) != MT_OK ||
         (st = mt_op_check_tensor(&bufs[f], &a->filter, 1)) != MT_OK ||
-        (st = mt_op_grad_src(&bufs[f + 1], q8, a->out_count, &grad_out)) != MT_OK) {
+        (st = mt_op_grad_src(&bufs[f + 1], q8, a->out_count, &v->grad_out)) != MT_OK) {
         return st;
     }
     const mt_grad_params grad = {0.0f, 0, (const float *)bufs[0].data, accumulate};
-    const int8_t *filter = (const int8_t *)bufs[f].data;
+    v->grad = grad;
+    v->filter = (const int8_t *)bufs[f].data;
+    return MT_OK;
+}
+
+mt_status mt_op_conv_grad_in(mt_grad_kind kind, int q8, const mt_op_conv_grad_args *a,
+                             int32_t accumulate, const mt_buf *bufs) {
+    grad_in_views v;
+    mt_status st = grad_in_bufs(q8, a, accumulate, bufs, &v);
+    if (st != MT_OK) {
+        return st;
+    }
     if (q8) {
-        return q8_grad_in(kind, a, &grad, &grad_in, filter, &grad_out, bufs);
+        return q8_grad_in(kind, a, &v.grad, &v.grad_in, v.filter, &v.grad_out, bufs);
     }
     if (kind == MT_GRAD_DWCONV2D) {
-        return mt_dwconv2d_s8_grad_in(&a->params, &grad, &a->in, &grad_in, &a->filter, filter,
-                                      &a->out, &grad_out);
+        return mt_dwconv2d_s8_grad_in(&a->params, &v.grad, &a->in, &v.grad_in, &a->filter,
+                                      v.filter, &a->out, &v.grad_out);
     }
-    return mt_conv2d_s8_grad_in(&a->params, &grad, &a->in, &grad_in, &a->filter, filter, &a->out,
-                                &grad_out);
+    return mt_conv2d_s8_grad_in(&a->params, &v.grad, &a->in, &v.grad_in, &a->filter, v.filter,
+                                &a->out, &v.grad_out);
+}
+
+mt_status mt_op_call_pwconv2d_split_grad_in(const int32_t *args, const mt_buf *bufs) {
+    mt_op_conv_grad_args a;
+    grad_in_views v;
+    mt_status st = unpack(MT_GRAD_PWCONV2D, args, &a);
+    if (st != MT_OK ||
+        (st = grad_in_bufs(1, &a, args[MT_OP_CONV_GRAD_ARGS - 1], bufs, &v)) != MT_OK) {
+        return st;
+    }
+    const int32_t k = args[MT_OP_CONV_GRAD_ARGS];
+    int32_t need, learned_count;
+    void *channels;
+    if (k < 1 || k > a.filter.c) {
+        return MT_ERR_PARAM;
+    }
+    const mt_dims learned = {a.filter.n, 1, 1, k};
+    if ((st = mt_pwconv2d_split_q8_grad_in_scratch(&a.filter, &need)) != MT_OK ||
+        (st = mt_op_check_buf(&bufs[6], need / 4, 4)) != MT_OK ||
+        (st = mt_dims_count(&learned, &learned_count)) != MT_OK ||
+        (st = mt_op_check_buf(&bufs[7], learned_count, 1)) != MT_OK ||
+        (st = mt_op_optional_buf(&bufs[8], k, 4, &channels)) != MT_OK) {
+        return st;
+    }
+    return mt_pwconv2d_split_q8_grad_in(&a.params, &v.grad, &a.in, &v.grad_in, &a.filter,
+                                        v.filter, (const int8_t *)bufs[7].data,
+                                        (const int32_t *)channels, k, &a.out, &v.grad_out,
+                                        bufs[6].data, bufs[6].len);
 }
 
 mt_status mt_op_call_conv_grad_w(mt_grad_kind kind, const int32_t *args, const mt_buf *bufs) {

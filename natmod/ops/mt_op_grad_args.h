@@ -47,6 +47,9 @@ mt_status mt_op_call_conv_grad_in(mt_grad_kind kind, int q8, const int32_t *args
 // bufs conv2d/pwconv2d: input (b, the k saved channels), grad_w (f, written), grad_out (f)
 // bufs dwconv2d:        input (b), channels (i [k] or empty: first k), grad_w (f), grad_out (f)
 mt_status mt_op_call_conv_grad_w(mt_grad_kind kind, const int32_t *args, const mt_buf *bufs);
+// mt_pwconv2d_split_q8_grad_in: args as the q8 grad_in ops, then k; bufs as theirs, then
+// learned (b [c_out * k]) and channels (i [k] or empty: the first k).
+mt_status mt_op_call_pwconv2d_split_grad_in(const int32_t *args, const mt_buf *bufs);
 
 // args: conv params (8), input dims {n,h,w,k}, filter dims (the whole weight tensor), output
 //       dims, input_scale (float32 bits), qas, rounding, lr (float32 bits), momentum (bits)

@@ -52,6 +52,10 @@ static const mt_op_info op_table[] = {
     {"mt_clampmask_f32_grad_in", mt_op_clampmask_f32_grad_in, 4, 2, "bf", 1u << 1},
     {"mt_clampmask_q8_grad_in", mt_op_clampmask_q8_grad_in, 4, 2, "bb", 1u << 1},
     {"mt_mean_s8_fwd", mt_op_mean_s8_fwd, 14, 2, "bb", 1u << 1},
+    {"mt_pwconv2d_split_s8_fwd", mt_op_pwconv2d_split_s8_fwd, 21, 9, "iibbibbib",
+     1u << 5 | 1u << 8},
+    {"mt_pwconv2d_split_q8_grad_in", mt_op_pwconv2d_split_q8_grad_in, 22, 9, "fbfbbfbbi",
+     3u << 1 | 1u << 6},
 };
 
 size_t mt_op_count(void) {

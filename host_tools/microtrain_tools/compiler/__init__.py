@@ -25,6 +25,10 @@ from .stream import Segment, Tiling
 
 PARAM_ARRAYS = ("weight", "bias", "multiplier", "shift", "w_scale")
 FINAL_PLACEMENT_TRIES = 48  # seeded placement orders the chosen plan is also tried with
+# A pointwise layer that learns some input channels runs from flash + its learned columns
+# (mt_pwconv2d_split_s8_fwd), merging this many bytes of filter rows (and their outputs) at once
+# instead of holding a whole copy of its weight.
+SPLIT_SCRATCH_BYTES = 1024
 
 
 @dataclass
@@ -60,6 +64,7 @@ class _Builder:
         # Layers that learn some of their input channels: the whole weight stays frozen in
         # flash, only the learned channels live in RAM ("weight" in params, compact).
         self.compact = compact  # layer name -> CompactWeight
+        self.split_pointwise = True  # see runs_split; TrainPlan.split_pointwise turns it off
         for ly in graph.layers:
             refs = {}
             for key in PARAM_ARRAYS:
@@ -90,6 +95,23 @@ class _Builder:
         e.emit("mt_chansel_s8_fwd", [1, 1, cw.rows, cw.c_total, cw.k],
                [copy, refs["channels"], refs["weight_compact"]],
                f"{ly.name}: keep the {cw.k} learned channels")
+
+    def runs_split(self, ly) -> bool:
+        """A pointwise layer learning some input channels: no whole-weight copy, its kernels
+        read the frozen filter from flash and the learned columns from RAM."""
+        return ly.name in self.compact and ly.op == "pwconv2d" and self.split_pointwise
+
+    def emit_split_forward(self, e, ly, x, y) -> None:
+        cw = self.compact[ly.name]
+        refs = self.layer_refs[ly.name]
+        h, w, _ = self.graph.tensors[ly.name].shape
+        row = cw.c_total + h * w  # one merged filter row and its output channel
+        group = min(cw.rows, max(1, SPLIT_SCRATCH_BYTES // row))
+        scratch = ArenaTensor(f"split_scratch_{ly.name}", group * row, "scratch")
+        e.emit("mt_pwconv2d_split_s8_fwd", forward.conv_args(self.graph, ly) + [cw.k],
+               [refs["multiplier"], refs["shift"], x, refs["weight"], refs["bias"], y,
+                refs["weight_compact"], refs["channels"], scratch],
+               f"{ly.name}: pwconv2d forward, {cw.k} learned input channels from RAM")
 
     def forward_refs(self, e, ly) -> dict:
         refs = self.layer_refs[ly.name]
@@ -129,7 +151,10 @@ class _Builder:
             if rule is None:
                 raise MicrotrainError(f"layer {ly.name!r}: the compiler has no rule for {ly.op!r}")
             xs = [self.activation(name) for name in ly.inputs]
-            rule(e, g, ly, self.forward_refs(e, ly), xs, self.activation(ly.name))
+            if self.runs_split(ly):
+                self.emit_split_forward(e, ly, xs[0], self.activation(ly.name))
+            else:
+                rule(e, g, ly, self.forward_refs(e, ly), xs, self.activation(ly.name))
             if after_layer is not None:
                 after_layer(ly)
 
@@ -188,6 +213,7 @@ def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32",
             raise MicrotrainError(f"tiling must be 'auto', None or a Tiling, got {tiling!r}")
         check_tiling(graph, plan, tiling)
     b = _Builder(graph, input_dtype, trainable, compact, tiling)
+    b.split_pointwise = plan is None or plan.split_pointwise
     x, logits, _ = io_refs(graph, input_dtype)
 
     pred = Emitter()

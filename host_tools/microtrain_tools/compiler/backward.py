@@ -23,6 +23,7 @@ from ..formats.model import INPUT
 from ..formats.program import BufRef, Region
 from ..reference.grad_in_q8 import scratch_bytes as grad_in_scratch_bytes
 from ..reference.grad_q8 import MAX_UPDATE_PIXELS
+from ..reference.pwconv2d_split import split_grad_in_scratch
 from . import forward
 from .forward import act_args, conv_args, dims, emit_dequantize, filter_dims, float_bits
 from .layout import ArenaTensor, Emitter
@@ -70,6 +71,8 @@ class TrainPlan:
     loss: str
     grad_format: str = "q8"  # GRAD_FORMATS
     clamp_masks: bool = True  # activation clamps from 1-bit masks, not the int8 outputs
+    # Pointwise layers learning some input channels read flash + learned columns (no copy).
+    split_pointwise: bool = True
     recompute: frozenset = frozenset()  # layers whose input is rebuilt, not kept (recompute.py)
 
     @classmethod
@@ -266,7 +269,11 @@ class _Learn:
     def weight_layer(self, ly, g_out):
         refs = self.b.layer_refs[ly.name]
         compact = ly.name in self.b.compact
-        if compact:  # rebuild the whole weight for dL/dx and the update, store it back after
+        # A split pointwise layer (int8 gradients) reads flash + learned columns in dL/dx and
+        # updates the learned columns where they live; others rebuild the whole weight for
+        # dL/dx and the update, and store the learned channels back after.
+        split = compact and self.q8 and self.b.runs_split(ly)
+        if compact and not split:
             refs = {**refs, "weight": self.b.merged_weight(self.e, ly)}
         self.clamp(ly, g_out)
         src = ly.inputs[0]
@@ -279,16 +286,23 @@ class _Learn:
             else:
                 args = conv_args(self.g, ly) + [acc]
             bufs = [refs["w_scale"], *g_in, refs["weight"], *g_out]
-            if self.q8 and ly.op != "dwconv2d":  # the integer kernel's q*m and sums
+            name = f"mt_{ly.op}_{self.grad_kind}_grad_in"
+            if split:
+                cw = self.b.compact[ly.name]
+                size = split_grad_in_scratch(cw.c_total, cw.rows)
+                bufs += [ArenaTensor(f"gin_scratch_{ly.name}", size, "scratch"),
+                         refs["weight_compact"], refs["channels"]]
+                args, name = args + [cw.k], "mt_pwconv2d_split_q8_grad_in"
+            elif self.q8 and ly.op != "dwconv2d":  # the integer kernel's q*m and sums
                 f_dims = filter_dims(ly)
                 size = grad_in_scratch_bytes(f_dims[3], f_dims[0], f_dims[1], f_dims[2])
                 bufs.append(ArenaTensor(f"gin_scratch_{ly.name}", size, "scratch"))
-            self.e.emit(f"mt_{ly.op}_{self.grad_kind}_grad_in", args, bufs, f"{ly.name}: dL/dx")
+            self.e.emit(name, args, bufs, f"{ly.name}: dL/dx")
         if ly.name in self.plan.bias_layers:
             self.bias_update(ly, g_out, refs)
         if ly.name in self.plan.weight_channels:
-            self.weight_update(ly, g_out, refs)
-        if compact:
+            self.weight_update(ly, g_out, refs, split)
+        if compact and not split:
             self.b.store_compact(self.e, ly, refs["weight"])
 
     def bias_state(self, ly):
@@ -349,7 +363,8 @@ class _Learn:
             self.e.ops.extend(tmp.ops)
         return again[ly.inputs[0]], self.g.tensors[ly.inputs[0]].shape[-1]
 
-    def weight_update(self, ly, g_out, refs):
+    def weight_update(self, ly, g_out, refs, split=False):
+        """split: update the learned columns in RAM as a weight of their own (c_in = k)."""
         if ly.name in self.saved_inputs:
             saved, k = self.saved_inputs[ly.name]
         else:
@@ -359,7 +374,7 @@ class _Learn:
         outer, inner, c_total, on_channel = layout
         count = outer * inner * k
         t_in = self.g.tensors[ly.inputs[0]]
-        ch = EMPTY if k == c_total else self.weights_blob(
+        ch = EMPTY if k == c_total or split else self.weights_blob(
             f"{ly.name}/channels", np.array(channels, np.int32))
         s_x = float_bits(t_in.scale)
         if ly.op == "fc":
@@ -369,8 +384,8 @@ class _Learn:
         else:
             h, w, _ = t_in.shape
             args = conv_args(self.g, ly)
-            fd_whole = args[12:16]
-            fd_k = fd_whole[:3] + [k]
+            fd_k = args[12:15] + [k]
+            fd_whole = fd_k if split else args[12:16]
             tail = args[16:20] + [s_x]
             args = args[:8] + [1, h, w, k]
         if self.q8:  # dL/dW of each weight computed and applied at once: no buffer
@@ -380,8 +395,9 @@ class _Learn:
                     f"layer {ly.name!r}: {pixels} output pixels, more than the "
                     f"{MAX_UPDATE_PIXELS} whose q8 weight-gradient sums are exact in int32; "
                     f"update fewer layers or use grad_format='f32'")
+            weight = refs["weight_compact"] if split else refs["weight"]
             self.e.emit(f"mt_{ly.op}_q8_update", args + fd_whole + tail + self.update_args(),
-                        [saved, ch, refs["weight"], refs["w_scale"], *g_out,
+                        [saved, ch, weight, refs["w_scale"], *g_out,
                          *self.weight_state(ly, channels, count, layout)],
                         f"{ly.name}: dL/dW and update for {k} of {c_total} channels")
             return
