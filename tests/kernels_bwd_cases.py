@@ -173,7 +173,7 @@ def split_pointwise_case(rng, q8, *, c_in, c_out, k, h=3, w=3, stride=(1, 1), ch
     group_rows: the forward's scratch holds that many filter rows (and their outputs)."""
     from kernels_fwd_cases import conv_case
     from microtrain_tools.reference.chanmerge_s8_fwd import chanmerge
-    from microtrain_tools.reference.pwconv2d_split import split_grad_in_scratch
+    from microtrain_tools.reference.grad_in_q8 import scratch_bytes
 
     args, bufs = conv_case(rng, h=h, w=w, c_in=c_in, c_out=c_out, k=(1, 1), stride=stride,
                            padding="valid", clamp="relu6")
@@ -189,21 +189,24 @@ def split_pointwise_case(rng, q8, *, c_in, c_out, k, h=3, w=3, stride=(1, 1), ch
                                      stride=stride, padding="valid", accumulate=accumulate)
     scale, gin, _, gout = gbufs
     filt = bufs[3]  # the forward's frozen filter: `merged` is both ops' filter
-    gscratch = np.full(split_grad_in_scratch(c_in, c_out) // 4, -1, np.int32).view(np.int8)
+    gscratch = np.full(scratch_bytes(c_in, c_out, 1, 1) // 4, -1, np.int32).view(np.int8)
     grad = ("mt_pwconv2d_split_q8_grad_in", gargs + [k],
             [scale, *q8(gin), filt, *q8(gout), gscratch, learned.ravel(), sel])
     return fwd, grad, merged
 
 
-# Every branch of the split kernels: c_in and k not multiples of 4 (the learned columns' blocks
-# of 4 and tail), odd c_out, groups that do not divide c_out, one row a group, stride 2 (input
-# pixels no tap reaches), the first k (no list), accumulate.
+# Every branch of the split kernels: c_in and k not multiples of 4 (blocks of 4 and tails in
+# runs of frozen and of learned columns), learned channels in one run and in several, odd c_out,
+# groups that do not divide c_out, one row a group, stride 2 (input pixels no tap reaches), the
+# first k (no list), accumulate, the DSP block mode (32+ pixels, c_out <= 128).
 SPLIT_POINTWISE_SHAPES = (
     dict(c_in=10, c_out=7, k=3, group_rows=3),
     dict(c_in=16, c_out=12, k=8, h=4, w=4, group_rows=5, accumulate=1),
     dict(c_in=9, c_out=5, k=9, group_rows=1, channels=False),
     dict(c_in=12, c_out=6, k=5, h=5, w=3, stride=(2, 2), group_rows=6),
-    dict(c_in=8, c_out=34, k=2, h=4, w=4, group_rows=40),  # DSP pairs, 32+ pixels no
+    dict(c_in=8, c_out=34, k=2, h=4, w=4, group_rows=40),
+    dict(c_in=21, c_out=10, k=6, h=6, w=6, group_rows=4, accumulate=1),  # block mode
+    dict(c_in=13, c_out=9, k=13, h=8, w=5, group_rows=2, channels=False),  # block, all learned
 )
 
 

@@ -143,7 +143,7 @@ typedef struct {
     const int8_t *w, *q;
     const int16_t *m;  // m[c_out]
     int16_t *qm;       // q * m of one output pixel [c_out]
-    int32_t *acc;      // one sum per input channel (kh * kw > 1, or learned channels)
+    int32_t *acc;      // one sum per input channel (kh * kw > 1 only)
     float c;
     // A layer learning k input channels (mt_pwconv2d_split_q8_grad_in): column channels[j] of
     // the filter is learned[. * k + j]; NULL otherwise.
@@ -169,10 +169,10 @@ static void fill_qm(int16_t *qm, const int8_t *q, const int16_t *m, int32_t c_ou
 }
 
 #if MT_X64
-// conv_tap with the x64 tap sums (mt_x64.h), a block of input channels at a time.
-static void conv_tap_x64(const conv_ctx *x, const int8_t *w, int32_t *acc, sink *out) {
-    const int32_t c_in = x->in->c, c_out = x->out->c;
-    const int32_t w_stride = x->filter->h * x->filter->w * c_in;
+// tap_run with the x64 tap sums (mt_x64.h), a block of input channels at a time.
+static void tap_run_x64(const conv_ctx *x, const int8_t *w, int32_t w_stride, int32_t c_in,
+                        int32_t *acc, sink *out) {
+    const int32_t c_out = x->out->c;
     const float c = x->c;
     sink o = *out;
     for (int32_t i = 0; i < c_in; i += MT_X64_TAP_BLOCK) {
@@ -202,18 +202,19 @@ static void conv_tap_x64(const conv_ctx *x, const int8_t *w, int32_t *acc, sink 
 }
 #endif
 
-// The sums of one input pixel's channels over one tap, added to acc[] (multi) or put out.
+// The sums of c_in consecutive input channels of one tap, column i at w + i, its rows
+// w_stride apart: added to acc[] (multi-tap) or put out in channel order.
 // (The context's fields and the sink are copied into locals: every int8 store of the output may
 // alias them, and gcc would reload them after each.)
-static void conv_tap(const conv_ctx *x, const int8_t *w, int32_t *acc, sink *out) {
+static void tap_run(const conv_ctx *x, const int8_t *w, int32_t w_stride, int32_t c_in,
+                    int32_t *acc, sink *out) {
 #if MT_X64
     if (mt_x64_level() != MT_X64_PORTABLE) {
-        conv_tap_x64(x, w, acc, out);
+        tap_run_x64(x, w, w_stride, c_in, acc, out);
         return;
     }
 #endif
-    const int32_t c_in = x->in->c, c_out = x->out->c;
-    const int32_t w_stride = x->filter->h * x->filter->w * c_in;
+    const int32_t c_out = x->out->c;
     const int16_t *const qm = x->qm;
     const float c = x->c;
     sink o = *out;
@@ -244,21 +245,34 @@ static void conv_tap(const conv_ctx *x, const int8_t *w, int32_t *acc, sink *out
     *out = o;
 }
 
-// The sums of the learned columns replace those of the frozen filter's (acc[channels[j]]): each
-// input channel's sum reads only its own column, so this equals the merged filter's sums.
-static void learned_sums(const conv_ctx *x, int32_t *acc) {
-    const int32_t k = x->k, c_out = x->out->c;
+// One tap of the filter, every input channel.
+static void conv_tap(const conv_ctx *x, const int8_t *w, int32_t *acc, sink *out) {
+    const int32_t c_in = x->in->c;
+    tap_run(x, w, x->filter->h * x->filter->w * c_in, c_in, acc, out);
+}
+
+// The one tap of a split pointwise layer, put out in channel order: runs of frozen columns from
+// the filter, runs of consecutive learned channels from the learned columns (each input
+// channel's sum reads only its own column, so these are the merged filter's sums).
+static void split_tap(const conv_ctx *x, sink *out) {
+    const int32_t c_in = x->in->c, k = x->k;
     const int32_t *ch = x->channels;
-    int32_t j = 0;
-    for (; j + 3 < k; j += 4) {
-        int32_t s[4] = {0, 0, 0, 0};
-        tap_sums4(x->qm, x->learned + j, k, c_out, s);
-        for (int32_t t = 0; t < 4; t++) {
-            acc[ch ? ch[j + t] : j + t] = s[t];
+    int32_t at = 0;  // the next input channel to put out
+    for (int32_t j = 0; j < k;) {
+        const int32_t first = ch ? ch[j] : j;
+        int32_t run = 1;
+        while (j + run < k && (ch ? ch[j + run] : j + run) == first + run) {
+            run++;
         }
+        if (first > at) {
+            tap_run(x, x->w + at, c_in, first - at, 0, out);
+        }
+        tap_run(x, x->learned + j, k, run, 0, out);
+        at = first + run;
+        j += run;
     }
-    for (; j < k; j++) {
-        acc[ch ? ch[j] : j] = tap_sum1(x->qm, x->learned + j, k, c_out);
+    if (at < c_in) {
+        tap_run(x, x->w + at, c_in, c_in - at, 0, out);
     }
 }
 
@@ -287,9 +301,10 @@ __attribute__((noinline)) static void conv_pixel(const conv_ctx *x, int32_t n, i
                 continue;
             }
             fill_qm(x->qm, x->q + ((n * o->h + oy) * o->w + ox) * o->c, x->m, o->c);
-            conv_tap(x, x->w + (ky * kw + kx) * c_in, acc, out);
             if (x->learned) {  // pointwise: this is the pixel's one tap
-                learned_sums(x, acc);
+                split_tap(x, out);
+            } else {
+                conv_tap(x, x->w + (ky * kw + kx) * c_in, acc, out);
             }
             any = 1;
         }
@@ -344,8 +359,7 @@ static mt_status multipliers(const float *s_w, int32_t c_out, int32_t terms, flo
 
 static int block_mode_fits(const conv_ctx *x) {
     const mt_conv_params *p = x->params;
-    return !x->learned && x->filter->h == 1 && x->filter->w == 1 && p->stride_h == 1 &&
-           p->stride_w == 1 &&
+    return x->filter->h == 1 && x->filter->w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
            p->pad_h == 0 && p->pad_w == 0 && x->out->c <= MT_BLOCK_C_OUT_MAX &&
            x->in->n * x->in->h * x->in->w >= MT_BLOCK_PIXELS_MIN;
 }
@@ -354,21 +368,44 @@ static inline int32_t pack_s16x2(int32_t lo, int32_t hi) {
     return (int32_t)((uint32_t)(uint16_t)lo | ((uint32_t)hi << 16));
 }
 
-// m[o] * W[o, i] as an int32, 0 past c_out or c_in.
-static inline int32_t scaled_weight(const conv_ctx *x, int32_t o, int32_t i) {
-    const int32_t c_in = x->in->c;
-    return o < x->out->c && i < c_in ? x->m[o] * x->w[o * c_in + i] : 0;
+// Column i of the (1x1) filter as the kernel sees it: the frozen filter's, or for a split
+// layer the learned one that replaces it; its elements are *stride apart.
+static const int8_t *filter_column(const conv_ctx *x, int32_t i, int32_t *stride) {
+    for (int32_t j = 0; x->learned && j < x->k; j++) {
+        const int32_t c = x->channels ? x->channels[j] : j;
+        if (c == i) {
+            *stride = x->k;
+            return x->learned + j;
+        }
+        if (c > i) {
+            break;
+        }
+    }
+    *stride = x->in->c;
+    return x->w + i;
+}
+
+// m[o] * W[o, i] of a column (NULL: past c_in) as an int32, 0 past c_out.
+static inline int32_t scaled_weight(const conv_ctx *x, int32_t o, const int8_t *col,
+                                    int32_t stride) {
+    return o < x->out->c && col ? x->m[o] * col[o * stride] : 0;
 }
 
 // wb, per group of four output channels o..o+3, per input channel i = i0 + j (j < 4): the
 // int16 pairs {mW[o, i], mW[o+2, i]} and {mW[o+1, i], mW[o+3, i]}, the lanes sxtb16 gives
 // q[o..o+3]. Zero past c_out and c_in, so those lanes add nothing.
 static void fill_block(const conv_ctx *x, int32_t i0, int32_t *wb) {
+    const int8_t *col[4];
+    int32_t stride[4];
+    for (int32_t j = 0; j < 4; j++) {
+        col[j] = i0 + j < x->in->c ? filter_column(x, i0 + j, &stride[j]) : 0;
+    }
     for (int32_t o = 0; o < x->out->c; o += 4) {
         for (int32_t j = 0; j < 4; j++, wb += 2) {
-            const int32_t i = i0 + j;
-            wb[0] = pack_s16x2(scaled_weight(x, o, i), scaled_weight(x, o + 2, i));
-            wb[1] = pack_s16x2(scaled_weight(x, o + 1, i), scaled_weight(x, o + 3, i));
+            const int8_t *c = col[j];
+            const int32_t st = stride[j];
+            wb[0] = pack_s16x2(scaled_weight(x, o, c, st), scaled_weight(x, o + 2, c, st));
+            wb[1] = pack_s16x2(scaled_weight(x, o + 1, c, st), scaled_weight(x, o + 3, c, st));
         }
     }
 }
@@ -523,15 +560,14 @@ static mt_status grad_in_run(const mt_conv_params *params, const mt_grad_params 
         return MT_ERR_PARAM;
     }
     int32_t need;
-    if ((st = split ? mt_pwconv2d_split_q8_grad_in_scratch(filter_dims, &need)
-                    : mt_conv_q8_grad_in_scratch(filter_dims, &need)) != MT_OK) {
+    if ((st = mt_conv_q8_grad_in_scratch(filter_dims, &need)) != MT_OK) {
         return st;
     }
     if (scratch_len < (size_t)need || ((uintptr_t)scratch & 3u) != 0) {
         return MT_ERR_BUFFER_SIZE;
     }
     const int32_t c_out = output_dims->c, pairs = c_out + (c_out & 1);
-    const int with_acc = split || filter_dims->h * filter_dims->w > 1;
+    const int with_acc = filter_dims->h * filter_dims->w > 1;
     int16_t *qm = (int16_t *)scratch, *m = qm + pairs;
     conv_ctx x = {params, input_dims, filter_dims, output_dims, filter, grad_out->q, m, qm,
                   with_acc ? (int32_t *)(m + pairs) : 0, 0.0f,
@@ -556,15 +592,6 @@ mt_status mt_conv_q8_grad_in(const mt_conv_params *params, const mt_grad_params 
                              void *scratch, size_t scratch_len) {
     return grad_in_run(params, grad, input_dims, grad_in, filter_dims, filter, output_dims,
                        grad_out, 0, scratch, scratch_len);
-}
-
-mt_status mt_pwconv2d_split_q8_grad_in_scratch(const mt_dims *filter_dims, int32_t *bytes) {
-    const int32_t c_out = filter_dims->n, c_in = filter_dims->c;
-    if (c_out >= MT_SCRATCH_WORDS_MAX || c_in > MT_SCRATCH_WORDS_MAX - 1 - c_out) {
-        return MT_ERR_SHAPE;
-    }
-    *bytes = 4 * (c_out + (c_out & 1)) + 4 * c_in;
-    return MT_OK;
 }
 
 mt_status mt_pwconv2d_split_q8_grad_in(const mt_conv_params *params, const mt_grad_params *grad,

@@ -38,8 +38,8 @@ mt_status mt_conv_q8_grad_in(const mt_conv_params *params, const mt_grad_params 
 // pwconv2d of a layer that learns k input channels (mt_pwconv2d_split_s8_fwd.h): column
 // channels[j] (strictly increasing; NULL: the first k) of the frozen filter is replaced by
 // learned[o * k + j]. Same bytes as mt_conv_q8_grad_in on the merged filter, without a copy of
-// it. Scratch: mt_pwconv2d_split_q8_grad_in_scratch bytes, 4 * (c_out + c_out % 2) + 4 * c_in.
-mt_status mt_pwconv2d_split_q8_grad_in_scratch(const mt_dims *filter_dims, int32_t *bytes);
+// it: runs of frozen and of learned columns are summed from where they live. Scratch: as
+// mt_conv_q8_grad_in's.
 mt_status mt_pwconv2d_split_q8_grad_in(const mt_conv_params *params, const mt_grad_params *grad,
                                        const mt_dims *input_dims, const mt_grad_dst *grad_in,
                                        const mt_dims *filter_dims, const int8_t *filter,

@@ -186,7 +186,7 @@ mt_status mt_op_call_pwconv2d_split_grad_in(const int32_t *args, const mt_buf *b
         return MT_ERR_PARAM;
     }
     const mt_dims learned = {a.filter.n, 1, 1, k};
-    if ((st = mt_pwconv2d_split_q8_grad_in_scratch(&a.filter, &need)) != MT_OK ||
+    if ((st = mt_conv_q8_grad_in_scratch(&a.filter, &need)) != MT_OK ||
         (st = mt_op_check_buf(&bufs[6], need / 4, 4)) != MT_OK ||
         (st = mt_dims_count(&learned, &learned_count)) != MT_OK ||
         (st = mt_op_check_buf(&bufs[7], learned_count, 1)) != MT_OK ||

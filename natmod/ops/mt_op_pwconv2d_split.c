@@ -38,7 +38,7 @@ MT_OP_ADAPTER(mt_op_pwconv2d_split_s8_fwd) {
 }
 
 // args: as mt_pwconv2d_q8_grad_in (conv params, dims, accumulate), then k
-// bufs: as mt_pwconv2d_q8_grad_in (scratch: mt_pwconv2d_split_q8_grad_in_scratch bytes), then
+// bufs: as mt_pwconv2d_q8_grad_in (the same scratch), then
 //       learned (b [c_out * k]) and channels (i [k] or empty: the first k)
 MT_OP_ADAPTER(mt_op_pwconv2d_split_q8_grad_in) {
     (void)n_args;

@@ -26,9 +26,10 @@ from .stream import Segment, Tiling
 PARAM_ARRAYS = ("weight", "bias", "multiplier", "shift", "w_scale")
 FINAL_PLACEMENT_TRIES = 48  # seeded placement orders the chosen plan is also tried with
 # A pointwise layer that learns some input channels runs from flash + its learned columns
-# (mt_pwconv2d_split_s8_fwd), merging this many bytes of filter rows (and their outputs) at once
-# instead of holding a whole copy of its weight.
-SPLIT_SCRATCH_BYTES = 1024
+# (mt_pwconv2d_split_s8_fwd), merging up to this many bytes of filter rows (and their outputs)
+# at once instead of holding a whole copy of its weight; groups of 4 rows where they fit (the
+# Cortex-M 1x1 kernel takes output channels in pairs).
+SPLIT_SCRATCH_BYTES = 2048
 
 
 @dataclass
@@ -106,7 +107,8 @@ class _Builder:
         refs = self.layer_refs[ly.name]
         h, w, _ = self.graph.tensors[ly.name].shape
         row = cw.c_total + h * w  # one merged filter row and its output channel
-        group = min(cw.rows, max(1, SPLIT_SCRATCH_BYTES // row))
+        fit = SPLIT_SCRATCH_BYTES // row
+        group = min(cw.rows, fit - fit % 4 if fit >= 4 else max(1, fit))
         scratch = ArenaTensor(f"split_scratch_{ly.name}", group * row, "scratch")
         e.emit("mt_pwconv2d_split_s8_fwd", forward.conv_args(self.graph, ly) + [cw.k],
                [refs["multiplier"], refs["shift"], x, refs["weight"], refs["bias"], y,

@@ -23,7 +23,6 @@ from ..formats.model import INPUT
 from ..formats.program import BufRef, Region
 from ..reference.grad_in_q8 import scratch_bytes as grad_in_scratch_bytes
 from ..reference.grad_q8 import MAX_UPDATE_PIXELS
-from ..reference.pwconv2d_split import split_grad_in_scratch
 from . import forward
 from .forward import act_args, conv_args, dims, emit_dequantize, filter_dims, float_bits
 from .layout import ArenaTensor, Emitter
@@ -289,7 +288,7 @@ class _Learn:
             name = f"mt_{ly.op}_{self.grad_kind}_grad_in"
             if split:
                 cw = self.b.compact[ly.name]
-                size = split_grad_in_scratch(cw.c_total, cw.rows)
+                size = grad_in_scratch_bytes(cw.c_total, cw.rows, 1, 1)
                 bufs += [ArenaTensor(f"gin_scratch_{ly.name}", size, "scratch"),
                          refs["weight_compact"], refs["channels"]]
                 args, name = args + [cw.k], "mt_pwconv2d_split_q8_grad_in"

@@ -10,6 +10,7 @@ from ..errors import MicrotrainError
 from . import args as A
 from .chanmerge_s8_fwd import chanmerge
 from .conv2d_s8_fwd import OPS as FWD_OPS
+from .grad_in_q8 import scratch_bytes
 from .grad_q8 import OPS as GRAD_OPS
 
 
@@ -47,17 +48,11 @@ def fwd(args, bufs):
     scratch.reshape(-1).view(np.uint8)[:group * row_bytes] = 0  # and leaves zeroed
 
 
-def split_grad_in_scratch(c_in: int, c_out: int) -> int:
-    """mt_pwconv2d_split_q8_grad_in_scratch: q*m and m (int16, c_out rounded up to even each),
-    then one int32 sum per input channel."""
-    return 4 * (c_out + c_out % 2) + 4 * c_in
-
-
 def grad_in(args, bufs):
     f_dims = A.dims(args[12:16])
     k = int(args[21])
     scale, gin_q, gin_s, filt, gout_q, gout_s, scratch, learned, channels = bufs
-    need = split_grad_in_scratch(f_dims[3], f_dims[0])
+    need = scratch_bytes(f_dims[3], f_dims[0], 1, 1)
     if scratch.nbytes < need:
         raise MicrotrainError(f"split pwconv2d grad_in: scratch of {scratch.nbytes} bytes, "
                               f"needs {need}")
