@@ -183,6 +183,9 @@ def test_candidates_over_the_budget_are_never_fine_tuned(graph, monkeypatch):
     assert over and {c for c, _ in contrib.skipped} == over
     assert {m.candidate for m in contrib.measured} == set(sizes) - over
     assert all(n <= budget for n in tuned), "a fine-tune of a program over the budget"
+    over_combos = {space.combination_of(c) for c in over}
+    assert not over_combos & {key[0] for key in space._compiled}, (
+        "a program to fine-tune was compiled for a candidate over the budget")
     result = ps.choose(contrib, budget)
     assert result.learn_bytes <= budget and len(result.skipped) == len(over)
     assert "not fine-tuned" in ps.format_table(result)

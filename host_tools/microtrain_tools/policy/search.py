@@ -223,7 +223,7 @@ class Space:
                     seen.add(n_channels(f, c))
                     keep.append(f)
             self.fractions[name] = keep
-        self._bytes = {}
+        self._plans = {}  # combination -> MemoryPlan of its packed program
         self._compiled = {}  # (combination, config) -> Compiled, the most recent few
 
     def candidates(self) -> list:
@@ -263,11 +263,15 @@ class Space:
         """combo compiled as `microtrain pack` compiles it (the memory plan a board gets)."""
         return compile_model(self.graph, self.policy(combo), input_dtype=self.cfg.input_dtype)
 
+    def memory_plan(self, combo: Combination):
+        """The memory plan of combo's packed program (it does not depend on the rate)."""
+        if combo not in self._plans:
+            self._plans[combo] = memory_plan(self.packed(combo))
+        return self._plans[combo]
+
     def learn_bytes(self, combo: Combination) -> int:
         """Training memory in bytes, from the memory plan of the packed program (exact)."""
-        if combo not in self._bytes:
-            self._bytes[combo] = memory_plan(self.packed(combo)).learn_total
-        return self._bytes[combo]
+        return self.memory_plan(combo).learn_total
 
 
 # ---- data and fine-tuning --------------------------------------------------------------------
@@ -452,14 +456,13 @@ def measure_contributions(space: Space, x, y, log=None, budget: int | None = Non
     for i, c in enumerate(candidates, 1):
         t = time.perf_counter()
         combo = space.combination_of(c)
-        compiled = space.compiled(combo)
         nbytes = space.learn_bytes(combo)
         if budget is not None and nbytes > budget:
             skipped.append((c, nbytes))
             say(f"[{i}/{len(candidates)}] {c.label}: {format_kb(nbytes)}, over the budget "
                 f"{format_kb(budget)} alone: not fine-tuned")
             continue
-        acc = fine_tune(compiled, train, val, cfg.steps, seeds)
+        acc = fine_tune(space.compiled(combo), train, val, cfg.steps, seeds)
         m = Measured(c, acc, acc - base_acc, nbytes, time.perf_counter() - t)
         measured.append(m)
         say(f"[{i}/{len(candidates)}] {c.label}: accuracy {acc:.3f} (gain {m.gain:+.3f} vs "
@@ -531,11 +534,11 @@ def choose(contrib: Contributions, budget: int, top: int = 3, log=None) -> Searc
             f"{base.accuracy:.3f}, this "
             + (f"{best.accuracy:.3f} measured" if best.accuracy is not None else
                f"summed gains {best.predicted_gain:+.3f} (not measured)") + " on held-out data")
-    compiled = space.packed(best.combination)
     result = SearchResult(space.policy(best.combination, note=note), budget, best.learn_bytes,
                           best.predicted_gain, contrib.initial_accuracy, base.accuracy,
                           contrib.baseline_bytes, contrib.measured, best.combination,
-                          n_compiled, accuracy=best.accuracy, plan=memory_plan(compiled),
+                          n_compiled, accuracy=best.accuracy,
+                          plan=space.memory_plan(best.combination),
                           layers=space.layers, checked=fits if top else [],
                           n_train=len(contrib.train[1]), n_val=len(contrib.val[1]), config=cfg,
                           lr_trials=contrib.lr_trials, skipped=contrib.skipped)
