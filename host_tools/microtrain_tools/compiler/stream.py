@@ -79,9 +79,15 @@ def cut_ok(graph, split) -> bool:
     the input, no other tensor of the segment) read after it."""
     if split < 1 or split > len(graph.layers):
         return False
-    inside = {INPUT} | {ly.name for ly in graph.layers[:split]}
     if any(ly.op not in STREAMABLE for ly in graph.layers[:split]):
         return False
+    return single_exit(graph, split)
+
+
+def single_exit(graph, split) -> bool:
+    """Is the output of layers[split - 1] the only tensor of layers[:split] (or the input)
+    that a layer after them reads?"""
+    inside = {INPUT} | {ly.name for ly in graph.layers[:split]}
     last = graph.layers[split - 1].name
     return all(src == last or src not in inside
                for ly in graph.layers[split:] for src in ly.inputs)
