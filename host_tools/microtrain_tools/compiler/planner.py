@@ -58,12 +58,15 @@ def _fits(t: Tensor, offset: int, live) -> bool:
 
 
 def _lowest_fit(t: Tensor, live) -> int:
-    busy = sorted((p.offset, _aligned(p.offset + p.size)) for p in live)
+    """The lowest offset where t shares no byte with any tensor of `live`."""
+    a = ALIGN
+    busy = sorted((p.offset, (p.offset + p.size + a - 1) // a * a) for p in live)
     offset = 0
     for start, end in busy:
         if offset + t.size <= start:
             break
-        offset = max(offset, end)
+        if end > offset:
+            offset = end
     return offset
 
 
@@ -84,14 +87,15 @@ def _place_in_order(order, alive_with, use_alias=True) -> int:
     for t in order:
         t.offset = -1
     for t in order:
-        # Candidates: the lowest free offset, and each allowed overlap with a placed partner;
-        # the one that ends lowest wins (an overlap usually saves a whole tensor).
+        # The lowest free offset, or an allowed overlap with a placed partner where that is
+        # lower (an overlap usually saves a whole tensor).
         live = [p for p in alive_with[id(t)] if p.offset >= 0]  # placed, alive with t
-        candidates = [_lowest_fit(t, live)]
+        best = _lowest_fit(t, live)
         if use_alias:
-            candidates += [p.offset + d for p, d in t.alias
-                           if p.offset >= 0 and p.offset + d >= 0]
-        best = min((o for o in candidates if _fits(t, o, live)), key=lambda o: (o + t.size, o))
+            for p, d in t.alias:
+                o = p.offset + d
+                if p.offset >= 0 and 0 <= o < best and _fits(t, o, live):
+                    best = o
         t.offset = best
     return max((_aligned(t.offset + t.size) for t in order), default=0)
 
