@@ -208,6 +208,23 @@ def test_a_combination_is_compiled_once_per_rate(graph, monkeypatch):
     assert len(calls) == 3, "the memory of a combination does not depend on the rate"
 
 
+def test_choosing_again_compiles_nothing(graph, monkeypatch):
+    """Programs and memory plans are kept: a second choice over the same contributions
+    (another --top, the same budget) compiles nothing, and the chosen policy's memory plan is
+    the one its figure came from."""
+    x, y = samples(60, seed=7)
+    space = ps.Space(graph, ps.SearchConfig(steps=20, weight_layers=2))
+    contrib = ps.measure_contributions(space, x, y)
+    first = ps.choose(contrib, 4096)
+    calls = []
+    real = ps.compile_model
+    monkeypatch.setattr(ps, "compile_model", lambda *a, **k: calls.append(1) or real(*a, **k))
+    again = ps.choose(contrib, 4096)
+    ps.choose(contrib, 4096, top=0)
+    assert not calls, "a program or memory plan compiled twice"
+    assert again.chosen == first.chosen and again.plan is space.memory_plan(first.chosen)
+
+
 def test_fine_tunes_run_the_graph_above_the_cut_and_bytes_come_from_the_packed_one():
     """The search fine-tunes on the program of the layers above the combination's cut, from
     the features there (policy/features.py), untiled (the same bytes a step, fewer ops, a
