@@ -21,6 +21,9 @@ def test_cuts_never_split_a_residual_block():
     names = [ly.name for ly in graph.layers]
     # conv1's output is read by the add: no cut after expand, dw or project
     assert [cut_below(graph, i) for i in range(len(names))] == [0, 1, 1, 1, 1, 5, 6]
+    # features are kept per sample: a cut whose activation is larger than allowed is passed
+    assert graph.tensors["res"].shape == graph.tensors["conv1"].shape == (4, 4, 8)
+    assert cut_below(graph, 5, max_bytes=128) == 5 and cut_below(graph, 5, max_bytes=127) == 0
     top = suffix_graph(graph, 5)
     assert [ly.name for ly in top.layers] == ["pool", "head"]
     assert top.input.shape == graph.tensors["res"].shape

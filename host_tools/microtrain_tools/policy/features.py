@@ -26,11 +26,14 @@ from ..formats.model import INPUT
 from ..sim.simulate import HostModel
 
 
-def cut_below(graph: Int8Graph, lowest: int) -> int:
-    """The highest cut (layers[:cut] frozen, run once) at or below layer index `lowest`; 0 if
-    there is none."""
+def cut_below(graph: Int8Graph, lowest: int, max_bytes: int | None = None) -> int:
+    """The highest cut (layers[:cut] frozen, run once) at or below layer index `lowest` whose
+    activation takes at most max_bytes a sample (kept for every sample: never more than the
+    samples themselves); 0 if there is none."""
     for cut in range(lowest, 0, -1):
-        if graph.layers[cut - 1].op != "flatten" and single_exit(graph, cut):
+        ly = graph.layers[cut - 1]
+        if ly.op != "flatten" and single_exit(graph, cut) and (
+                max_bytes is None or np.prod(graph.tensors[ly.name].shape) <= max_bytes):
             return cut
     return 0
 

@@ -254,7 +254,9 @@ class Space:
         if combo not in self._cuts:
             updated = TrainPlan.from_policy(self.policy(combo)).updated_layers()
             lowest = min(i for i, ly in enumerate(self.graph.layers) if ly.name in updated)
-            self._cuts[combo] = cut_below(self.graph, lowest)
+            sample_bytes = np.prod(self.graph.input.shape) * (
+                4 if self.cfg.input_dtype == "float32" else 1)
+            self._cuts[combo] = cut_below(self.graph, lowest, max_bytes=sample_bytes)
         return self._cuts[combo]
 
     def compiled(self, combo: Combination):
