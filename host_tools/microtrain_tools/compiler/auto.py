@@ -6,8 +6,9 @@ Choosing takes about 30 trial compiles of the model (compiler/tiling.py: each sp
 band heights; compiler/recompute.py: each input it could rebuild). A trial only needs the arena
 size and the op count, so it is a sizing compile (compile_model(..., sizing=True)): no resolved
 programs, and each streamed segment stands as its footprint (stream.Segment.emit_footprint:
-the same tensor lifetimes as its band ops, so the same arena plan). The chosen plan is then
-compiled for real, with FINAL_PLACEMENT_TRIES more placement orders.
+the same tensor lifetimes as its band ops, so the same arena plan); a program placed before
+(the predict program of another policy updating the same layers) is looked up (planner.plan).
+The chosen plan is then compiled for real, with FINAL_PLACEMENT_TRIES more placement orders.
 """
 
 
