@@ -183,6 +183,9 @@ def test_candidates_over_the_budget_are_never_fine_tuned(graph, monkeypatch):
     assert over and {c for c, _ in contrib.skipped} == over
     assert {m.candidate for m in contrib.measured} == set(sizes) - over
     assert all(n <= budget for n in tuned), "a fine-tune of a program over the budget"
+    over_combos = {space.combination_of(c) for c in over}
+    assert not over_combos & {key[0] for key in space._compiled}, (
+        "a program to fine-tune was compiled for a candidate over the budget")
     result = ps.choose(contrib, budget)
     assert result.learn_bytes <= budget and len(result.skipped) == len(over)
     assert "not fine-tuned" in ps.format_table(result)
@@ -205,10 +208,28 @@ def test_a_combination_is_compiled_once_per_rate(graph, monkeypatch):
     assert len(calls) == 3, "the memory of a combination does not depend on the rate"
 
 
-def test_fine_tunes_run_the_untiled_program_and_bytes_come_from_the_packed_one():
-    """The search fine-tunes on the program without a streamed prefix (the same bytes a step,
-    fewer ops, a tenth of the compile time) and reports the memory of the program `microtrain
-    pack` builds. mcunet-5fps: its packed programs stream the frozen prefix."""
+def test_choosing_again_compiles_nothing(graph, monkeypatch):
+    """Programs and memory plans are kept: a second choice over the same contributions
+    (another --top, the same budget) compiles nothing, and the chosen policy's memory plan is
+    the one its figure came from."""
+    x, y = samples(60, seed=7)
+    space = ps.Space(graph, ps.SearchConfig(steps=20, weight_layers=2))
+    contrib = ps.measure_contributions(space, x, y)
+    first = ps.choose(contrib, 4096)
+    calls = []
+    real = ps.compile_model
+    monkeypatch.setattr(ps, "compile_model", lambda *a, **k: calls.append(1) or real(*a, **k))
+    again = ps.choose(contrib, 4096)
+    ps.choose(contrib, 4096, top=0)
+    assert not calls, "a program or memory plan compiled twice"
+    assert again.chosen == first.chosen and again.plan is space.memory_plan(first.chosen)
+
+
+def test_fine_tunes_run_the_graph_above_the_cut_and_bytes_come_from_the_packed_one():
+    """The search fine-tunes on the program of the layers above the combination's cut, from
+    the features there (policy/features.py), untiled (the same bytes a step, fewer ops, a
+    tenth of the compile time), and reports the memory of the program `microtrain pack`
+    builds. mcunet-5fps: its packed programs stream the frozen prefix."""
     from microtrain_tools.importers.paper_models import load_paper_model
     from shared_data import shared_data
 
@@ -217,14 +238,17 @@ def test_fine_tunes_run_the_untiled_program_and_bytes_come_from_the_packed_one()
     space = ps.Space(mcunet, ps.SearchConfig(weight_layers=2, input_dtype="int8"))
     combo = space.combination_of(space.candidates()[-1])
     tuned, packed = space.compiled(combo), space.packed(combo)
+    cut = space.cut(combo)
+    assert cut > 0 and len(tuned.graph.layers) == len(mcunet.layers) - cut
     assert tuned.tiling is None and packed.tiling is not None
     assert space.learn_bytes(combo) == memory_plan(packed).learn_total
-    assert memory_plan(packed).learn_total < memory_plan(tuned).learn_total
     rng = np.random.default_rng(9)
+    xs = rng.integers(-128, 128, (3, *mcunet.input.shape), dtype=np.int8)
+    labels = [3, 7, 1]
+    features, _ = space.samples_at(combo, (xs, labels))
     a, b = HostModel(tuned), HostModel(packed)
-    for label in (3, 7, 1):
-        x = rng.integers(-128, 128, mcunet.input.shape, dtype=np.int8)
-        a.learn(x, label)
+    for x, f, label in zip(xs, features, labels):
+        a.learn(f, label)
         b.learn(x, label)
         assert a.out.tobytes() == b.out.tobytes()
     assert a.params.tobytes() == b.params.tobytes()

@@ -99,7 +99,8 @@ def odd_samples(graph, n=len(STEPS)):
 
 @pytest.mark.parametrize("band", (1, 2, 3, 5))
 def test_float_input_model_streams_to_the_same_bytes(odd_graph, band):
-    """Float input quantized band by band, every split of the odd model."""
+    """Float input quantized band by band, every split of the odd model; a sizing compile
+    gives the same arena and op count."""
     policy = make_policy(odd_graph, bias_last_n=2, weights=[("head", 1.0, "first_k")])
     xs, ys = odd_samples(odd_graph)
     reference = run_steps(HostModel(compile_model(odd_graph, policy, tiling=None)), xs, ys)
@@ -109,6 +110,10 @@ def test_float_input_model_streams_to_the_same_bytes(odd_graph, band):
         compiled = compile_model(odd_graph, policy, tiling=Tiling(split, band))
         assert compiled.tiling.extra_ops > 0
         assert_same_bytes(compiled, reference, xs, ys, f"split {split}, band {band}")
+        # what choosing a tiling compares: the segment's footprint for its band ops
+        sized = compile_model(odd_graph, policy, tiling=Tiling(split, band), sizing=True)
+        assert (sized.arena_size, sized.n_ops) == (
+            compiled.arena_size, len(compiled.predict) + len(compiled.learn))
 
 
 def test_mcunet_streams_to_the_same_bytes(mcunet):

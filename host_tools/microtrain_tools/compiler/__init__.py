@@ -19,7 +19,7 @@ from ..formats.model import INPUT
 from ..formats.program import BufRef, Region
 from . import forward
 from .backward import TrainPlan, emit_learn
-from .layout import ArenaTensor, Blob, Emitter, place, resolve
+from .layout import ArenaTensor, Blob, Emitter, Sized, place, resolve
 from .recompute import check_recompute
 from .stream import Segment, Tiling
 
@@ -54,10 +54,11 @@ class Compiled:
 
 
 class _Builder:
-    def __init__(self, graph, input_dtype, trainable, compact, tiling=None):
+    def __init__(self, graph, input_dtype, trainable, compact, tiling=None, sizing=False):
         self.graph = graph
         self.input_dtype = input_dtype
         self.tiling = tiling  # stream.Tiling: layers[:split] run band by band
+        self.sizing = sizing  # only the arena plan is wanted: the segment's footprint will do
         self.tiling_report = None
         self.weights = Blob(Region.WEIGHTS)
         self.params = Blob(Region.PARAMS)
@@ -136,7 +137,8 @@ class _Builder:
             for ly in layers[: self.tiling.split]:
                 e.layer_at[ly.name] = len(e.ops)
             segment = Segment(g, self.tiling, quantized_input=self.input_dtype == "float32")
-            self.tiling_report = segment.emit(e, x_region_ref, self.activation, self.layer_refs)
+            emit = segment.emit_footprint if self.sizing else segment.emit
+            self.tiling_report = emit(e, x_region_ref, self.activation, self.layer_refs)
             layers = layers[self.tiling.split:]
         e.stage("forward")
         if self.tiling is None:  # else the segment has read or quantized the input by bands
@@ -178,25 +180,16 @@ def compile_predict(graph: Int8Graph, input_dtype: str = "float32") -> Compiled:
 
 def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32",
                   grad_format: str = "q8", in_place: bool = True, tiling="auto",
-                  placement_tries: int = 0) -> Compiled:
+                  placement_tries: int = 0, sizing: bool = False) -> Compiled:
     """tiling: "auto" (stream the frozen prefix and recompute saved inputs where that makes
-    the arena smaller: compiler/tiling.py, compiler/recompute.py), None (neither, unless the
-    plan names recomputes), or a stream.Tiling to force. placement_tries: more arena
-    placement orders to try (planner.plan); "auto" gives its final plan FINAL_PLACEMENT_TRIES."""
+    the arena smaller: compiler/auto.py), None (neither, unless the plan names recomputes), or
+    a stream.Tiling to force. placement_tries: more arena placement orders to try
+    (planner.plan); "auto" gives its final plan FINAL_PLACEMENT_TRIES. sizing: return only
+    the arena size and op count (layout.Sized), the same as the whole compile's."""
     if tiling == "auto":
-        from .recompute import choose_recompute
-        from .tiling import choose_tiling
+        from .auto import compile_auto
 
-        if plan is not None and not isinstance(plan, TrainPlan):
-            plan = TrainPlan.from_policy(plan, grad_format)
-        best = choose_tiling(graph, plan, input_dtype, grad_format, in_place)
-        chosen = best.tiling.tiling if best.tiling else None
-        if plan is not None:
-            plan, best = choose_recompute(graph, plan, lambda p: compile_model(
-                graph, p, input_dtype, grad_format, in_place, tiling=chosen), best)
-        final = compile_model(graph, plan, input_dtype, grad_format, in_place, tiling=chosen,
-                              placement_tries=FINAL_PLACEMENT_TRIES)
-        return final if final.arena_size <= best.arena_size else best
+        return compile_auto(graph, plan, input_dtype, grad_format, in_place)
     if input_dtype not in ("float32", "int8"):
         raise MicrotrainError(f"input dtype must be float32 or int8, got {input_dtype!r}")
     if graph.output.shape[:2] != (1, 1):
@@ -214,7 +207,7 @@ def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32",
         if not isinstance(tiling, Tiling):
             raise MicrotrainError(f"tiling must be 'auto', None or a Tiling, got {tiling!r}")
         check_tiling(graph, plan, tiling)
-    b = _Builder(graph, input_dtype, trainable, compact, tiling)
+    b = _Builder(graph, input_dtype, trainable, compact, tiling, sizing)
     b.split_pointwise = plan is None or plan.split_pointwise
     x, logits, _ = io_refs(graph, input_dtype)
 
@@ -236,6 +229,8 @@ def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32",
     program_arenas = []
     arena_size, offsets = place(programs, sizes_out=program_arenas, in_place=in_place,
                                 tries=placement_tries)
+    if sizing:
+        return Sized(arena_size, len(pred.ops) + len(learn_ops), tiling, plan)
     return Compiled(
         graph=graph,
         predict=resolve(pred.ops, offsets),

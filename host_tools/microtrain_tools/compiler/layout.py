@@ -135,6 +135,17 @@ def place(programs, pinned=(), sizes_out=None, in_place=True, tries=0) -> tuple[
     return arena_size, offsets
 
 
+@dataclass
+class Sized:
+    """What compile_model(..., sizing=True) gives: the arena and op count of a compile, for
+    choosing between plans (compiler/auto.py), without the programs."""
+
+    arena_size: int
+    n_ops: int  # predict + learn
+    tiling: object  # the stream.Tiling compiled with, or None
+    plan: object  # the TrainPlan compiled with, or None
+
+
 def resolve(ops, offsets) -> list:
     """Replace arena tensors by fixed references."""
     out = []

@@ -58,31 +58,61 @@ def _fits(t: Tensor, offset: int, live) -> bool:
 
 
 def _lowest_fit(t: Tensor, live) -> int:
-    busy = sorted((p.offset, _aligned(p.offset + p.size)) for p in live)
+    """The lowest offset where t shares no byte with any tensor of `live`."""
+    a = ALIGN
+    busy = sorted((p.offset, (p.offset + p.size + a - 1) // a * a) for p in live)
     offset = 0
     for start, end in busy:
         if offset + t.size <= start:
             break
-        offset = max(offset, end)
+        if end > offset:
+            offset = end
     return offset
 
 
-def _place_in_order(order, use_alias=True) -> int:
-    placed = []
+def _alive_with(tensors) -> dict:
+    """id(tensor) -> the other tensors alive at some op where it is (a sweep by first op)."""
+    out = {id(t): [] for t in tensors}
+    by_first = sorted(tensors, key=lambda t: t.first)
+    for i, a in enumerate(by_first):
+        for b in by_first[i + 1:]:
+            if b.first > a.last:
+                break
+            out[id(a)].append(b)
+            out[id(b)].append(a)
+    return out
+
+
+def _place_in_order(order, alive_with, use_alias=True) -> int:
     for t in order:
         t.offset = -1
     for t in order:
-        # Candidates: the lowest free offset, and each allowed overlap with a placed partner;
-        # the one that ends lowest wins (an overlap usually saves a whole tensor).
-        live = [p for p in placed if p.first <= t.last and t.first <= p.last]
-        candidates = [_lowest_fit(t, live)]
+        # The lowest free offset, or an allowed overlap with a placed partner where that is
+        # lower (an overlap usually saves a whole tensor).
+        live = [p for p in alive_with[id(t)] if p.offset >= 0]  # placed, alive with t
+        best = _lowest_fit(t, live)
         if use_alias:
-            candidates += [p.offset + d for p, d in t.alias
-                           if p.offset >= 0 and p.offset + d >= 0]
-        best = min((o for o in candidates if _fits(t, o, live)), key=lambda o: (o + t.size, o))
+            for p, d in t.alias:
+                o = p.offset + d
+                if p.offset >= 0 and 0 <= o < best and _fits(t, o, live):
+                    best = o
         t.offset = best
-        placed.append(t)
     return max((_aligned(t.offset + t.size) for t in order), default=0)
+
+
+# Placement is deterministic in what it is given (sizes, lives, names, allowed overlaps, tries),
+# and a policy search or a tiling choice plans the same program again and again (the predict
+# program of every policy updating the same layers' biases): such a plan is looked up.
+_PLANS = {}
+_PLANS_KEPT = 512
+
+
+def _plan_key(tensors, tries):
+    index = {id(t): i for i, t in enumerate(tensors)}
+    if any(id(p) not in index for t in tensors for p, _ in t.alias):
+        return None  # a partner planned elsewhere: not a plan of these tensors alone
+    return tries, tuple((t.name, t.size, t.first, t.last,
+                         tuple((index[id(p)], d) for p, d in t.alias)) for t in tensors)
 
 
 def plan(tensors, tries: int = 0) -> int:
@@ -96,6 +126,22 @@ def plan(tensors, tries: int = 0) -> int:
     for t in tensors:
         if t.size < 0 or t.first > t.last:
             raise MicrotrainError(f"bad tensor lifetime or size: {t}")
+    key = _plan_key(tensors, tries)
+    if key in _PLANS:
+        best_size, best_offsets = _PLANS[key]
+        for t, offset in zip(tensors, best_offsets):
+            t.offset = offset
+        check(tensors)
+        return best_size
+    best_size = _plan(tensors, tries)
+    if key is not None:
+        if len(_PLANS) >= _PLANS_KEPT:
+            del _PLANS[next(iter(_PLANS))]  # the oldest
+        _PLANS[key] = best_size, [t.offset for t in tensors]
+    return best_size
+
+
+def _plan(tensors, tries) -> int:
     largest = sorted(tensors, key=lambda t: (-t.size, t.first, t.name))
     orders = [(largest, True)]
     if any(t.alias for t in tensors):
@@ -106,9 +152,10 @@ def plan(tensors, tries: int = 0) -> int:
     for _ in range(tries):
         order = sorted(tensors, key=lambda t: (-t.size * rng.uniform(0.5, 1.5), t.name))
         orders.append((order, bool(rng.getrandbits(1)) and any(t.alias for t in tensors)))
+    alive_with = _alive_with(tensors)
     best_size, best_offsets = None, None
     for order, use_alias in orders:
-        size = _place_in_order(order, use_alias)
+        size = _place_in_order(order, alive_with, use_alias)
         if best_size is None or size < best_size:
             best_size, best_offsets = size, [t.offset for t in tensors]
     for t, offset in zip(tensors, best_offsets):

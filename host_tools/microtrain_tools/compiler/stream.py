@@ -19,15 +19,15 @@ byte is the kernel's arithmetic on the same window, so a streamed program equals
 unstreamed one byte for byte (tests/test_stream.py, tests/test_programs_per_arch.py).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import MicrotrainError
 from ..formats.model import INPUT
-from ..formats.program import BufRef, Region
+from ..formats.program import BufRef, OpCall, Region
 from . import forward
 from .backward import EMPTY
 from .inplace import shift_safe
-from .layout import ArenaTensor, ArenaView, Emitter
+from .layout import ArenaTensor, ArenaView, Emitter, lifetimes
 
 STREAMABLE = ("conv2d", "pwconv2d", "dwconv2d", "add")
 BANDS = (1, 2, 4, 8, 16)  # band heights the compiler tries, in output rows of the segment
@@ -79,9 +79,15 @@ def cut_ok(graph, split) -> bool:
     the input, no other tensor of the segment) read after it."""
     if split < 1 or split > len(graph.layers):
         return False
-    inside = {INPUT} | {ly.name for ly in graph.layers[:split]}
     if any(ly.op not in STREAMABLE for ly in graph.layers[:split]):
         return False
+    return single_exit(graph, split)
+
+
+def single_exit(graph, split) -> bool:
+    """Is the output of layers[split - 1] the only tensor of layers[:split] (or the input)
+    that a layer after them reads?"""
+    inside = {INPUT} | {ly.name for ly in graph.layers[:split]}
     last = graph.layers[split - 1].name
     return all(src == last or src not in inside
                for ly in graph.layers[split:] for src in ly.inputs)
@@ -114,6 +120,8 @@ class _Event:
 # a policy search, candidate after candidate) builds the same segments again and again.
 _SCHEDULES = {}
 _SCHEDULES_KEPT = 256
+_FOOTPRINTS = {}  # the same key -> Segment._footprint()
+_PLACEHOLDER = OpCall("(segment footprint)", [], [])  # an op that touches nothing
 
 
 def _geometry(graph, layers, tiling, quantized_input) -> tuple:
@@ -148,8 +156,8 @@ class Segment:
             if len(_SCHEDULES) >= _SCHEDULES_KEPT:
                 del _SCHEDULES[next(iter(_SCHEDULES))]  # the oldest
             events, sweeps = self._schedule()
-            _SCHEDULES[key] = (tuple(events), sweeps)
-        self.events, self.n_sweeps = _SCHEDULES[key]
+            _SCHEDULES[key] = (tuple(events), sweeps, self._capacities(events))
+        self.events, self.n_sweeps, self._caps = _SCHEDULES[key]
 
     def height(self, name) -> int:
         return self.g.tensors[name].shape[0]
@@ -204,8 +212,11 @@ class Segment:
 
     def capacities(self) -> dict:
         """Rows each line buffer must hold (the segment's output: all of it)."""
+        return dict(self._caps)
+
+    def _capacities(self, events) -> dict:
         caps = {n: 0 for n in self.order}
-        for ev in self.events:
+        for ev in events:
             caps[ev.name] = max(caps[ev.name], ev.hi - ev.need_lo)
         caps[self.last] = self.height(self.last)
         return caps
@@ -217,19 +228,25 @@ class Segment:
         return TilingReport(self.tiling, self.last, self.n_sweeps, lines, _aligned(h * w * c))
 
     # ---- emission --------------------------------------------------------------------------
+    def tensors(self, activation) -> dict:
+        """Name -> the arena tensor holding it: a line buffer, or `activation(name)` for the
+        segment's output (a whole tensor)."""
+        caps = self.capacities()
+        return {n: activation(n) if n == self.last else ArenaTensor(
+            f"line_{n}", caps[n] * self.row_bytes(n), "line buffer") for n in self.order}
+
     def emit(self, e: Emitter, x_ref, activation, layer_refs) -> TilingReport:
         """Emit the bands; `activation(name)` gives the arena tensor of the segment's output,
         layer_refs[name] a layer's weight buffers. Returns the report with the op and shift
         counts of this emission."""
+        return self._emit(e, x_ref, self.tensors(activation), layer_refs)
+
+    def _emit(self, e: Emitter, x_ref, tensors, layer_refs) -> TilingReport:
         self.layer_refs = layer_refs
         rep = self.report()
         caps = self.capacities()
-        bufs = {}
-        for n in self.order:
-            whole = n == self.last
-            t = activation(n) if whole else ArenaTensor(
-                f"line_{n}", caps[n] * self.row_bytes(n), "line buffer")
-            bufs[n] = _Buffer(n, self.row_bytes(n), caps[n], t, whole=whole)
+        bufs = {n: _Buffer(n, self.row_bytes(n), caps[n], t, whole=n == self.last)
+                for n, t in tensors.items()}
         start = len(e.ops)
         for ev in self.events:
             b = bufs[ev.name]
@@ -238,6 +255,40 @@ class Segment:
             self._produce(e, ev.name, b, ev.hi, bufs, x_ref)
         rep.extra_ops = len(e.ops) - start - len(self.order)
         return rep
+
+    def emit_footprint(self, e: Emitter, x_ref, activation, layer_refs) -> TilingReport:
+        """As many ops as emit() gives, touching the same arena tensors first and last at the
+        same places, and nothing else: the arena planner sees the same lifetimes, so a compile
+        that only sizes its arena (compiler/auto.py makes ~30 per policy) gets the bytes emit()
+        would give without building the band ops again. The footprint comes from one real
+        emission, kept per segment geometry. Its ops are placeholders, never run or resolved."""
+        key = _geometry(self.g, self.layers, self.tiling, self.quantized_input)
+        if key not in _FOOTPRINTS:
+            if len(_FOOTPRINTS) >= _SCHEDULES_KEPT:
+                del _FOOTPRINTS[next(iter(_FOOTPRINTS))]  # the oldest
+            _FOOTPRINTS[key] = self._footprint(x_ref, layer_refs)
+        n_ops, touches, rep = _FOOTPRINTS[key]
+        tensors = self.tensors(activation)
+        start = len(e.ops)
+        e.ops.extend([_PLACEHOLDER] * n_ops)
+        for at, names in touches:
+            e.ops[start + at] = OpCall(_PLACEHOLDER.name, [], [tensors[n] for n in names])
+        return replace(rep, line_buffers=dict(rep.line_buffers))
+
+    def _footprint(self, x_ref, layer_refs) -> tuple:
+        """(the op count of emit(), ((op index, names of the tensors first or last touched
+        there), ...), its report), from one real emission into a scratch program."""
+        tensors = self.tensors(lambda n: ArenaTensor(n, self.row_bytes(n) * self.height(n),
+                                                     "activation"))
+        scratch = Emitter()
+        rep = self._emit(scratch, x_ref, tensors, layer_refs)
+        name_of = {t: n for n, t in tensors.items()}
+        touches = {}
+        for t, (first, last) in lifetimes(scratch.ops).items():
+            for at in sorted({first, last}):
+                touches.setdefault(at, []).append(name_of[t])
+        return len(scratch.ops), tuple(sorted((at, tuple(names))
+                                              for at, names in touches.items())), rep
 
     def _view(self, b: _Buffer, lo, hi):
         if b.whole:

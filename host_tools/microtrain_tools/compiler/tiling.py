@@ -24,28 +24,27 @@ def splits(graph, plan) -> list:
 
 
 def choose_tiling(graph, plan, input_dtype, grad_format, in_place):
-    """compile_model with the tiling that gives the smallest arena (None if none helps)."""
-    from . import TrainPlan, compile_model
+    """The layout.Sized (arena bytes, op count, tiling) of the tiling that gives the smallest
+    arena (tiling None if none helps), from sizing compiles. plan: a TrainPlan or None."""
+    from . import compile_model
 
-    if plan is not None and not isinstance(plan, TrainPlan):
-        plan = TrainPlan.from_policy(plan, grad_format)
+    def sized(tiling):
+        return compile_model(graph, plan, input_dtype, grad_format, in_place, tiling=tiling,
+                             sizing=True)
 
-    def compiled(tiling):
-        return compile_model(graph, plan, input_dtype, grad_format, in_place, tiling=tiling)
-
-    best = compiled(None)
+    best = sized(None)
     quantized = input_dtype == "float32"
     for split in splits(graph, plan):
         # Band 1: the smallest working set. While the segment runs nothing else is alive, and
         # what follows it does not depend on the band: a taller band (fewer ops) costs no
         # memory as long as its working set stays within that arena.
-        first = compiled(Tiling(split, 1))
+        first = sized(Tiling(split, 1))
         h_out = graph.tensors[graph.layers[split - 1].name].shape[0]
         taller = [b for b in BANDS[1:] if b <= h_out and Segment(
             graph, Tiling(split, b), quantized).report().working_set <= first.arena_size]
         candidate = first
         if taller:
-            tall = compiled(Tiling(split, taller[-1]))
+            tall = sized(Tiling(split, taller[-1]))
             if tall.arena_size <= first.arena_size:
                 candidate = tall
         if _better(candidate, best):
@@ -55,8 +54,7 @@ def choose_tiling(graph, plan, input_dtype, grad_format, in_place):
 
 def _better(a, b) -> bool:
     """Smaller arena; on a tie, fewer ops."""
-    return (a.arena_size, len(a.predict) + len(a.learn)) < \
-        (b.arena_size, len(b.predict) + len(b.learn))
+    return (a.arena_size, a.n_ops) < (b.arena_size, b.n_ops)
 
 
 def check_tiling(graph, plan, tiling) -> None:

@@ -32,11 +32,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..compiler import compile_model
+from ..compiler import TrainPlan, compile_model
 from ..compiler.memory import memory_plan
 from ..errors import MicrotrainError
 from ..formats.int8_graph import Int8Graph
 from .definition import CHANNEL_RULES, ROUNDINGS, Optimizer, Policy, make_policy, n_channels
+from .features import FrozenFeatures, cut_below
 from ..sim.simulate import HostModel
 
 FRACTIONS = (0.125, 0.25, 0.5, 1.0)
@@ -223,7 +224,9 @@ class Space:
                     seen.add(n_channels(f, c))
                     keep.append(f)
             self.fractions[name] = keep
-        self._bytes = {}
+        self._plans = {}  # combination -> MemoryPlan of its packed program
+        self._cuts = {}  # combination -> layers[:cut] stay frozen (policy/features.py)
+        self.features = FrozenFeatures(graph, cfg.input_dtype)
         self._compiled = {}  # (combination, config) -> Compiled, the most recent few
 
     def candidates(self) -> list:
@@ -246,28 +249,60 @@ class Space:
         return make_policy(self.graph, bias_last_n=1 + combo.bias_n, weights=weights,
                            optimizer=self.cfg.optimizer(), note=note)
 
+    def cut(self, combo: Combination) -> int:
+        """combo leaves layers[:cut] frozen: its fine-tunes start from their output."""
+        if combo not in self._cuts:
+            updated = TrainPlan.from_policy(self.policy(combo)).updated_layers()
+            lowest = min(i for i, ly in enumerate(self.graph.layers) if ly.name in updated)
+            sample_bytes = np.prod(self.graph.input.shape) * (
+                4 if self.cfg.input_dtype == "float32" else 1)
+            self._cuts[combo] = cut_below(self.graph, lowest, max_bytes=sample_bytes)
+        return self._cuts[combo]
+
     def compiled(self, combo: Combination):
-        """The program combo fine-tunes with under the current config (its rate), from a cache.
-        It is compiled without a streamed prefix or recomputes: those change where bytes live,
-        never which bytes a step gives (tests/test_stream.py), and the untiled program compiles
-        in a tenth of the time and runs fewer ops."""
+        """The program combo fine-tunes with under the current config (its rate), from a cache:
+        the graph above its cut (policy/features.py), without a streamed prefix or recomputes.
+        Those change where bytes live, never which bytes a step gives (tests/test_stream.py),
+        and the untiled program compiles in a tenth of the time and runs fewer ops."""
         key = (combo, dataclasses.astuple(self.cfg))
         if key not in self._compiled:
             if len(self._compiled) >= COMPILED_KEPT:
                 del self._compiled[next(iter(self._compiled))]  # the oldest
-            self._compiled[key] = compile_model(self.graph, self.policy(combo),
-                                                input_dtype=self.cfg.input_dtype, tiling=None)
+            cut = self.cut(combo)
+            self._compiled[key] = compile_model(
+                self.features.suffix(cut), self.policy(combo),
+                input_dtype=self.features.input_dtype_at(cut), tiling=None)
         return self._compiled[key]
+
+    def samples_at(self, combo: Combination, data) -> tuple:
+        """(x, y) as combo's fine-tune program takes them: x the features at its cut."""
+        return self.features.features(self.cut(combo), data[0]), data[1]
+
+    def prepare_features(self, *datasets) -> None:
+        """The features at every candidate's cut, lowest cut first (each from the one below)."""
+        combos = [self.baseline()] + [self.combination_of(c) for c in self.candidates()]
+        for cut in sorted({self.cut(c) for c in combos}):
+            for x, _ in datasets:
+                self.features.features(cut, x)
+
+    def fine_tune(self, combo: Combination, train, val, seeds) -> float:
+        """combo's held-out accuracy after cfg.steps learn steps at cfg's rate."""
+        return fine_tune(self.compiled(combo), self.samples_at(combo, train),
+                         self.samples_at(combo, val), self.cfg.steps, seeds)
 
     def packed(self, combo: Combination):
         """combo compiled as `microtrain pack` compiles it (the memory plan a board gets)."""
         return compile_model(self.graph, self.policy(combo), input_dtype=self.cfg.input_dtype)
 
+    def memory_plan(self, combo: Combination):
+        """The memory plan of combo's packed program (it does not depend on the rate)."""
+        if combo not in self._plans:
+            self._plans[combo] = memory_plan(self.packed(combo))
+        return self._plans[combo]
+
     def learn_bytes(self, combo: Combination) -> int:
         """Training memory in bytes, from the memory plan of the packed program (exact)."""
-        if combo not in self._bytes:
-            self._bytes[combo] = memory_plan(self.packed(combo)).learn_total
-        return self._bytes[combo]
+        return self.memory_plan(combo).learn_total
 
 
 # ---- data and fine-tuning --------------------------------------------------------------------
@@ -435,15 +470,14 @@ def measure_contributions(space: Space, x, y, log=None, budget: int | None = Non
         f"candidates, {cfg.steps} learn steps each x {cfg.repeats}")
 
     base = space.baseline()
-    base_compiled = space.compiled(base)
     base_bytes = space.learn_bytes(base)
-    initial = HostModel(base_compiled).evaluate(*val)
+    space.prepare_features(train, val)
+    initial = HostModel(space.compiled(base)).evaluate(*space.samples_at(base, val))
     say(f"not learning (frozen model): accuracy {initial:.3f}")
     lr_trials = choose_lr(space, train, val, seeds, say) if cfg.lrs else []
     cfg = space.cfg  # choose_lr replaced it with one at the chosen rate
-    base_compiled = space.compiled(base)
     t = time.perf_counter()
-    base_acc = fine_tune(base_compiled, train, val, cfg.steps, seeds)
+    base_acc = space.fine_tune(base, train, val, seeds)
     say(f"baseline (last layer only): accuracy {base_acc:.3f} after fine-tune "
         f"({base_acc - initial:+.3f} vs not learning), {format_kb(base_bytes)}, "
         f"{time.perf_counter() - t:.2f} s")
@@ -452,14 +486,13 @@ def measure_contributions(space: Space, x, y, log=None, budget: int | None = Non
     for i, c in enumerate(candidates, 1):
         t = time.perf_counter()
         combo = space.combination_of(c)
-        compiled = space.compiled(combo)
         nbytes = space.learn_bytes(combo)
         if budget is not None and nbytes > budget:
             skipped.append((c, nbytes))
             say(f"[{i}/{len(candidates)}] {c.label}: {format_kb(nbytes)}, over the budget "
                 f"{format_kb(budget)} alone: not fine-tuned")
             continue
-        acc = fine_tune(compiled, train, val, cfg.steps, seeds)
+        acc = space.fine_tune(combo, train, val, seeds)
         m = Measured(c, acc, acc - base_acc, nbytes, time.perf_counter() - t)
         measured.append(m)
         say(f"[{i}/{len(candidates)}] {c.label}: accuracy {acc:.3f} (gain {m.gain:+.3f} vs "
@@ -476,7 +509,7 @@ def choose_lr(space: Space, train, val, seeds, say) -> list:
     for lr in space.cfg.lrs:
         space.cfg = dataclasses.replace(space.cfg, lr=lr)
         t = time.perf_counter()
-        acc = fine_tune(space.compiled(space.baseline()), train, val, space.cfg.steps, seeds)
+        acc = space.fine_tune(space.baseline(), train, val, seeds)
         trials.append((lr, acc, "last layer only"))
         say(f"learning rate {lr:g}: last layer only accuracy {acc:.3f}, "
             f"{time.perf_counter() - t:.2f} s")
@@ -511,8 +544,8 @@ def choose(contrib: Contributions, budget: int, top: int = 3, log=None) -> Searc
                 f.accuracy = base.accuracy
                 continue
             t = time.perf_counter()
-            f.accuracy = fine_tune(space.compiled(f.combination), contrib.train, contrib.val,
-                                   cfg.steps, contrib.seeds)
+            f.accuracy = space.fine_tune(f.combination, contrib.train, contrib.val,
+                                         contrib.seeds)
             say(f"check {i}/{len(fits)}: {describe(space.layers, f.combination)}: accuracy "
                 f"{f.accuracy:.3f} (summed gains {f.predicted_gain:+.3f}), "
                 f"{format_kb(f.learn_bytes)}, {time.perf_counter() - t:.2f} s")
@@ -531,11 +564,11 @@ def choose(contrib: Contributions, budget: int, top: int = 3, log=None) -> Searc
             f"{base.accuracy:.3f}, this "
             + (f"{best.accuracy:.3f} measured" if best.accuracy is not None else
                f"summed gains {best.predicted_gain:+.3f} (not measured)") + " on held-out data")
-    compiled = space.packed(best.combination)
     result = SearchResult(space.policy(best.combination, note=note), budget, best.learn_bytes,
                           best.predicted_gain, contrib.initial_accuracy, base.accuracy,
                           contrib.baseline_bytes, contrib.measured, best.combination,
-                          n_compiled, accuracy=best.accuracy, plan=memory_plan(compiled),
+                          n_compiled, accuracy=best.accuracy,
+                          plan=space.memory_plan(best.combination),
                           layers=space.layers, checked=fits if top else [],
                           n_train=len(contrib.train[1]), n_val=len(contrib.val[1]), config=cfg,
                           lr_trials=contrib.lr_trials, skipped=contrib.skipped)
@@ -555,8 +588,7 @@ def retry_lower_rates(space: Space, contrib: Contributions, best: Fit, say) -> F
     chosen_cfg, kept, best_acc = space.cfg, space.cfg, best.accuracy
     for lr in reversed(lower):
         space.cfg = dataclasses.replace(chosen_cfg, lr=lr)
-        acc = fine_tune(space.compiled(best.combination), contrib.train, contrib.val,
-                        space.cfg.steps, contrib.seeds)
+        acc = space.fine_tune(best.combination, contrib.train, contrib.val, contrib.seeds)
         what = "chosen: " + describe(space.layers, best.combination)
         contrib.lr_trials.append((lr, acc, what))
         say(f"learning rate {lr:g} on the chosen policy: accuracy {acc:.3f} (at "

@@ -69,8 +69,8 @@ class HostModel:
         status = lib.mt_program_run(program, len(program), bufs, len(regions),
                                     ctypes.byref(failed))
         if status != 0:
-            which = self.compiled.predict if program is self.predict_program else \
-                self.compiled.learn
+            which = self.compiled.learn if program is self.learn_program else \
+                self.compiled.predict
             op = which[failed.value] if failed.value < len(which) else None
             raise MicrotrainError(f"program failed at op {failed.value} "
                                   f"({op.comment if op else '?'}): "
@@ -79,6 +79,14 @@ class HostModel:
     def predict(self, x) -> int:
         self._run(self.predict_program, x, self.label)
         return int(np.argmax(self.out[:-1]))
+
+    def run_predict_ops(self, x, n_ops: int) -> None:
+        """Run only the first n_ops of the predict program: the arena then holds what they
+        made (policy/features.py reads a layer's output there)."""
+        if getattr(self, "_head_ops", None) != n_ops:
+            self._head_ops = n_ops
+            self._head_program = encode_program(self.compiled.predict[:n_ops], op_names())
+        self._run(self._head_program, x, self.label)
 
     def logits(self) -> np.ndarray:
         return self.out[:-1].copy()
