@@ -23,6 +23,7 @@ from kernels_bwd_cases import (  # noqa: E402
     q8_grad_in_bufs,
     random_grad,
     random_scales,
+    split_pointwise_case,
 )
 from microtrain_tools.reference import args as A
 
@@ -41,6 +42,10 @@ def state(rng, count):
 
 def valid(rng, name):
     small = dict(h=4, w=4, c_in=3, c_out=2)
+    if name == "mt_pwconv2d_split_q8_grad_in":
+        _, (_, args, bufs), _ = split_pointwise_case(rng, q8, c_in=5, c_out=3, k=2, h=2, w=3,
+                                                     accumulate=1)
+        return args, bufs
     if name.endswith("grad_in") and ("conv2d" in name):
         dw, pw = name.startswith("mt_dwconv2d"), name.startswith("mt_pwconv2d")
         case = dict(small, k=(1, 1), padding="valid") if pw else small
