@@ -52,7 +52,7 @@ def check_cases(machine, cases, inside_window=None):
 
 def mac16_forward_cases():
     """Shapes the ESP32 module's MAC16 forward rows take (mt_xt_s8_rows_fit: c_in a multiple of
-    4, up to 1020) and the first that does not (1024), at scales that keep most outputs inside
+    4, up to 1020; c_out past one call's 64 rows) and the first c_in that does not (1024), at scales that keep most outputs inside
     int8: the portable cases above mostly miss that path or land on the clamp."""
     rng = np.random.default_rng(12)
 
@@ -60,11 +60,13 @@ def mac16_forward_cases():
         s = 40.0 / (np.sqrt(c_in) * 6000.0)
         return (s / 2, s)
 
-    for c_in, c_out, stride, h in ((8, 5, (1, 1), 3), (12, 3, (2, 2), 5), (4, 1, (1, 2), 2)):
+    # c_out past 64 (MT_XT_ROWS_MAX): the rows in two calls.
+    for c_in, c_out, stride, h in ((8, 5, (1, 1), 3), (12, 3, (2, 2), 5), (4, 1, (1, 2), 2),
+                                   (8, 66, (1, 1), 2)):
         yield "mt_pwconv2d_s8_fwd", *conv_case(rng, k=(1, 1), padding="valid", h=h, w=4,
                                                c_in=c_in, c_out=c_out, stride=stride,
                                                scale_range=scales(c_in), bias_range=300)
-    for n, c_in, c_out in ((3, 32, 9), (1, 1020, 4), (2, 1024, 3), (1, 24, 1)):
+    for n, c_in, c_out in ((3, 32, 9), (1, 1020, 4), (2, 1024, 3), (1, 24, 1), (2, 16, 131)):
         yield "mt_fc_s8_fwd", *fc_case(rng, n=n, in_shape=(1, 1, c_in), c_out=c_out,
                                        scale_range=scales(c_in), bias_range=300)
 

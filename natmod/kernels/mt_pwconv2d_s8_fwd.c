@@ -37,9 +37,14 @@ static void pw_pixel_xtensa(const mt_pw_out *o, const int8_t *x, const int8_t *f
                             int32_t c_in, int32_t c_out, int8_t *y) {
     int32_t x16_words[MT_XT_VEC_HALVES_MAX / 2 + 1];
     int16_t *const x16 = (int16_t *)x16_words;
+    int32_t acc[MT_XT_ROWS_MAX];
     mt_xt_widen_s8(x, 0, c_in, o->in_offset, x16);
-    for (int32_t oc = 0; oc < c_out; oc++, filter += c_in) {
-        y[oc] = pw_output(o, mt_xt_dot_s8_s16(filter, x16, c_in / 4), oc);
+    for (int32_t oc = 0; oc < c_out; oc += MT_XT_ROWS_MAX) {
+        const int32_t n = c_out - oc < MT_XT_ROWS_MAX ? c_out - oc : MT_XT_ROWS_MAX;
+        mt_xt_rows_s8_s16(filter + oc * c_in, x16, c_in / 4, n, acc);
+        for (int32_t j = 0; j < n; j++) {
+            y[oc + j] = pw_output(o, acc[j], oc + j);
+        }
     }
 }
 #endif

@@ -40,15 +40,20 @@ static inline void mt_xt_widen_s8(const int8_t *x, const int16_t *scale, int32_t
     }
 }
 
-// Can mt_xt_dot_s8_s16 take rows of c_in bytes of this filter (word loads: c_in a multiple of
+// Can mt_xt_rows_s8_s16 take rows of c_in bytes of this filter (word loads: c_in a multiple of
 // 4 and the filter word-aligned), with the widened input in a MT_XT_VEC_HALVES_MAX vector?
 static inline int mt_xt_s8_rows_fit(int32_t c_in, const int8_t *filter) {
     return c_in % 4 == 0 && c_in + 2 <= MT_XT_VEC_HALVES_MAX && ((uintptr_t)filter & 3u) == 0;
 }
 
-// sum over i < 4 quads of w[i] * x16[i]: w int8, x16 int16, both word-aligned, one word of x16
-// readable past the end; |sum| < 2^31 (n <= 65536, |x16| <= 255). 9 instructions per 4 MACs.
-int32_t mt_xt_dot_s8_s16(const int8_t *w, const int16_t *x16, int32_t quads);
+// out[r] = sum over i < 4 quads of w[r * 4 quads + i] * x16[i] for r < rows, rows >= 1: w int8,
+// x16 int16, both word-aligned, one word of x16 readable past the end; each |sum| < 2^31 (4
+// quads <= 65536, |x16| <= 255). 9 instructions per 4 MACs, about 15 a row around them.
+void mt_xt_rows_s8_s16(const int8_t *w, const int16_t *x16, int32_t quads, int32_t rows,
+                       int32_t *out);
+
+// The rows the kernels pass to one mt_xt_rows_s8_s16 call at most (their sums on the stack).
+#define MT_XT_ROWS_MAX 64
 
 // sum over i < 4 quads of a[i] * b[i]: int16, word-aligned, one word of each readable past the
 // end; the caller keeps |sum| < 2^31. One instruction per MAC.

@@ -31,38 +31,49 @@
     "    wsr     a8, acclo\n"       \
     "    wsr     a8, acchi\n"
 
-// mt_xt_dot_s8_s16(w a2, x16 a3, quads a4). Each weight word gives the halfword pairs
-// {b1, b3} * 256 (w & mask) and {b0, b2} * 256 ((w << 8) & mask); mula.da multiplies them by
-// the halves of x16's words, which ldinc loads into m0/m1 one step ahead of their use (so the
-// last step reads one word past x16). The accumulator holds 256 times the sum: |sum| < 65536 *
-// 128 * 255 < 2^31, so it fits the 40 bits, and >> 8 (acchi:acclo) is exact.
-__asm__(MT_XT_FUNCTION(mt_xt_dot_s8_s16)
-        MT_XT_PROLOGUE                       // offsets 0..10
-        "    addi    a3, a3, -4\n"           // 11: ldinc adds 4 before it loads
-        "    ldinc   m0, a3\n"               // 14: m0 = {x0, x1}
-        "    movi    a5, 255\n"              // 17
-        "    slli    a5, a5, 8\n"            // 20
-        "    slli    a6, a5, 16\n"           // 23
-        "    or      a5, a5, a6\n"           // 26: a5 = 0xff00ff00
-        "    loopnez a4, .Ldot_s8_s16_end\n" // 29: the body at 32
-        ".Ldot_s8_s16_body:\n"
-        "    l32i    a6, a2, 0\n"
+// mt_xt_rows_s8_s16(w a2, x16 a3, quads a4, rows a5, out a6), rows >= 1: out[r] = row r of w
+// (rows of 4 quads bytes, one after the other) against x16. Each weight word gives the
+// halfword pairs {b1, b3} * 256 (w & mask) and {b0, b2} * 256 ((w << 8) & mask); mula.da
+// multiplies them by the halves of x16's words, which ldinc loads into m0/m1 one step ahead of
+// their use (so each row's last step reads one word past x16). The accumulator holds 256 times
+// the sum: |sum| < 65536 * 128 * 255 < 2^31, so it fits the 40 bits, and >> 8 (acchi:acclo) is
+// exact. 9 instructions per 4 MACs, and 15 a row around them.
+__asm__(MT_XT_FUNCTION(mt_xt_rows_s8_s16)
+        "    entry   a1, 32\n"               // offset 0
+        "    movi    a7, 255\n"              // 3
+        "    slli    a7, a7, 8\n"            // 6
+        "    slli    a8, a7, 16\n"           // 9
+        "    or      a7, a7, a8\n"           // 12: a7 = 0xff00ff00
+        "    addi    a3, a3, -4\n"           // 15: ldinc adds 4 before it loads
+        ".Lrows_next:\n"
+        "    movi.n  a8, 0\n"                // 18
+        "    wsr     a8, acclo\n"            // 20
+        "    wsr     a8, acchi\n"            // 23
+        "    mov.n   a9, a3\n"               // 26
+        "    addi.n  a5, a5, -1\n"           // 28
+        "    ldinc   m0, a9\n"               // 30: m0 = {x0, x1}
+        "    loopnez a4, .Lrows_end\n"       // 33: the body at 36
+        ".Lrows_body:\n"
+        "    l32i    a10, a2, 0\n"
         "    addi    a2, a2, 4\n"
-        "    and     a7, a6, a5\n"           // {b1, b3} * 256
-        "    slli    a6, a6, 8\n"
-        "    and     a6, a6, a5\n"           // {b0, b2} * 256
-        "    mula.da.ll.ldinc m1, a3, m0, a6\n"  // x0 b0; m1 = {x2, x3}
-        "    mula.da.hl m0, a7\n"                // x1 b1
-        "    mula.da.lh.ldinc m0, a3, m1, a6\n"  // x2 b2; m0 = the next {x0, x1}
-        "    mula.da.hh m1, a7\n"                // x3 b3
-        ".Ldot_s8_s16_end:\n"
-        "    rsr     a2, acclo\n"
-        "    rsr     a8, acchi\n"
-        "    srli    a2, a2, 8\n"
-        "    slli    a8, a8, 24\n"
-        "    or      a2, a2, a8\n"
+        "    and     a11, a10, a7\n"         // {b1, b3} * 256
+        "    slli    a10, a10, 8\n"
+        "    and     a10, a10, a7\n"         // {b0, b2} * 256
+        "    mula.da.ll.ldinc m1, a9, m0, a10\n"  // x0 b0; m1 = {x2, x3}
+        "    mula.da.hl m0, a11\n"                // x1 b1
+        "    mula.da.lh.ldinc m0, a9, m1, a10\n"  // x2 b2; m0 = the next {x0, x1}
+        "    mula.da.hh m1, a11\n"                // x3 b3
+        ".Lrows_end:\n"
+        "    rsr     a8, acclo\n"
+        "    rsr     a10, acchi\n"
+        "    srli    a8, a8, 8\n"
+        "    slli    a10, a10, 24\n"
+        "    or      a8, a8, a10\n"
+        "    s32i    a8, a6, 0\n"
+        "    addi    a6, a6, 4\n"
+        "    bnez    a5, .Lrows_next\n"
         "    retw.n\n"
-        MT_XT_FUNCTION_END(mt_xt_dot_s8_s16));
+        MT_XT_FUNCTION_END(mt_xt_rows_s8_s16));
 
 // mt_xt_dot_s16(a a2, b a3, quads a4): mula.dd with ldinc, each operand's next word loaded
 // into the m register pair not in use (a: m0/m1, b: m2/m3), one step ahead (the last step
