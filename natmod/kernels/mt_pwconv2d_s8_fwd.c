@@ -198,7 +198,6 @@ bool mt_pw_pair_dsp_applies(const int32_t *shift, int32_t c_out) {
 }
 #endif
 
-
 bool mt_pwconv2d_s8_fwd_applies(const mt_conv_params *params, const mt_dims *filter_dims) {
     return filter_dims->h == 1 && filter_dims->w == 1 && params->pad_h == 0 && params->pad_w == 0;
 }
