@@ -5,6 +5,7 @@
 #include "mt_pwconv2d_s8_fwd.h"
 #include "mt_pwconv2d_split_s8_fwd.h"
 #include "mt_x64.h"
+#include "mt_xtensa.h"
 
 // Scratch sizes are counted in 4-byte words below this.
 #define MT_SCRATCH_WORDS_MAX (INT32_MAX / 4)
@@ -219,6 +220,22 @@ static void tap_run(const conv_ctx *x, const int8_t *w, int32_t w_stride, int32_
     const float c = x->c;
     sink o = *out;
     int32_t i = 0;
+#if MT_XTENSA_MAC16
+    // ESP32 / ESP32-S3: each input channel's sum by MAC16 down the filter column, four output
+    // channels a step; the last 1..3 in C. (qm's scratch words continue past it with m: the
+    // read-ahead word is there.)
+    for (const int32_t quads = c_out / 4; i < c_in; i++) {
+        int32_t s = mt_xt_dot_s16_s8_strided(qm, w + i, w_stride, quads);
+        for (int32_t oc = 4 * quads; oc < c_out; oc++) {
+            s += qm[oc] * w[oc * w_stride + i];
+        }
+        if (acc) {
+            acc[i] += s;
+        } else {
+            sink_put(&o, s, c);
+        }
+    }
+#endif
     for (; i + 3 < c_in; i += 4) {
         int32_t s[4] = {0, 0, 0, 0};
         if (acc) {
@@ -509,6 +526,57 @@ static void conv_blocks(const conv_ctx *x, sink *sink_out) {
 }
 #endif
 
+#if MT_XTENSA_MAC16
+// ESP32 / ESP32-S3, a 1x1 stride-1 unpadded conv (pwconv2d, fc with any batch): input pixel p's
+// sums are s[p, i] = sum over o of (q[p, o] m[o]) W[o, i], int16 by int16 with MAC16
+// (mt_xt_dot_s16, one instruction per MAC). The filter columns of a block of input channels
+// are widened once into int16 rows on the stack, zero past c_out; then each pixel's q m is
+// widened once per block and dotted with every row. Up to this many output channels (the q m
+// vector's stack words):
+#define MT_XT_GIN_C_OUT_MAX 256
+
+// Widening a column costs about 10 instructions per weight, and conv_tap's column dots 4 per
+// MAC where these take 1: from this many pixels the blocks are cheaper.
+#define MT_XT_GIN_BLOCK_PIXELS_MIN 4
+
+static int xtensa_block_fits(const conv_ctx *x) {
+    const mt_conv_params *p = x->params;
+    return !x->learned && x->filter->h == 1 && x->filter->w == 1 && p->stride_h == 1 &&
+           p->stride_w == 1 && p->pad_h == 0 && p->pad_w == 0 &&
+           x->out->c <= MT_XT_GIN_C_OUT_MAX &&
+           x->in->n * x->in->h * x->in->w >= MT_XT_GIN_BLOCK_PIXELS_MIN;
+}
+
+static void conv_blocks_xtensa(const conv_ctx *x, sink *sink_out) {
+    int32_t rows_words[MT_XT_VEC_HALVES_MAX / 2 + 1], qm_words[MT_XT_GIN_C_OUT_MAX / 2 + 1];
+    int16_t *const rows = (int16_t *)rows_words, *const qm = (int16_t *)qm_words;
+    const int32_t c_in = x->in->c, c_out = x->out->c, c4 = (c_out + 3) & ~3;
+    const int32_t pixels = x->in->n * x->in->h * x->in->w;
+    const int32_t block = MT_XT_VEC_HALVES_MAX / c4;  // >= 4 rows
+    const float c = x->c;
+    sink o = *sink_out;  // in a local: the int8 stores may alias it
+    rows[block * c4] = rows[block * c4 + 1] = 0;  // the last row's read-ahead word
+    for (int32_t i0 = 0; i0 < c_in; i0 += block) {
+        const int32_t n = c_in - i0 < block ? c_in - i0 : block;
+        for (int32_t j = 0; j < n; j++) {
+            const int8_t *w = x->w + i0 + j;
+            int16_t *row = rows + j * c4;
+            for (int32_t oc = 0; oc < c4; oc++, w += c_in) {
+                row[oc] = (int16_t)(oc < c_out ? *w : 0);
+            }
+        }
+        const int8_t *q = x->q;
+        for (int32_t p = 0, at = i0; p < pixels; p++, q += c_out, at += c_in) {
+            mt_xt_widen_s8(q, x->m, c_out, 0, qm);
+            for (int32_t j = 0; j < n; j++) {
+                sink_put_at(&o, at + j, mt_xt_dot_s16(qm, rows + j * c4, c4 / 4), c);
+            }
+        }
+    }
+    *sink_out = o;
+}
+#endif
+
 static mt_status conv_passes(const conv_ctx *x, const mt_grad_params *grad,
                              const mt_grad_dst *grad_in) {
     const float old_scale = *grad_in->scale;
@@ -523,6 +591,12 @@ static mt_status conv_passes(const conv_ctx *x, const mt_grad_params *grad,
 #if defined(__ARM_FEATURE_DSP)
         if (block_mode_fits(x)) {
             conv_blocks(x, &out);
+            continue;
+        }
+#endif
+#if MT_XTENSA_MAC16
+        if (xtensa_block_fits(x)) {
+            conv_blocks_xtensa(x, &out);
             continue;
         }
 #endif

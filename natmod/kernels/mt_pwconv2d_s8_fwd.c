@@ -6,6 +6,7 @@
 #include "mt_pw_pair.h"
 #include "mt_requant.h"
 #include "mt_x64.h"
+#include "mt_xtensa.h"
 
 
 static inline int8_t pw_output(const mt_pw_out *o, int32_t acc, int32_t c) {
@@ -28,10 +29,33 @@ static void pw_pixel(const mt_pw_out *o, const int8_t *x, const int8_t *filter,
     }
 }
 
+#if MT_XTENSA_MAC16
+// ESP32 / ESP32-S3, where mt_xt_s8_rows_fit: the pixel's x + offset widened once into an int16
+// vector on the stack, then each filter row against it with MAC16 (mt_xtensa.h). The pixel's
+// input is read before its outputs are written (the in-place contract).
+static void pw_pixel_xtensa(const mt_pw_out *o, const int8_t *x, const int8_t *filter,
+                            int32_t c_in, int32_t c_out, int8_t *y) {
+    int32_t x16_words[MT_XT_VEC_HALVES_MAX / 2 + 1];
+    int16_t *const x16 = (int16_t *)x16_words;
+    int32_t acc[MT_XT_ROWS_MAX];
+    mt_xt_widen_s8(x, 0, c_in, o->in_offset, x16);
+    for (int32_t oc = 0; oc < c_out; oc += MT_XT_ROWS_MAX) {
+        const int32_t n = c_out - oc < MT_XT_ROWS_MAX ? c_out - oc : MT_XT_ROWS_MAX;
+        mt_xt_rows_s8_s16(filter + oc * c_in, x16, c_in / 4, n, acc);
+        for (int32_t j = 0; j < n; j++) {
+            y[oc + j] = pw_output(o, acc[j], oc + j);
+        }
+    }
+}
+#endif
+
+typedef void pw_pixel_fn(const mt_pw_out *o, const int8_t *x, const int8_t *filter,
+                         int32_t c_in, int32_t c_out, int8_t *y);
+
 // Any stride (and every machine): pixel by pixel.
 static void pw_by_pixel(const mt_conv_params *params, const mt_pw_out *o,
                         const mt_dims *input_dims, const int8_t *input, const int8_t *filter,
-                        const mt_dims *output_dims, int8_t *output) {
+                        const mt_dims *output_dims, int8_t *output, pw_pixel_fn *pixel) {
     const int32_t c_in = input_dims->c, c_out = output_dims->c;
     for (int32_t b = 0; b < output_dims->n; b++) {
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
@@ -39,7 +63,7 @@ static void pw_by_pixel(const mt_conv_params *params, const mt_pw_out *o,
                                           input_dims->w * c_in;
             int8_t *y = output + (b * output_dims->h + oy) * output_dims->w * c_out;
             for (int32_t ox = 0; ox < output_dims->w; ox++) {
-                pw_pixel(o, x, filter, c_in, c_out, y);
+                pixel(o, x, filter, c_in, c_out, y);
                 x += params->stride_w * c_in;
                 y += c_out;
             }
@@ -217,6 +241,12 @@ mt_status mt_pwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
         return MT_OK;
     }
 #endif
-    pw_by_pixel(params, &o, input_dims, input, filter, output_dims, output);
+#if MT_XTENSA_MAC16
+    if (mt_xt_s8_rows_fit(c_in, filter)) {
+        pw_by_pixel(params, &o, input_dims, input, filter, output_dims, output, pw_pixel_xtensa);
+        return MT_OK;
+    }
+#endif
+    pw_by_pixel(params, &o, input_dims, input, filter, output_dims, output, pw_pixel);
     return MT_OK;
 }

@@ -148,7 +148,10 @@ ARCHES = {
             "EM_XTENSA",
             "clang-22",
             # No fused multiply-add (madd.s): the host computes every float op rounded.
-            ("--target=xtensa", "-ffp-contract=off", "-fomit-frame-pointer"),
+            # clang's bare xtensa target defines no ABI macro (llc picks the CPU): define the
+            # one Espressif's gcc defines for these cores (the kernels' MT_XTENSA_MAC16 paths).
+            ("--target=xtensa", "-ffp-contract=off", "-fomit-frame-pointer",
+             "-D__XTENSA_WINDOWED_ABI__=1"),
             package="clang-22 llvm-22",
             float_abi="soft",  # the Xtensa ABI passes floats in address registers
             llc="llc-22",
