@@ -25,15 +25,17 @@ def overlapping_views(x: np.ndarray, n_out: int, delta: int):
     return arena, x_view, arena[delta - lo : delta - lo + n_out]
 
 
-def run_host(name: str, args, bufs, delta=None) -> np.ndarray:
-    """The op on the host library (x64); the output, computed in place when delta is given."""
+def run_host(name: str, args, bufs, delta=None, io=(X, Y)) -> np.ndarray:
+    """The op on the host library (x64); the output, computed in place when delta is given.
+    io: the input and output buffers' indices (a conv op's by default)."""
     from microtrain_tools.sim import hostlib
 
+    x, y = io
     bufs = [b.copy() for b in bufs]
     if delta is not None:
-        _, bufs[X], bufs[Y] = overlapping_views(bufs[X], bufs[Y].size, delta)
+        _, bufs[x], bufs[y] = overlapping_views(bufs[x], bufs[y].size, delta)
     hostlib.run_op(name, args, bufs)
-    return bufs[Y].copy()
+    return bufs[y].copy()
 
 
 class EmulatedCore:
@@ -43,11 +45,12 @@ class EmulatedCore:
         self.arch = arch
         self.core = Core(arch, build_image(arch, tmp_path))
 
-    def run(self, name: str, args, bufs, delta=None) -> np.ndarray:
+    def run(self, name: str, args, bufs, delta=None, io=(X, Y)) -> np.ndarray:
         """mt_op_run of the op; returns its output (computed in place when delta is given).
-        A status other than MT_OK fails."""
+        A status other than MT_OK fails. io: the input and output buffers' indices."""
         from microtrain_tools.sim import hostlib
 
+        X, Y = io  # noqa: N806 (the module's names, for this op)
         core = self.core
         core.reset()
         args_at = core.place(np.asarray(args, np.int32).tobytes() or b"\0\0\0\0")

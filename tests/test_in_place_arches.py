@@ -293,3 +293,21 @@ def test_the_old_dsp_loop_order_breaks_the_offsets_the_compiler_picks():
             assert not overlap_safe(shape, d, *old_dsp_order_times(shape)), (kw, d)
             checked += 1
     assert checked >= 4
+
+
+def test_line_buffer_shifts_are_safe_at_every_small_offset(core, x64_level):
+    """A line-buffer shift (mt_chansel_s8_fwd, every channel) copies 4 bytes a step on cores
+    that load words anywhere: an output 0..9 bytes before its input, and one far before, on
+    lengths that are and are not multiples of 4, equals the plain copy on every core."""
+    from overlap_runner import run_host
+
+    rng = np.random.default_rng(9)
+    for dims in ((1, 1, 3, 12), (1, 2, 3, 7), (1, 1, 1, 5)):
+        count = int(np.prod(dims))
+        x = rng.integers(-128, 128, count, dtype=np.int8)
+        bufs = [x, np.zeros(0, np.int32), np.zeros(count, np.int8)]
+        args = [*dims, dims[3]]
+        for delta in (*range(-9, 1), -count - 3):
+            assert np.array_equal(run_host("mt_chansel_s8_fwd", args, bufs, delta, (0, 2)), x)
+            got = core.run("mt_chansel_s8_fwd", args, bufs, delta, (0, 2))
+            assert np.array_equal(got, x), (core.arch, dims, delta)
