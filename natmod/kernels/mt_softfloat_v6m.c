@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: MIT
+// Single-precision helpers for Thumb-1 cores (armv6m: Cortex-M0/M0+, RP2040), in place of
+// libgcc's: its armv6m multilib builds them from the generic soft-fp C, which takes about 117
+// instructions a multiply on a Cortex-M0 (a Cortex-M3's hand-written Thumb-2 ones take about
+// 31). The QAS updates and int8 dL/dx ops make several float operations per weight or element,
+// so these are most of an armv6m learn step's gap to armv7m.
+//
+// Each function has a fast path for the common case: normal operands (zero too for multiply,
+// add and the conversions) and a result in the normal range; everything else (subnormals,
+// infinities, NaNs, overflow and underflow) goes to the general functions of mt_softfloat.c.
+// The results are libgcc's bit for bit, NaNs included: round to nearest, ties to even; a NaN
+// operand comes back quiet with its payload and sign; of two NaNs, soft-fp's choice (see
+// pick_nan); an invalid operation gives 0x7FC00000; f2iz saturates (NaN by its sign).
+// tests/test_natmod_softfloat_v6m.py checks them against the host's hardware and, on an
+// emulated Cortex-M0, against libgcc's own functions.
+//
+// Every value is a bit pattern in a uint32_t: on armv6m floats cross calls in core registers
+// (-mfloat-abi=soft), so `float __aeabi_fmul(float, float)` and these have the same ABI.
+#if defined(__ARM_ARCH_6M__) || defined(MT_SOFTFLOAT_TEST)
+
+#include <stdint.h>
+
+#include "mt_softfloat.h"
+
+#define SIGN 0x80000000u
+#define QUIET 0x00400000u
+#define HIDDEN 0x00800000u
+#define EXP_FIELD(x) (((x) << 1) >> 24)
+// -Os would call the small helpers below; inlined, each fast path runs straight through.
+#define INLINE static inline __attribute__((always_inline))
+
+uint32_t MT_AEABI(fmul)(uint32_t a, uint32_t b);
+uint32_t MT_AEABI(fdiv)(uint32_t a, uint32_t b);
+uint32_t MT_AEABI(fadd)(uint32_t a, uint32_t b);
+uint32_t MT_AEABI(fsub)(uint32_t a, uint32_t b);
+uint32_t MT_AEABI(i2f)(int32_t i);
+int32_t MT_AEABI(f2iz)(uint32_t a);
+int MT_AEABI(fcmpeq)(uint32_t a, uint32_t b);
+int MT_AEABI(fcmplt)(uint32_t a, uint32_t b);
+int MT_AEABI(fcmple)(uint32_t a, uint32_t b);
+int MT_AEABI(fcmpgt)(uint32_t a, uint32_t b);
+int MT_AEABI(fcmpge)(uint32_t a, uint32_t b);
+
+// mt_softfloat.c's general functions.
+float MT_HELPER(addsf3)(float a, float b);
+float MT_HELPER(mulsf3)(float a, float b);
+float MT_HELPER(divsf3)(float a, float b);
+
+typedef union {
+    float f;
+    uint32_t u;
+} bits32;
+
+INLINE int is_nan(uint32_t x) {
+    return (x << 1) > 0xFF000000u;
+}
+
+// Of two NaN operands libgcc's soft-fp returns the preferred one unless it is quiet and the
+// other signalling (quieted, either way): the second operand is preferred by add and
+// multiply, the first by subtract and divide (measured against libgcc in the test).
+static uint32_t pick_nan(uint32_t preferred, uint32_t other) {
+    return (((preferred & QUIET) && !(other & QUIET)) ? other : preferred) | QUIET;
+}
+
+typedef enum { ADD, SUB, MUL, DIV } operation;
+
+// The slow paths: mt_softfloat.c's general functions, after soft-fp's choice of two NaNs.
+static uint32_t general(operation op, uint32_t a, uint32_t b) {
+    if (is_nan(a) && is_nan(b)) {
+        return op == ADD || op == MUL ? pick_nan(b, a) : pick_nan(a, b);
+    }
+    bits32 x, y, r;
+    x.u = a;
+    y.u = op == SUB && !is_nan(b) ? b ^ SIGN : b;  // a NaN keeps its sign
+    r.f = op == ADD || op == SUB ? MT_HELPER(addsf3)(x.f, y.f)
+                                 : (op == MUL ? MT_HELPER(mulsf3)(x.f, y.f)
+                                              : MT_HELPER(divsf3)(x.f, y.f));
+    return r.u;
+}
+
+// The packed result sign | exp field e (1..254) | the 24-bit significand m (hidden bit 23)
+// rounded from m_bits = m * 2^shift + the bits below (their lowest one sticky): to nearest,
+// ties to even. A carry out of the significand steps the exponent up, to infinity from 254.
+INLINE uint32_t round_pack(uint32_t sign, int32_t e, uint32_t m_bits, int shift) {
+    const uint32_t keep = m_bits >> shift, rest = m_bits & ((1u << shift) - 1u);
+    const uint32_t up = (rest + (keep & 1u) + (1u << (shift - 1)) - 1u) >> shift;
+    return sign + ((uint32_t)(e - 1) << 23) + keep + up;
+}
+
+uint32_t MT_AEABI(fmul)(uint32_t a, uint32_t b) {
+    const uint32_t ea = EXP_FIELD(a), eb = EXP_FIELD(b), sign = (a ^ b) & SIGN;
+    if (ea - 1u < 254u && eb - 1u < 254u) {
+        // 24-bit significands as 12-bit halves: the 48-bit product p from 32-bit multiplies.
+        const uint32_t ma = (a & 0x7FFFFFu) | HIDDEN, mb = (b & 0x7FFFFFu) | HIDDEN;
+        const uint32_t a1 = ma >> 12, a0 = ma & 0xFFFu, b1 = mb >> 12, b0 = mb & 0xFFFu;
+        const uint32_t low = a0 * b0;
+        const uint32_t mid = a1 * b0 + a0 * b1 + (low >> 12);  // p = a1*b1 << 24 | mid << 12 ..
+        uint32_t hi = ((a1 * b1) << 8) + (mid >> 4);            // p >> 16, in [2^30, 2^32)
+        hi |= ((mid & 15u) | (low & 0xFFFu)) != 0u;              // the 16 bits below: sticky
+        int32_t e = (int32_t)(ea + eb) - 126;
+        if (!(hi >> 31)) {
+            hi <<= 1;
+            e--;
+        }
+        if (e >= 1 && e <= 254) {
+            return round_pack(sign, e, hi, 8);
+        }
+    } else if (((a << 1) == 0u && eb != 255u) || ((b << 1) == 0u && ea != 255u)) {
+        return sign;  // zero times a finite number
+    }
+    return general(MUL, a, b);
+}
+
+uint32_t MT_AEABI(fdiv)(uint32_t a, uint32_t b) {
+    const uint32_t ea = EXP_FIELD(a), eb = EXP_FIELD(b), sign = (a ^ b) & SIGN;
+    if (ea - 1u < 254u && eb - 1u < 254u) {
+        uint32_t ma = (a & 0x7FFFFFu) | HIDDEN;
+        const uint32_t mb = (b & 0x7FFFFFu) | HIDDEN;
+        int32_t e = (int32_t)ea - (int32_t)eb + 127;
+        if (ma < mb) {
+            ma <<= 1;
+            e--;
+        }
+        if (e >= 1 && e <= 254) {
+            // Restoring division: q = floor(ma / mb * 2^24), 25 bits (hidden bit 24), one
+            // guard bit; r < mb < 2^24 throughout.
+            uint32_t q = 0, r = ma;
+            for (int32_t step = 0; step < 25; step++) {
+                q <<= 1;
+                if (r >= mb) {
+                    r -= mb;
+                    q |= 1u;
+                }
+                r <<= 1;
+            }
+            return round_pack(sign, e, (q << 1) | (r != 0u), 2);
+        }
+    }
+    return general(DIV, a, b);
+}
+
+// Leading zeros of x != 0 in a few steps (__clzsi2 is a call on Thumb-1).
+INLINE int leading_zeros(uint32_t x) {
+    int n = 0;
+    if (!(x >> 16)) {
+        x <<= 16;
+        n += 16;
+    }
+    if (!(x >> 24)) {
+        x <<= 8;
+        n += 8;
+    }
+    if (!(x >> 28)) {
+        x <<= 4;
+        n += 4;
+    }
+    if (!(x >> 30)) {
+        x <<= 2;
+        n += 2;
+    }
+    return n + !(x >> 31);
+}
+
+// a + b (op ADD) or a - b (SUB, b's sign flipped here).
+INLINE uint32_t add(operation op, uint32_t a, uint32_t b) {
+    const uint32_t b_signed = op == SUB ? b ^ SIGN : b;
+    uint32_t big = a, small = b_signed;
+    if ((a << 1) < (b << 1)) {
+        big = b_signed;
+        small = a;
+    }
+    const uint32_t ea = EXP_FIELD(big), eb = EXP_FIELD(small);
+    if (ea - 1u < 254u && eb - 1u < 254u) {
+        // Significands with the hidden bit at 30 and 7 bits below the last one kept.
+        const uint32_t ma = ((big << 8) | SIGN) >> 1;
+        uint32_t mb = ((small << 8) | SIGN) >> 1;
+        const uint32_t d = ea - eb;
+        if (d >= 31u) {
+            mb = 1u;  // all of it below: sticky
+        } else if (d) {
+            mb = (mb >> d) | ((mb << (32u - d)) != 0u);
+        }
+        int32_t e = (int32_t)ea;
+        uint32_t m;
+        if ((big ^ small) & SIGN) {
+            m = ma - mb;
+            if (m == 0u) {
+                return 0u;  // x - x is +0
+            }
+            // At most one bit cancels unless d <= 1, when the difference is exact.
+            const int shift = leading_zeros(m) - 1;
+            m <<= shift;
+            e -= shift;
+        } else {
+            m = ma + mb;
+            if (m >> 31) {
+                m = (m >> 1) | (m & 1u);
+                e++;
+            }
+        }
+        if (e >= 1 && e <= 254) {
+            return round_pack(big & SIGN, e, m, 7);
+        }
+    } else if ((small << 1) == 0u && ea - 1u < 254u) {
+        return big;  // a normal number plus zero
+    }
+    return general(op, a, b);
+}
+
+uint32_t MT_AEABI(fadd)(uint32_t a, uint32_t b) {
+    return add(ADD, a, b);
+}
+
+uint32_t MT_AEABI(fsub)(uint32_t a, uint32_t b) {
+    return add(SUB, a, b);
+}
+
+uint32_t MT_AEABI(i2f)(int32_t i) {
+    if (i == 0) {
+        return 0u;
+    }
+    const uint32_t sign = (uint32_t)i & SIGN;
+    uint32_t u = sign ? 0u - (uint32_t)i : (uint32_t)i;
+    const int n = leading_zeros(u);
+    u <<= n;  // top bit at 31: value u * 2^(158 - n - 127 - 31)
+    return round_pack(sign, 158 - n, u, 8);
+}
+
+int32_t MT_AEABI(f2iz)(uint32_t a) {
+    const uint32_t e = EXP_FIELD(a);
+    if (e < 127u) {
+        return 0;  // |a| < 1 (NaNs have e = 255)
+    }
+    if (e >= 158u) {
+        // |a| >= 2^31 (INT32_MIN itself is this too), infinities and NaNs: saturate by sign.
+        return (a & SIGN) ? INT32_MIN : INT32_MAX;
+    }
+    const uint32_t m = ((a << 8) | SIGN) >> (158u - e);
+    return (a & SIGN) ? -(int32_t)m : (int32_t)m;
+}
+
+// Floats in the order of int32: -0 and +0 both 0, negatives below zero.
+INLINE int32_t order_key(uint32_t x) {
+    return (x & SIGN) ? (int32_t)(SIGN - x) : (int32_t)x;
+}
+
+// -1, 0, 1 as a < b, a == b, a > b; 2 when either is a NaN.
+INLINE int compare(uint32_t a, uint32_t b) {
+    if (is_nan(a) || is_nan(b)) {
+        return 2;
+    }
+    const int32_t ka = order_key(a), kb = order_key(b);
+    return ka < kb ? -1 : ka > kb;
+}
+
+int MT_AEABI(fcmpeq)(uint32_t a, uint32_t b) {
+    return compare(a, b) == 0;
+}
+
+int MT_AEABI(fcmplt)(uint32_t a, uint32_t b) {
+    return compare(a, b) == -1;
+}
+
+int MT_AEABI(fcmple)(uint32_t a, uint32_t b) {
+    return compare(a, b) <= 0;
+}
+
+int MT_AEABI(fcmpgt)(uint32_t a, uint32_t b) {
+    return compare(a, b) == 1;
+}
+
+int MT_AEABI(fcmpge)(uint32_t a, uint32_t b) {
+    const int c = compare(a, b);
+    return c == 0 || c == 1;
+}
+
+#endif
