@@ -97,6 +97,22 @@ void run_native(int32_t op, const uint32_t *a, const uint32_t *b, uint32_t *out,
 """
 
 
+def rounding_edges(rng, n=3000):
+    """Products at the rounding edges: significands of few bits (exact ties: ties to even), and
+    pairs whose product is just below 2^47 (in units of the last place of both), which rounds
+    up to the next power of two."""
+    exps = rng.integers(100, 150, (2, n)).astype(np.uint32) << np.uint32(23)
+    signs = rng.integers(0, 2, (2, n)).astype(np.uint32) << np.uint32(31)
+    short = rng.integers(0, 1 << 12, (2, n)).astype(np.uint32) << np.uint32(11)
+    ties = (short | exps | signs).astype(np.uint32)
+    ma = rng.integers(1 << 23, 1 << 24, n)
+    mb = np.array([(2**47 - 1) // int(m) for m in ma])  # ma * mb just below 2^47
+    keep = mb >= 1 << 23
+    carry = [(ma[keep] & 0x7FFFFF).astype(np.uint32) | exps[0][keep],
+             (mb[keep] & 0x7FFFFF).astype(np.uint32) | exps[1][keep]]
+    return ([ties[0], carry[0]], [ties[1], carry[1]])
+
+
 def operands(op: str, rng):
     a, b = (v.view(np.uint32) for v in float_operands(rng))
     if op == "i2f":
@@ -112,6 +128,9 @@ def operands(op: str, rng):
         e = rng.integers(120, 160, a.size // 2).astype(np.uint32)
         a = a.copy()
         a[: a.size // 2] = (a[: a.size // 2] & np.uint32(0x807FFFFF)) | (e << np.uint32(23))
+    if op in ("fmul", "fdiv"):
+        edges_a, edges_b = rounding_edges(rng)
+        a, b = np.concatenate([*edges_a, a]), np.concatenate([*edges_b, b])  # kept first
     nans = np.array([0x7FC00000, 0x7F800001, 0xFFC00001, 0xFF800003, 0x7FFFFFFF, 0x3F800000,
                      0x7F800000, 0], np.uint32)  # quiet and signalling NaNs of both signs
     a = np.concatenate([np.repeat(nans, nans.size), a])
