@@ -12,10 +12,8 @@ import subprocess
 
 import numpy as np
 import pytest
-from bare_metal import Core, find_cc
+from bare_metal import Core, build_driver_image
 from conftest import ROOT
-from microtrain_tools.emulator.core import OP_TEST_FLAGS, TEXT
-from microtrain_tools.mpy.arches import get_arch
 from test_natmod_softfloat import assert_same_floats, float_operands, ptr
 
 SOURCES = [ROOT / "natmod" / "kernels" / n for n in ("mt_softfloat.c", "mt_softfloat_v6m.c")]
@@ -175,15 +173,8 @@ def test_v6m_helpers_match_the_hosts_hardware(host_lib, op):
 
 @pytest.fixture(scope="module")
 def m0(tmp_path_factory):
-    d = tmp_path_factory.mktemp("softfloat_m0")
-    (d / "driver.c").write_text(DRIVER)
-    elf = d / "softfloat-armv6m.elf"
-    arch = get_arch("armv6m")
-    cmd = [find_cc("armv6m"), *OP_TEST_FLAGS, "-Werror", *arch.cflags, "-DMT_SOFTFLOAT_TEST",
-           "-nostdlib", "-nostartfiles", "-Wl,-e,run_mine", f"-Wl,-Ttext={TEXT:#x}", "-o",
-           str(elf), *map(str, SOURCES), str(d / "driver.c"), "-lgcc"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stderr
+    elf = build_driver_image("armv6m", tmp_path_factory.mktemp("softfloat_m0"), SOURCES, DRIVER,
+                             ["-DMT_SOFTFLOAT_TEST"])
     return Core("armv6m", elf, ram_size=0x0020_0000)
 
 
