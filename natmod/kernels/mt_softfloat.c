@@ -7,7 +7,7 @@
 // - xtensa (ESP8266): the compiler helpers Debian's lx106 libgcc lacks (the ESP8266 ROM has
 //   them, but its symbol list is not packaged); xtensawin (ESP32, built with LLVM, no libgcc
 //   linked) uses only __divsf3: its FPU has no divide instruction.
-// - armv6m (Cortex-M0): the float functions only, as the general paths (zeros, subnormals,
+// - armv6m (Cortex-M0): multiply and divide only, as the general paths (zeros, subnormals,
 //   infinities, NaNs, results out of the normal range) behind the fast paths of
 //   mt_softfloat_v6m.c.
 //
@@ -21,9 +21,9 @@
 #include "mt_softfloat.h"
 
 #if defined(__ARM_ARCH_6M__) && !defined(MT_SOFTFLOAT_TEST)
-#define FLOAT_ONLY 1  // libgcc's integer helpers and int -> float are not replaced there
+#define V6M_SLOW_PATHS 1  // only what mt_softfloat_v6m.c calls: libgcc's serve the rest
 #else
-#define FLOAT_ONLY 0
+#define V6M_SLOW_PATHS 0
 #endif
 
 float MT_HELPER(addsf3)(float a, float b);
@@ -125,6 +125,7 @@ static void unpack(uint32_t abs_bits, int32_t *exp, uint32_t *sig) {
     }
 }
 
+#if !V6M_SLOW_PATHS
 float MT_HELPER(addsf3)(float fa, float fb) {
     uint32_t a = to_bits(fa), b = to_bits(fb);
     uint32_t a_abs = a & ABS_MASK, b_abs = b & ABS_MASK;
@@ -176,6 +177,8 @@ float MT_HELPER(addsf3)(float fa, float fb) {
 float MT_HELPER(subsf3)(float a, float b) {
     return MT_HELPER(addsf3)(a, from_bits(to_bits(b) ^ SIGN_BIT));
 }
+
+#endif  // !V6M_SLOW_PATHS
 
 // The 48-bit product of two 24-bit significands from 12-bit halves: only 32-bit multiplies.
 static void mul24(uint32_t a, uint32_t b, uint32_t *high, uint32_t *low) {
@@ -280,7 +283,7 @@ float MT_HELPER(divsf3)(float fa, float fb) {
     return round_pack(sign, a_exp - b_exp + 126, q | (r != 0));
 }
 
-#if !FLOAT_ONLY
+#if !V6M_SLOW_PATHS
 float MT_HELPER(floatunsisf)(uint32_t u) {
     if (u == 0) {
         return from_bits(0);
@@ -350,6 +353,6 @@ int64_t MT_HELPER(muldi3)(int64_t a, int64_t b) {
     return (int64_t)(low + ((uint64_t)cross << 32));
 }
 
-#endif  // !FLOAT_ONLY
+#endif  // !V6M_SLOW_PATHS
 
 #endif
