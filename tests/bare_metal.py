@@ -47,3 +47,22 @@ class Core(_core.Core):
     def __init__(self, *args, **kwargs):
         with missing_tool_skips():
             super().__init__(*args, **kwargs)
+
+
+def build_driver_image(arch: str, out_dir, sources, driver: str, defines=()):
+    """A small image of a test's own C driver (text) and sources, linked with libgcc: the
+    driver's functions are called with Core.call (the first one named is the entry)."""
+    import subprocess
+
+    from microtrain_tools.emulator.core import TEXT
+    from microtrain_tools.mpy.arches import get_arch
+
+    (out_dir / "driver.c").write_text(driver)
+    elf = out_dir / f"driver-{arch}.elf"
+    cmd = [find_cc(arch), *OP_TEST_FLAGS, "-Werror", *get_arch(arch).cflags, *defines,
+           f"-I{_core.NATMOD_DIR / 'kernels'}", "-nostdlib", "-nostartfiles",
+           f"-Wl,-Ttext={TEXT:#x}", "-o", str(elf), *map(str, sources),
+           str(out_dir / "driver.c"), "-lgcc"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return elf

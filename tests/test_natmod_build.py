@@ -13,7 +13,7 @@ from microtrain_tools.mpy.reader import read_mpy
 
 EXPORTS = {"info", "op", "op_count", "op_info", "dot_s8", "f32_bits", "f32_from_bits", "requant"}
 EXPORTS |= {"run", "check", "typecode"}
-# xtensa links the helpers Debian's lx106 libgcc lacks from natmod/sdk/mt_xtensa_helpers.c;
+# xtensa links the helpers Debian's lx106 libgcc lacks from natmod/kernels/mt_softfloat.c;
 # xtensawin (LLVM, no libgcc) takes __divsf3 from there.
 BUILT_ARCHES = ("x64", "armv6m", "armv7m", "armv7emsp", "armv7emdp", "rv32imc", "xtensa",
                 "xtensawin")

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""The xtensa compiler helpers of natmod/sdk/mt_xtensa_helpers.c, built for the host, equal
+"""The soft-float helpers of natmod/kernels/mt_softfloat.c (xtensa's compiler helpers, armv6m's
+general paths), built for the host, equal
 the host's hardware bit for bit (IEEE 754 binary32, round to nearest even) on random and edge
 operands; integer helpers equal C semantics."""
 
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-SOURCE = ROOT / "natmod" / "sdk" / "mt_xtensa_helpers.c"
+SOURCE = ROOT / "natmod" / "kernels" / "mt_softfloat.c"
 N = 400_000
 
 # Loops over arrays, so a million cases cost one ctypes call.

@@ -25,8 +25,23 @@ static inline int32_t mt_sat_rounding_doubling_high_mul(int32_t a, int32_t b) {
     // ab < 0 that is ceil((ab + 1 - 2^30) / 2^31) = floor((ab + 2^30) / 2^31), the ab >= 0
     // case. So one add and an arithmetic shift (no branch, no 64-bit negation) give its bits.
     // |ab| <= 2^62, so the add cannot overflow; gcc shifts int64 arithmetically, as int32.
+#if defined(__ARM_ARCH_6M__)
+    // Thumb-1 has no long multiply (an int64 product is a libgcc call, about 45 instructions):
+    // ab = hh 2^32 + (lh + hl) 2^16 + ll from 16-bit halves (a's high half signed), each
+    // product within 32 bits, the middle sum split so that no carry is lost.
+    const int32_t ah = a >> 16, bh = b >> 16;
+    const uint32_t al = (uint32_t)a & 0xFFFFu, bl = (uint32_t)b & 0xFFFFu;
+    const uint32_t ll = al * bl;
+    const int32_t lh = (int32_t)al * bh, hl = ah * (int32_t)bl;  // |.| < 2^31
+    const uint32_t mid = (ll >> 16) + ((uint32_t)lh & 0xFFFFu) + ((uint32_t)hl & 0xFFFFu);
+    int32_t hi = ah * bh + (lh >> 16) + (hl >> 16) + (int32_t)(mid >> 16);
+    const uint32_t lo = (mid << 16) | (ll & 0xFFFFu), rounded = lo + (1u << 30);
+    hi += rounded < lo;  // the carry of + 2^30
+    return (int32_t)(((uint32_t)hi << 1) | (rounded >> 31));
+#else
     int64_t ab = (int64_t)a * (int64_t)b;
     return (int32_t)((ab + ((int64_t)1 << 30)) >> 31);
+#endif
 }
 
 // x / 2^exponent rounded to nearest, ties away from zero; exponent in [0, 31].

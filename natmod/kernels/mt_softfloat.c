@@ -1,22 +1,29 @@
 // SPDX-License-Identifier: MIT
-// Compiler helpers for xtensa (ESP8266) that Debian's lx106 libgcc lacks (the ESP8266 ROM has
-// them, but its symbol list is not packaged): single-precision add, subtract, multiply, divide
-// and int -> float, 32-bit division and 64-bit multiplication. xtensawin (ESP32, built with
-// LLVM, no libgcc linked) uses only __divsf3: its FPU has no divide instruction. IEEE 754 binary32 with round to
-// nearest, ties to even, subnormals and signed zeros, as every other arch computes in hardware
-// or libgcc, so the device stays bit-identical to the host simulation.
+// Single-precision add, subtract, multiply, divide and int -> float in integer C, IEEE 754
+// binary32 with round to nearest, ties to even, subnormals and signed zeros, as every other arch
+// computes in hardware or libgcc, so the device stays bit-identical to the host simulation;
+// and 32-bit division and 64-bit multiplication.
+//
+// - xtensa (ESP8266): the compiler helpers Debian's lx106 libgcc lacks (the ESP8266 ROM has
+//   them, but its symbol list is not packaged); xtensawin (ESP32, built with LLVM, no libgcc
+//   linked) uses only __divsf3: its FPU has no divide instruction.
+// - armv6m (Cortex-M0): multiply and divide only, as the general paths (zeros, subnormals,
+//   infinities, NaNs, results out of the normal range) behind the fast paths of
+//   mt_softfloat_v6m.c.
 //
 // Only integer operations appear here, and no 64-bit multiplication: these functions must not
 // call the helpers they implement. tests/test_natmod_softfloat.py builds this file for the
 // host with MT_SOFTFLOAT_TEST and compares every function with the host's hardware.
-#if defined(__XTENSA__) || defined(MT_SOFTFLOAT_TEST)
+#if defined(__XTENSA__) || defined(__ARM_ARCH_6M__) || defined(MT_SOFTFLOAT_TEST)
 
 #include <stdint.h>
 
-#ifdef MT_SOFTFLOAT_TEST
-#define MT_HELPER(name) mt_test_##name
+#include "mt_softfloat.h"
+
+#if defined(__ARM_ARCH_6M__) && !defined(MT_SOFTFLOAT_TEST)
+#define V6M_SLOW_PATHS 1  // only what mt_softfloat_v6m.c calls: libgcc's serve the rest
 #else
-#define MT_HELPER(name) __##name
+#define V6M_SLOW_PATHS 0
 #endif
 
 float MT_HELPER(addsf3)(float a, float b);
@@ -118,6 +125,7 @@ static void unpack(uint32_t abs_bits, int32_t *exp, uint32_t *sig) {
     }
 }
 
+#if !V6M_SLOW_PATHS
 float MT_HELPER(addsf3)(float fa, float fb) {
     uint32_t a = to_bits(fa), b = to_bits(fb);
     uint32_t a_abs = a & ABS_MASK, b_abs = b & ABS_MASK;
@@ -169,6 +177,8 @@ float MT_HELPER(addsf3)(float fa, float fb) {
 float MT_HELPER(subsf3)(float a, float b) {
     return MT_HELPER(addsf3)(a, from_bits(to_bits(b) ^ SIGN_BIT));
 }
+
+#endif  // !V6M_SLOW_PATHS
 
 // The 48-bit product of two 24-bit significands from 12-bit halves: only 32-bit multiplies.
 static void mul24(uint32_t a, uint32_t b, uint32_t *high, uint32_t *low) {
@@ -273,6 +283,7 @@ float MT_HELPER(divsf3)(float fa, float fb) {
     return round_pack(sign, a_exp - b_exp + 126, q | (r != 0));
 }
 
+#if !V6M_SLOW_PATHS
 float MT_HELPER(floatunsisf)(uint32_t u) {
     if (u == 0) {
         return from_bits(0);
@@ -341,5 +352,7 @@ int64_t MT_HELPER(muldi3)(int64_t a, int64_t b) {
     uint32_t cross = al * bh + ah * bl;  // only its low 32 bits reach the result
     return (int64_t)(low + ((uint64_t)cross << 32));
 }
+
+#endif  // !V6M_SLOW_PATHS
 
 #endif
