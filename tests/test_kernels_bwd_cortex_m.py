@@ -137,6 +137,28 @@ def cases():
     yield "mt_mse_s8_grad_in", [3, 10, 4, A.f32_bits(0.2)], [
         logits, random_grad(rng, 30), np.zeros(1, np.float32), np.zeros(30, np.float32)]
     yield from split_pointwise_cases(rng, q8)
+    yield from clampmask_cases(rng)
+
+
+def clampmask_cases(rng):
+    """The clamp masks (the DSP path packs 8 values by ssub8/sel, the gradient ands words):
+    bounds at the int8 edges (where lo + 1 or hi - 1 leaves int8), equal bounds, values on and
+    next to the bounds, counts with a partial last byte, mask bytes all set, all clear, mixed."""
+    for lo, hi in ((-128, 127), (-128, -128), (127, 127), (-5, 100), (3, 3), (-128, 40),
+                   (-20, 127)):
+        for count in (37, 64):
+            pool = np.array([lo, lo + 1, hi - 1, hi, -128, 127, 0, 1, -1]).clip(-128, 127)
+            y = np.where(rng.random(count) < 0.6, rng.choice(pool, count),
+                         rng.integers(-128, 128, count)).astype(np.int8)
+            yield "mt_clampmask_s8_fwd", [lo, hi, 1, 1, 1, count], [
+                y, np.full((count + 7) // 8, -1, np.int8)]
+    for count in (37, 64, 5):
+        mask = rng.integers(0, 256, (count + 7) // 8).astype(np.uint8)
+        mask[0], mask[-1] = 0xff, 0
+        dims = [1, 1, 1, count]
+        yield "mt_clampmask_q8_grad_in", dims, [mask.view(np.int8), rng.integers(
+            -128, 128, count).astype(np.int8)]
+        yield "mt_clampmask_f32_grad_in", dims, [mask.view(np.int8), random_grad(rng, count)]
 
 
 @pytest.mark.parametrize("arch", ["armv6m", "armv7emsp"])
