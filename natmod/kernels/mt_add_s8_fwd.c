@@ -32,11 +32,15 @@ mt_status mt_add_s8_fwd(const mt_add_params *params, const mt_dims *dims, const 
     if ((st = mt_act_check(&act)) != MT_OK) {
         return st;
     }
+    // In locals: an int8 store may alias the params, whose fields would be reloaded per value.
+    const mt_add_input_params in1 = params->in1, in2 = params->in2;
+    const int32_t mult = params->output_multiplier, shift = params->output_shift;
+    const int32_t out_offset = params->output_offset;
+    const int32_t act_min = params->act_min, act_max = params->act_max;
     for (int32_t i = 0; i < count; i++) {
-        int32_t sum = mt_add_sat_s32(add_scaled_input(&params->in1, input1[i]),
-                                     add_scaled_input(&params->in2, input2[i]));
-        output[i] = mt_requant_s8(sum, params->output_multiplier, params->output_shift,
-                                  params->output_offset, params->act_min, params->act_max);
+        int32_t sum = mt_add_sat_s32(add_scaled_input(&in1, input1[i]),
+                                     add_scaled_input(&in2, input2[i]));
+        output[i] = mt_requant_s8(sum, mult, shift, out_offset, act_min, act_max);
     }
     return MT_OK;
 }
