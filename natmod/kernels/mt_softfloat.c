@@ -26,17 +26,6 @@
 #define V6M_SLOW_PATHS 0
 #endif
 
-float MT_HELPER(addsf3)(float a, float b);
-float MT_HELPER(subsf3)(float a, float b);
-float MT_HELPER(mulsf3)(float a, float b);
-float MT_HELPER(divsf3)(float a, float b);
-float MT_HELPER(floatsisf)(int32_t i);
-float MT_HELPER(floatunsisf)(uint32_t u);
-uint32_t MT_HELPER(udivsi3)(uint32_t n, uint32_t d);
-uint32_t MT_HELPER(umodsi3)(uint32_t n, uint32_t d);
-int32_t MT_HELPER(divsi3)(int32_t n, int32_t d);
-int64_t MT_HELPER(muldi3)(int64_t a, int64_t b);
-
 #define SIGN_BIT 0x80000000u
 #define ABS_MASK 0x7FFFFFFFu
 #define INF_BITS 0x7F800000u

@@ -45,9 +45,6 @@ int MT_AEABI(fcmple)(uint32_t a, uint32_t b);
 int MT_AEABI(fcmpgt)(uint32_t a, uint32_t b);
 int MT_AEABI(fcmpge)(uint32_t a, uint32_t b);
 
-// mt_softfloat.c's general functions.
-float MT_HELPER(mulsf3)(float a, float b);
-float MT_HELPER(divsf3)(float a, float b);
 
 typedef union {
     float f;

@@ -54,7 +54,8 @@ class Compiled:
 
 
 class _Builder:
-    def __init__(self, graph, input_dtype, trainable, compact, tiling=None, sizing=False):
+    def __init__(self, graph, input_dtype, trainable, compact, tiling=None, sizing=False,
+                 split_pointwise=True):
         self.graph = graph
         self.input_dtype = input_dtype
         self.tiling = tiling  # stream.Tiling: layers[:split] run band by band
@@ -66,7 +67,7 @@ class _Builder:
         # Layers that learn some of their input channels: the whole weight stays frozen in
         # flash, only the learned channels live in RAM ("weight" in params, compact).
         self.compact = compact  # layer name -> CompactWeight
-        self.split_pointwise = True  # see runs_split; TrainPlan.split_pointwise turns it off
+        self.split_pointwise = split_pointwise  # see runs_split (TrainPlan.split_pointwise)
         for ly in graph.layers:
             refs = {}
             for key in PARAM_ARRAYS:
@@ -207,8 +208,8 @@ def compile_model(graph: Int8Graph, plan=None, input_dtype: str = "float32",
         if not isinstance(tiling, Tiling):
             raise MicrotrainError(f"tiling must be 'auto', None or a Tiling, got {tiling!r}")
         check_tiling(graph, plan, tiling)
-    b = _Builder(graph, input_dtype, trainable, compact, tiling, sizing)
-    b.split_pointwise = plan is None or plan.split_pointwise
+    b = _Builder(graph, input_dtype, trainable, compact, tiling, sizing,
+                 split_pointwise=plan is None or plan.split_pointwise)
     x, logits, _ = io_refs(graph, input_dtype)
 
     pred = Emitter()
