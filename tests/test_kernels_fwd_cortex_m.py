@@ -15,6 +15,7 @@ import pytest
 from bare_metal import Core, build_image  # noqa: F401  (build_image: the backward tests too)
 from kernels_fwd_cases import add_case, avgpool_case, conv_case, dequant_case, fc_case
 from microtrain_tools.reference import REFERENCE_OPS
+from microtrain_tools.reference import args as A
 
 
 class CortexM(Core):
@@ -38,6 +39,21 @@ def small_products(rng, case):
     args, bufs = case
     bufs[3] = rng.integers(-1, 2, size=bufs[3].size).astype(np.int8)
     bufs[4] = rng.integers(-50, 51, size=bufs[4].size).astype(np.int32)
+    return args, bufs
+
+
+def bias_at_sum_limit(rng, past_limit: int):
+    """A 1x1 case whose every product is 32640 (x + offset = -255, w = -128), so each sum is
+    c_in 32640, with the biases at INT32_MAX - c_in 32640 (+ past_limit) and its negation:
+    sums up to INT32_MAX exactly, or past it, where the bias add saturates."""
+    c_in = 4
+    args, bufs = conv_case(rng, k=(1, 1), padding="valid", h=1, w=2, c_in=c_in, c_out=4)
+    head = A.pack_conv(A.Conv(1, 1, 0, 0, A.Act(-127, 0)))
+    args[:len(head)] = head
+    bufs[2][:] = -128
+    bufs[3][:] = -128
+    limit = 2**31 - 1 - c_in * 128 * 255 + past_limit
+    bufs[4][:] = np.array([limit, -limit, limit, 5], np.int64).astype(np.int32)
     return args, bufs
 
 
@@ -86,6 +102,22 @@ def cases():
                                           c_out=1)
     yield "mt_conv2d_s8_fwd", conv_case(rng, k=(1, 1), padding="valid", stride=(2, 2), h=5,
                                         w=5, c_in=6, c_out=5)
+    # The M4's whole-loop asm form of the 1x1 path (the whole int8 range, multipliers >= 0, sums
+    # started at the bias): c_in a multiple of 4, c_in below 4 (only the byte loop), and the
+    # sums' int32 edge: biases at the limit that still cannot saturate, then one past it, where
+    # the C form (which saturates) runs instead; a negative multiplier takes the C form too.
+    yield "mt_pwconv2d_s8_fwd", conv_case(rng, k=(1, 1), padding="valid", h=2, w=3, c_in=8,
+                                          c_out=6)
+    yield "mt_pwconv2d_s8_fwd", conv_case(rng, k=(1, 1), padding="valid", h=1, w=4, c_in=3,
+                                          c_out=4)
+    for past_limit in (0, 1):
+        yield "mt_pwconv2d_s8_fwd", bias_at_sum_limit(rng, past_limit)
+    # (Shifts of -2 and small sums: a quarter of the negative results are rounding ties, where
+    # taking the sign of x for that of x m would round the wrong way.)
+    args, bufs = small_products(rng, conv_case(rng, k=(1, 1), padding="valid", h=4, w=8,
+                                               c_in=2, c_out=8, scale_range=(0.13, 0.24)))
+    bufs[0][1::2] = -bufs[0][1::2]
+    yield "mt_pwconv2d_s8_fwd", (args, bufs)
     # The M4's im2col path of a larger filter (pixel pairs, kh*kw*c_in <= 128 window bytes,
     # even c_out, every shift <= -2): a network's first 3x3 stride-2 conv on RGB with an odd
     # pixel count (the last pixel alone) and padding on every side; batch 2 with a 5x5 window

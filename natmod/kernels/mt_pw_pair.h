@@ -13,6 +13,7 @@
 typedef struct {
     const int32_t *bias, *mult, *shift;
     int32_t in_offset, out_offset, act_min, act_max;
+    bool asm_block;  // the DSP path's asm loop applies (mt_pw_pair_dsp_asm_applies)
 } mt_pw_out;
 
 #if defined(__ARM_FEATURE_DSP)
@@ -22,6 +23,9 @@ typedef struct {
 void mt_pw_pair_dsp(const mt_pw_out *o, const int8_t *x, int32_t c_in, const int8_t *filter,
                     int32_t c_out, int8_t *y);
 bool mt_pw_pair_dsp_applies(const int32_t *shift, int32_t c_out);
+// A layer the whole-loop asm form may run: the whole int8 range as its clamp, multipliers >= 0
+// (TFLite's always are) and biases far enough from the int32 limits to start the sums at.
+bool mt_pw_pair_dsp_asm_applies(const mt_pw_out *o, int32_t c_in, int32_t c_out);
 #endif
 
 #endif

@@ -74,6 +74,32 @@ static void pw_by_pixel(const mt_conv_params *params, const mt_pw_out *o,
 #if defined(__ARM_FEATURE_DSP)
 #include "mt_dsp.h"
 
+// One step of the 2x2 sums, 4 channels: t0..t3 the pixels' halfwords (pixel 0 even/odd, pixel
+// 1 even/odd), t4 t5 a filter row's; ends comparing x with the loop's end (xend, in memory).
+#define DOT_2X2_STEP                                  \
+    "ldr     %[t3], [%[x], %[c]]\n\t"               \
+    "ldr     %[t1], [%[x]], #4\n\t"                 \
+    "sxtab16 %[t0], %[off2], %[t1]\n\t"             \
+    "sxtab16 %[t1], %[off2], %[t1], ror #8\n\t"     \
+    "sxtab16 %[t2], %[off2], %[t3]\n\t"             \
+    "sxtab16 %[t3], %[off2], %[t3], ror #8\n\t"     \
+    "ldr     %[t5], [%[w], %[c]]\n\t" /* row 1 */   \
+    "sxtb16  %[t4], %[t5]\n\t"                      \
+    "sxtb16  %[t5], %[t5], ror #8\n\t"              \
+    "smlad   %[a10], %[t4], %[t0], %[a10]\n\t"      \
+    "smlad   %[a10], %[t5], %[t1], %[a10]\n\t"      \
+    "smlad   %[a11], %[t4], %[t2], %[a11]\n\t"      \
+    "smlad   %[a11], %[t5], %[t3], %[a11]\n\t"      \
+    "ldr     %[t5], [%[w]], #4\n\t" /* row 0 */     \
+    "sxtb16  %[t4], %[t5]\n\t"                      \
+    "sxtb16  %[t5], %[t5], ror #8\n\t"              \
+    "smlad   %[a00], %[t4], %[t0], %[a00]\n\t"      \
+    "smlad   %[a01], %[t4], %[t2], %[a01]\n\t"      \
+    "ldr     %[t4], %[xend]\n\t"                    \
+    "smlad   %[a00], %[t5], %[t1], %[a00]\n\t"      \
+    "smlad   %[a01], %[t5], %[t3], %[a01]\n\t"      \
+    "cmp     %[x], %[t4]\n\t"
+
 // acc[2 r + p] = sum of w_r (x_p + offset) over c, for 2 filter rows (w, w + c) and 2 input
 // pixels (x, x + c): each loaded word feeds two smlad pairs, 16 MACs from 4 loads; sxtab16 adds
 // the offset (both halfwords of off2) while it extends x, so no filter sum is needed (the same
@@ -87,34 +113,11 @@ MT_DSP_INLINE void dot_2x2_s8(const int8_t *x, const int8_t *w, int32_t c, int32
     const int8_t *end = x + (c & ~3);
     if (x != end) {
         int32_t x0e, x0o, x1e, x1o, we, wo;  // pixel 0/1, bytes 0,2 (e) and 1,3 (o)
-        __asm__("1:\n\t"
-                "ldr     %[x1o], [%[x], %[c]]\n\t"
-                "ldr     %[x0o], [%[x]], #4\n\t"
-                "sxtab16 %[x0e], %[off2], %[x0o]\n\t"
-                "sxtab16 %[x0o], %[off2], %[x0o], ror #8\n\t"
-                "sxtab16 %[x1e], %[off2], %[x1o]\n\t"
-                "sxtab16 %[x1o], %[off2], %[x1o], ror #8\n\t"
-                "ldr     %[wo], [%[w], %[c]]\n\t"  // row 1
-                "sxtb16  %[we], %[wo]\n\t"
-                "sxtb16  %[wo], %[wo], ror #8\n\t"
-                "smlad   %[a10], %[we], %[x0e], %[a10]\n\t"
-                "smlad   %[a10], %[wo], %[x0o], %[a10]\n\t"
-                "smlad   %[a11], %[we], %[x1e], %[a11]\n\t"
-                "smlad   %[a11], %[wo], %[x1o], %[a11]\n\t"
-                "ldr     %[wo], [%[w]], #4\n\t"  // row 0
-                "sxtb16  %[we], %[wo]\n\t"
-                "sxtb16  %[wo], %[wo], ror #8\n\t"
-                "smlad   %[a00], %[we], %[x0e], %[a00]\n\t"
-                "smlad   %[a01], %[we], %[x1e], %[a01]\n\t"
-                "ldr     %[we], %[end]\n\t"
-                "smlad   %[a00], %[wo], %[x0o], %[a00]\n\t"
-                "smlad   %[a01], %[wo], %[x1o], %[a01]\n\t"
-                "cmp     %[x], %[we]\n\t"
-                "bne     1b"
+        __asm__("1:\n\t" DOT_2X2_STEP "bne     1b"
                 : [x] "+r"(x), [w] "+r"(w), [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10),
-                  [a11] "+r"(a11), [x0e] "=&r"(x0e), [x0o] "=&r"(x0o), [x1e] "=&r"(x1e),
-                  [x1o] "=&r"(x1o), [we] "=&r"(we), [wo] "=&r"(wo)
-                : [c] "r"(c), [off2] "r"(off2), [end] "m"(end)
+                  [a11] "+r"(a11), [t0] "=&r"(x0e), [t1] "=&r"(x0o), [t2] "=&r"(x1e),
+                  [t3] "=&r"(x1o), [t4] "=&r"(we), [t5] "=&r"(wo)
+                : [c] "r"(c), [off2] "r"(off2), [xend] "m"(end)
                 : "cc", "memory");
     }
     for (int32_t i = 0; i < (c & 3); i++) {
@@ -159,12 +162,121 @@ MT_DSP_INLINE void pw_pair_channels(const mt_pw_out *o, const int8_t *x, int32_t
     }
 }
 
+// The requantization of one accumulator a (bias already in it) of a prepared channel (m, sh =
+// shift_hi, rh = round_hi, mt_requant_dsp_core with m >= 0, so the sign of x^m is a's), plus
+// the output offset, saturated to int8 and stored at `dst`; lo and hi are scratch.
+#define PW_REQUANT_STORE(a, dst)                                 \
+    "and   %[t0], %[" a "], #0x80000000\n\t"                   \
+    "orr   %[t0], %[t0], #0x40000000\n\t"                      \
+    "add   %[t2], %[t5], %[" a "], asr #31\n\t"                \
+    "smlal %[t0], %[t2], %[" a "], %[t3]\n\t"                  \
+    "asr   %[t2], %[t2], %[t1]\n\t"                            \
+    "add   %[t2], %[t2], %[off2]\n\t"                          \
+    "ssat  %[t2], #8, %[t2]\n\t"                               \
+    "strb  %[t2], " dst "\n\t"
+
+// The channel at mult[0] and shift (sdiff bytes after it) prepared: t3 = m, t1 = shift_hi,
+// t5 = round_hi (mt_requant_dsp_prepare).
+#define PW_PREPARE_CHANNEL(load_m)                               \
+    "ldr   %[t4], %[sdiff]\n\t"                                \
+    load_m                                                      \
+    "ldr   %[t1], [%[t0], %[t4]]\n\t"                          \
+    "mvn   %[t1], %[t1]\n\t"                                   \
+    "sub   %[t5], %[t1], #1\n\t"                               \
+    "mov   %[t2], #1\n\t"                                      \
+    "lsl   %[t5], %[t2], %[t5]\n\t"
+
+// mt_pw_pair_dsp for a layer where mt_pw_pair_dsp_asm_applies: the whole loop over channel
+// pairs in one asm block, so that nothing is spilled between the 2x2 sums and the four
+// requantizations (gcc's C for the same work kept its pointers on the stack: about 105
+// instructions a block besides the sums, here about 73). Each block's accumulators start at
+// the bias (no sum can saturate: the applies test), the sums are dot_2x2_s8's, then a byte
+// loop for c_in % 4, then each channel's two outputs. The loop's state lives in locals that
+// gcc addresses from sp, as every register holds a value during the sums.
+static void pw_pair_full_range_asm(const mt_pw_out *o, const int8_t *x_pair, int32_t c_in,
+                                   const int8_t *w, int32_t c_out, int8_t *y) {
+    const int8_t *const xb = x_pair, *const xend = x_pair + (c_in & ~3);
+    const int32_t cin = c_in, tail = c_in & 3, cout = c_out, ooff = o->out_offset;
+    const int32_t o2 = (int32_t)(((uint32_t)o->in_offset & 0xffffu) * 0x00010001u);
+    const int32_t sdiff = (int32_t)((const char *)o->shift - (const char *)o->mult);
+    const int8_t *const yend = y + c_out;
+    const int32_t *biasp = o->bias, *multp = o->mult;
+    int8_t *yp = y;
+    int32_t x, c, off2, a00, a01, a10, a11, t0, t1, t2, t3, t4, t5;
+    __asm__ volatile(
+        "0:\n\t"
+        "ldr   %[x], %[xb]\n\t"
+        "ldr   %[c], %[cin]\n\t"
+        "ldr   %[off2], %[o2]\n\t"
+        "ldr   %[t0], %[biasp]\n\t"
+        "ldrd  %[a00], %[a10], [%[t0]], #8\n\t"
+        "str   %[t0], %[biasp]\n\t"
+        "mov   %[a01], %[a00]\n\t"
+        "mov   %[a11], %[a10]\n\t"
+        "ldr   %[t0], %[xend]\n\t"
+        "cmp   %[x], %[t0]\n\t"
+        "beq   2f\n\t"
+        "1:\n\t" DOT_2X2_STEP
+        "bne     1b\n\t"
+        "2:\n\t"  // c_in % 4 bytes, one at a time
+        "ldr   %[t0], %[tail]\n\t"
+        "cmp   %[t0], #0\n\t"
+        "beq   4f\n\t"
+        "sxth  %[t1], %[off2]\n\t"
+        "3:\n\t"
+        "ldrsb %[t2], [%[x], %[c]]\n\t"
+        "ldrsb %[t3], [%[x]], #1\n\t"
+        "add   %[t2], %[t2], %[t1]\n\t"
+        "add   %[t3], %[t3], %[t1]\n\t"
+        "ldrsb %[t4], [%[w], %[c]]\n\t"
+        "ldrsb %[t5], [%[w]], #1\n\t"
+        "mla   %[a00], %[t5], %[t3], %[a00]\n\t"
+        "mla   %[a01], %[t5], %[t2], %[a01]\n\t"
+        "mla   %[a10], %[t4], %[t3], %[a10]\n\t"
+        "mla   %[a11], %[t4], %[t2], %[a11]\n\t"
+        "subs  %[t0], %[t0], #1\n\t"
+        "bne   3b\n\t"
+        "4:\n\t"  // w is at row 1: the next pair's row 0 is c_in on
+        "add   %[w], %[w], %[c]\n\t"
+        "ldr   %[x], %[yp]\n\t"  // from here x = y, c = c_out, off2 = the output offset
+        "ldr   %[c], %[cout]\n\t"
+        "ldr   %[off2], %[ooff]\n\t"
+        "ldr   %[t0], %[multp]\n\t"
+        PW_PREPARE_CHANNEL("ldr   %[t3], [%[t0]]\n\t")
+        PW_REQUANT_STORE("a00", "[%[x]]")
+        PW_REQUANT_STORE("a01", "[%[x], %[c]]")
+        "ldr   %[t0], %[multp]\n\t"
+        PW_PREPARE_CHANNEL("ldr   %[t3], [%[t0], #4]!\n\t")
+        "add   %[t0], %[t0], #4\n\t"
+        "str   %[t0], %[multp]\n\t"
+        "add   %[x], %[x], #1\n\t"
+        PW_REQUANT_STORE("a10", "[%[x]]")
+        PW_REQUANT_STORE("a11", "[%[x], %[c]]")
+        "add   %[x], %[x], #1\n\t"
+        "str   %[x], %[yp]\n\t"
+        "ldr   %[t0], %[yend]\n\t"
+        "cmp   %[x], %[t0]\n\t"
+        "bne   0b"
+        : [w] "+r"(w), [x] "=&r"(x), [c] "=&r"(c), [off2] "=&r"(off2), [a00] "=&r"(a00),
+          [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11), [t0] "=&r"(t0),
+          [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5),
+          [biasp] "+m"(biasp), [multp] "+m"(multp), [yp] "+m"(yp)
+        : [xb] "m"(xb), [xend] "m"(xend), [cin] "m"(cin), [o2] "m"(o2), [tail] "m"(tail),
+          [cout] "m"(cout), [ooff] "m"(ooff), [sdiff] "m"(sdiff), [yend] "m"(yend)
+        : "cc", "memory");
+}
+#undef PW_REQUANT_STORE
+#undef PW_PREPARE_CHANNEL
+#undef DOT_2X2_STEP
+
 // Every output channel of 2 pixels whose inputs are x[0, c_in) and x[c_in, 2 c_in), into
 // y[0, c_out) and y[c_out, 2 c_out): 2 filter rows x 2 pixels a block. Even c_out, every
 // shift <= -2 (the prepared requantization): mt_pw_pair_dsp_applies.
 void mt_pw_pair_dsp(const mt_pw_out *o, const int8_t *x, int32_t c_in, const int8_t *filter,
                     int32_t c_out, int8_t *y) {
-    if (o->act_min == -128 && o->act_max == 127) {
+    if (o->asm_block) {
+        pw_pair_full_range_asm(o, x, c_in, filter, c_out, y);
+    } else if (o->act_min == -128 && o->act_max == 127) {
         pw_pair_channels(o, x, c_in, filter, c_out, y, 1);
     } else {
         pw_pair_channels(o, x, c_in, filter, c_out, y, 0);
@@ -183,6 +295,21 @@ static void pw_stride1_dsp(const mt_pw_out *o, int32_t pixels, const int8_t *inp
     if (pairs_end < pixels) {
         pw_pixel(o, input + pairs_end * c_in, filter, c_in, c_out, output + pairs_end * c_out);
     }
+}
+
+bool mt_pw_pair_dsp_asm_applies(const mt_pw_out *o, int32_t c_in, int32_t c_out) {
+    if (o->act_min != -128 || o->act_max != 127) {
+        return false;
+    }
+    // Starting the sums at the bias adds it without saturation: exact while no sum can reach
+    // the int32 limits (|sum| <= c_in 128 255).
+    const int32_t bias_limit = INT32_MAX - c_in * (128 * 255);
+    for (int32_t i = 0; i < c_out; i++) {
+        if (o->mult[i] < 0 || o->bias[i] > bias_limit || o->bias[i] < -bias_limit) {
+            return false;
+        }
+    }
+    return true;
 }
 
 bool mt_pw_pair_dsp_applies(const int32_t *shift, int32_t c_out) {
@@ -224,8 +351,8 @@ mt_status mt_pwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
     }
     const mt_act_params *act = &params->act;
     // In locals: an int8 store may alias any object, so fields would be reloaded per output.
-    const mt_pw_out o = {bias, quant->multiplier, quant->shift, act->input_offset,
-                             act->output_offset, act->act_min, act->act_max};
+    mt_pw_out o = {bias, quant->multiplier, quant->shift, act->input_offset,
+                   act->output_offset, act->act_min, act->act_max, false};
 #if MT_X64
     if (mt_pwconv2d_s8_fwd_x64(params, quant, input_dims, input, filter, bias, output_dims,
                                output)) {
@@ -236,6 +363,7 @@ mt_status mt_pwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
     if (params->stride_h == 1 && params->stride_w == 1 &&
         mt_pw_pair_dsp_applies(quant->shift, c_out)) {
         // 1x1, no padding, stride 1: output dims equal the input's (mt_conv_dims_check).
+        o.asm_block = mt_pw_pair_dsp_asm_applies(&o, c_in, c_out);
         pw_stride1_dsp(&o, input_dims->n * input_dims->h * input_dims->w, input, c_in, filter,
                        c_out, output);
         return MT_OK;
