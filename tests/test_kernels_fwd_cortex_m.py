@@ -70,6 +70,9 @@ def cases():
     yield "mt_fc_s8_fwd", fc_case(rng, n=2, in_shape=(1, 1, 24), c_out=7,
                                   scale_range=(1e-9, 40.0), bias_range=1 << 28)
     yield "mt_add_s8_fwd", add_case(rng, dims=(1, 2, 3, 5))
+    # The prepared input rescale (32-bit products) and, on the M4, the prepared output
+    # requantization, over 1,024 values and with the relu clamp.
+    yield "mt_add_s8_fwd", add_case(rng, dims=(1, 16, 16, 4), clamp="relu")
     yield "mt_avgpool_s8_fwd", avgpool_case(rng, dims=(1, 3, 5, 6))
     yield "mt_dequant_s8_f32", dequant_case(rng, dims=(1, 1, 1, 32))
     yield "mt_dequant_s8_f32", dequant_case(rng, dims=(1, 1, 1, 8), scale=1e-40)
