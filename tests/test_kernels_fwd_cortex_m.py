@@ -42,18 +42,18 @@ def small_products(rng, case):
     return args, bufs
 
 
-def bias_at_sum_limit(rng, past_limit: int):
+def bias_at_sum_limit(rng, past_limit: int, c_out: int = 4):
     """A 1x1 case whose every product is 32640 (x + offset = -255, w = -128), so each sum is
     c_in 32640, with the biases at INT32_MAX - c_in 32640 (+ past_limit) and its negation:
     sums up to INT32_MAX exactly, or past it, where the bias add saturates."""
     c_in = 4
-    args, bufs = conv_case(rng, k=(1, 1), padding="valid", h=1, w=2, c_in=c_in, c_out=4)
+    args, bufs = conv_case(rng, k=(1, 1), padding="valid", h=1, w=2, c_in=c_in, c_out=c_out)
     head = A.pack_conv(A.Conv(1, 1, 0, 0, A.Act(-127, 0)))
     args[:len(head)] = head
     bufs[2][:] = -128
     bufs[3][:] = -128
     limit = 2**31 - 1 - c_in * 128 * 255 + past_limit
-    bufs[4][:] = np.array([limit, -limit, limit, 5], np.int64).astype(np.int32)
+    bufs[4][:] = np.resize(np.array([limit, -limit, limit, 5], np.int64), c_out).astype(np.int32)
     return args, bufs
 
 
@@ -115,6 +115,13 @@ def cases():
                                           c_out=4)
     for past_limit in (0, 1):
         yield "mt_pwconv2d_s8_fwd", bias_at_sum_limit(rng, past_limit)
+    # Its widened form (c_in a multiple of 4 up to 256, c_out >= 8): one step, an odd pixel
+    # count, the largest c_in, one past it (the unwidened loop), the int32 edge.
+    for c_in, w in ((4, 5), (16, 3), (256, 2), (260, 2)):
+        yield "mt_pwconv2d_s8_fwd", conv_case(rng, k=(1, 1), padding="valid", h=1, w=w,
+                                              c_in=c_in, c_out=8)
+    for past_limit in (0, 1):
+        yield "mt_pwconv2d_s8_fwd", bias_at_sum_limit(rng, past_limit, c_out=8)
     # (Shifts of -2 and small sums: a quarter of the negative results are rounding ties, where
     # taking the sign of x for that of x m would round the wrong way.)
     args, bufs = small_products(rng, conv_case(rng, k=(1, 1), padding="valid", h=4, w=8,
