@@ -122,6 +122,11 @@ def cases():
                                               c_in=c_in, c_out=8)
     for past_limit in (0, 1):
         yield "mt_pwconv2d_s8_fwd", bias_at_sum_limit(rng, past_limit, c_out=8)
+    # Biases at the int32 limits (dead channels, as in mcunet's first layers): the widened
+    # form's saturating adds, where sums of either sign saturate or not.
+    args, bufs = conv_case(rng, k=(1, 1), padding="valid", h=2, w=3, c_in=16, c_out=8)
+    bufs[4][:4] = [-2**31, 2**31 - 1, -2**31 + 1000, 2**31 - 1000]
+    yield "mt_pwconv2d_s8_fwd", (args, bufs)
     # (Shifts of -2 and small sums: a quarter of the negative results are rounding ties, where
     # taking the sign of x for that of x m would round the wrong way.)
     args, bufs = small_products(rng, conv_case(rng, k=(1, 1), padding="valid", h=4, w=8,

@@ -11,8 +11,9 @@ from microtrain_tools.errors import MicrotrainError
 from microtrain_tools.mpy.natmod_build import compile_source, find_compiler, natmod_sources
 from microtrain_tools.paths import NATMOD_DIR
 
-# The largest frames are the depthwise q8 grad_in's M4 tap table (about 1 KB) and the 1x1 q8
-# grad_in's stack block (8 bytes per output channel, up to 128 channels).
+# The largest frames are the depthwise q8 grad_in's M4 tap table (about 1 KB), the 1x1 forward's
+# widened pixel pair (1 KB, c_in <= 256) and the 1x1 q8 grad_in's stack block (8 bytes per
+# output channel, up to 128 channels).
 FRAME_LIMIT = 1280
 
 

@@ -98,7 +98,7 @@ static void conv2d_im2col_dsp(const mt_conv_params *p, const mt_quant_params *qu
     const int32_t k = f->h * f->w * in->c, c_out = out->c;
     const int32_t pixels = out->n * out->h * out->w, pairs_end = pixels & ~1;
     mt_pw_out o = {bias, quant->multiplier, quant->shift, p->act.input_offset,
-                   p->act.output_offset, p->act.act_min, p->act.act_max, false};
+                   p->act.output_offset, p->act.act_min, p->act.act_max, MT_PW_ASM_NONE};
     o.asm_block = mt_pw_pair_dsp_asm_applies(&o, k, c_out);
     for (int32_t q = 0; q < pairs_end; q += 2) {
         im2col(p, in, input, f, out, q, cols);

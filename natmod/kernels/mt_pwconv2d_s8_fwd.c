@@ -74,15 +74,9 @@ static void pw_by_pixel(const mt_conv_params *params, const mt_pw_out *o,
 #if defined(__ARM_FEATURE_DSP)
 #include "mt_dsp.h"
 
-// One step of the 2x2 sums, 4 channels: t0..t3 the pixels' halfwords (pixel 0 even/odd, pixel
-// 1 even/odd), t4 t5 a filter row's; ends comparing x with the loop's end (xend, in memory).
-#define DOT_2X2_STEP                                  \
-    "ldr     %[t3], [%[x], %[c]]\n\t"               \
-    "ldr     %[t1], [%[x]], #4\n\t"                 \
-    "sxtab16 %[t0], %[off2], %[t1]\n\t"             \
-    "sxtab16 %[t1], %[off2], %[t1], ror #8\n\t"     \
-    "sxtab16 %[t2], %[off2], %[t3]\n\t"             \
-    "sxtab16 %[t3], %[off2], %[t3], ror #8\n\t"     \
+// The filter half of a step of the 2x2 sums: 4 channels of rows 1 and 0 (t4 t5 their
+// halfwords) against the pixels' halfwords t0..t3 (pixel 0 even/odd, pixel 1 even/odd).
+#define PW_ROWS_STEP                                  \
     "ldr     %[t5], [%[w], %[c]]\n\t" /* row 1 */   \
     "sxtb16  %[t4], %[t5]\n\t"                      \
     "sxtb16  %[t5], %[t5], ror #8\n\t"              \
@@ -95,9 +89,20 @@ static void pw_by_pixel(const mt_conv_params *params, const mt_pw_out *o,
     "sxtb16  %[t5], %[t5], ror #8\n\t"              \
     "smlad   %[a00], %[t4], %[t0], %[a00]\n\t"      \
     "smlad   %[a01], %[t4], %[t2], %[a01]\n\t"      \
-    "ldr     %[t4], %[xend]\n\t"                    \
     "smlad   %[a00], %[t5], %[t1], %[a00]\n\t"      \
-    "smlad   %[a01], %[t5], %[t3], %[a01]\n\t"      \
+    "smlad   %[a01], %[t5], %[t3], %[a01]\n\t"
+
+// One step of the 2x2 sums from the int8 input (x + offset extended here); ends comparing x
+// with the loop's end (xend, in memory).
+#define DOT_2X2_STEP                                  \
+    "ldr     %[t3], [%[x], %[c]]\n\t"               \
+    "ldr     %[t1], [%[x]], #4\n\t"                 \
+    "sxtab16 %[t0], %[off2], %[t1]\n\t"             \
+    "sxtab16 %[t1], %[off2], %[t1], ror #8\n\t"     \
+    "sxtab16 %[t2], %[off2], %[t3]\n\t"             \
+    "sxtab16 %[t3], %[off2], %[t3], ror #8\n\t"     \
+    PW_ROWS_STEP                                    \
+    "ldr     %[t4], %[xend]\n\t"                    \
     "cmp     %[x], %[t4]\n\t"
 
 // acc[2 r + p] = sum of w_r (x_p + offset) over c, for 2 filter rows (w, w + c) and 2 input
@@ -198,15 +203,17 @@ MT_DSP_INLINE void pw_pair_channels(const mt_pw_out *o, const int8_t *x, int32_t
 // The end of a block, with w at filter row 1 (the next pair's row 0 is c_in on): both
 // channels' two outputs, then on to the next pair of channels (label 0) until y's end. From
 // here x holds y, c c_out and off2 the output offset.
-#define PW_BLOCK_OUTPUTS                                        \
+#define PW_BLOCK_OUTPUTS(bias_add0, bias_add1)                  \
     "add   %[w], %[w], %[c]\n\t"                                \
     "ldr   %[x], %[yp]\n\t"                                     \
     "ldr   %[c], %[cout]\n\t"                                   \
     "ldr   %[off2], %[ooff]\n\t"                                \
+    bias_add0                                                   \
     "ldr   %[t0], %[multp]\n\t"                                 \
     PW_PREPARE_CHANNEL("ldr   %[t3], [%[t0]]\n\t")              \
     PW_REQUANT_STORE("a00", "[%[x]]")                           \
     PW_REQUANT_STORE("a01", "[%[x], %[c]]")                     \
+    bias_add1                                                   \
     "ldr   %[t0], %[multp]\n\t"                                 \
     PW_PREPARE_CHANNEL("ldr   %[t3], [%[t0], #4]!\n\t")         \
     "add   %[t0], %[t0], #4\n\t"                                \
@@ -219,6 +226,26 @@ MT_DSP_INLINE void pw_pair_channels(const mt_pw_out *o, const int8_t *x, int32_t
     "ldr   %[t0], %[yend]\n\t"                                  \
     "cmp   %[x], %[t0]\n\t"                                     \
     "bne   0b"
+
+// The saturating form's start and bias adds (mt_add_sat_s32, as the C form): for layers with
+// a bias near the int32 limits (models clamp dead channels' biases there).
+#define PW_ZERO_START                                           \
+    "mov   %[a00], #0\n\t"                                      \
+    "mov   %[a01], #0\n\t"                                      \
+    "mov   %[a10], #0\n\t"                                      \
+    "mov   %[a11], #0\n\t"
+#define PW_QADD_BIAS0                                           \
+    "ldr   %[t0], %[biasp]\n\t"                                 \
+    "ldr   %[t4], [%[t0]]\n\t"                                  \
+    "qadd  %[a00], %[a00], %[t4]\n\t"                           \
+    "qadd  %[a01], %[a01], %[t4]\n\t"
+#define PW_QADD_BIAS1                                           \
+    "ldr   %[t0], %[biasp]\n\t"                                 \
+    "ldr   %[t4], [%[t0], #4]\n\t"                              \
+    "add   %[t0], %[t0], #8\n\t"                                \
+    "str   %[t0], %[biasp]\n\t"                                 \
+    "qadd  %[a10], %[a10], %[t4]\n\t"                           \
+    "qadd  %[a11], %[a11], %[t4]\n\t"
 
 // Both asm loops' operands: 14 registers, the rest locals that gcc addresses from sp.
 #define PW_ASM_OPERANDS                                                                        \
@@ -279,47 +306,45 @@ static void pw_pair_full_range_asm(const mt_pw_out *o, const int8_t *x_pair, int
         "subs  %[t0], %[t0], #1\n\t"
         "bne   3b\n\t"
         "4:\n\t"
-        PW_BLOCK_OUTPUTS
+        PW_BLOCK_OUTPUTS("", "")
         PW_ASM_OPERANDS);
 }
 
 // Input channels the widened form holds (1 KB of stack).
 #define PW_WIDE_MAX 256
 
-// The sums and outputs of pw_pair_widened_asm over its widened input `wide` (c_in words). A
-// function of its own: beside the 1 KB buffer, gcc at -Os found no registers for the asm.
+// One step of the widened sums: 4 channels' halfwords of both pixels from the buffer.
+#define PW_WIDE_STEP                                            \
+    "ldrd    %[t0], %[t1], [%[x]], #8\n\t"                      \
+    "ldrd    %[t2], %[t3], [%[x]], #8\n\t"                      \
+    PW_ROWS_STEP
+
+// The widened loop with a given start of the sums and bias adds; the loop's end in off2.
+#define PW_WIDE_LOOP(start, bias_add0, bias_add1)               \
+    "0:\n\t"                                                    \
+    "ldr   %[x], %[xb]\n\t"                                     \
+    "ldr   %[c], %[cin]\n\t"                                    \
+    "ldr   %[off2], %[xend]\n\t"                                \
+    start                                                       \
+    "1:\n\t" PW_WIDE_STEP                                       \
+    "cmp     %[x], %[off2]\n\t"                                 \
+    "bne     1b\n\t"                                            \
+    PW_BLOCK_OUTPUTS(bias_add0, bias_add1)
+
+// The sums and outputs of pw_pair_widened_asm over its widened input `wide` (c_in words),
+// sums started at the bias or (saturating) added to it. A function of its own: beside the
+// 1 KB buffer, gcc at -Os found no registers for the asm.
 __attribute__((noinline)) static void pw_pair_widened_loop(const mt_pw_out *o,
                                                            const int32_t *wide, int32_t c_in,
                                                            const int8_t *w, int32_t c_out,
-                                                           int8_t *y) {
+                                                           int8_t *y, bool saturating) {
     PW_ASM_LOCALS(wide, wide + c_in);
-    __asm__ volatile(
-        "0:\n\t"
-        "ldr   %[x], %[xb]\n\t"
-        "ldr   %[c], %[cin]\n\t"
-        "ldr   %[off2], %[xend]\n\t"  // the loop's end, in off2 here
-        PW_BIAS_START
-        "1:\n\t"
-        "ldrd    %[t0], %[t1], [%[x]], #8\n\t"
-        "ldrd    %[t2], %[t3], [%[x]], #8\n\t"
-        "ldr     %[t5], [%[w], %[c]]\n\t"  // row 1
-        "sxtb16  %[t4], %[t5]\n\t"
-        "sxtb16  %[t5], %[t5], ror #8\n\t"
-        "smlad   %[a10], %[t4], %[t0], %[a10]\n\t"
-        "smlad   %[a10], %[t5], %[t1], %[a10]\n\t"
-        "smlad   %[a11], %[t4], %[t2], %[a11]\n\t"
-        "smlad   %[a11], %[t5], %[t3], %[a11]\n\t"
-        "ldr     %[t5], [%[w]], #4\n\t"  // row 0
-        "sxtb16  %[t4], %[t5]\n\t"
-        "sxtb16  %[t5], %[t5], ror #8\n\t"
-        "smlad   %[a00], %[t4], %[t0], %[a00]\n\t"
-        "smlad   %[a01], %[t4], %[t2], %[a01]\n\t"
-        "smlad   %[a00], %[t5], %[t1], %[a00]\n\t"
-        "smlad   %[a01], %[t5], %[t3], %[a01]\n\t"
-        "cmp     %[x], %[off2]\n\t"
-        "bne     1b\n\t"
-        PW_BLOCK_OUTPUTS
-        PW_ASM_OPERANDS);
+    if (saturating) {
+        __asm__ volatile(PW_WIDE_LOOP(PW_ZERO_START, PW_QADD_BIAS0, PW_QADD_BIAS1)
+                         PW_ASM_OPERANDS);
+    } else {
+        __asm__ volatile(PW_WIDE_LOOP(PW_BIAS_START, "", "") PW_ASM_OPERANDS);
+    }
 }
 
 // pw_pair_full_range_asm for c_in a multiple of 4 up to PW_WIDE_MAX: the pair's input widened
@@ -337,24 +362,30 @@ static void pw_pair_widened_asm(const mt_pw_out *o, const int8_t *x_pair, int32_
         wide[i + 2] = __sxtab16(offsets, v1);
         wide[i + 3] = sxtab16_ror8(offsets, v1);
     }
-    pw_pair_widened_loop(o, wide, c_in, w, c_out, y);
+    pw_pair_widened_loop(o, wide, c_in, w, c_out, y, o->asm_block == MT_PW_ASM_SATURATING);
 }
 #undef PW_ASM_LOCALS
 #undef PW_ASM_OPERANDS
 #undef PW_BLOCK_OUTPUTS
 #undef PW_BIAS_START
+#undef PW_ZERO_START
+#undef PW_QADD_BIAS0
+#undef PW_QADD_BIAS1
+#undef PW_WIDE_STEP
+#undef PW_WIDE_LOOP
 #undef PW_REQUANT_STORE
 #undef PW_PREPARE_CHANNEL
 #undef DOT_2X2_STEP
+#undef PW_ROWS_STEP
 
 // Every output channel of 2 pixels whose inputs are x[0, c_in) and x[c_in, 2 c_in), into
 // y[0, c_out) and y[c_out, 2 c_out): 2 filter rows x 2 pixels a block. Even c_out, every
 // shift <= -2 (the prepared requantization): mt_pw_pair_dsp_applies.
 void mt_pw_pair_dsp(const mt_pw_out *o, const int8_t *x, int32_t c_in, const int8_t *filter,
                     int32_t c_out, int8_t *y) {
-    if (o->asm_block && c_in % 4 == 0 && c_in <= PW_WIDE_MAX && c_out >= 8) {
+    if (o->asm_block != MT_PW_ASM_NONE && c_in % 4 == 0 && c_in <= PW_WIDE_MAX && c_out >= 8) {
         pw_pair_widened_asm(o, x, c_in, filter, c_out, y);
-    } else if (o->asm_block) {
+    } else if (o->asm_block == MT_PW_ASM_BIAS_START) {
         pw_pair_full_range_asm(o, x, c_in, filter, c_out, y);
     } else if (o->act_min == -128 && o->act_max == 127) {
         pw_pair_channels(o, x, c_in, filter, c_out, y, 1);
@@ -377,19 +408,23 @@ static void pw_stride1_dsp(const mt_pw_out *o, int32_t pixels, const int8_t *inp
     }
 }
 
-bool mt_pw_pair_dsp_asm_applies(const mt_pw_out *o, int32_t c_in, int32_t c_out) {
+mt_pw_asm mt_pw_pair_dsp_asm_applies(const mt_pw_out *o, int32_t c_in, int32_t c_out) {
     if (o->act_min != -128 || o->act_max != 127) {
-        return false;
+        return MT_PW_ASM_NONE;
     }
     // Starting the sums at the bias adds it without saturation: exact while no sum can reach
     // the int32 limits (|sum| <= c_in 128 255).
     const int32_t bias_limit = INT32_MAX - c_in * (128 * 255);
+    mt_pw_asm form = MT_PW_ASM_BIAS_START;
     for (int32_t i = 0; i < c_out; i++) {
-        if (o->mult[i] < 0 || o->bias[i] > bias_limit || o->bias[i] < -bias_limit) {
-            return false;
+        if (o->mult[i] < 0) {
+            return MT_PW_ASM_NONE;
+        }
+        if (o->bias[i] > bias_limit || o->bias[i] < -bias_limit) {
+            form = MT_PW_ASM_SATURATING;
         }
     }
-    return true;
+    return form;
 }
 
 bool mt_pw_pair_dsp_applies(const int32_t *shift, int32_t c_out) {
@@ -432,7 +467,7 @@ mt_status mt_pwconv2d_s8_fwd(const mt_conv_params *params, const mt_quant_params
     const mt_act_params *act = &params->act;
     // In locals: an int8 store may alias any object, so fields would be reloaded per output.
     mt_pw_out o = {bias, quant->multiplier, quant->shift, act->input_offset,
-                   act->output_offset, act->act_min, act->act_max, false};
+                   act->output_offset, act->act_min, act->act_max, MT_PW_ASM_NONE};
 #if MT_X64
     if (mt_pwconv2d_s8_fwd_x64(params, quant, input_dims, input, filter, bias, output_dims,
                                output)) {
