@@ -365,19 +365,21 @@ static mt_status multipliers(const float *s_w, int32_t c_out, int32_t terms, flo
 #if defined(__ARM_FEATURE_DSP)
 // A 1x1 stride-1 unpadded conv (pwconv2d, fc with a batch) maps input pixel p to output pixel
 // p. With MT_BLOCK_PIXELS_MIN or more pixels, the weights of four input channels are unpacked
-// once into int16 m[o] * W[o, i] (exact: |m W| <= 256 * 128 fits) and used for every pixel; q
-// is then read as is, four int8 at a time. That block lives on the stack: up to this many
-// output channels.
-#define MT_BLOCK_C_OUT_MAX 128
-// Unpacking costs about what 10 pixels' sums do (both passes unpack again): measured on
-// mcunet's 4x4 layers (16 pixels) the block mode was 1.26x slower than the tap path, on its 8x8
-// layers (64 pixels) faster.
-#define MT_BLOCK_PIXELS_MIN 32
+// into int16 m[o] * W[o, i] (exact: |m W| <= 256 * 128 fits) and used for every pixel; q is
+// then read as is, four int8 at a time. That block lives on the stack, for a chunk of this many
+// output channels at a time (8 bytes each):
+#define MT_BLOCK_CHUNK 128
+// With more output channels, a pixel's sums over the chunks before the last wait in the
+// scratch's q*m words (this mode has no use for them): 4 * (c_out + c_out % 2) / 2 bytes, four
+// int32 a pixel, so (c_out + c_out % 2) / 8 >= 16 pixels a group; each group unpacks again.
+// Unpacking costs about 3 instructions per weight and the sums 1 per MAC (two passes each):
+// from this many pixels it beats the tap path's 1.75 per MAC.
+#define MT_BLOCK_PIXELS_MIN 8
 
 static int block_mode_fits(const conv_ctx *x) {
     const mt_conv_params *p = x->params;
     return x->filter->h == 1 && x->filter->w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
-           p->pad_h == 0 && p->pad_w == 0 && x->out->c <= MT_BLOCK_C_OUT_MAX &&
+           p->pad_h == 0 && p->pad_w == 0 &&
            x->in->n * x->in->h * x->in->w >= MT_BLOCK_PIXELS_MIN;
 }
 
@@ -408,21 +410,59 @@ static inline int32_t scaled_weight(const conv_ctx *x, int32_t o, const int8_t *
     return o < x->out->c && col ? x->m[o] * col[o * stride] : 0;
 }
 
-// wb, per group of four output channels o..o+3, per input channel i = i0 + j (j < 4): the
-// int16 pairs {mW[o, i], mW[o+2, i]} and {mW[o+1, i], mW[o+3, i]}, the lanes sxtb16 gives
-// q[o..o+3]. Zero past c_out and c_in, so those lanes add nothing.
-static void fill_block(const conv_ctx *x, int32_t i0, int32_t *wb) {
-    const int8_t *col[4];
-    int32_t stride[4];
-    for (int32_t j = 0; j < 4; j++) {
-        col[j] = i0 + j < x->in->c ? filter_column(x, i0 + j, &stride[j]) : 0;
+// fill_block's words of one column w (rows st apart) for `rows` (a multiple of 4) output
+// channels from m (4-aligned), into dst, dst + 8, ...
+static void fill_column(const int8_t *w, int32_t st, const int16_t *m, int32_t rows,
+                        int32_t *dst) {
+#if MT_Q8_GIN_ASM
+    // 15 instructions per group where gcc took 19 (it multiplies the top halves by asr and mul).
+    const int32_t st3 = 3 * st;
+    int32_t m01, m23, a, b, t;
+    for (const int16_t *end = m + rows; m != end;) {
+        __asm__("ldrd    %[m01], %[m23], [%[m]], #8\n\t"
+                "ldrsb   %[a], [%[w]]\n\t"
+                "ldrsb   %[b], [%[w], %[st], lsl #1]\n\t"
+                "smulbb  %[a], %[a], %[m01]\n\t"
+                "smulbb  %[b], %[b], %[m23]\n\t"
+                "pkhbt   %[a], %[a], %[b], lsl #16\n\t"
+                "ldrsb   %[b], [%[w], %[st]]\n\t"
+                "ldrsb   %[t], [%[w], %[st3]]\n\t"
+                "add     %[w], %[w], %[st], lsl #2\n\t"
+                "smulbt  %[b], %[b], %[m01]\n\t"
+                "smulbt  %[t], %[t], %[m23]\n\t"
+                "pkhbt   %[b], %[b], %[t], lsl #16\n\t"
+                "strd    %[a], %[b], [%[dst]], #32\n\t"
+                : [m] "+r"(m), [w] "+r"(w), [dst] "+r"(dst), [m01] "=&r"(m01), [m23] "=&r"(m23),
+                  [a] "=&r"(a), [b] "=&r"(b), [t] "=&r"(t)
+                : [st] "r"(st), [st3] "r"(st3)
+                : "memory");
     }
-    for (int32_t o = 0; o < x->out->c; o += 4) {
-        for (int32_t j = 0; j < 4; j++, wb += 2) {
-            const int8_t *c = col[j];
-            const int32_t st = stride[j];
-            wb[0] = pack_s16x2(scaled_weight(x, o, c, st), scaled_weight(x, o + 2, c, st));
-            wb[1] = pack_s16x2(scaled_weight(x, o + 1, c, st), scaled_weight(x, o + 3, c, st));
+#else
+    for (int32_t o = 0; o < rows; o += 4, dst += 8, w += 4 * st, m += 4) {
+        dst[0] = pack_s16x2(m[0] * w[0], m[2] * w[2 * st]);
+        dst[1] = pack_s16x2(m[1] * w[st], m[3] * w[3 * st]);
+    }
+#endif
+}
+
+// wb, per group of four output channels o..o+3 of the chunk [o0, o0 + n), per input channel
+// i = i0 + j (j < 4): the int16 pairs {mW[o, i], mW[o+2, i]} and {mW[o+1, i], mW[o+3, i]}, the
+// lanes sxtb16 gives q[o..o+3]. Zero past c_out and c_in, so those lanes add nothing.
+static void fill_block(const conv_ctx *x, int32_t i0, int32_t o0, int32_t n, int32_t *wb) {
+    const int32_t full = n & ~3;  // whole groups inside c_out
+    for (int32_t j = 0; j < 4; j++) {
+        int32_t st = 0;
+        const int8_t *col = i0 + j < x->in->c ? filter_column(x, i0 + j, &st) : 0;
+        int32_t *dst = wb + 2 * j;
+        int32_t o = 0;
+        if (col && full) {
+            fill_column(col + o0 * st, st, x->m + o0, full, dst);
+            o = full, dst += 2 * full;
+        }
+        for (; o < n; o += 4, dst += 8) {  // the last group (o0 + o + 3 >= c_out), or no column
+            const int32_t a = o0 + o;
+            dst[0] = pack_s16x2(scaled_weight(x, a, col, st), scaled_weight(x, a + 2, col, st));
+            dst[1] = pack_s16x2(scaled_weight(x, a + 1, col, st), scaled_weight(x, a + 3, col, st));
         }
     }
 }
@@ -491,33 +531,72 @@ static inline void block_sums4(const int32_t *wb, const int8_t *q, int32_t c_out
     }
 }
 
-// Every input pixel's sums, four input channels at a time (output index p * c_in + i).
-// (The sink and c in locals, as in conv_tap.)
+// max(m, |acc|) for m >= 0, |acc| <= 2^31 - 1 (by the choice of M): |acc| as (acc ^ s) - s,
+// s = acc >> 31.
+static inline int32_t abs_max(int32_t m, int32_t acc) {
+    const int32_t s = acc >> 31, a = (acc ^ s) - s;
+    return a > m ? a : m;
+}
+
+// The int8 mt_grad_put stores for v = (float)acc * c (the same float operations).
+static inline int8_t q8_of(int32_t acc, float c, float inv) {
+    const float t = ((float)acc * c) * inv;
+    const int32_t q = __ssat((int32_t)(t + (t >= 0.0f ? 0.5f : -0.5f)), 8);
+    return (int8_t)(q < -127 ? -127 : q);
+}
+
+// Input pixel p's sums of channels i0 + j (j < n) put out at p * c_in + i0 + j: pass 0's
+// max |acc| and pass 1's int8 stores (without accumulate) here, the rest by the sink.
+MT_DSP_INLINE void put_sums(sink *out, int32_t at, const int32_t s[4], int32_t n, float c) {
+    if (n == 4 && out->by_sum) {
+        out->max_sum = abs_max(abs_max(abs_max(abs_max(out->max_sum, s[0]), s[1]), s[2]), s[3]);
+        return;
+    }
+    if (n == 4 && out->pass == 1 && !out->accumulate && !out->dst->f) {
+        int8_t *d = out->dst->q + at;
+        const float inv = out->inv;
+        d[0] = q8_of(s[0], c, inv);
+        d[1] = q8_of(s[1], c, inv);
+        d[2] = q8_of(s[2], c, inv);
+        d[3] = q8_of(s[3], c, inv);
+        return;
+    }
+    for (int32_t j = 0; j < n; j++) {
+        sink_put_at(out, at + j, s[j], c);
+    }
+}
+
+// Every input pixel's sums, four input channels at a time, a chunk of output channels at a
+// time (output index p * c_in + i). (The sink and c in locals, as in conv_tap.)
 static void conv_blocks(const conv_ctx *x, sink *sink_out) {
-    int32_t wb[2 * MT_BLOCK_C_OUT_MAX];  // 8 bytes per output channel
+    int32_t wb[2 * MT_BLOCK_CHUNK];
     const int32_t c_in = x->in->c, c_out = x->out->c;
     const int32_t pixels = x->in->n * x->in->h * x->in->w;
+    int32_t *const part = (int32_t *)(void *)x->qm;  // the earlier chunks' sums, 4 a pixel
+    const int32_t group = c_out <= MT_BLOCK_CHUNK ? pixels : (c_out + (c_out & 1)) / 8;
     const float c = x->c;
     sink o = *sink_out, *out = &o;
     for (int32_t i0 = 0; i0 < c_in; i0 += 4) {
-        fill_block(x, i0, wb);
-        const int8_t *q = x->q;
-        int32_t at = i0;
-        if (i0 + 4 <= c_in) {
-            for (int32_t p = 0; p < pixels; p++, q += c_out, at += c_in) {
-                int32_t s[4];
-                block_sums4(wb, q, c_out, s);
-                sink_put_at(out, at, s[0], c);
-                sink_put_at(out, at + 1, s[1], c);
-                sink_put_at(out, at + 2, s[2], c);
-                sink_put_at(out, at + 3, s[3], c);
-            }
-        } else {
-            for (int32_t p = 0; p < pixels; p++, q += c_out, at += c_in) {
-                int32_t s[4];
-                block_sums4(wb, q, c_out, s);
-                for (int32_t j = 0; j < c_in - i0; j++) {
-                    sink_put_at(out, at + j, s[j], c);
+        const int32_t ni = c_in - i0 < 4 ? c_in - i0 : 4;
+        for (int32_t p0 = 0; p0 < pixels; p0 += group) {
+            const int32_t np = pixels - p0 < group ? pixels - p0 : group;
+            for (int32_t o0 = 0; o0 < c_out; o0 += MT_BLOCK_CHUNK) {
+                const int32_t n = c_out - o0 < MT_BLOCK_CHUNK ? c_out - o0 : MT_BLOCK_CHUNK;
+                const int last = o0 + n == c_out;
+                fill_block(x, i0, o0, n, wb);
+                const int8_t *q = x->q + p0 * c_out + o0;
+                int32_t *ps = part;
+                for (int32_t p = p0; p < p0 + np; p++, q += c_out, ps += 4) {
+                    int32_t s[4];
+                    block_sums4(wb, q, n, s);
+                    if (o0 > 0) {
+                        s[0] += ps[0], s[1] += ps[1], s[2] += ps[2], s[3] += ps[3];
+                    }
+                    if (last) {
+                        put_sums(out, p * c_in + i0, s, ni, c);
+                    } else {
+                        ps[0] = s[0], ps[1] = s[1], ps[2] = s[2], ps[3] = s[3];
+                    }
                 }
             }
         }
