@@ -503,13 +503,17 @@ static inline void block_group(const int32_t *wb, int32_t qw, int32_t s[4]) {
 #endif
 
 // s[j] = sum over o of q[o] * mW[o, i0 + j] for one pixel's q[c_out], from fill_block's wb.
-// Two groups a step in one asm block (ldrd post-increments wb; gcc used single ldr and an add):
-// 32 instructions per 32 MACs, then an odd group, then the last 1..3 channels in C.
+// Four groups a step in one asm block (ldrd post-increments wb; gcc used single ldr and an add):
+// 63 instructions per 64 MACs, then two groups, one, then the last 1..3 channels in C.
 static inline void block_sums4(const int32_t *wb, const int8_t *q, int32_t c_out,
                                int32_t s[4]) {
 #if MT_Q8_GIN_ASM
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, qw, q13, w0, w1;
-    for (const int32_t *end = wb + 16 * (c_out >> 3); wb != end;) {
+    for (const int32_t *end = wb + 32 * (c_out >> 4); wb != end;) {
+        __asm__(MT_BLOCK_GROUP_ASM MT_BLOCK_GROUP_ASM MT_BLOCK_GROUP_ASM MT_BLOCK_GROUP_ASM
+                MT_BLOCK_ASM_OPERANDS);
+    }
+    if (c_out & 8) {
         __asm__(MT_BLOCK_GROUP_ASM MT_BLOCK_GROUP_ASM MT_BLOCK_ASM_OPERANDS);
     }
     if (c_out & 4) {
@@ -538,27 +542,44 @@ static inline int32_t abs_max(int32_t m, int32_t acc) {
     return a > m ? a : m;
 }
 
-// The int8 mt_grad_put stores for v = (float)acc * c (the same float operations).
-static inline int8_t q8_of(int32_t acc, float c, float inv) {
-    const float t = ((float)acc * c) * inv;
+// The int8 mt_grad_put stores for v (the same float operations).
+static inline int8_t q8_of_value(float v, float inv) {
+    const float t = v * inv;
     const int32_t q = __ssat((int32_t)(t + (t >= 0.0f ? 0.5f : -0.5f)), 8);
     return (int8_t)(q < -127 ? -127 : q);
 }
 
-// Input pixel p's sums of channels i0 + j (j < n) put out at p * c_in + i0 + j: pass 0's
-// max |acc| and pass 1's int8 stores (without accumulate) here, the rest by the sink.
+static inline int8_t q8_of(int32_t acc, float c, float inv) {
+    return q8_of_value((float)acc * c, inv);
+}
+
+// Input pixel p's sums of channels i0 + j (j < n) put out at p * c_in + i0 + j: four at a time
+// into an int8 output here (the sink's operations: pass 0's max |acc|, or with accumulate its
+// max |v|, v = old_scale * q_old + (float)acc * c; pass 1's int8 of v), the rest by the sink.
 MT_DSP_INLINE void put_sums(sink *out, int32_t at, const int32_t s[4], int32_t n, float c) {
     if (n == 4 && out->by_sum) {
         out->max_sum = abs_max(abs_max(abs_max(abs_max(out->max_sum, s[0]), s[1]), s[2]), s[3]);
         return;
     }
-    if (n == 4 && out->pass == 1 && !out->accumulate && !out->dst->f) {
+    if (n == 4 && !out->dst->f) {
         int8_t *d = out->dst->q + at;
+        float v[4] = {(float)s[0] * c, (float)s[1] * c, (float)s[2] * c, (float)s[3] * c};
+        if (out->accumulate) {
+            const float old = out->old_scale;
+            for (int32_t j = 0; j < 4; j++) {
+                v[j] = old * (float)d[j] + v[j];
+            }
+        }
+        if (out->pass == 0) {
+            out->amax = mt_abs_max(mt_abs_max(mt_abs_max(mt_abs_max(out->amax, v[0]), v[1]),
+                                              v[2]), v[3]);
+            return;
+        }
         const float inv = out->inv;
-        d[0] = q8_of(s[0], c, inv);
-        d[1] = q8_of(s[1], c, inv);
-        d[2] = q8_of(s[2], c, inv);
-        d[3] = q8_of(s[3], c, inv);
+        d[0] = q8_of_value(v[0], inv);
+        d[1] = q8_of_value(v[1], inv);
+        d[2] = q8_of_value(v[2], inv);
+        d[3] = q8_of_value(v[3], inv);
         return;
     }
     for (int32_t j = 0; j < n; j++) {
@@ -566,9 +587,39 @@ MT_DSP_INLINE void put_sums(sink *out, int32_t at, const int32_t s[4], int32_t n
     }
 }
 
+// Pass 0 keeps the exact sums of each pixel's first `stash` input channels in the int8 output
+// it does not write otherwise: sum i of pixel p as an int32 at byte p * c_in + 4 * i (stash <=
+// c_in / 4, a multiple of 4). Pass 1 turns them into their int8 first (ascending i, so each
+// byte it writes, p * c_in + i, lies below the sums still to read) and sums only the rest: a
+// quarter of pass 1 saved. Only where pass 0 neither reads the output (no accumulate) nor can
+// fail after it (mt_grad_begin refuses an infinite amax, and amax <= 2^31 * c).
+static int32_t stash_channels(const conv_ctx *x, const mt_grad_params *grad,
+                              const mt_grad_dst *grad_in) {
+    const int ok = !grad->accumulate && !grad_in->f && 2147483648.0f * x->c <= 3.4e38f;
+    return ok ? x->in->c / 16 * 4 : 0;
+}
+
+static inline int32_t load_s32(const int8_t *p) {
+    int32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return v;
+}
+
+// Pass 1's int8 of the stashed sums (pass 0 left them).
+static void stash_put(const conv_ctx *x, const sink *out, int32_t stash) {
+    const int32_t c_in = x->in->c, pixels = x->in->n * x->in->h * x->in->w;
+    const float c = x->c, inv = out->inv;
+    int8_t *d = out->dst->q;
+    for (int32_t p = 0; p < pixels; p++, d += c_in) {
+        for (int32_t i = 0; i < stash; i++) {
+            d[i] = q8_of(load_s32(d + 4 * i), c, inv);
+        }
+    }
+}
+
 // Every input pixel's sums, four input channels at a time, a chunk of output channels at a
 // time (output index p * c_in + i). (The sink and c in locals, as in conv_tap.)
-static void conv_blocks(const conv_ctx *x, sink *sink_out) {
+static void conv_blocks(const conv_ctx *x, sink *sink_out, int32_t stash) {
     int32_t wb[2 * MT_BLOCK_CHUNK];
     const int32_t c_in = x->in->c, c_out = x->out->c;
     const int32_t pixels = x->in->n * x->in->h * x->in->w;
@@ -576,7 +627,13 @@ static void conv_blocks(const conv_ctx *x, sink *sink_out) {
     const int32_t group = c_out <= MT_BLOCK_CHUNK ? pixels : (c_out + (c_out & 1)) / 8;
     const float c = x->c;
     sink o = *sink_out, *out = &o;
-    for (int32_t i0 = 0; i0 < c_in; i0 += 4) {
+    int8_t *const keep = o.pass == 0 ? o.dst->q : 0;  // where pass 0 stashes
+    int32_t i0 = 0;
+    if (stash && o.pass == 1) {
+        stash_put(x, out, stash);
+        i0 = stash;
+    }
+    for (; i0 < c_in; i0 += 4) {
         const int32_t ni = c_in - i0 < 4 ? c_in - i0 : 4;
         for (int32_t p0 = 0; p0 < pixels; p0 += group) {
             const int32_t np = pixels - p0 < group ? pixels - p0 : group;
@@ -592,10 +649,13 @@ static void conv_blocks(const conv_ctx *x, sink *sink_out) {
                     if (o0 > 0) {
                         s[0] += ps[0], s[1] += ps[1], s[2] += ps[2], s[3] += ps[3];
                     }
-                    if (last) {
-                        put_sums(out, p * c_in + i0, s, ni, c);
-                    } else {
+                    if (!last) {
                         ps[0] = s[0], ps[1] = s[1], ps[2] = s[2], ps[3] = s[3];
+                        continue;
+                    }
+                    put_sums(out, p * c_in + i0, s, ni, c);
+                    if (i0 < stash && keep) {
+                        __builtin_memcpy(keep + p * c_in + 4 * i0, s, 16);
                     }
                 }
             }
@@ -669,7 +729,7 @@ static mt_status conv_passes(const conv_ctx *x, const mt_grad_params *grad,
         sink_start(&out, grad_in, pass, grad->accumulate, old_scale, inv, 1);
 #if defined(__ARM_FEATURE_DSP)
         if (block_mode_fits(x)) {
-            conv_blocks(x, &out);
+            conv_blocks(x, &out, stash_channels(x, grad, grad_in));
             continue;
         }
 #endif
