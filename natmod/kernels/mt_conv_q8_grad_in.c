@@ -375,6 +375,8 @@ static mt_status multipliers(const float *s_w, int32_t c_out, int32_t terms, flo
 // Unpacking costs about 3 instructions per weight and the sums 1 per MAC (two passes each):
 // from this many pixels it beats the tap path's 1.75 per MAC.
 #define MT_BLOCK_PIXELS_MIN 8
+// Up to this many output channels, blocks of eight input channels (16 bytes per channel).
+#define MT_BLOCK8_C_OUT_MAX 64
 
 static int block_mode_fits(const conv_ctx *x) {
     const mt_conv_params *p = x->params;
@@ -410,35 +412,51 @@ static inline int32_t scaled_weight(const conv_ctx *x, int32_t o, const int8_t *
     return o < x->out->c && col ? x->m[o] * col[o * stride] : 0;
 }
 
+#if MT_Q8_GIN_ASM
+// One group of fill_column: rows a, b, c, d of column w -> {m0 a, m2 c}, {m1 b, m3 d} at dst,
+// which moves on `step` bytes (the group's words: 32 or 64).
+#define MT_FILL_GROUP_ASM(step)                     \
+    "ldrd    %[m01], %[m23], [%[m]], #8\n\t"        \
+    "ldrsb   %[a], [%[w]]\n\t"                      \
+    "ldrsb   %[b], [%[w], %[st], lsl #1]\n\t"       \
+    "smulbb  %[a], %[a], %[m01]\n\t"                \
+    "smulbb  %[b], %[b], %[m23]\n\t"                \
+    "pkhbt   %[a], %[a], %[b], lsl #16\n\t"         \
+    "ldrsb   %[b], [%[w], %[st]]\n\t"               \
+    "ldrsb   %[t], [%[w], %[st3]]\n\t"              \
+    "add     %[w], %[w], %[st], lsl #2\n\t"         \
+    "smulbt  %[b], %[b], %[m01]\n\t"                \
+    "smulbt  %[t], %[t], %[m23]\n\t"                \
+    "pkhbt   %[b], %[b], %[t], lsl #16\n\t"         \
+    "strd    %[a], %[b], [%[dst]], #" step "\n\t"
+
+#define MT_FILL_OPERANDS                                                                        \
+    : [m] "+r"(m), [w] "+r"(w), [dst] "+r"(dst), [m01] "=&r"(m01), [m23] "=&r"(m23),           \
+      [a] "=&r"(a), [b] "=&r"(b), [t] "=&r"(t)                                                  \
+    : [st] "r"(st), [st3] "r"(st3)                                                              \
+    : "memory"
+#endif
+
 // fill_block's words of one column w (rows st apart) for `rows` (a multiple of 4) output
-// channels from m (4-aligned), into dst, dst + 8, ...
+// channels from m (4-aligned), into dst, then every 2 * width words (width 4 or 8).
 static void fill_column(const int8_t *w, int32_t st, const int16_t *m, int32_t rows,
-                        int32_t *dst) {
+                        int32_t *dst, int32_t width) {
 #if MT_Q8_GIN_ASM
     // 15 instructions per group where gcc took 19 (it multiplies the top halves by asr and mul).
     const int32_t st3 = 3 * st;
     int32_t m01, m23, a, b, t;
-    for (const int16_t *end = m + rows; m != end;) {
-        __asm__("ldrd    %[m01], %[m23], [%[m]], #8\n\t"
-                "ldrsb   %[a], [%[w]]\n\t"
-                "ldrsb   %[b], [%[w], %[st], lsl #1]\n\t"
-                "smulbb  %[a], %[a], %[m01]\n\t"
-                "smulbb  %[b], %[b], %[m23]\n\t"
-                "pkhbt   %[a], %[a], %[b], lsl #16\n\t"
-                "ldrsb   %[b], [%[w], %[st]]\n\t"
-                "ldrsb   %[t], [%[w], %[st3]]\n\t"
-                "add     %[w], %[w], %[st], lsl #2\n\t"
-                "smulbt  %[b], %[b], %[m01]\n\t"
-                "smulbt  %[t], %[t], %[m23]\n\t"
-                "pkhbt   %[b], %[b], %[t], lsl #16\n\t"
-                "strd    %[a], %[b], [%[dst]], #32\n\t"
-                : [m] "+r"(m), [w] "+r"(w), [dst] "+r"(dst), [m01] "=&r"(m01), [m23] "=&r"(m23),
-                  [a] "=&r"(a), [b] "=&r"(b), [t] "=&r"(t)
-                : [st] "r"(st), [st3] "r"(st3)
-                : "memory");
+    const int16_t *end = m + rows;
+    if (width == 8) {
+        while (m != end) {
+            __asm__(MT_FILL_GROUP_ASM("64") MT_FILL_OPERANDS);
+        }
+    } else {
+        while (m != end) {
+            __asm__(MT_FILL_GROUP_ASM("32") MT_FILL_OPERANDS);
+        }
     }
 #else
-    for (int32_t o = 0; o < rows; o += 4, dst += 8, w += 4 * st, m += 4) {
+    for (int32_t o = 0; o < rows; o += 4, dst += 2 * width, w += 4 * st, m += 4) {
         dst[0] = pack_s16x2(m[0] * w[0], m[2] * w[2 * st]);
         dst[1] = pack_s16x2(m[1] * w[st], m[3] * w[3 * st]);
     }
@@ -446,20 +464,22 @@ static void fill_column(const int8_t *w, int32_t st, const int16_t *m, int32_t r
 }
 
 // wb, per group of four output channels o..o+3 of the chunk [o0, o0 + n), per input channel
-// i = i0 + j (j < 4): the int16 pairs {mW[o, i], mW[o+2, i]} and {mW[o+1, i], mW[o+3, i]}, the
-// lanes sxtb16 gives q[o..o+3]. Zero past c_out and c_in, so those lanes add nothing.
-static void fill_block(const conv_ctx *x, int32_t i0, int32_t o0, int32_t n, int32_t *wb) {
+// i = i0 + j (j < width, 4 or 8): the int16 pairs {mW[o, i], mW[o+2, i]} and {mW[o+1, i],
+// mW[o+3, i]}, the lanes sxtb16 gives q[o..o+3]. Zero past c_out and c_in, so those lanes add
+// nothing.
+static void fill_block(const conv_ctx *x, int32_t i0, int32_t o0, int32_t n, int32_t *wb,
+                       int32_t width) {
     const int32_t full = n & ~3;  // whole groups inside c_out
-    for (int32_t j = 0; j < 4; j++) {
+    for (int32_t j = 0; j < width; j++) {
         int32_t st = 0;
         const int8_t *col = i0 + j < x->in->c ? filter_column(x, i0 + j, &st) : 0;
         int32_t *dst = wb + 2 * j;
         int32_t o = 0;
         if (col && full) {
-            fill_column(col + o0 * st, st, x->m + o0, full, dst);
-            o = full, dst += 2 * full;
+            fill_column(col + o0 * st, st, x->m + o0, full, dst, width);
+            o = full, dst += 2 * width * (full / 4);
         }
-        for (; o < n; o += 4, dst += 8) {  // the last group (o0 + o + 3 >= c_out), or no column
+        for (; o < n; o += 4, dst += 2 * width) {  // the last group (past c_out), or no column
             const int32_t a = o0 + o;
             dst[0] = pack_s16x2(scaled_weight(x, a, col, st), scaled_weight(x, a + 2, col, st));
             dst[1] = pack_s16x2(scaled_weight(x, a + 1, col, st), scaled_weight(x, a + 3, col, st));
@@ -535,6 +555,65 @@ static inline void block_sums4(const int32_t *wb, const int8_t *q, int32_t c_out
     }
 }
 
+#if MT_Q8_GIN_ASM
+// One group of block_sums8's step: four q from [q], the group's 16 words of wb, eight sums.
+#define MT_BLOCK8_PAIR_ASM(s)                   \
+    "ldrd    %[w0], %[w1], [%[wb]], #8\n\t"     \
+    "smlad   " s ", %[w0], %[qw], " s "\n\t"    \
+    "smlad   " s ", %[w1], %[q13], " s "\n\t"
+#define MT_BLOCK8_GROUP_ASM                                                                     \
+    "ldr     %[qw], [%[q]], #4\n\t"                                                            \
+    "sxtb16  %[q13], %[qw], ror #8\n\t"                                                        \
+    "sxtb16  %[qw], %[qw]\n\t"                                                                 \
+    MT_BLOCK8_PAIR_ASM("%[s0]") MT_BLOCK8_PAIR_ASM("%[s1]") MT_BLOCK8_PAIR_ASM("%[s2]")         \
+    MT_BLOCK8_PAIR_ASM("%[s3]") MT_BLOCK8_PAIR_ASM("%[s4]") MT_BLOCK8_PAIR_ASM("%[s5]")         \
+    MT_BLOCK8_PAIR_ASM("%[s6]") MT_BLOCK8_PAIR_ASM("%[s7]")
+// All 14 allocatable registers: gcc moves one out and back around its loop's test.
+#define MT_BLOCK8_OPERANDS                                                                      \
+    : [q] "+r"(q), [wb] "+r"(wb), [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3),   \
+      [s4] "+r"(s4), [s5] "+r"(s5), [s6] "+r"(s6), [s7] "+r"(s7), [qw] "=&r"(qw),              \
+      [q13] "=&r"(q13), [w0] "=&r"(w0), [w1] "=&r"(w1)                                          \
+    :                                                                                           \
+    : "memory"
+#endif
+
+// block_sums4 for eight input channels (fill_block width 8): s[0..8). Four groups a step
+// (108 instructions per 128 MACs, and the loop's 5), then two, one, and the last 1..3 channels.
+static inline void block_sums8(const int32_t *wb, const int8_t *q, int32_t c_out,
+                               int32_t s[8]) {
+#if MT_Q8_GIN_ASM
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0, qw, q13, w0, w1;
+    for (const int32_t *end = wb + 64 * (c_out >> 4); wb != end;) {
+        __asm__(MT_BLOCK8_GROUP_ASM MT_BLOCK8_GROUP_ASM MT_BLOCK8_GROUP_ASM MT_BLOCK8_GROUP_ASM
+                MT_BLOCK8_OPERANDS);
+    }
+    if (c_out & 8) {
+        __asm__(MT_BLOCK8_GROUP_ASM MT_BLOCK8_GROUP_ASM MT_BLOCK8_OPERANDS);
+    }
+    if (c_out & 4) {
+        __asm__(MT_BLOCK8_GROUP_ASM MT_BLOCK8_OPERANDS);
+    }
+    s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3, s[4] = s4, s[5] = s5, s[6] = s6, s[7] = s7;
+#else
+    for (int32_t j = 0; j < 8; j++) {
+        s[j] = 0;
+    }
+    for (const int32_t *end = wb + 4 * (c_out & ~3); wb < end; wb += 16, q += 4) {
+        const int32_t qw = load_s8x4(q);
+        block_group(wb, qw, s);
+        block_group(wb + 8, qw, s + 4);
+    }
+#endif
+    const int32_t rest = c_out & 3;
+    if (rest) {  // the last 1..3 channels: no read past the pixel's q
+        uint32_t qw = (uint8_t)q[0];
+        qw |= rest > 1 ? (uint32_t)(uint8_t)q[1] << 8 : 0;
+        qw |= rest > 2 ? (uint32_t)(uint8_t)q[2] << 16 : 0;
+        block_group(wb, (int32_t)qw, s);
+        block_group(wb + 8, (int32_t)qw, s + 4);
+    }
+}
+
 // max(m, |acc|) for m >= 0, |acc| <= 2^31 - 1 (by the choice of M): |acc| as (acc ^ s) - s,
 // s = acc >> 31.
 static inline int32_t abs_max(int32_t m, int32_t acc) {
@@ -544,9 +623,7 @@ static inline int32_t abs_max(int32_t m, int32_t acc) {
 
 // The int8 mt_grad_put stores for v (the same float operations).
 static inline int8_t q8_of_value(float v, float inv) {
-    const float t = v * inv;
-    const int32_t q = __ssat((int32_t)(t + (t >= 0.0f ? 0.5f : -0.5f)), 8);
-    return (int8_t)(q < -127 ? -127 : q);
+    return mt_q8_round(v * inv);
 }
 
 static inline int8_t q8_of(int32_t acc, float c, float inv) {
@@ -589,14 +666,14 @@ MT_DSP_INLINE void put_sums(sink *out, int32_t at, const int32_t s[4], int32_t n
 
 // Pass 0 keeps the exact sums of each pixel's first `stash` input channels in the int8 output
 // it does not write otherwise: sum i of pixel p as an int32 at byte p * c_in + 4 * i (stash <=
-// c_in / 4, a multiple of 4). Pass 1 turns them into their int8 first (ascending i, so each
+// c_in / 4, a multiple of the block's width). Pass 1 turns them into their int8 first (ascending i, so each
 // byte it writes, p * c_in + i, lies below the sums still to read) and sums only the rest: a
 // quarter of pass 1 saved. Only where pass 0 neither reads the output (no accumulate) nor can
 // fail after it (mt_grad_begin refuses an infinite amax, and amax <= 2^31 * c).
 static int32_t stash_channels(const conv_ctx *x, const mt_grad_params *grad,
-                              const mt_grad_dst *grad_in) {
+                              const mt_grad_dst *grad_in, int32_t width) {
     const int ok = !grad->accumulate && !grad_in->f && 2147483648.0f * x->c <= 3.4e38f;
-    return ok ? x->in->c / 16 * 4 : 0;
+    return ok ? x->in->c / (4 * width) * width : 0;
 }
 
 static inline int32_t load_s32(const int8_t *p) {
@@ -617,14 +694,72 @@ static void stash_put(const conv_ctx *x, const sink *out, int32_t stash) {
     }
 }
 
+// Pixels [p0, p0 + np) of one chunk [o0, o0 + n) of output channels and four input channels
+// i0.. from wb: before the last chunk their sums go to part[] (4 a pixel, the scratch's q*m
+// words), with the last out to the sink (and pass 0's stash). Out of line: conv_blocks' frame
+// holds wb, this one the loop's registers.
+__attribute__((noinline)) static void chunk_pixels(const conv_ctx *x, sink *sink_out,
+                                                   int32_t stash, const int32_t *wb, int32_t i0,
+                                                   int32_t o0, int32_t n, int32_t p0,
+                                                   int32_t np) {
+    const int32_t c_in = x->in->c, c_out = x->out->c, ni = c_in - i0 < 4 ? c_in - i0 : 4;
+    const int last = o0 + n == c_out;
+    const float c = x->c;
+    sink o = *sink_out, *out = &o;  // in a local: the int8 stores may alias it
+    int8_t *const keep = o.pass == 0 && i0 < stash ? o.dst->q : 0;  // where pass 0 stashes
+    const int8_t *q = x->q + p0 * c_out + o0;
+    int32_t *ps = (int32_t *)(void *)x->qm;
+    for (int32_t p = p0; p < p0 + np; p++, q += c_out, ps += 4) {
+        int32_t s[4];
+        block_sums4(wb, q, n, s);
+        if (o0 > 0) {
+            s[0] += ps[0], s[1] += ps[1], s[2] += ps[2], s[3] += ps[3];
+        }
+        if (!last) {
+            ps[0] = s[0], ps[1] = s[1], ps[2] = s[2], ps[3] = s[3];
+            continue;
+        }
+        put_sums(out, p * c_in + i0, s, ni, c);
+        if (keep) {
+            __builtin_memcpy(keep + p * c_in + 4 * i0, s, 16);
+        }
+    }
+    *sink_out = o;
+}
+
 // Every input pixel's sums, four input channels at a time, a chunk of output channels at a
-// time (output index p * c_in + i). (The sink and c in locals, as in conv_tap.)
-static void conv_blocks(const conv_ctx *x, sink *sink_out, int32_t stash) {
+// time (output index p * c_in + i); with more than one chunk, a group of pixels at a time.
+static void conv_blocks(const conv_ctx *x, sink *out, int32_t stash) {
     int32_t wb[2 * MT_BLOCK_CHUNK];
     const int32_t c_in = x->in->c, c_out = x->out->c;
     const int32_t pixels = x->in->n * x->in->h * x->in->w;
-    int32_t *const part = (int32_t *)(void *)x->qm;  // the earlier chunks' sums, 4 a pixel
     const int32_t group = c_out <= MT_BLOCK_CHUNK ? pixels : (c_out + (c_out & 1)) / 8;
+    int32_t i0 = 0;
+    if (stash && out->pass == 1) {
+        stash_put(x, out, stash);
+        i0 = stash;
+    }
+    for (; i0 < c_in; i0 += 4) {
+        for (int32_t p0 = 0; p0 < pixels; p0 += group) {
+            const int32_t np = pixels - p0 < group ? pixels - p0 : group;
+            for (int32_t o0 = 0; o0 < c_out; o0 += MT_BLOCK_CHUNK) {
+                const int32_t n = c_out - o0 < MT_BLOCK_CHUNK ? c_out - o0 : MT_BLOCK_CHUNK;
+                fill_block(x, i0, o0, n, wb, 4);
+                chunk_pixels(x, out, stash, wb, i0, o0, n, p0, np);
+            }
+        }
+    }
+}
+
+// conv_blocks eight input channels at a time, for c_out <= MT_BLOCK8_C_OUT_MAX (one chunk):
+// the sums take 0.89 instructions per MAC where four channels take 0.98, and the per-pixel
+// steps are shared by twice the MACs. (noinline: its stack block and conv_blocks' are not
+// both held.)
+__attribute__((noinline)) static void conv_blocks8(const conv_ctx *x, sink *sink_out,
+                                                   int32_t stash) {
+    int32_t wb[4 * MT_BLOCK8_C_OUT_MAX];
+    const int32_t c_in = x->in->c, c_out = x->out->c;
+    const int32_t pixels = x->in->n * x->in->h * x->in->w;
     const float c = x->c;
     sink o = *sink_out, *out = &o;
     int8_t *const keep = o.pass == 0 ? o.dst->q : 0;  // where pass 0 stashes
@@ -633,31 +768,20 @@ static void conv_blocks(const conv_ctx *x, sink *sink_out, int32_t stash) {
         stash_put(x, out, stash);
         i0 = stash;
     }
-    for (; i0 < c_in; i0 += 4) {
-        const int32_t ni = c_in - i0 < 4 ? c_in - i0 : 4;
-        for (int32_t p0 = 0; p0 < pixels; p0 += group) {
-            const int32_t np = pixels - p0 < group ? pixels - p0 : group;
-            for (int32_t o0 = 0; o0 < c_out; o0 += MT_BLOCK_CHUNK) {
-                const int32_t n = c_out - o0 < MT_BLOCK_CHUNK ? c_out - o0 : MT_BLOCK_CHUNK;
-                const int last = o0 + n == c_out;
-                fill_block(x, i0, o0, n, wb);
-                const int8_t *q = x->q + p0 * c_out + o0;
-                int32_t *ps = part;
-                for (int32_t p = p0; p < p0 + np; p++, q += c_out, ps += 4) {
-                    int32_t s[4];
-                    block_sums4(wb, q, n, s);
-                    if (o0 > 0) {
-                        s[0] += ps[0], s[1] += ps[1], s[2] += ps[2], s[3] += ps[3];
-                    }
-                    if (!last) {
-                        ps[0] = s[0], ps[1] = s[1], ps[2] = s[2], ps[3] = s[3];
-                        continue;
-                    }
-                    put_sums(out, p * c_in + i0, s, ni, c);
-                    if (i0 < stash && keep) {
-                        __builtin_memcpy(keep + p * c_in + 4 * i0, s, 16);
-                    }
-                }
+    for (; i0 < c_in; i0 += 8) {
+        const int32_t ni = c_in - i0 < 8 ? c_in - i0 : 8;
+        fill_block(x, i0, 0, c_out, wb, 8);
+        const int8_t *q = x->q;
+        for (int32_t p = 0; p < pixels; p++, q += c_out) {
+            int32_t s[8];
+            block_sums8(wb, q, c_out, s);
+            const int32_t at = p * c_in + i0;
+            put_sums(out, at, s, ni < 4 ? ni : 4, c);
+            if (ni > 4) {
+                put_sums(out, at + 4, s + 4, ni - 4, c);
+            }
+            if (i0 < stash && keep) {
+                __builtin_memcpy(keep + p * c_in + 4 * i0, s, 32);
             }
         }
     }
@@ -729,7 +853,13 @@ static mt_status conv_passes(const conv_ctx *x, const mt_grad_params *grad,
         sink_start(&out, grad_in, pass, grad->accumulate, old_scale, inv, 1);
 #if defined(__ARM_FEATURE_DSP)
         if (block_mode_fits(x)) {
-            conv_blocks(x, &out, stash_channels(x, grad, grad_in));
+            const int32_t width = x->out->c <= MT_BLOCK8_C_OUT_MAX ? 8 : 4;
+            const int32_t stash = stash_channels(x, grad, grad_in, width);
+            if (width == 8) {
+                conv_blocks8(x, &out, stash);
+            } else {
+                conv_blocks(x, &out, stash);
+            }
             continue;
         }
 #endif
