@@ -170,8 +170,8 @@ Q8_GRAD_IN_SHAPES = (
 def q8_grad_in_cases(rng, q8):
     """(op name, args, bufs) of mt_<op>_q8_grad_in over Q8_GRAD_IN_SHAPES, with -128 in
     grad_out and in the filter (any int8 must be safe); then a 1x1 block-mode case with a
-    grad_out scale so large that 2^31 * c overflows float32 (no stash: pass 0 must leave the
-    output alone), though its largest |value| does not."""
+    grad_out scale so large that 2^31 * c overflows float32 (the DSP blocks then keep no sums
+    in the output in pass 0), though its largest |value| does not."""
     for op, shape in Q8_GRAD_IN_SHAPES:
         if op == "fc":
             args, bufs = fc_grad_in_case(rng, **shape)

@@ -392,14 +392,23 @@ static inline int32_t pack_s16x2(int32_t lo, int32_t hi) {
 // Column i of the (1x1) filter as the kernel sees it: the frozen filter's, or for a split
 // layer the learned one that replaces it; its elements are *stride apart.
 static const int8_t *filter_column(const conv_ctx *x, int32_t i, int32_t *stride) {
-    for (int32_t j = 0; x->learned && j < x->k; j++) {
-        const int32_t c = x->channels ? x->channels[j] : j;
-        if (c == i) {
+    if (x->learned) {
+        int32_t j = i;  // no list: the first k are learned
+        if (x->channels) {  // the first j with channels[j] >= i (the list is increasing)
+            int32_t hi = x->k;
+            j = 0;
+            while (j < hi) {
+                const int32_t mid = j + (hi - j) / 2;
+                if (x->channels[mid] < i) {
+                    j = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+        }
+        if (j < x->k && (x->channels ? x->channels[j] : j) == i) {
             *stride = x->k;
             return x->learned + j;
-        }
-        if (c > i) {
-            break;
         }
     }
     *stride = x->in->c;
