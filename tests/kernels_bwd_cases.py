@@ -121,8 +121,8 @@ Q8_GRAD_IN_SHAPES = (
     ("fc", dict(n=3, in_shape=(1, 1, 11), c_out=7, accumulate=1)),
     ("fc", dict(n=1, in_shape=(2, 2, 4), c_out=4)),
     ("fc", dict(n=3, in_shape=(1, 1, 13), c_out=8)),
-    # The DSP 1x1 block mode (stride 1, unpadded, 2+ pixels, c_out <= 128): c_out % 4 = 1 and
-    # 3, c_out = 128 (the stack block's limit) and 129 (one pixel at a time), c_in % 4 = 1.
+    # 1x1 stride 1 unpadded with fewer than 8 pixels (the DSP path's tap sums, not its blocks):
+    # c_out % 4 = 1 and 3, c_out = 128 and 129, c_in % 4 = 1.
     ("pwconv2d", dict(h=1, w=3, c_in=5, c_out=5, k=(1, 1), padding="valid", accumulate=1)),
     ("pwconv2d", dict(h=3, w=1, c_in=9, c_out=11, k=(1, 1), padding="valid")),
     ("pwconv2d", dict(h=1, w=2, c_in=6, c_out=128, k=(1, 1), padding="valid", accumulate=1)),
@@ -148,12 +148,30 @@ Q8_GRAD_IN_SHAPES = (
     ("fc", dict(n=1, in_shape=(1, 1, 6), c_out=15, accumulate=1)),
     # pixels without taps (stride above the kernel) with accumulate: the DSP path's zero_put
     ("dwconv2d", dict(n=2, h=7, w=8, c_in=8, k=(2, 2), stride=(3, 3), accumulate=1)),
+    # The DSP 1x1 block mode (stride 1, unpadded, 8+ pixels). Four input channels a block (c_out
+    # > 64): chunks of 128 output channels whose sums wait in the scratch (one group of pixels;
+    # three, the last short), a last chunk of 72 (4 groups a step and 2), of 13 (2, 1 and a rest),
+    # of 2 (only the rest), c_in % 4 = 1 and 2; pass 0's stash of c_in / 16 * 4 channels in the
+    # output (no accumulate), c_in a multiple of 4 or not.
+    ("pwconv2d", dict(h=3, w=3, c_in=37, c_out=200, k=(1, 1), padding="valid")),
+    ("pwconv2d", dict(n=2, h=5, w=4, c_in=18, c_out=141, k=(1, 1), padding="valid",
+                      accumulate=1)),
+    ("pwconv2d", dict(h=6, w=6, c_in=33, c_out=130, k=(1, 1), padding="valid")),
+    ("pwconv2d", dict(h=2, w=4, c_in=16, c_out=300, k=(1, 1), padding="valid", accumulate=1)),
+    ("fc", dict(n=9, in_shape=(1, 1, 21), c_out=70)),
+    # Eight input channels a block (c_out <= 64): 4 groups a step, 2, 1 and a rest (c_out = 61);
+    # exactly 8 pixels, a last block of 3 and of 5 channels; the stash of c_in / 32 * 8.
+    ("pwconv2d", dict(h=3, w=3, c_in=45, c_out=61, k=(1, 1), padding="valid")),
+    ("pwconv2d", dict(h=2, w=4, c_in=11, c_out=64, k=(1, 1), padding="valid", accumulate=1)),
+    ("pwconv2d", dict(h=3, w=4, c_in=64, c_out=12, k=(1, 1), padding="valid")),
 )
 
 
 def q8_grad_in_cases(rng, q8):
     """(op name, args, bufs) of mt_<op>_q8_grad_in over Q8_GRAD_IN_SHAPES, with -128 in
-    grad_out and in the filter (any int8 must be safe)."""
+    grad_out and in the filter (any int8 must be safe); then a 1x1 block-mode case with a
+    grad_out scale so large that 2^31 * c overflows float32 (the DSP blocks then keep no sums
+    in the output in pass 0), though its largest |value| does not."""
     for op, shape in Q8_GRAD_IN_SHAPES:
         if op == "fc":
             args, bufs = fc_grad_in_case(rng, **shape)
@@ -163,6 +181,10 @@ def q8_grad_in_cases(rng, q8):
         qbufs[4].ravel()[::5] = -128
         qbufs[3].ravel()[1::6] = -128
         yield f"mt_{op}_q8_grad_in", args, qbufs
+    args, bufs = conv_grad_in_case(rng, h=3, w=3, c_in=40, c_out=24, k=(1, 1), padding="valid")
+    qbufs = q8_grad_in_bufs("pwconv2d", args, bufs, q8)
+    qbufs[5][0] = 1e33  # c = 1e33 * s_max / 256 > 3.4e38 / 2^31
+    yield "mt_pwconv2d_q8_grad_in", args, qbufs
 
 
 def split_pointwise_case(rng, q8, *, c_in, c_out, k, h=3, w=3, stride=(1, 1), channels=True,
@@ -198,7 +220,7 @@ def split_pointwise_case(rng, q8, *, c_in, c_out, k, h=3, w=3, stride=(1, 1), ch
 # Every branch of the split kernels: c_in and k not multiples of 4 (blocks of 4 and tails in
 # runs of frozen and of learned columns), learned channels in one run and in several, odd c_out,
 # groups that do not divide c_out, one row a group, stride 2 (input pixels no tap reaches), the
-# first k (no list), accumulate, the DSP block mode (32+ pixels, c_out <= 128).
+# first k (no list), accumulate, the DSP block mode (8+ pixels; 4 or 8 input channels a block).
 SPLIT_POINTWISE_SHAPES = (
     dict(c_in=10, c_out=7, k=3, group_rows=3),
     dict(c_in=16, c_out=12, k=8, h=4, w=4, group_rows=5, accumulate=1),
@@ -207,6 +229,10 @@ SPLIT_POINTWISE_SHAPES = (
     dict(c_in=8, c_out=34, k=2, h=4, w=4, group_rows=40),
     dict(c_in=21, c_out=10, k=6, h=6, w=6, group_rows=4, accumulate=1),  # block mode
     dict(c_in=13, c_out=9, k=13, h=8, w=5, group_rows=2, channels=False),  # block, all learned
+    # block mode, four input channels a block: chunks of output channels, the stash
+    dict(c_in=40, c_out=150, k=13, h=3, w=3, group_rows=2),
+    dict(c_in=17, c_out=140, k=17, h=5, w=5, group_rows=1, channels=False),  # 2 pixel groups
+    dict(c_in=36, c_out=50, k=7, h=4, w=2, group_rows=3, accumulate=1),  # eight a block
 )
 
 

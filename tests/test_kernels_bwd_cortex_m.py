@@ -10,6 +10,7 @@ import pytest
 from kernels_bwd_cases import (
     conv_grad_in_case,
     conv_grad_w_case,
+    q8_grad_in_bufs,
     q8_grad_in_cases,
     random_grad,
     split_pointwise_cases,
@@ -175,3 +176,21 @@ def test_backward_ops_on_cortex_m_equal_numpy(arch, tmp_path):
         REFERENCE_OPS[name](args, ref)
         for i, (g, r) in enumerate(zip(got, ref)):
             assert g.tobytes() == r.tobytes(), f"{name} on {arch}: buffer {i} differs from numpy"
+
+
+@pytest.mark.parametrize("arch", ["armv6m", "armv7emsp"])
+def test_q8_grad_in_overflow_leaves_the_output(arch, tmp_path):
+    """A 1x1 block-mode dL/dx whose largest |value| overflows float32 is refused with the output
+    and its scale as they were: the DSP path's pass 0 keeps sums in the int8 output only when
+    that cannot happen (2^31 * c finite)."""
+    from microtrain_tools.sim import hostlib
+
+    rng = np.random.default_rng(3)
+    args, bufs = conv_grad_in_case(rng, h=3, w=3, c_in=40, c_out=24, k=(1, 1), padding="valid")
+    bufs = q8_grad_in_bufs("pwconv2d", args, bufs, q8)
+    bufs[5][0] = 1e38  # c ~ 1e38 * s_max / 256: finite; max |acc| * c is not
+    machine = CortexM(arch, build_image(arch, tmp_path))
+    got = [b.copy() for b in bufs]
+    status = machine.run_op(hostlib.op_ids()["mt_pwconv2d_q8_grad_in"], args, got)
+    assert hostlib.status_message(status) == "parameter out of range", status
+    assert got[1].tobytes() == bufs[1].tobytes() and got[2][0] == bufs[2][0]

@@ -33,15 +33,16 @@ OLD_SCALE = np.float32(0.7)  # accumulate: old q are all 0, so any old scale add
 
 # (name, op, shape) over the kernels' paths (mt_conv_q8_grad_in.c, mt_dwconv2d_q8_grad_in.c).
 EXACT = (
-    # 1x1 block mode (DSP: stride 1, unpadded, >= 32 pixels, c_out <= 128): c_in % 4 = 3 and 1,
-    # odd c_out (c_out % 4 = 3 and 1), batches; 31 pixels take the tap path.
+    # 1x1 block mode (DSP: stride 1, unpadded, >= 8 pixels; eight input channels a block up to
+    # c_out = 64): c_in % 4 = 3 and 1, odd c_out (c_out % 4 = 3 and 1), batches; 7 pixels take
+    # the tap path.
     ("1x1 block", "pwconv2d", dict(n=2, h=4, w=4, c_in=7, c_out=11, k=(1, 1), padding="valid")),
     ("1x1 block c_out 33", "pwconv2d", dict(h=6, w=6, c_in=9, c_out=33, k=(1, 1),
                                             padding="valid", accumulate=1)),
     # c_out = 13: one step of eight channels, one of four, and one left; c_in % 4 = 1.
     ("1x1 block c_out 13", "pwconv2d", dict(h=1, w=32, c_in=5, c_out=13, k=(1, 1),
                                             padding="valid")),
-    ("1x1 31 pixels", "pwconv2d", dict(h=1, w=31, c_in=6, c_out=10, k=(1, 1), padding="valid")),
+    ("1x1 7 pixels", "pwconv2d", dict(h=1, w=7, c_in=6, c_out=10, k=(1, 1), padding="valid")),
     # 1x1 one pixel at a time (stride 2).
     ("1x1 stride 2", "pwconv2d", dict(h=3, w=4, c_in=6, c_out=9, k=(1, 1), padding="valid",
                                       stride=(2, 2))),

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "mt_conv_q8_grad_in.h"
 
-#include "mt_grad_sink.h"
+#include "mt_conv_q8_grad_in_ctx.h"
 #include "mt_pwconv2d_s8_fwd.h"
 #include "mt_pwconv2d_split_s8_fwd.h"
 #include "mt_x64.h"
@@ -12,13 +12,6 @@
 
 #if defined(__ARM_FEATURE_DSP)
 #include "mt_dsp.h"
-#endif
-
-// The hand-written inner steps: Thumb-2 only (A32 ldrd wants an even/odd register pair).
-#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
-#define MT_Q8_GIN_ASM 1
-#else
-#define MT_Q8_GIN_ASM 0
 #endif
 
 // ---- the inner sums -------------------------------------------------------------------------
@@ -137,21 +130,6 @@ static inline int32_t tap_sum1(const int16_t *qm, const int8_t *w, int32_t w_str
 }
 
 // ---- conv2d / pwconv2d / fc -----------------------------------------------------------------
-
-typedef struct {
-    const mt_conv_params *params;
-    const mt_dims *in, *filter, *out;
-    const int8_t *w, *q;
-    const int16_t *m;  // m[c_out]
-    int16_t *qm;       // q * m of one output pixel [c_out]
-    int32_t *acc;      // one sum per input channel (kh * kw > 1 only)
-    float c;
-    // A layer learning k input channels (mt_pwconv2d_split_q8_grad_in): column channels[j] of
-    // the filter is learned[. * k + j]; NULL otherwise.
-    const int8_t *learned;
-    const int32_t *channels;
-    int32_t k;
-} conv_ctx;
 
 mt_status mt_conv_q8_grad_in_scratch(const mt_dims *filter_dims, int32_t *bytes) {
     const int32_t c_out = filter_dims->n, c_in = filter_dims->c;
@@ -362,170 +340,6 @@ static mt_status multipliers(const float *s_w, int32_t c_out, int32_t terms, flo
     return MT_OK;
 }
 
-#if defined(__ARM_FEATURE_DSP)
-// A 1x1 stride-1 unpadded conv (pwconv2d, fc with a batch) maps input pixel p to output pixel
-// p. With MT_BLOCK_PIXELS_MIN or more pixels, the weights of four input channels are unpacked
-// once into int16 m[o] * W[o, i] (exact: |m W| <= 256 * 128 fits) and used for every pixel; q
-// is then read as is, four int8 at a time. That block lives on the stack: up to this many
-// output channels.
-#define MT_BLOCK_C_OUT_MAX 128
-// Unpacking costs about what 10 pixels' sums do (both passes unpack again): measured on
-// mcunet's 4x4 layers (16 pixels) the block mode was 1.26x slower than the tap path, on its 8x8
-// layers (64 pixels) faster.
-#define MT_BLOCK_PIXELS_MIN 32
-
-static int block_mode_fits(const conv_ctx *x) {
-    const mt_conv_params *p = x->params;
-    return x->filter->h == 1 && x->filter->w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
-           p->pad_h == 0 && p->pad_w == 0 && x->out->c <= MT_BLOCK_C_OUT_MAX &&
-           x->in->n * x->in->h * x->in->w >= MT_BLOCK_PIXELS_MIN;
-}
-
-static inline int32_t pack_s16x2(int32_t lo, int32_t hi) {
-    return (int32_t)((uint32_t)(uint16_t)lo | ((uint32_t)hi << 16));
-}
-
-// Column i of the (1x1) filter as the kernel sees it: the frozen filter's, or for a split
-// layer the learned one that replaces it; its elements are *stride apart.
-static const int8_t *filter_column(const conv_ctx *x, int32_t i, int32_t *stride) {
-    for (int32_t j = 0; x->learned && j < x->k; j++) {
-        const int32_t c = x->channels ? x->channels[j] : j;
-        if (c == i) {
-            *stride = x->k;
-            return x->learned + j;
-        }
-        if (c > i) {
-            break;
-        }
-    }
-    *stride = x->in->c;
-    return x->w + i;
-}
-
-// m[o] * W[o, i] of a column (NULL: past c_in) as an int32, 0 past c_out.
-static inline int32_t scaled_weight(const conv_ctx *x, int32_t o, const int8_t *col,
-                                    int32_t stride) {
-    return o < x->out->c && col ? x->m[o] * col[o * stride] : 0;
-}
-
-// wb, per group of four output channels o..o+3, per input channel i = i0 + j (j < 4): the
-// int16 pairs {mW[o, i], mW[o+2, i]} and {mW[o+1, i], mW[o+3, i]}, the lanes sxtb16 gives
-// q[o..o+3]. Zero past c_out and c_in, so those lanes add nothing.
-static void fill_block(const conv_ctx *x, int32_t i0, int32_t *wb) {
-    const int8_t *col[4];
-    int32_t stride[4];
-    for (int32_t j = 0; j < 4; j++) {
-        col[j] = i0 + j < x->in->c ? filter_column(x, i0 + j, &stride[j]) : 0;
-    }
-    for (int32_t o = 0; o < x->out->c; o += 4) {
-        for (int32_t j = 0; j < 4; j++, wb += 2) {
-            const int8_t *c = col[j];
-            const int32_t st = stride[j];
-            wb[0] = pack_s16x2(scaled_weight(x, o, c, st), scaled_weight(x, o + 2, c, st));
-            wb[1] = pack_s16x2(scaled_weight(x, o + 1, c, st), scaled_weight(x, o + 3, c, st));
-        }
-    }
-}
-
-// s[j] += q[o..o+3] . mW[o..o+3, i0 + j] for one group of wb (qw: the four q as int8).
-static inline void block_group(const int32_t *wb, int32_t qw, int32_t s[4]) {
-    const int32_t q02 = __sxtb16(qw), q13 = sxtb16_ror8(qw);
-    s[0] = __smlad(wb[1], q13, __smlad(wb[0], q02, s[0]));
-    s[1] = __smlad(wb[3], q13, __smlad(wb[2], q02, s[1]));
-    s[2] = __smlad(wb[5], q13, __smlad(wb[4], q02, s[2]));
-    s[3] = __smlad(wb[7], q13, __smlad(wb[6], q02, s[3]));
-}
-
-#if MT_Q8_GIN_ASM
-// One group of block_sums4's step: four q (int8) from [q], the group's eight words of wb.
-#define MT_BLOCK_GROUP_ASM                        \
-    "ldr     %[qw], [%[q]], #4\n\t"               \
-    "sxtb16  %[q13], %[qw], ror #8\n\t"           \
-    "sxtb16  %[qw], %[qw]\n\t"                    \
-    "ldrd    %[w0], %[w1], [%[wb]], #8\n\t"       \
-    "smlad   %[s0], %[w0], %[qw], %[s0]\n\t"      \
-    "smlad   %[s0], %[w1], %[q13], %[s0]\n\t"     \
-    "ldrd    %[w0], %[w1], [%[wb]], #8\n\t"       \
-    "smlad   %[s1], %[w0], %[qw], %[s1]\n\t"      \
-    "smlad   %[s1], %[w1], %[q13], %[s1]\n\t"     \
-    "ldrd    %[w0], %[w1], [%[wb]], #8\n\t"       \
-    "smlad   %[s2], %[w0], %[qw], %[s2]\n\t"      \
-    "smlad   %[s2], %[w1], %[q13], %[s2]\n\t"     \
-    "ldrd    %[w0], %[w1], [%[wb]], #8\n\t"       \
-    "smlad   %[s3], %[w0], %[qw], %[s3]\n\t"      \
-    "smlad   %[s3], %[w1], %[q13], %[s3]\n\t"
-
-#define MT_BLOCK_ASM_OPERANDS                                                                \
-    : [q] "+r"(q), [wb] "+r"(wb), [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), \
-      [qw] "=&r"(qw), [q13] "=&r"(q13), [w0] "=&r"(w0), [w1] "=&r"(w1)                       \
-    :                                                                                        \
-    : "memory"
-#endif
-
-// s[j] = sum over o of q[o] * mW[o, i0 + j] for one pixel's q[c_out], from fill_block's wb.
-// Two groups a step in one asm block (ldrd post-increments wb; gcc used single ldr and an add):
-// 32 instructions per 32 MACs, then an odd group, then the last 1..3 channels in C.
-static inline void block_sums4(const int32_t *wb, const int8_t *q, int32_t c_out,
-                               int32_t s[4]) {
-#if MT_Q8_GIN_ASM
-    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, qw, q13, w0, w1;
-    for (const int32_t *end = wb + 16 * (c_out >> 3); wb != end;) {
-        __asm__(MT_BLOCK_GROUP_ASM MT_BLOCK_GROUP_ASM MT_BLOCK_ASM_OPERANDS);
-    }
-    if (c_out & 4) {
-        __asm__(MT_BLOCK_GROUP_ASM MT_BLOCK_ASM_OPERANDS);
-    }
-    s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
-#else
-    s[0] = s[1] = s[2] = s[3] = 0;
-    for (const int32_t *end = wb + 2 * (c_out & ~3); wb < end; wb += 8, q += 4) {
-        block_group(wb, load_s8x4(q), s);
-    }
-#endif
-    const int32_t rest = c_out & 3;
-    if (rest) {  // the last 1..3 channels: no read past the pixel's q
-        uint32_t qw = (uint8_t)q[0];
-        qw |= rest > 1 ? (uint32_t)(uint8_t)q[1] << 8 : 0;
-        qw |= rest > 2 ? (uint32_t)(uint8_t)q[2] << 16 : 0;
-        block_group(wb, (int32_t)qw, s);
-    }
-}
-
-// Every input pixel's sums, four input channels at a time (output index p * c_in + i).
-// (The sink and c in locals, as in conv_tap.)
-static void conv_blocks(const conv_ctx *x, sink *sink_out) {
-    int32_t wb[2 * MT_BLOCK_C_OUT_MAX];  // 8 bytes per output channel
-    const int32_t c_in = x->in->c, c_out = x->out->c;
-    const int32_t pixels = x->in->n * x->in->h * x->in->w;
-    const float c = x->c;
-    sink o = *sink_out, *out = &o;
-    for (int32_t i0 = 0; i0 < c_in; i0 += 4) {
-        fill_block(x, i0, wb);
-        const int8_t *q = x->q;
-        int32_t at = i0;
-        if (i0 + 4 <= c_in) {
-            for (int32_t p = 0; p < pixels; p++, q += c_out, at += c_in) {
-                int32_t s[4];
-                block_sums4(wb, q, c_out, s);
-                sink_put_at(out, at, s[0], c);
-                sink_put_at(out, at + 1, s[1], c);
-                sink_put_at(out, at + 2, s[2], c);
-                sink_put_at(out, at + 3, s[3], c);
-            }
-        } else {
-            for (int32_t p = 0; p < pixels; p++, q += c_out, at += c_in) {
-                int32_t s[4];
-                block_sums4(wb, q, c_out, s);
-                for (int32_t j = 0; j < c_in - i0; j++) {
-                    sink_put_at(out, at + j, s[j], c);
-                }
-            }
-        }
-    }
-    *sink_out = o;
-}
-#endif
-
 #if MT_XTENSA_MAC16
 // ESP32 / ESP32-S3, a 1x1 stride-1 unpadded conv (pwconv2d, fc with any batch): input pixel p's
 // sums are s[p, i] = sum over o of (q[p, o] m[o]) W[o, i], int16 by int16 with MAC16
@@ -589,8 +403,8 @@ static mt_status conv_passes(const conv_ctx *x, const mt_grad_params *grad,
         }
         sink_start(&out, grad_in, pass, grad->accumulate, old_scale, inv, 1);
 #if defined(__ARM_FEATURE_DSP)
-        if (block_mode_fits(x)) {
-            conv_blocks(x, &out);
+        if (mt_conv_q8_blocks_fit(x)) {
+            mt_conv_q8_blocks(x, grad, grad_in, &out);
             continue;
         }
 #endif

@@ -48,4 +48,17 @@ MT_DSP_INLINE void mac4_offset(int32_t g, int32_t x, int32_t off2, int32_t *a0, 
     *a3 = __smlatt(g_odd, x_odd, *a3);
 }
 
+// round(t) half away from zero, saturated to +-127: the int8 of mt_grad_put (mt_grad.h) for t =
+// v * inv, as sign and magnitude. Float addition rounds to nearest even, which is odd-symmetric,
+// so t + (t >= 0 ? 0.5 : -0.5) is +-(|t| + 0.5), and the truncation and the clamp are
+// odd-symmetric too. NaN: 0 both ways (vcvt gives 0); -0.0: 0; +-inf and |t| >= 2^31: vcvt
+// saturates, then +-127.
+static inline int8_t mt_q8_round(float t) {
+    int32_t sign;
+    __builtin_memcpy(&sign, &t, 4);
+    sign >>= 31;  // 0 or -1
+    const int32_t m = (int32_t)__usat((int32_t)(__builtin_fabsf(t) + 0.5f), 7);
+    return (int8_t)((m ^ sign) - sign);
+}
+
 #endif
