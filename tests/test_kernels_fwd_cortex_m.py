@@ -141,6 +141,15 @@ def cases():
     yield "mt_conv2d_s8_fwd", conv_case(rng, n=2, h=6, w=5, k=(5, 5), c_in=2, c_out=6,
                                         clamp="relu6")
     yield "mt_conv2d_s8_fwd", conv_case(rng, h=4, w=4, c_in=16, c_out=4)
+    # Windows padded to whole words with the filter copied (k 27 -> 28 and 18 -> 20, c_out >= 8,
+    # at most 512 filter bytes): RGB with dead channels' biases at the int32 limits (mcunet's
+    # first layer: the saturating form), 2 channels, and 20 output channels (560 bytes: the
+    # unpadded form).
+    args, bufs = conv_case(rng, h=5, w=7, c_in=3, c_out=16, stride=(2, 2))
+    bufs[4][[3, 9]] = [-2**31, 2**31 - 1]
+    yield "mt_conv2d_s8_fwd", (args, bufs)
+    yield "mt_conv2d_s8_fwd", conv_case(rng, h=4, w=6, c_in=2, c_out=8)
+    yield "mt_conv2d_s8_fwd", conv_case(rng, h=4, w=5, c_in=3, c_out=20, stride=(2, 2))
     yield "mt_conv2d_s8_fwd", conv_case(rng, h=4, w=5, c_in=3, c_out=5)
     yield "mt_conv2d_s8_fwd", small_products(
         rng, conv_case(rng, h=4, w=4, c_in=2, c_out=4, scale_range=(0.1, 2.0)))

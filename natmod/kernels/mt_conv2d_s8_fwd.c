@@ -86,24 +86,45 @@ static void im2col(const mt_conv_params *p, const mt_dims *in, const int8_t *inp
     }
 }
 
+// Filter bytes a padded copy may take (a network's first conv: 16 x 28 for 3x3x3 on RGB).
+#define IM2COL_PADDED_FILTER_MAX 512
+
 // Pixels in pairs: both windows copied into columns, then the pointwise block (2 filter rows x
 // 2 columns) over them. A pair's windows are read before either pixel is written, which only
 // moves reads earlier and writes later than one pixel a step (the header's contract). An odd
-// last pixel goes through conv2d_pixel.
+// last pixel goes through conv2d_pixel. Windows of k bytes not a multiple of 4 (27 on RGB) are
+// padded to one, with the filter copied into rows padded with zeros, where the pointwise
+// block's asm forms apply: they take whole words of both.
 static void conv2d_im2col_dsp(const mt_conv_params *p, const mt_quant_params *quant,
                               const mt_dims *in, const int8_t *input, const mt_dims *f,
                               const int8_t *filter, const int32_t *bias, const mt_dims *out,
                               int8_t *output) {
     int8_t cols[2 * IM2COL_MAX] __attribute__((aligned(4)));
-    const int32_t k = f->h * f->w * in->c, c_out = out->c;
+    int8_t padded[IM2COL_PADDED_FILTER_MAX] __attribute__((aligned(4)));
+    const int32_t k = f->h * f->w * in->c, c_out = out->c, k4 = (k + 3) & ~3;
     const int32_t pixels = out->n * out->h * out->w, pairs_end = pixels & ~1;
     mt_pw_out o = {bias, quant->multiplier, quant->shift, p->act.input_offset,
                    p->act.output_offset, p->act.act_min, p->act.act_max, MT_PW_ASM_NONE};
-    o.asm_block = mt_pw_pair_dsp_asm_applies(&o, k, c_out);
+    o.asm_block = mt_pw_pair_dsp_asm_applies(&o, k4, c_out);
+    int32_t kc = k;  // a column's bytes
+    const int8_t *rows = filter;
+    if (k4 != k && o.asm_block != MT_PW_ASM_NONE && c_out >= 8 &&
+        c_out * k4 <= IM2COL_PADDED_FILTER_MAX && k4 <= IM2COL_MAX) {
+        kc = k4;
+        rows = padded;
+        for (int32_t oc = 0; oc < c_out; oc++) {
+            for (int32_t i = 0; i < k4; i++) {
+                padded[oc * k4 + i] = i < k ? filter[oc * k + i] : 0;
+            }
+        }
+        // The padding taps meet zero weights; the input zero point there adds 0 anyway.
+        fill_pad(cols + k, (int8_t)(-p->act.input_offset), k4 - k);
+        fill_pad(cols + k4 + k, (int8_t)(-p->act.input_offset), k4 - k);
+    }
     for (int32_t q = 0; q < pairs_end; q += 2) {
         im2col(p, in, input, f, out, q, cols);
-        im2col(p, in, input, f, out, q + 1, cols + k);
-        mt_pw_pair_dsp(&o, cols, k, filter, c_out, output + q * c_out);
+        im2col(p, in, input, f, out, q + 1, cols + kc);
+        mt_pw_pair_dsp(&o, cols, kc, rows, c_out, output + q * c_out);
     }
     if (pairs_end < pixels) {
         const int32_t q = pairs_end;
