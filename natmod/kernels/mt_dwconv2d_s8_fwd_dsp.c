@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+// The Cortex-M DSP-extension path of mt_dwconv2d_s8_fwd, 4 channels a word. Per group of 4
+// channels the filter is sign-extended once into a table (one ldrd a tap) and the
+// requantization prepared once, then every output pixel of the image in raster order (the
+// in-place contract of mt_dwconv2d_s8_fwd.h). A window sums its taps inside the input, a row at
+// a time, the row's columns unrolled (Duff's device): a tap is 9 instructions for 4 MACs. The
+// sums start at the bias and the requantization is folded to 9 instructions a channel; both
+// give the same bytes as the portable path under the conditions applies() checks.
+#include "mt_dwconv2d_s8_fwd_dsp.h"
+
+#if defined(__ARM_FEATURE_DSP)
+#include "mt_dsp.h"
+
+#define DW_MAX_TAPS 49  // 7x7: the weight table is 392 bytes of stack
+// |bias| <= 2^29 and |sum of w (x + offset)| <= 49 * 128 * 255 < 2^21: 2 (bias + sum) fits
+// int32, so the doubled sums may start at the doubled bias (the portable path adds the bias
+// saturating, which then never saturates).
+#define DW_MAX_BIAS (1 << 29)
+// Shifts in [DW_MIN_SHIFT, -2]: the output offset folds into the rounding term (requant1).
+#define DW_MIN_SHIFT (-22)
+
+// One tap of 4 channels: the weights sign-extended, channels 0 and 2 (even) and 1 and 3 (odd)
+// as halfword pairs, side by side for one ldrd.
+typedef struct {
+    int32_t even, odd;
+} dw_tap4;
+
+// The 4 channels' sums: named fields, never indexed, so that they stay in registers.
+typedef struct {
+    int32_t a0, a1, a2, a3;
+} dw_sums4;
+
+// One channel's requantization (requant1): multiplier, rounding term, shift.
+typedef struct {
+    int32_t m, round, shift;
+} dw_requant;
+
+// A group of 4 channels, prepared once per image.
+typedef struct {
+    dw_tap4 w[DW_MAX_TAPS];  // row-major, kw a row
+    dw_requant rq[4];
+} dw_group;
+
+// a += w (x + offset) for the 4 channels of one tap; then x one column (c bytes) on, w one
+// table entry on. In asm: gcc neither post-increments the table pointer nor keeps all of it in
+// registers.
+MT_DSP_INLINE void tap4(const int8_t **x, const dw_tap4 **w, int32_t c, int32_t offsets,
+                        dw_sums4 *a) {
+    int32_t v, e, we, wo;
+    __asm__("ldr     %[v], [%[x]]\n\t"
+            "add     %[x], %[x], %[c]\n\t"
+            "ldrd    %[we], %[wo], [%[w]], #8\n\t"
+            "sxtab16 %[e], %[off], %[v]\n\t"
+            "sxtab16 %[v], %[off], %[v], ror #8\n\t"
+            "smlabb  %[a0], %[we], %[e], %[a0]\n\t"
+            "smlatt  %[a2], %[we], %[e], %[a2]\n\t"
+            "smlabb  %[a1], %[wo], %[v], %[a1]\n\t"
+            "smlatt  %[a3], %[wo], %[v], %[a3]"
+            : [x] "+r"(*x), [w] "+r"(*w), [a0] "+r"(a->a0), [a1] "+r"(a->a1),
+              [a2] "+r"(a->a2), [a3] "+r"(a->a3), [v] "=&r"(v), [e] "=&r"(e), [we] "=&r"(we),
+              [wo] "=&r"(wo)
+            : [c] "r"(c), [off] "r"(offsets)
+            : "memory");
+}
+
+// A window's taps inside the input: rows x cols of them, x and w at the first; a row x_row
+// bytes and kw table entries on from the last. The columns of a row unrolled up to 7, entered
+// where the count says (Duff's device), so no loop test per tap; constant counts (an inside
+// 3x3 window) leave straight-line code.
+MT_DSP_INLINE void window4(const int8_t *x, const dw_tap4 *w, int32_t rows, int32_t cols,
+                           int32_t c, int32_t x_row, int32_t kw, int32_t offsets, dw_sums4 *a) {
+    const int32_t x_skip = x_row - cols * c, w_skip = kw - cols;
+    for (; rows > 0; rows--, x += x_skip, w += w_skip) {
+        int32_t n = cols;
+        for (; n > 7; n--) {  // a filter wider than 7
+            tap4(&x, &w, c, offsets, a);
+        }
+        switch (n) {
+            case 7: tap4(&x, &w, c, offsets, a);  // fall through
+            case 6: tap4(&x, &w, c, offsets, a);  // fall through
+            case 5: tap4(&x, &w, c, offsets, a);  // fall through
+            case 4: tap4(&x, &w, c, offsets, a);  // fall through
+            case 3: tap4(&x, &w, c, offsets, a);  // fall through
+            case 2: tap4(&x, &w, c, offsets, a);  // fall through
+            case 1: tap4(&x, &w, c, offsets, a);  // fall through
+            default: break;
+        }
+    }
+}
+
+// mt_requant_s8(sum, m, shift, output_offset, -128, 127) for s2 = 2 sum (sum with its bias),
+// m >= 0 and e = -shift in [2, -DW_MIN_SHIFT]. mt_requant_dsp_core (mt_requant.h) computes
+// floor((p + 2^30 - [sum ^ m < 0] 2^31 + 2^(e+30)) / 2^(31+e)), p = sum m; with m >= 0 the sign
+// test is on sum alone, and doubling numerator and denominator gives
+// floor((2p + 2^31 + (2^(e-1) - [sum < 0]) 2^32) / 2^(32+e)): smmlar's rounded high word of
+// s2 m + ra 2^32 with ra = 2^(e-1) - [sum < 0], shifted by e. The output offset rides in ra too
+// ((h + offset 2^e) >> e = (h >> e) + offset; |h| <= 2^30, |offset 2^e| < 2^29.1: no wrap), and
+// ssat clamps to int8 (|y| <= 2^30 before the offset: no wrap). q: {m, 2^(e-1) + offset 2^e, e}.
+#define DW_REQUANT1(a, at)                                                   \
+    "ldrd    %[m], %[round], [%[q], #" #at "]\n\t"                            \
+    "ldr     %[e], [%[q], #" #at "+8]\n\t"                                    \
+    "add     %[round], %[round], %[" #a "], asr #31\n\t"                      \
+    "smmlar  %[" #a "], %[" #a "], %[m], %[round]\n\t"                        \
+    "asr     %[" #a "], %[" #a "], %[e]\n\t"                                  \
+    "ssat    %[" #a "], #8, %[" #a "]\n\t"
+
+// The 4 doubled sums requantized (q: the group's 4 channels), packed as the 4 output bytes.
+MT_DSP_INLINE uint32_t requant4(dw_sums4 a, const dw_requant *q) {
+    int32_t m, round, e;
+    __asm__(DW_REQUANT1(a0, 0) DW_REQUANT1(a1, 12) DW_REQUANT1(a2, 24) DW_REQUANT1(a3, 36)
+            "bfi     %[a0], %[a1], #8, #8\n\t"
+            "bfi     %[a0], %[a2], #16, #8\n\t"
+            "bfi     %[a0], %[a3], #24, #8"
+            : [a0] "+r"(a.a0), [a1] "+r"(a.a1), [a2] "+r"(a.a2), [a3] "+r"(a.a3),
+              [m] "=&r"(m), [round] "=&r"(round), [e] "=&r"(e)
+            : [q] "r"(q)
+            : "memory");
+    return (uint32_t)a.a0;
+}
+
+// The 4 output bytes of the sums a to y, each clamped to [lo, hi] (lo4, hi4: 4 bytes each)
+// where that is narrower than int8 (clamping the int8 value gives the same bytes: the clamp
+// lies inside int8): ssub8 sets a flag per byte, sel picks per byte.
+MT_DSP_INLINE void store4(int8_t *y, dw_sums4 a, const dw_group *g, int32_t full_range,
+                          uint32_t lo4, uint32_t hi4) {
+    uint32_t v = requant4(a, g->rq);
+    if (!full_range) {
+        uint32_t t;
+        __asm__("ssub8   %[t], %[v], %[lo]\n\t"
+                "sel     %[v], %[v], %[lo]\n\t"
+                "ssub8   %[t], %[v], %[hi]\n\t"
+                "sel     %[v], %[hi], %[v]"
+                : [v] "+r"(v), [t] "=&r"(t)
+                : [lo] "r"(lo4), [hi] "r"(hi4)
+                : "cc");
+    }
+    __builtin_memcpy(y, &v, 4);  // one str (the M4 allows it unaligned)
+}
+
+// An output pixel whose window crosses the left or right edge of the input (columns of
+// taps x0 .. x0 + kw - 1; x_rows, w_rows at its first row inside, column 0).
+static void edge4(const int8_t *x_rows, const dw_tap4 *w_rows, int32_t rows, int32_t x0,
+                  int32_t in_w, int32_t kw, int32_t c, int32_t x_row, int32_t offsets,
+                  dw_sums4 a, const dw_group *g, int32_t full_range, uint32_t lo4,
+                  uint32_t hi4, int8_t *y) {
+    const int32_t kx0 = x0 < 0 ? -x0 : 0, kx1 = in_w - x0 < kw ? in_w - x0 : kw;
+    window4(x_rows + (x0 + kx0) * c, w_rows + kx0, rows, kx1 - kx0, c, x_row, kw, offsets, &a);
+    store4(y, a, g, full_range, lo4, hi4);
+}
+
+// The layer, for group4.
+typedef struct {
+    int32_t in_h, in_w, c, kh, kw, out_h, out_w, sy, sx, pad_h, pad_w;
+    int32_t offsets;  // the input offset in both halfwords
+    int32_t out_offset, act_min, act_max;
+} dw_geom;
+
+// Channels ch..ch+3 of one image (x_img, y_img at its channel ch; filter, bias, mult, shift at
+// channel ch): prepare the group, then every output pixel in raster order.
+static void group4(const dw_geom *G, dw_group *g, const int8_t *x_img, const int8_t *filter,
+                   const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                   int8_t *y_img) {
+    // In locals: the asm's memory clobber would reload fields of *G.
+    const int32_t c = G->c, kh = G->kh, kw = G->kw, sx = G->sx, in_w = G->in_w;
+    const int32_t in_h = G->in_h, out_w = G->out_w, pad_w = G->pad_w;
+    const int32_t offsets = G->offsets, act_min = G->act_min, act_max = G->act_max;
+    const int32_t full_range = act_min == -128 && act_max == 127, x_row = in_w * c;
+    const uint32_t lo4 = ((uint32_t)act_min & 0xffu) * 0x01010101u;  // 4 bytes each
+    const uint32_t hi4 = ((uint32_t)act_max & 0xffu) * 0x01010101u;
+    for (int32_t t = 0; t < kh * kw; t++) {
+        const int32_t v = load_s8x4(filter + t * c);
+        const int32_t even = __sxtb16(v), odd = sxtb16_ror8(v);
+        g->w[t].even = __sadd16(even, even);  // doubled: the sums come out doubled (requant1)
+        g->w[t].odd = __sadd16(odd, odd);
+    }
+    for (int32_t k = 0; k < 4; k++) {
+        const int32_t e = -shift[k];
+        g->rq[k].m = mult[k];
+        g->rq[k].round = (int32_t)((1u << (e - 1)) + ((uint32_t)G->out_offset << e));
+        g->rq[k].shift = e;
+    }
+    const dw_sums4 start = {2 * bias[0], 2 * bias[1], 2 * bias[2], 2 * bias[3]};
+    // Output columns [ox_lo, ox_hi) have windows inside the input's columns.
+    const int32_t ox_lo = (pad_w + sx - 1) / sx < out_w ? (pad_w + sx - 1) / sx : out_w;
+    const int32_t last = in_w - kw + pad_w;  // the last inside window's x0 + pad_w
+    int32_t ox_hi = last >= 0 ? last / sx + 1 : 0;
+    ox_hi = ox_hi > out_w ? out_w : ox_hi < ox_lo ? ox_lo : ox_hi;
+    const int32_t x_step = sx * c;
+    int8_t *y = y_img;
+    for (int32_t oy = 0; oy < G->out_h; oy++) {
+        const int32_t y0 = oy * G->sy - G->pad_h;
+        const int32_t ky0 = y0 < 0 ? -y0 : 0, ky1 = in_h - y0 < kh ? in_h - y0 : kh;
+        const int32_t rows = ky1 - ky0;
+        const int8_t *x_rows = x_img + (y0 + ky0) * x_row;  // window row ky0, input column 0
+        const dw_tap4 *w_rows = g->w + ky0 * kw;
+        int32_t ox = 0;
+        for (; ox < ox_lo; ox++, y += c) {
+            edge4(x_rows, w_rows, rows, ox * sx - pad_w, in_w, kw, c, x_row, offsets, start, g,
+                  full_range, lo4, hi4, y);
+        }
+        const int8_t *x = x_rows + (ox * sx - pad_w) * c;
+        if (kh == 3 && kw == 3 && rows == 3) {  // constant counts: straight-line taps
+            for (; ox < ox_hi; ox++, x += x_step, y += c) {
+                dw_sums4 a = start;
+                window4(x, w_rows, 3, 3, c, x_row, 3, offsets, &a);
+                store4(y, a, g, full_range, lo4, hi4);
+            }
+        } else {
+            for (; ox < ox_hi; ox++, x += x_step, y += c) {
+                dw_sums4 a = start;
+                window4(x, w_rows, rows, kw, c, x_row, kw, offsets, &a);
+                store4(y, a, g, full_range, lo4, hi4);
+            }
+        }
+        for (; ox < out_w; ox++, y += c) {
+            edge4(x_rows, w_rows, rows, ox * sx - pad_w, in_w, kw, c, x_row, offsets, start, g,
+                  full_range, lo4, hi4, y);
+        }
+    }
+}
+
+static int applies(const mt_quant_params *quant, const mt_dims *f, const int32_t *bias,
+                   int32_t groups_end) {
+    if ((int64_t)f->h * f->w > DW_MAX_TAPS) {
+        return 0;
+    }
+    for (int32_t ch = 0; ch < groups_end; ch++) {
+        const int32_t s = quant->shift[ch];
+        if (s > -2 || s < DW_MIN_SHIFT || quant->multiplier[ch] < 0 || bias[ch] > DW_MAX_BIAS ||
+            bias[ch] < -DW_MAX_BIAS) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int32_t mt_dwconv2d_s8_fwd_dsp(const mt_conv_params *params, const mt_quant_params *quant,
+                               const mt_dims *input_dims, const int8_t *input,
+                               const mt_dims *filter_dims, const int8_t *filter,
+                               const int32_t *bias, const mt_dims *output_dims, int8_t *output) {
+    const int32_t c = input_dims->c, groups_end = c & ~3;
+    if (groups_end == 0 || !applies(quant, filter_dims, bias, groups_end)) {
+        return 0;
+    }
+    const mt_act_params *act = &params->act;
+    const dw_geom G = {input_dims->h, input_dims->w, c, filter_dims->h, filter_dims->w,
+                       output_dims->h, output_dims->w, params->stride_h, params->stride_w,
+                       params->pad_h, params->pad_w,
+                       (int32_t)(((uint32_t)act->input_offset & 0xffffu) * 0x00010001u),
+                       act->output_offset, act->act_min, act->act_max};
+    dw_group g;
+    const int32_t in_image = G.in_h * G.in_w * c, out_image = G.out_h * G.out_w * c;
+    for (int32_t b = 0; b < input_dims->n; b++) {
+        for (int32_t ch = 0; ch < groups_end; ch += 4) {
+            group4(&G, &g, input + b * in_image + ch, filter + ch, bias + ch,
+                   quant->multiplier + ch, quant->shift + ch, output + b * out_image + ch);
+        }
+    }
+    return groups_end;
+}
+#endif
