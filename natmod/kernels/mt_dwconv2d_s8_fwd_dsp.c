@@ -10,6 +10,7 @@
 
 #if defined(__ARM_FEATURE_DSP)
 #include "mt_dsp.h"
+#include "mt_requant.h"
 
 #define DW_MAX_TAPS 49  // 7x7: the weight table is 392 bytes of stack
 // |bias| <= 2^29 and |sum of w (x + offset)| <= 49 * 128 * 255 < 2^21: 2 (bias + sum) fits
@@ -35,10 +36,21 @@ typedef struct {
     int32_t m, round, shift;
 } dw_requant;
 
+// How a group's sums become bytes (store4).
+enum {
+    DW_FOLDED,  // requant4 (every channel in its range, see group4), the clamp the int8 range
+    DW_FOLDED_CLAMP,  // the same, then a narrower clamp
+    DW_EXACT  // mt_requant_s8 per channel, as the portable path (sums from 0, not the bias)
+};
+
 // A group of 4 channels, prepared once per image.
 typedef struct {
     dw_tap4 w[DW_MAX_TAPS];  // row-major, kw a row
-    dw_requant rq[4];
+    dw_requant rq[4];  // DW_FOLDED*
+    int32_t mode;
+    uint32_t lo4, hi4;  // DW_FOLDED_CLAMP: act_min, act_max in each byte
+    const int32_t *bias, *mult, *shift;  // DW_EXACT: at the group's first channel
+    int32_t out_offset, act_min, act_max;
 } dw_group;
 
 // a += w (x + offset) for the 4 channels of one tap; then x one column (c bytes) on, w one
@@ -118,20 +130,33 @@ MT_DSP_INLINE uint32_t requant4(dw_sums4 a, const dw_requant *q) {
     return (uint32_t)a.a0;
 }
 
-// The 4 output bytes of the sums a to y, each clamped to [lo, hi] (lo4, hi4: 4 bytes each)
-// where that is narrower than int8 (clamping the int8 value gives the same bytes: the clamp
-// lies inside int8): ssub8 sets a flag per byte, sel picks per byte.
-MT_DSP_INLINE void store4(int8_t *y, dw_sums4 a, const dw_group *g, int32_t full_range,
-                          uint32_t lo4, uint32_t hi4) {
+// A DW_EXACT group's 4 outputs: the portable path's arithmetic on the (doubled) sums.
+static void store4_exact(int8_t *y, dw_sums4 a, const dw_group *g) {
+    const int32_t sums[4] = {a.a0 >> 1, a.a1 >> 1, a.a2 >> 1, a.a3 >> 1};
+    for (int32_t k = 0; k < 4; k++) {
+        y[k] = mt_requant_s8(mt_add_sat_s32(sums[k], g->bias[k]), g->mult[k], g->shift[k],
+                             g->out_offset, g->act_min, g->act_max);
+    }
+}
+
+// The 4 output bytes of the sums a to y. DW_FOLDED_CLAMP clamps each to [act_min, act_max]
+// after requant4 (the same bytes: the clamp lies inside int8): ssub8 sets a flag per byte,
+// sel picks per byte.
+MT_DSP_INLINE void store4(int8_t *y, dw_sums4 a, const dw_group *g) {
+    const int32_t mode = g->mode;
+    if (mode == DW_EXACT) {
+        store4_exact(y, a, g);
+        return;
+    }
     uint32_t v = requant4(a, g->rq);
-    if (!full_range) {
+    if (mode == DW_FOLDED_CLAMP) {
         uint32_t t;
         __asm__("ssub8   %[t], %[v], %[lo]\n\t"
                 "sel     %[v], %[v], %[lo]\n\t"
                 "ssub8   %[t], %[v], %[hi]\n\t"
                 "sel     %[v], %[hi], %[v]"
                 : [v] "+r"(v), [t] "=&r"(t)
-                : [lo] "r"(lo4), [hi] "r"(hi4)
+                : [lo] "r"(g->lo4), [hi] "r"(g->hi4)
                 : "cc");
     }
     __builtin_memcpy(y, &v, 4);  // one str (the M4 allows it unaligned)
@@ -141,11 +166,18 @@ MT_DSP_INLINE void store4(int8_t *y, dw_sums4 a, const dw_group *g, int32_t full
 // taps x0 .. x0 + kw - 1; x_rows, w_rows at its first row inside, column 0).
 static void edge4(const int8_t *x_rows, const dw_tap4 *w_rows, int32_t rows, int32_t x0,
                   int32_t in_w, int32_t kw, int32_t c, int32_t x_row, int32_t offsets,
-                  dw_sums4 a, const dw_group *g, int32_t full_range, uint32_t lo4,
-                  uint32_t hi4, int8_t *y) {
+                  dw_sums4 a, const dw_group *g, int8_t *y) {
     const int32_t kx0 = x0 < 0 ? -x0 : 0, kx1 = in_w - x0 < kw ? in_w - x0 : kw;
     window4(x_rows + (x0 + kx0) * c, w_rows + kx0, rows, kx1 - kx0, c, x_row, kw, offsets, &a);
-    store4(y, a, g, full_range, lo4, hi4);
+    store4(y, a, g);
+}
+
+// Whether a channel's sums may start at its bias and go through requant4: |bias| <= 2^29,
+// m >= 0, shift in [DW_MIN_SHIFT, -2]. Other channels (a network's dead ones: scale near 0,
+// shift -29, bias at the int32 limits) put their group in DW_EXACT.
+static int folds(int32_t bias, int32_t m, int32_t shift) {
+    return bias <= DW_MAX_BIAS && bias >= -DW_MAX_BIAS && m >= 0 && shift <= -2 &&
+           shift >= DW_MIN_SHIFT;
 }
 
 // The layer, for group4.
@@ -163,23 +195,38 @@ static void group4(const dw_geom *G, dw_group *g, const int8_t *x_img, const int
     // In locals: the asm's memory clobber would reload fields of *G.
     const int32_t c = G->c, kh = G->kh, kw = G->kw, sx = G->sx, in_w = G->in_w;
     const int32_t in_h = G->in_h, out_w = G->out_w, pad_w = G->pad_w;
-    const int32_t offsets = G->offsets, act_min = G->act_min, act_max = G->act_max;
-    const int32_t full_range = act_min == -128 && act_max == 127, x_row = in_w * c;
-    const uint32_t lo4 = ((uint32_t)act_min & 0xffu) * 0x01010101u;  // 4 bytes each
-    const uint32_t hi4 = ((uint32_t)act_max & 0xffu) * 0x01010101u;
+    const int32_t offsets = G->offsets, x_row = in_w * c;
     for (int32_t t = 0; t < kh * kw; t++) {
         const int32_t v = load_s8x4(filter + t * c);
         const int32_t even = __sxtb16(v), odd = sxtb16_ror8(v);
         g->w[t].even = __sadd16(even, even);  // doubled: the sums come out doubled (requant1)
         g->w[t].odd = __sadd16(odd, odd);
     }
+    int folded = 1;
     for (int32_t k = 0; k < 4; k++) {
-        const int32_t e = -shift[k];
-        g->rq[k].m = mult[k];
-        g->rq[k].round = (int32_t)((1u << (e - 1)) + ((uint32_t)G->out_offset << e));
-        g->rq[k].shift = e;
+        folded &= folds(bias[k], mult[k], shift[k]);
     }
-    const dw_sums4 start = {2 * bias[0], 2 * bias[1], 2 * bias[2], 2 * bias[3]};
+    dw_sums4 start = {0, 0, 0, 0};
+    if (folded) {
+        for (int32_t k = 0; k < 4; k++) {
+            const int32_t e = -shift[k];
+            g->rq[k].m = mult[k];
+            g->rq[k].round = (int32_t)((1u << (e - 1)) + ((uint32_t)G->out_offset << e));
+            g->rq[k].shift = e;
+        }
+        start = (dw_sums4){2 * bias[0], 2 * bias[1], 2 * bias[2], 2 * bias[3]};
+        g->mode = G->act_min == -128 && G->act_max == 127 ? DW_FOLDED : DW_FOLDED_CLAMP;
+    } else {
+        g->mode = DW_EXACT;
+    }
+    g->lo4 = ((uint32_t)G->act_min & 0xffu) * 0x01010101u;
+    g->hi4 = ((uint32_t)G->act_max & 0xffu) * 0x01010101u;
+    g->bias = bias;
+    g->mult = mult;
+    g->shift = shift;
+    g->out_offset = G->out_offset;
+    g->act_min = G->act_min;
+    g->act_max = G->act_max;
     // Output columns [ox_lo, ox_hi) have windows inside the input's columns.
     const int32_t ox_lo = (pad_w + sx - 1) / sx < out_w ? (pad_w + sx - 1) / sx : out_w;
     const int32_t last = in_w - kw + pad_w;  // the last inside window's x0 + pad_w
@@ -196,42 +243,27 @@ static void group4(const dw_geom *G, dw_group *g, const int8_t *x_img, const int
         int32_t ox = 0;
         for (; ox < ox_lo; ox++, y += c) {
             edge4(x_rows, w_rows, rows, ox * sx - pad_w, in_w, kw, c, x_row, offsets, start, g,
-                  full_range, lo4, hi4, y);
+                  y);
         }
         const int8_t *x = x_rows + (ox * sx - pad_w) * c;
         if (kh == 3 && kw == 3 && rows == 3) {  // constant counts: straight-line taps
             for (; ox < ox_hi; ox++, x += x_step, y += c) {
                 dw_sums4 a = start;
                 window4(x, w_rows, 3, 3, c, x_row, 3, offsets, &a);
-                store4(y, a, g, full_range, lo4, hi4);
+                store4(y, a, g);
             }
         } else {
             for (; ox < ox_hi; ox++, x += x_step, y += c) {
                 dw_sums4 a = start;
                 window4(x, w_rows, rows, kw, c, x_row, kw, offsets, &a);
-                store4(y, a, g, full_range, lo4, hi4);
+                store4(y, a, g);
             }
         }
         for (; ox < out_w; ox++, y += c) {
             edge4(x_rows, w_rows, rows, ox * sx - pad_w, in_w, kw, c, x_row, offsets, start, g,
-                  full_range, lo4, hi4, y);
+                  y);
         }
     }
-}
-
-static int applies(const mt_quant_params *quant, const mt_dims *f, const int32_t *bias,
-                   int32_t groups_end) {
-    if ((int64_t)f->h * f->w > DW_MAX_TAPS) {
-        return 0;
-    }
-    for (int32_t ch = 0; ch < groups_end; ch++) {
-        const int32_t s = quant->shift[ch];
-        if (s > -2 || s < DW_MIN_SHIFT || quant->multiplier[ch] < 0 || bias[ch] > DW_MAX_BIAS ||
-            bias[ch] < -DW_MAX_BIAS) {
-            return 0;
-        }
-    }
-    return 1;
 }
 
 int32_t mt_dwconv2d_s8_fwd_dsp(const mt_conv_params *params, const mt_quant_params *quant,
@@ -239,7 +271,7 @@ int32_t mt_dwconv2d_s8_fwd_dsp(const mt_conv_params *params, const mt_quant_para
                                const mt_dims *filter_dims, const int8_t *filter,
                                const int32_t *bias, const mt_dims *output_dims, int8_t *output) {
     const int32_t c = input_dims->c, groups_end = c & ~3;
-    if (groups_end == 0 || !applies(quant, filter_dims, bias, groups_end)) {
+    if (groups_end == 0 || (int64_t)filter_dims->h * filter_dims->w > DW_MAX_TAPS) {
         return 0;
     }
     const mt_act_params *act = &params->act;
