@@ -36,20 +36,14 @@ typedef struct {
     int32_t m, round, shift;
 } dw_requant;
 
-// How a group's sums become bytes (store4).
-enum {
-    DW_FOLDED,  // requant4 (every channel in its range, see group4), the clamp the int8 range
-    DW_FOLDED_CLAMP,  // the same, then a narrower clamp
-    DW_EXACT  // mt_requant_s8 per channel, as the portable path (sums from 0, not the bias)
-};
-
 // A group of 4 channels, prepared once per image.
 typedef struct {
     dw_tap4 w[DW_MAX_TAPS];  // row-major, kw a row
-    dw_requant rq[4];  // DW_FOLDED*
-    int32_t mode;
-    uint32_t lo4, hi4;  // DW_FOLDED_CLAMP: act_min, act_max in each byte
-    const int32_t *bias, *mult, *shift;  // DW_EXACT: at the group's first channel
+    dw_requant rq[4];  // the channels that fold (folds())
+    uint32_t exact;  // bit k: channel k does not fold; its sum starts at 0, not the bias
+    int32_t clamp;  // act_min, act_max narrower than int8
+    uint32_t lo4, hi4;  // act_min, act_max in each byte
+    const int32_t *bias, *mult, *shift;  // at the group's first channel
     int32_t out_offset, act_min, act_max;
 } dw_group;
 
@@ -100,6 +94,35 @@ MT_DSP_INLINE void window4(const int8_t *x, const dw_tap4 *w, int32_t rows, int3
     }
 }
 
+// One tap in window3x3: x word at [xr] (or [xr, c]), table entry at [wr] (then the next).
+#define DW_TAP3(load)                                                        \
+    "ldr     %[v], " load "\n\t"                                             \
+    "ldrd    %[we], %[wo], [%[wr]], #8\n\t"                                   \
+    "sxtab16 %[e], %[off], %[v]\n\t"                                          \
+    "sxtab16 %[v], %[off], %[v], ror #8\n\t"                                  \
+    "smlabb  %[a0], %[we], %[e], %[a0]\n\t"                                   \
+    "smlatt  %[a2], %[we], %[e], %[a2]\n\t"                                   \
+    "smlabb  %[a1], %[wo], %[v], %[a1]\n\t"                                   \
+    "smlatt  %[a3], %[wo], %[v], %[a3]\n\t"
+#define DW_ROW3 DW_TAP3("[%[xr]]") DW_TAP3("[%[xr], %[c]]") \
+    "add     %[xr], %[xr], %[c]\n\t" DW_TAP3("[%[xr], %[c]]")
+
+// A 3x3 window inside the input (x at its top-left tap, w at the table), one asm block: 8
+// instructions a tap and 2 a row (gcc's loop of tap4 spent 10 a tap).
+MT_DSP_INLINE void window3x3(const int8_t *x, const dw_tap4 *w, int32_t c, int32_t x_row,
+                             int32_t offsets, dw_sums4 *a) {
+    int32_t v, e, we, wo;
+    const int32_t row_skip = x_row - c;  // after the row's middle column, to the next row
+    __asm__(DW_ROW3 "add     %[xr], %[xr], %[skip]\n\t"
+            DW_ROW3 "add     %[xr], %[xr], %[skip]\n\t"
+            DW_ROW3
+            : [xr] "+&r"(x), [wr] "+&r"(w), [a0] "+r"(a->a0), [a1] "+r"(a->a1),
+              [a2] "+r"(a->a2), [a3] "+r"(a->a3), [v] "=&r"(v), [e] "=&r"(e), [we] "=&r"(we),
+              [wo] "=&r"(wo)
+            : [c] "r"(c), [skip] "r"(row_skip), [off] "r"(offsets)
+            : "memory");
+}
+
 // mt_requant_s8(sum, m, shift, output_offset, -128, 127) for s2 = 2 sum (sum with its bias),
 // m >= 0 and e = -shift in [2, -DW_MIN_SHIFT]. mt_requant_dsp_core (mt_requant.h) computes
 // floor((p + 2^30 - [sum ^ m < 0] 2^31 + 2^(e+30)) / 2^(31+e)), p = sum m; with m >= 0 the sign
@@ -130,26 +153,29 @@ MT_DSP_INLINE uint32_t requant4(dw_sums4 a, const dw_requant *q) {
     return (uint32_t)a.a0;
 }
 
-// A DW_EXACT group's 4 outputs: the portable path's arithmetic on the (doubled) sums.
-static void store4_exact(int8_t *y, dw_sums4 a, const dw_group *g) {
+// v with the bytes of the channels that do not fold replaced: the portable path's arithmetic
+// on their (doubled) sums, which start at 0.
+static uint32_t patch_exact(uint32_t v, dw_sums4 a, const dw_group *g) {
     const int32_t sums[4] = {a.a0 >> 1, a.a1 >> 1, a.a2 >> 1, a.a3 >> 1};
     for (int32_t k = 0; k < 4; k++) {
-        y[k] = mt_requant_s8(mt_add_sat_s32(sums[k], g->bias[k]), g->mult[k], g->shift[k],
-                             g->out_offset, g->act_min, g->act_max);
+        if (g->exact & (1u << k)) {
+            const int8_t y = mt_requant_s8(mt_add_sat_s32(sums[k], g->bias[k]), g->mult[k],
+                                           g->shift[k], g->out_offset, g->act_min, g->act_max);
+            v = (v & ~(0xffu << (8 * k))) | ((uint32_t)(uint8_t)y << (8 * k));
+        }
     }
+    return v;
 }
 
-// The 4 output bytes of the sums a to y. DW_FOLDED_CLAMP clamps each to [act_min, act_max]
+// The 4 output bytes of the sums a to y. With a clamp narrower than int8, each byte clamped
 // after requant4 (the same bytes: the clamp lies inside int8): ssub8 sets a flag per byte,
 // sel picks per byte.
 MT_DSP_INLINE void store4(int8_t *y, dw_sums4 a, const dw_group *g) {
-    const int32_t mode = g->mode;
-    if (mode == DW_EXACT) {
-        store4_exact(y, a, g);
-        return;
-    }
     uint32_t v = requant4(a, g->rq);
-    if (mode == DW_FOLDED_CLAMP) {
+    if (g->exact) {
+        v = patch_exact(v, a, g);
+    }
+    if (g->clamp) {
         uint32_t t;
         __asm__("ssub8   %[t], %[v], %[lo]\n\t"
                 "sel     %[v], %[v], %[lo]\n\t"
@@ -202,23 +228,26 @@ static void group4(const dw_geom *G, dw_group *g, const int8_t *x_img, const int
         g->w[t].even = __sadd16(even, even);  // doubled: the sums come out doubled (requant1)
         g->w[t].odd = __sadd16(odd, odd);
     }
-    int folded = 1;
+    g->exact = 0;
+    int32_t start_sums[4];
     for (int32_t k = 0; k < 4; k++) {
-        folded &= folds(bias[k], mult[k], shift[k]);
-    }
-    dw_sums4 start = {0, 0, 0, 0};
-    if (folded) {
-        for (int32_t k = 0; k < 4; k++) {
-            const int32_t e = -shift[k];
-            g->rq[k].m = mult[k];
-            g->rq[k].round = (int32_t)((1u << (e - 1)) + ((uint32_t)G->out_offset << e));
-            g->rq[k].shift = e;
+        dw_requant *q = &g->rq[k];
+        const int32_t e = -shift[k];
+        if (folds(bias[k], mult[k], shift[k])) {
+            q->m = mult[k];
+            q->round = (int32_t)((1u << (e - 1)) + ((uint32_t)G->out_offset << e));
+            q->shift = e;
+            start_sums[k] = 2 * bias[k];
+        } else {  // requant4 gives 0 here; patch_exact the byte
+            q->m = 0;
+            q->round = 0;
+            q->shift = 0;
+            start_sums[k] = 0;
+            g->exact |= 1u << k;
         }
-        start = (dw_sums4){2 * bias[0], 2 * bias[1], 2 * bias[2], 2 * bias[3]};
-        g->mode = G->act_min == -128 && G->act_max == 127 ? DW_FOLDED : DW_FOLDED_CLAMP;
-    } else {
-        g->mode = DW_EXACT;
     }
+    const dw_sums4 start = {start_sums[0], start_sums[1], start_sums[2], start_sums[3]};
+    g->clamp = G->act_min != -128 || G->act_max != 127;
     g->lo4 = ((uint32_t)G->act_min & 0xffu) * 0x01010101u;
     g->hi4 = ((uint32_t)G->act_max & 0xffu) * 0x01010101u;
     g->bias = bias;
@@ -249,7 +278,7 @@ static void group4(const dw_geom *G, dw_group *g, const int8_t *x_img, const int
         if (kh == 3 && kw == 3 && rows == 3) {  // constant counts: straight-line taps
             for (; ox < ox_hi; ox++, x += x_step, y += c) {
                 dw_sums4 a = start;
-                window4(x, w_rows, 3, 3, c, x_row, 3, offsets, &a);
+                window3x3(x, w_rows, c, x_row, offsets, &a);
                 store4(y, a, g);
             }
         } else {
