@@ -157,12 +157,11 @@ MT_DSP_INLINE uint32_t requant4(dw_sums4 a, const dw_requant *q) {
 // on their (doubled) sums, which start at 0.
 static uint32_t patch_exact(uint32_t v, dw_sums4 a, const dw_group *g) {
     const int32_t sums[4] = {a.a0 >> 1, a.a1 >> 1, a.a2 >> 1, a.a3 >> 1};
-    for (int32_t k = 0; k < 4; k++) {
-        if (g->exact & (1u << k)) {
-            const int8_t y = mt_requant_s8(mt_add_sat_s32(sums[k], g->bias[k]), g->mult[k],
-                                           g->shift[k], g->out_offset, g->act_min, g->act_max);
-            v = (v & ~(0xffu << (8 * k))) | ((uint32_t)(uint8_t)y << (8 * k));
-        }
+    for (uint32_t bits = g->exact; bits != 0; bits &= bits - 1) {
+        const int32_t k = __builtin_ctz(bits), at = 8 * k;
+        const int8_t y = mt_requant_s8(mt_add_sat_s32(sums[k], g->bias[k]), g->mult[k],
+                                       g->shift[k], g->out_offset, g->act_min, g->act_max);
+        v = (v & ~(0xffu << at)) | ((uint32_t)(uint8_t)y << at);
     }
     return v;
 }
