@@ -134,8 +134,33 @@ def dwconv_dsp_cases(rng):
     bufs[1][5], bufs[4][5] = -29, np.iinfo(np.int32).min
     bufs[1][9], bufs[4][9] = -29, np.iinfo(np.int32).max
     yield dw, (args, bufs)
+    yield dw, dead_channels_case()
     # More than 49 taps: the portable loop.
     yield dw, conv_case(rng, depthwise=True, k=(8, 8), h=9, w=9, c_in=4)
+
+
+def dead_channels_case():
+    """Channels that do not fold, in groups of 4 with live ones: one whose output steps once
+    inside the reachable sums (shift -29, bias near -3.5 2^29: the step near sum 500), one
+    saturating (bias INT32_MIN), one constant (weights 0, bias INT32_MAX), one above the
+    folding bias limit at shift -8 (at the clamp)."""
+    args, bufs = conv_case(np.random.default_rng(5), depthwise=True, h=6, w=7, c_in=8)
+    mult, shift, _, filt, bias, _ = bufs
+    i32 = np.iinfo(np.int32)
+    mult[1], shift[1], bias[1] = i32.max, -29, -1879048192 - 500
+    mult[2], shift[2], bias[2] = i32.max, -29, i32.min
+    filt[3::8], shift[3], bias[3] = 0, -29, i32.max
+    mult[6], shift[6], bias[6] = 1 << 30, -8, 1 << 30
+    args[5:8] = [60, 40, 100]  # output zero point 60, a clamp narrower than int8 around the step
+    return args, bufs
+
+
+def test_dead_channels_case_reaches_the_step():
+    """dead_channels_case's channel 1 gives both of its values (the step is inside the sums
+    the case reaches), so the Cortex-M run checks both sides of it."""
+    args, bufs = dead_channels_case()
+    REFERENCE_OPS["mt_dwconv2d_s8_fwd"](args, bufs)
+    assert len(np.unique(bufs[5].reshape(-1, 8)[:, 1])) == 2
 
 
 # M0 (Thumb-1, soft float) and M4 (Thumb-2, DSP, FPU) bracket M3, which test_kernels_fwd_build

@@ -265,11 +265,58 @@ static void edge4(const int8_t *x_rows, const dw_tap4 *w_rows, int32_t rows, int
 }
 
 // Whether a channel's sums may start at its bias and go through requant4: |bias| <= 2^29,
-// m >= 0, shift in [DW_MIN_SHIFT, -2]. Other channels (a network's dead ones: scale near 0,
-// shift -29, bias at the int32 limits) put their group in DW_EXACT.
+// m >= 0, shift in [DW_MIN_SHIFT, -2].
 static int folds(int32_t bias, int32_t m, int32_t shift) {
     return bias <= DW_MAX_BIAS && bias >= -DW_MAX_BIAS && m >= 0 && shift <= -2 &&
            shift >= DW_MIN_SHIFT;
+}
+
+// The portable path's output byte for the sum s (no clamp narrower than int8: store4 adds it).
+static int32_t exact_byte(int32_t s, int32_t bias, int32_t m, int32_t shift, int32_t out_offset) {
+    return mt_requant_s8(mt_add_sat_s32(s, bias), m, shift, out_offset, -128, 127);
+}
+
+// A channel that does not fold (a network's dead channels: scale near 0, shift -29, bias at the
+// int32 limits) whose output, over every sum it can reach (|s| <= a = 255 sum |w|), takes one
+// value y0 or steps once, to y0 + 1 at s = t (m >= 0: the output never falls as s grows),
+// through requant4 all the same: m = 2^30, e = 22 and the sum started at b >= a give
+// floor((2 round + s + b + 1) / 2^23) (requant1's formula, s + b >= 0), which is y0 + [s >= t]
+// for 2 round = 2^23 (y0 + 1) - t - b - 1, as |s - t| <= 2a + 1 < 2^23. Returns 0 (q, *start2
+// untouched) for other channels.
+static int folds_as_step(const int8_t *w, int32_t c, int32_t taps, int32_t bias, int32_t m,
+                         int32_t shift, int32_t out_offset, dw_requant *q, int32_t *start2) {
+    if (m < 0) {
+        return 0;
+    }
+    int32_t a = 0;
+    for (int32_t t = 0; t < taps; t++) {
+        a += w[t * c] < 0 ? -w[t * c] : w[t * c];
+    }
+    a *= 255;  // |x + offset| <= 255
+    const int32_t y0 = exact_byte(-a, bias, m, shift, out_offset);
+    const int32_t y1 = exact_byte(a, bias, m, shift, out_offset);
+    if (y1 - y0 > 1) {
+        return 0;
+    }
+    int32_t t = a + 1;  // no step
+    if (y1 != y0) {  // the least s with output y1
+        int32_t lo = -a, hi = a;
+        while (lo < hi) {
+            const int32_t mid = lo + ((hi - lo) >> 1);
+            if (exact_byte(mid, bias, m, shift, out_offset) == y1) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        t = lo;
+    }
+    const int32_t b = a + ((((int32_t)1 << 23) * (y0 + 1) - t - a - 1) & 1);  // 2 round even
+    q->m = 1 << 30;
+    q->round = (((int32_t)1 << 23) * (y0 + 1) - t - b - 1) / 2;
+    q->shift = 22;
+    *start2 = 2 * b;
+    return 1;
 }
 
 // The layer, for group4.
@@ -304,7 +351,9 @@ static void group4(const dw_geom *G, dw_group *g, const int8_t *x_img, const int
             q->round = (int32_t)((1u << (e - 1)) + ((uint32_t)G->out_offset << e));
             q->shift = e;
             start_sums[k] = 2 * bias[k];
-        } else {  // requant4 gives 0 here; patch_exact the byte
+        } else if (!folds_as_step(filter + k, c, kh * kw, bias[k], mult[k], shift[k],
+                                  G->out_offset, q, &start_sums[k])) {
+            // requant4 gives 0 here; patch_exact the byte
             q->m = 0;
             q->round = 0;
             q->shift = 0;
