@@ -57,11 +57,11 @@ def cases():
     yield "mt_avgpool_s8_fwd", avgpool_case(rng, dims=(1, 3, 5, 6))
     yield "mt_dequant_s8_f32", dequant_case(rng, dims=(1, 1, 1, 32))
     yield "mt_dequant_s8_f32", dequant_case(rng, dims=(1, 1, 1, 8), scale=1e-40)
-    # 6 channels: one group of 4 (the M4's smlabb/smlatt path) and 2 single channels.
+    # 6 channels: one group of 4 (the M4's DSP path) and 2 single channels.
     yield "mt_dwconv2d_s8_fwd", conv_case(rng, depthwise=True, k=(3, 3), h=5, w=4, c_in=6)
-    # The M4's 3x3 depthwise path (groups of 4 channels, windows inside the input unrolled,
-    # the rest through the bounds-checked loop): stride 2, valid padding, batch 2, 1 to 3
-    # channels after the groups; scales up to 2 give shifts above -2 (the portable fallback).
+    # The M4's depthwise path (groups of 4 channels, windows inside the input unrolled, the
+    # rest row by row): stride 2, valid padding, batch 2, 1 to 3 channels after the groups;
+    # scales up to 2 give shifts above -2 (requantized the portable way, patch_exact).
     yield "mt_dwconv2d_s8_fwd", conv_case(rng, depthwise=True, k=(3, 3), stride=(2, 2), h=7,
                                           w=6, c_in=9)
     yield "mt_dwconv2d_s8_fwd", conv_case(rng, depthwise=True, k=(3, 3), padding="valid", n=2,

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 // The Cortex-M DSP-extension path of mt_dwconv2d_s8_fwd, 4 channels a word. Per group of 4
-// channels the filter is sign-extended once into a table (one ldrd a tap) and the
+// channels the filter is sign-extended and doubled once into a table (one ldrd a tap) and the
 // requantization prepared once, then every output pixel of the image in raster order (the
 // in-place contract of mt_dwconv2d_s8_fwd.h). A window sums its taps inside the input, a row at
-// a time, the row's columns unrolled (Duff's device): a tap is 9 instructions for 4 MACs. The
-// sums start at the bias and the requantization is folded to 9 instructions a channel; both
-// give the same bytes as the portable path under the conditions applies() checks.
+// a time, the row's columns unrolled (Duff's device): 9 instructions a tap for 4 MACs; 3x3
+// windows inside the input 8, in asm. The doubled sums start at the doubled bias and the
+// requantization is one smmlar with the output offset folded in (requant1): 7 instructions a
+// channel. Channels outside its range (folds()) either step once over their reachable sums
+// (folds_as_step) or get the portable arithmetic per output (patch_exact): the same bytes as
+// the portable path in every case.
 #include "mt_dwconv2d_s8_fwd_dsp.h"
 
 #if defined(__ARM_FEATURE_DSP)
