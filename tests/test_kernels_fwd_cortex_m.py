@@ -276,3 +276,30 @@ def test_dwconv_folded_requant_on_cortex_m_equals_numpy_at_every_edge(arch, tmp_
         assert bad.size == 0, [(int(bias[i]), int(mult[i]), int(shift[i]), int(got[5][i]),
                                 int(bufs[5][i])) for i in bad[:5]]
         assert len(np.unique(got[5])) > min(hi - lo, 200)  # the window, not only the clamp
+
+
+@pytest.mark.parametrize("arch", ["armv7emsp"])
+def test_dwconv_dead_channel_step_on_cortex_m_at_every_sum(arch, tmp_path):
+    """A dead channel folded as a step (folds_as_step) gives the reference's bytes for every
+    sum from -128 to 127, so on both sides of its step and at it: a 1x1 filter of ones, input
+    offset 0, channel 0's input every int8 value; its step sits near sum 0 (bias -3.5 2^29 at
+    shift -29, and a second channel's near 100), a saturating one (bias INT32_MIN) too."""
+    from microtrain_tools.sim import hostlib
+
+    machine = CortexM(arch, build_image(arch, tmp_path))
+    op = hostlib.op_ids()["mt_dwconv2d_s8_fwd"]
+    i32 = np.iinfo(np.int32)
+    mult = np.array([i32.max, i32.max, i32.max, 1 << 30], np.int32)
+    shift = np.array([-29, -29, -29, -8], np.int32)
+    bias = np.array([-1879048192, -1879048192 - 100, i32.min, 0], np.int32)
+    x = np.repeat(np.arange(-128, 128, dtype=np.int8), 4)  # 256 pixels, 4 channels
+    for zp in (-128, 0, 100):
+        args = [1, 1, 0, 0, 0, zp, -128, 127, 1, 1, 256, 4, 1, 1, 1, 4, 1, 1, 256, 4]
+        bufs = [mult, shift, x, np.ones(4, np.int8), bias, np.zeros(1024, np.int8)]
+        got = [b.copy() for b in bufs]
+        assert machine.run_op(op, args, got) == 0
+        REFERENCE_OPS["mt_dwconv2d_s8_fwd"](args, bufs)
+        assert got[5].tobytes() == bufs[5].tobytes()
+        out = bufs[5].reshape(256, 4)
+        if zp != -128:  # (at -128 the int8 clamp hides the step)
+            assert len(np.unique(out[:, 0])) == 2 and len(np.unique(out[:, 1])) == 2
