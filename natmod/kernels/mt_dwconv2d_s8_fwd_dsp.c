@@ -50,10 +50,14 @@ typedef struct {
     uint32_t lo4, hi4;  // act_min, act_max in each byte
     const int32_t *bias, *mult, *shift;  // at the group's first channel
     int32_t out_offset, act_min, act_max;
-    // run3x3's operands in memory (it has no register left for them):
+    // run3x3's and run_row's operands in memory (they have no register left for them):
     dw_sums4 start;  // the sums' start (the doubled biases)
-    int32_t skip, back;  // x from a row's middle tap to the next row; from the window's end
-    const int8_t *y_end;  // to the next window
+    int32_t skip, back;  // run3x3: x from a row's middle tap to the next row; from the window's
+                         // end to the next window
+    int32_t skip_k, back_k;  // run_row: from a row's last tap to the next row; from the
+                             // window's end to the next window
+    const dw_tap4 *w_end;  // run_row: the end of the table
+    const int8_t *y_end;  // the run's end
 } dw_group;
 
 // a += w (x + offset) for the 4 channels of one tap; then x one column (c bytes) on, w one
@@ -132,7 +136,8 @@ MT_DSP_INLINE void window3x3(const int8_t *x, const dw_tap4 *w, int32_t c, int32
             : "memory");
 }
 
-// One tap of run3x3: x word at `load`, the table entry t at [g, #8 t].
+// One tap of run3x3: x word at `load`, the table entry t at [g, #8 t] (the table is g's first
+// field).
 #define DW_TAPG(load, t)                                                     \
     "ldr     %[v], " load "\n\t"                                             \
     "ldrd    %[we], %[wo], [%[g], #8*" #t "]\n\t"                             \
@@ -192,6 +197,65 @@ MT_DSP_INLINE void run3x3(const dw_group *g, const int8_t *x, int8_t *y, int32_t
           [o_rq2] "I"(offsetof(dw_group, rq) + 24), [o_rq3] "I"(offsetof(dw_group, rq) + 36)
         : "cc", "memory");
 }
+
+// One tap of run_row: x word at `load`, the table entry at [wr] (then the next).
+#define DW_TAPW(load)                                                        \
+    "ldr     %[v], " load "\n\t"                                             \
+    "ldrd    %[we], %[wo], [%[wr]], #8\n\t"                                   \
+    "sxtab16 %[e], %[off], %[v]\n\t"                                          \
+    "sxtab16 %[v], %[off], %[v], ror #8\n\t"                                  \
+    "smlabb  %[a0], %[we], %[e], %[a0]\n\t"                                   \
+    "smlatt  %[a2], %[we], %[e], %[a2]\n\t"                                   \
+    "smlabb  %[a1], %[wo], %[v], %[a1]\n\t"                                   \
+    "smlatt  %[a3], %[wo], %[v], %[a3]\n\t"
+#define DW_TAPW2 DW_TAPW("[%[x]]") DW_TAPW("[%[x], %[c]]") "add     %[x], %[x], %[c], lsl #1\n\t"
+
+// run3x3 for filters kw = 5 or 7 wide (row_taps: their kw taps), any kh: the rows in an asm
+// loop (the table pointer its 14th register), 8.5 instructions a tap.
+#define DW_RUN_ROW(row_taps)                                                            \
+    int32_t a0, a1, a2, a3, v, e, we, wo;                                               \
+    const dw_tap4 *wr;                                                                  \
+    __asm__ volatile(                                                                   \
+        "1:\n\t"                                                                        \
+        "ldrd    %[a0], %[a1], [%[g], %[o_start]]\n\t"                                  \
+        "ldrd    %[a2], %[a3], [%[g], %[o_start]+8]\n\t"                                \
+        "mov     %[wr], %[g]\n\t"                                                       \
+        "2:\n\t" row_taps                                                               \
+        "ldr     %[v], [%[g], %[o_skip]]\n\t"                                           \
+        "add     %[x], %[x], %[v]\n\t"                                                  \
+        "ldr     %[v], [%[g], %[o_wend]]\n\t"                                           \
+        "cmp     %[wr], %[v]\n\t"                                                       \
+        "bne     2b\n\t"                                                                \
+        "ldr     %[v], [%[g], %[o_back]]\n\t"                                           \
+        "add     %[x], %[x], %[v]\n\t"                                                  \
+        DW_REQG(a0, "o_rq0") DW_REQG(a1, "o_rq1") DW_REQG(a2, "o_rq2") DW_REQG(a3, "o_rq3") \
+        "bfi     %[a0], %[a1], #8, #8\n\t"                                              \
+        "bfi     %[a0], %[a2], #16, #8\n\t"                                             \
+        "bfi     %[a0], %[a3], #24, #8\n\t"                                             \
+        "str     %[a0], [%[y]]\n\t"                                                     \
+        "add     %[y], %[y], %[c]\n\t"                                                  \
+        "ldr     %[v], [%[g], %[o_end]]\n\t"                                            \
+        "cmp     %[y], %[v]\n\t"                                                        \
+        "bne     1b"                                                                    \
+        : [x] "+&r"(x), [y] "+&r"(y), [wr] "=&r"(wr), [a0] "=&r"(a0), [a1] "=&r"(a1),   \
+          [a2] "=&r"(a2), [a3] "=&r"(a3), [v] "=&r"(v), [e] "=&r"(e), [we] "=&r"(we),   \
+          [wo] "=&r"(wo)                                                                \
+        : [g] "r"(g), [c] "r"(c), [off] "r"(offsets),                                   \
+          [o_start] "I"(offsetof(dw_group, start)), [o_skip] "I"(offsetof(dw_group, skip_k)), \
+          [o_back] "I"(offsetof(dw_group, back_k)), [o_wend] "I"(offsetof(dw_group, w_end)), \
+          [o_end] "I"(offsetof(dw_group, y_end)), [o_rq0] "I"(offsetof(dw_group, rq)),  \
+          [o_rq1] "I"(offsetof(dw_group, rq) + 12), [o_rq2] "I"(offsetof(dw_group, rq) + 24), \
+          [o_rq3] "I"(offsetof(dw_group, rq) + 36)                                      \
+        : "cc", "memory")
+
+static void run_row5(const dw_group *g, const int8_t *x, int8_t *y, int32_t c, int32_t offsets) {
+    DW_RUN_ROW(DW_TAPW2 DW_TAPW2 DW_TAPW("[%[x]]"));
+}
+
+static void run_row7(const dw_group *g, const int8_t *x, int8_t *y, int32_t c, int32_t offsets) {
+    DW_RUN_ROW(DW_TAPW2 DW_TAPW2 DW_TAPW2 DW_TAPW("[%[x]]"));
+}
+
 
 // mt_requant_s8(sum, m, shift, output_offset, -128, 127) for s2 = 2 sum (sum with its bias),
 // m >= 0 and e = -shift in [2, -DW_MIN_SHIFT]. mt_requant_dsp_core (mt_requant.h) computes
@@ -368,6 +432,9 @@ static void group4(const dw_geom *G, dw_group *g, const int8_t *x_img, const int
     g->start = start;
     g->skip = x_row - c;
     g->back = sx * c - 2 * x_row - c;
+    g->skip_k = x_row - (kw - 1) * c;
+    g->back_k = sx * c - kh * x_row;
+    g->w_end = g->w + kh * kw;
     g->clamp = G->act_min != -128 || G->act_max != 127;
     g->lo4 = ((uint32_t)G->act_min & 0xffu) * 0x01010101u;
     g->hi4 = ((uint32_t)G->act_max & 0xffu) * 0x01010101u;
@@ -399,6 +466,17 @@ static void group4(const dw_geom *G, dw_group *g, const int8_t *x_img, const int
         if (kh == 3 && kw == 3 && rows == 3 && !g->exact && !g->clamp && ox < ox_hi) {
             g->y_end = y + (ox_hi - ox) * c;
             run3x3(g, x, y, c, offsets);
+            x += (ox_hi - ox) * x_step;
+            y += (ox_hi - ox) * c;
+            ox = ox_hi;
+        } else if ((kw == 5 || kw == 7) && rows == kh && !g->exact && !g->clamp &&
+                   ox < ox_hi) {
+            g->y_end = y + (ox_hi - ox) * c;
+            if (kw == 5) {
+                run_row5(g, x, y, c, offsets);
+            } else {
+                run_row7(g, x, y, c, offsets);
+            }
             x += (ox_hi - ox) * x_step;
             y += (ox_hi - ox) * c;
             ox = ox_hi;
