@@ -56,7 +56,7 @@ typedef struct {
                          // end to the next window
     int32_t skip_k, back_k;  // run_row: from a row's last tap to the next row; from the
                              // window's end to the next window
-    const dw_tap4 *w_end;  // run_row: the end of the table
+    const dw_tap4 *w_begin, *w_end;  // run_row: the window's rows inside the input
     const int8_t *y_end;  // the run's end
 } dw_group;
 
@@ -210,8 +210,9 @@ MT_DSP_INLINE void run3x3(const dw_group *g, const int8_t *x, int8_t *y, int32_t
     "smlatt  %[a3], %[wo], %[v], %[a3]\n\t"
 #define DW_TAPW2 DW_TAPW("[%[x]]") DW_TAPW("[%[x], %[c]]") "add     %[x], %[x], %[c], lsl #1\n\t"
 
-// run3x3 for filters kw = 5 or 7 wide (row_taps: their kw taps), any kh: the rows in an asm
-// loop (the table pointer its 14th register), 8.5 instructions a tap.
+// run3x3 for filters kw = 3, 5 or 7 wide (row_taps: their kw taps) and any run of rows of
+// them (g->w_begin .. w_end: the rows inside the input): the rows in an asm loop (the table
+// pointer its 14th register), 8.5 instructions a tap.
 #define DW_RUN_ROW(row_taps)                                                            \
     int32_t a0, a1, a2, a3, v, e, we, wo;                                               \
     const dw_tap4 *wr;                                                                  \
@@ -219,7 +220,7 @@ MT_DSP_INLINE void run3x3(const dw_group *g, const int8_t *x, int8_t *y, int32_t
         "1:\n\t"                                                                        \
         "ldrd    %[a0], %[a1], [%[g], %[o_start]]\n\t"                                  \
         "ldrd    %[a2], %[a3], [%[g], %[o_start]+8]\n\t"                                \
-        "mov     %[wr], %[g]\n\t"                                                       \
+        "ldr     %[wr], [%[g], %[o_wbegin]]\n\t"                                        \
         "2:\n\t" row_taps                                                               \
         "ldr     %[v], [%[g], %[o_skip]]\n\t"                                           \
         "add     %[x], %[x], %[v]\n\t"                                                  \
@@ -243,10 +244,15 @@ MT_DSP_INLINE void run3x3(const dw_group *g, const int8_t *x, int8_t *y, int32_t
         : [g] "r"(g), [c] "r"(c), [off] "r"(offsets),                                   \
           [o_start] "I"(offsetof(dw_group, start)), [o_skip] "I"(offsetof(dw_group, skip_k)), \
           [o_back] "I"(offsetof(dw_group, back_k)), [o_wend] "I"(offsetof(dw_group, w_end)), \
+          [o_wbegin] "I"(offsetof(dw_group, w_begin)),                                  \
           [o_end] "I"(offsetof(dw_group, y_end)), [o_rq0] "I"(offsetof(dw_group, rq)),  \
           [o_rq1] "I"(offsetof(dw_group, rq) + 12), [o_rq2] "I"(offsetof(dw_group, rq) + 24), \
           [o_rq3] "I"(offsetof(dw_group, rq) + 36)                                      \
         : "cc", "memory")
+
+static void run_row3(const dw_group *g, const int8_t *x, int8_t *y, int32_t c, int32_t offsets) {
+    DW_RUN_ROW(DW_TAPW2 DW_TAPW("[%[x]]"));
+}
 
 static void run_row5(const dw_group *g, const int8_t *x, int8_t *y, int32_t c, int32_t offsets) {
     DW_RUN_ROW(DW_TAPW2 DW_TAPW2 DW_TAPW("[%[x]]"));
@@ -433,8 +439,6 @@ static void group4(const dw_geom *G, dw_group *g, const int8_t *x_img, const int
     g->skip = x_row - c;
     g->back = sx * c - 2 * x_row - c;
     g->skip_k = x_row - (kw - 1) * c;
-    g->back_k = sx * c - kh * x_row;
-    g->w_end = g->w + kh * kw;
     g->clamp = G->act_min != -128 || G->act_max != 127;
     g->lo4 = ((uint32_t)G->act_min & 0xffu) * 0x01010101u;
     g->hi4 = ((uint32_t)G->act_max & 0xffu) * 0x01010101u;
@@ -469,10 +473,15 @@ static void group4(const dw_geom *G, dw_group *g, const int8_t *x_img, const int
             x += (ox_hi - ox) * x_step;
             y += (ox_hi - ox) * c;
             ox = ox_hi;
-        } else if ((kw == 5 || kw == 7) && rows == kh && !g->exact && !g->clamp &&
+        } else if ((kw == 3 || kw == 5 || kw == 7) && rows > 0 && !g->exact && !g->clamp &&
                    ox < ox_hi) {
             g->y_end = y + (ox_hi - ox) * c;
-            if (kw == 5) {
+            g->w_begin = w_rows;
+            g->w_end = w_rows + rows * kw;
+            g->back_k = x_step - rows * x_row;
+            if (kw == 3) {
+                run_row3(g, x, y, c, offsets);
+            } else if (kw == 5) {
                 run_row5(g, x, y, c, offsets);
             } else {
                 run_row7(g, x, y, c, offsets);
