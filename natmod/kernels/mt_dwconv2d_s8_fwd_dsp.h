@@ -6,10 +6,10 @@
 #include "mt_types.h"
 
 #if defined(__ARM_FEATURE_DSP)
-// The layer's channels in groups of 4 (the same bytes as the portable loop), where it applies:
-// at most 49 taps (a 7x7 filter), every shift <= -2, every |bias| <= 2^30. Returns how many
-// leading channels it computed (a multiple of 4; 0 where it does not apply): the caller does
-// the rest. The arguments are checked by the caller.
+// The layer's channels in groups of 4 (the same bytes as the portable loop), for filters of at
+// most 49 taps (a 7x7 filter) and any shift, bias and clamp. Returns how many leading channels
+// it computed (c rounded down to a multiple of 4; 0 for larger filters): the caller does the
+// rest. The arguments are checked by the caller.
 int32_t mt_dwconv2d_s8_fwd_dsp(const mt_conv_params *params, const mt_quant_params *quant,
                                const mt_dims *input_dims, const int8_t *input,
                                const mt_dims *filter_dims, const int8_t *filter,
