@@ -76,11 +76,11 @@ def cases():
     yield "mt_avgpool_s8_fwd", avgpool_case(rng, dims=(1, 3, 5, 6))
     yield "mt_dequant_s8_f32", dequant_case(rng, dims=(1, 1, 1, 32))
     yield "mt_dequant_s8_f32", dequant_case(rng, dims=(1, 1, 1, 8), scale=1e-40)
-    # 6 channels: one group of 4 (the M4's smlabb/smlatt path) and 2 single channels.
+    # 6 channels: one group of 4 (the M4's DSP path) and 2 single channels.
     yield "mt_dwconv2d_s8_fwd", conv_case(rng, depthwise=True, k=(3, 3), h=5, w=4, c_in=6)
-    # The M4's 3x3 depthwise path (groups of 4 channels, windows inside the input unrolled,
-    # the rest through the bounds-checked loop): stride 2, valid padding, batch 2, 1 to 3
-    # channels after the groups; scales up to 2 give shifts above -2 (the portable fallback).
+    # The M4's depthwise path (groups of 4 channels, windows inside the input unrolled, the
+    # rest row by row): stride 2, valid padding, batch 2, 1 to 3 channels after the groups;
+    # scales up to 2 give shifts above -2 (requantized the portable way, patch_exact).
     yield "mt_dwconv2d_s8_fwd", conv_case(rng, depthwise=True, k=(3, 3), stride=(2, 2), h=7,
                                           w=6, c_in=9)
     yield "mt_dwconv2d_s8_fwd", conv_case(rng, depthwise=True, k=(3, 3), padding="valid", n=2,
@@ -89,6 +89,7 @@ def cases():
                                           w=2, c_in=4)
     yield "mt_dwconv2d_s8_fwd", small_products(
         rng, conv_case(rng, depthwise=True, k=(3, 3), h=4, w=5, c_in=8, scale_range=(0.1, 2.0)))
+    yield from dwconv_dsp_cases(rng)
     # The M4's stride-1 1x1 path (2 rows x 2 pixels, even c_out, every shift <= -2): an odd
     # pixel count, c_in not a multiple of 4, batch 2; odd c_out, a shift above -2 and stride 2
     # take the per-pixel path.
@@ -153,6 +154,69 @@ def cases():
     yield "mt_conv2d_s8_fwd", conv_case(rng, h=4, w=5, c_in=3, c_out=5)
     yield "mt_conv2d_s8_fwd", small_products(
         rng, conv_case(rng, h=4, w=4, c_in=2, c_out=4, scale_range=(0.1, 2.0)))
+
+
+def dwconv_dsp_cases(rng):
+    """The depthwise DSP path (natmod/kernels/mt_dwconv2d_s8_fwd_dsp.c: filters up to 49 taps,
+    groups of 4 channels). Each kernel size and stride, windows inside the input and over every
+    edge, asymmetric padding (stride 2, even size), channels after the last group of 4, clamps
+    narrower than int8 (the per-byte select), maps where no window lies inside."""
+    dw = "mt_dwconv2d_s8_fwd"
+    for k, stride, n, h, w, c, clamp in [
+        ((3, 3), (1, 1), 1, 6, 7, 8, "relu6"),  # straight-line 3x3 inside windows
+        ((3, 3), (2, 2), 2, 8, 8, 12, "none"),
+        ((5, 5), (1, 1), 1, 7, 9, 8, "none"),
+        ((5, 5), (2, 2), 1, 9, 8, 4, "relu"),
+        ((7, 7), (1, 1), 1, 8, 9, 4, "relu6"),
+        ((7, 7), (2, 2), 1, 10, 9, 6, "none"),
+        ((7, 7), (1, 1), 1, 4, 4, 8, "none"),  # no window inside
+        ((5, 5), (1, 1), 1, 2, 3, 5, "relu6"),
+        ((1, 9), (1, 1), 1, 3, 12, 8, "none"),  # a row wider than 7 taps
+        ((9, 5), (2, 1), 1, 11, 7, 4, "none"),  # 45 taps, strides differ
+        ((3, 3), (1, 1), 1, 1, 1, 4, "none"),  # one pixel: only padding around it
+    ]:
+        yield dw, conv_case(rng, depthwise=True, k=k, stride=stride, n=n, h=h, w=w, c_in=c,
+                            clamp=clamp)
+    yield dw, conv_case(rng, depthwise=True, k=(3, 3), padding="valid", h=5, w=6, c_in=8)
+    # Groups of 4 whose channels do not all fold (|bias| above 2^29, a shift below -22 or
+    # above -2, a negative multiplier) take the exact requantization per channel; a network's
+    # dead channels (scale near 0: shift -29, bias at the int32 limits) among live ones.
+    yield dw, conv_case(rng, depthwise=True, h=5, w=5, c_in=8, bias_range=1 << 30)
+    yield dw, conv_case(rng, depthwise=True, h=5, w=5, c_in=8, scale_range=(1e-9, 1e-8))
+    yield dw, small_products(rng, conv_case(rng, depthwise=True, k=(5, 5), h=5, w=6, c_in=8,
+                                            scale_range=(0.1, 2.0)))
+    args, bufs = conv_case(rng, depthwise=True, h=6, w=5, c_in=13, clamp="relu6")
+    bufs[0][2] = -bufs[0][2]
+    bufs[1][5], bufs[4][5] = -29, np.iinfo(np.int32).min
+    bufs[1][9], bufs[4][9] = -29, np.iinfo(np.int32).max
+    yield dw, (args, bufs)
+    yield dw, dead_channels_case()
+    # More than 49 taps: the portable loop.
+    yield dw, conv_case(rng, depthwise=True, k=(8, 8), h=9, w=9, c_in=4)
+
+
+def dead_channels_case():
+    """Channels that do not fold, in groups of 4 with live ones: one whose output steps once
+    inside the reachable sums (shift -29, bias near -3.5 2^29: the step near sum 500), one
+    saturating (bias INT32_MIN), one constant (weights 0, bias INT32_MAX), one above the
+    folding bias limit at shift -8 (at the clamp)."""
+    args, bufs = conv_case(np.random.default_rng(5), depthwise=True, h=6, w=7, c_in=8)
+    mult, shift, _, filt, bias, _ = bufs
+    i32 = np.iinfo(np.int32)
+    mult[1], shift[1], bias[1] = i32.max, -29, -1879048192 - 500
+    mult[2], shift[2], bias[2] = i32.max, -29, i32.min
+    filt[3::8], shift[3], bias[3] = 0, -29, i32.max
+    mult[6], shift[6], bias[6] = 1 << 30, -8, 1 << 30
+    args[5:8] = [60, 40, 100]  # output zero point 60, a clamp narrower than int8 around the step
+    return args, bufs
+
+
+def test_dead_channels_case_reaches_the_step():
+    """dead_channels_case's channel 1 gives both of its values (the step is inside the sums
+    the case reaches), so the Cortex-M run checks both sides of it."""
+    args, bufs = dead_channels_case()
+    REFERENCE_OPS["mt_dwconv2d_s8_fwd"](args, bufs)
+    assert len(np.unique(bufs[5].reshape(-1, 8)[:, 1])) == 2
 
 
 # M0 (Thumb-1, soft float) and M4 (Thumb-2, DSP, FPU) bracket M3, which test_kernels_fwd_build
@@ -231,3 +295,67 @@ def check_requant(machine):
         assert bad.size == 0, [(bias[i], mult[i], shift[i], int(got[5][i]), int(bufs[5][i]))
                                for i in bad[:5]]
         assert len(np.unique(got[5])) > 100  # the window is exercised, not only the clamp
+
+
+@pytest.mark.parametrize("arch", ["armv7emsp"])
+def test_dwconv_folded_requant_on_cortex_m_equals_numpy_at_every_edge(arch, tmp_path):
+    """The depthwise DSP path's folded requantization (smmlar on doubled sums, the output
+    offset in the rounding term) against the reference at the edges of its range: every shift
+    in [-22, -2], multipliers from 0 to 2^31 - 1, exact ties of both roundings, biases up to
+    +-2^29, output zero points -128 and 127 (the largest offset term) and a narrow clamp. A
+    1x1 filter of ones on a zero input with input offset 0: each output is its bias,
+    requantized."""
+    from microtrain_tools.sim import hostlib
+
+    machine = CortexM(arch, build_image(arch, tmp_path))
+    op = hostlib.op_ids()["mt_dwconv2d_s8_fwd"]
+    bias, mult, shift = requant_channels(np.random.default_rng(11))
+    keep = [(b, m, s) for b, m, s in zip(bias, mult, shift)
+            if -22 <= s <= -2 and m >= 0 and abs(b) <= 1 << 29]
+    keep += [((1 << 29) * sign, m, s) for sign in (-1, 1) for m in (0, 1 << 30, 2**31 - 1)
+             for s in (-22, -2)]
+    # Outputs spread over the int8 window at every shift.
+    keep += [(int(round(v / (m * 2.0 ** (s - 31)))), m, s) for s in range(-22, -1)
+             for m in (1 << 30, 1518500250, 2**31 - 1) for v in np.arange(-300.0, 300.0, 1.1)
+             if abs(v / (m * 2.0 ** (s - 31))) <= 1 << 29]
+    keep += keep[: -len(keep) % 4]  # whole groups of 4: all of them on the folded path
+    bias, mult, shift = (np.asarray(v, np.int32) for v in zip(*keep))
+    c = len(bias)
+    for zp, lo, hi in ((-128, -128, 127), (127, -128, 127), (0, -128, 127), (-5, -20, 90)):
+        args = [1, 1, 0, 0, 0, zp, lo, hi, 1, 1, 1, c, 1, 1, 1, c, 1, 1, 1, c]
+        bufs = [mult, shift, np.zeros(c, np.int8), np.ones(c, np.int8), bias,
+                np.zeros(c, np.int8)]
+        got = [b.copy() for b in bufs]
+        assert machine.run_op(op, args, got) == 0
+        REFERENCE_OPS["mt_dwconv2d_s8_fwd"](args, bufs)
+        bad = np.flatnonzero(got[5] != bufs[5])
+        assert bad.size == 0, [(int(bias[i]), int(mult[i]), int(shift[i]), int(got[5][i]),
+                                int(bufs[5][i])) for i in bad[:5]]
+        assert len(np.unique(got[5])) > min(hi - lo, 200)  # the window, not only the clamp
+
+
+@pytest.mark.parametrize("arch", ["armv7emsp"])
+def test_dwconv_dead_channel_step_on_cortex_m_at_every_sum(arch, tmp_path):
+    """A dead channel folded as a step (folds_as_step) gives the reference's bytes for every
+    sum from -128 to 127, so on both sides of its step and at it: a 1x1 filter of ones, input
+    offset 0, channel 0's input every int8 value; its step sits near sum 0 (bias -3.5 2^29 at
+    shift -29, and a second channel's near 100), a saturating one (bias INT32_MIN) too."""
+    from microtrain_tools.sim import hostlib
+
+    machine = CortexM(arch, build_image(arch, tmp_path))
+    op = hostlib.op_ids()["mt_dwconv2d_s8_fwd"]
+    i32 = np.iinfo(np.int32)
+    mult = np.array([i32.max, i32.max, i32.max, 1 << 30], np.int32)
+    shift = np.array([-29, -29, -29, -8], np.int32)
+    bias = np.array([-1879048192, -1879048192 - 100, i32.min, 0], np.int32)
+    x = np.repeat(np.arange(-128, 128, dtype=np.int8), 4)  # 256 pixels, 4 channels
+    for zp in (-128, 0, 100):
+        args = [1, 1, 0, 0, 0, zp, -128, 127, 1, 1, 256, 4, 1, 1, 1, 4, 1, 1, 256, 4]
+        bufs = [mult, shift, x, np.ones(4, np.int8), bias, np.zeros(1024, np.int8)]
+        got = [b.copy() for b in bufs]
+        assert machine.run_op(op, args, got) == 0
+        REFERENCE_OPS["mt_dwconv2d_s8_fwd"](args, bufs)
+        assert got[5].tobytes() == bufs[5].tobytes()
+        out = bufs[5].reshape(256, 4)
+        if zp != -128:  # (at -128 the int8 clamp hides the step)
+            assert len(np.unique(out[:, 0])) == 2 and len(np.unique(out[:, 1])) == 2
