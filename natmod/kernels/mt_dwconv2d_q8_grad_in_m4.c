@@ -1,19 +1,96 @@
 // SPDX-License-Identifier: MIT
-// The Cortex-M4 path of mt_dwconv2d_q8_grad_in: a phase column by column through tables of
-// sign-extended weights, the tap loop in asm (same bytes as the general loop).
+// The Cortex-M4/M7 path of mt_dwconv2d_q8_grad_in: a group of 4 channels through a zero-padded,
+// sign-extended copy of grad_out and a table of sign-extended weights, the taps in asm (the
+// same bytes as the general loop: the sums are exact int32).
+//
+// Per group and image the input is cut into tiles whose grad_out fits the stack buffer (one tile
+// for the small maps the trained layers have). Each tile's grad_out is copied once as int16
+// pairs (channels 0 and 2, 1 and 3), with zero columns where the taps run past the left or
+// right edge; the pixels of one phase then all walk the same rows x cols taps, without tests:
+// the rows past the top or bottom edge are left out per pixel row (they are not in the buffer),
+// the columns past an edge multiply zeros. A tap is then 2 ldrd and 4 smlaxy.
 #include "mt_dwconv2d_q8_grad_in_phase.h"
 
-#if defined(__ARM_FEATURE_DSP)
+#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
 #include "mt_dsp.h"
 
-// The DSP path walks the phase column by column (one mx, so one set of x taps): a table holds
-// the column's taps of a 4-channel group, row-major, each with its weights sign-extended
-// (channels 0 and 2, 1 and 3 as int16 pairs) and the offset of its q from the q of the row's
-// first tap in row 0. A pixel's taps are then a run of rows of the table, walked flat.
+#define WS_WORDS 256  // the workspace on the stack (1 KB): sums, weight table, grad_out copy
+#define TAB_ROW 7     // entries (2 words each) per table row: the asm's row step of 56 bytes
+#define RUN_MAX 8     // pixels per call of the tap walk (their sums: 32 words)
 
+// ---- the taps, in asm -----------------------------------------------------------------------
+
+// What tap_walk reads (through r0; the offsets are the asm's). The first 8 words are what one
+// ldm reloads for each pixel: the table, the rows, zero sums, the step back, the end.
 typedef struct {
-    int32_t off, w02, w13;
-} dw_tap;
+    const int32_t *w;  // 0: table row 0
+    int32_t rows;      // 4: table rows, >= 1
+    int32_t zero[4];   // 8: the sums' start
+    int32_t back;      // 24: rows * q_row - 8: from past the last row to the next pixel's first
+    int32_t *end;      // 28: sums + 4 * pixels; the pixels follow each other by one entry
+    const int32_t *q;  // 32: the buffer entry of the first pixel's tap (0, 0)
+    int32_t q_row;     // 36: bytes from one buffer row to the next
+    int32_t cols;      // 40: taps per row, 1..TAB_ROW
+    int32_t *sums;     // 44: 4 per pixel, out
+} dw_walk;
+
+// One tap i of a row: 8 bytes of q pairs at r0 + 8 i, of weight pairs at r1 + 8 i; every
+// instruction is 32 bits, so a tap is 24 bytes of code (checked below), which the entry jump
+// into the row relies on. Tap 0, the last of a row, steps r1 to the next table row.
+#define DW_TAP(i)                                  \
+    "ldrd r8, r9, [r0, #8*" #i "]\n\t"             \
+    "ldrd r10, r11, [r1, #8*" #i "]\n\t"           \
+    "smlabb r4, r8, r10, r4\n\t"                   \
+    "smlatt r6, r8, r10, r6\n\t"                   \
+    "smlabb r5, r9, r11, r5\n\t"                   \
+    "smlatt r7, r9, r11, r7\n\t"
+
+// Every pixel's 4 sums (r4-r7) over rows x cols taps. A row jumps to tap cols - 1 (r3: its
+// address, with the Thumb bit) and falls through to tap 0; r0 the buffer row, r1 the table row,
+// r2 the rows left, r12 the buffer's row step, lr the sums out.
+__attribute__((naked, noinline)) static void tap_walk(const dw_walk *a) {
+    (void)a;
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "str r0, [sp, #-8]!\n\t"
+        "ldr r3, [r0, #40]\n\t"
+        "sub r3, r3, #1\n\t"
+        "add r3, r3, r3, lsl #1\n\t"
+        "lsl r3, r3, #3\n\t"  // (cols - 1) * 24 bytes of taps before tap 0
+        "adr.w r4, 3f\n\t"
+        "sub r3, r4, r3\n\t"
+        "orr r3, r3, #1\n\t"
+        "ldr r12, [r0, #36]\n\t"
+        "ldr lr, [r0, #44]\n\t"
+        "mov r8, r0\n\t"
+        "ldr r0, [r8, #32]\n\t"
+        "ldm r8, {r1, r2, r4, r5, r6, r7, r9, r10}\n\t"
+        "2: bx r3\n\t"
+        "4:\n\t"
+        DW_TAP(6) DW_TAP(5) DW_TAP(4) DW_TAP(3) DW_TAP(2) DW_TAP(1)
+        "3: ldrd r8, r9, [r0, #0]\n\t"
+        "ldrd r10, r11, [r1], #56\n\t"
+        "smlabb r4, r8, r10, r4\n\t"
+        "smlatt r6, r8, r10, r6\n\t"
+        "smlabb r5, r9, r11, r5\n\t"
+        "smlatt r7, r9, r11, r7\n\t"
+        ".if (3b - 4b) != 144\n\t"
+        ".error \"dw tap_walk: a tap is not 24 bytes\"\n\t"
+        ".endif\n\t"
+        "add r0, r0, r12\n\t"
+        "subs r2, r2, #1\n\t"
+        "bne 2b\n\t"
+        "stmia lr!, {r4-r7}\n\t"
+        "ldr r8, [sp]\n\t"
+        "ldm r8, {r1, r2, r4, r5, r6, r7, r9, r10}\n\t"
+        "sub r0, r0, r9\n\t"
+        "cmp lr, r10\n\t"
+        "bne 2b\n\t"
+        "add sp, sp, #8\n\t"
+        "pop {r4-r11, pc}\n\t");
+}
+
+// ---- the values -----------------------------------------------------------------------------
 
 // The same int8 as mt_grad_put (the destination is int8 here), as sign and magnitude: float
 // addition rounds to nearest even, which is odd-symmetric, so t + (t >= 0 ? 0.5 : -0.5) is
@@ -43,109 +120,22 @@ static inline int32_t abs_max(int32_t m, int32_t acc) {
     return m;
 }
 
-// The table of x taps [b0, b0 + cols) of the phase (all its y taps).
-static void table_build(const dw_phase *ph, dw_tap *e, int32_t b0, int32_t cols) {
-    const dw_ctx *x = ph->x;
-    const int32_t c = x->in->c, kw = x->filter->w, q_row = x->out->w * c;
-    const int32_t sh = x->params->stride_h, sw = x->params->stride_w;
-    for (int32_t a = 0; a < ph->ay.taps; a++) {
-        for (int32_t b = 0; b < cols; b++, e++) {
-            const int32_t ky = ph->ay.phase + a * sh, kx = ph->ax.phase + (b0 + b) * sw;
-            const int32_t wv = load_s8x4(x->w + (ky * kw + kx) * c + ph->g->ch);
-            e->off = -(a * q_row + b * c);
-            e->w02 = __sxtb16(wv);
-            e->w13 = sxtb16_ror8(wv);
-        }
-    }
+// An entry of the buffer or table: the 4 int8 of v as int16 pairs, bytes 0 and 2, 1 and 3 (strd:
+// one store where gcc makes two).
+static inline void store_pair(int32_t *d, int32_t v) {
+    const int32_t even = __sxtb16(v), odd = sxtb16_ror8(v);
+    __asm__("strd %[e], %[o], [%[d]]" : : [e] "r"(even), [o] "r"(odd), [d] "r"(d) : "memory");
 }
 
-// The sums of the taps [e, end) from base (the address of table offset 0), e != end: the first
-// tap multiplies (smulxy) rather than adding to zeros, the others accumulate.
-static inline void sums4_flat(uintptr_t base, const dw_tap *e, const dw_tap *end, int32_t s[4]) {
-    int32_t s0, s1, s2, s3, q02;
-    __asm__("   ldmia %[e]!, {r4, r5, r6}\n"
-            "   ldr r4, [%[b], r4]\n"
-            "   sxtb16 %[q02], r4\n"
-            "   sxtb16 r4, r4, ror #8\n"
-            "   smulbb %[s0], %[q02], r5\n"
-            "   smultt %[s2], %[q02], r5\n"
-            "   smulbb %[s1], r4, r6\n"
-            "   smultt %[s3], r4, r6\n"
-            "   cmp %[e], %[end]\n"
-            "   beq 2f\n"
-            "1: ldmia %[e]!, {r4, r5, r6}\n"
-            "   ldr r4, [%[b], r4]\n"
-            "   sxtb16 %[q02], r4\n"
-            "   sxtb16 r4, r4, ror #8\n"
-            "   smlabb %[s0], %[q02], r5, %[s0]\n"
-            "   smlatt %[s2], %[q02], r5, %[s2]\n"
-            "   smlabb %[s1], r4, r6, %[s1]\n"
-            "   smlatt %[s3], r4, r6, %[s3]\n"
-            "   cmp %[e], %[end]\n"
-            "   bne 1b\n"
-            "2:\n"
-            : [e] "+r"(e), [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3),
-              [q02] "=&r"(q02)
-            : [b] "r"(base), [end] "r"(end)
-            : "r4", "r5", "r6", "cc", "memory");
-    s[0] = s0;
-    s[1] = s1;
-    s[2] = s2;
-    s[3] = s3;
-}
-
-// One column: where its pixels' taps start, and what the row loop needs (copied once, so the
-// int8 stores of the output do not make the compiler reload them).
-typedef struct {
-    const dw_tap *tab;
-    int32_t cols;      // x taps per table row
-    const int8_t *q;   // image 0, output row 0, the column's first x tap, channel ch
-    int32_t i;         // image 0, row sy.i0, the column's element of channel ch
-    dw_axis ay;
-    dw_span sy;
-    int32_t n, q_row, q_image, i_row, i_image;
-} dw_column;
-
-// The taps of the pixel of row my of image n: its run of table rows [e, *end) and base, the
-// address of table offset 0. Rows past an edge drop out; base is computed as an integer, since
-// it lies outside grad_out then (only the taps' own addresses are inside).
-static inline const dw_tap *pixel_taps(const dw_column *col, int32_t n, int32_t my,
-                                       uintptr_t *base, const dw_tap **end) {
-    const dw_run ry = run_at(&col->ay, my);
-    const int32_t first = ry.count > 0 ? ry.first : 0, count = ry.count > 0 ? ry.count : 0;
-    *base = (uintptr_t)col->q + (uintptr_t)(n * col->q_image + my * col->q_row);
-    *end = col->tab + (first + count) * col->cols;
-    return col->tab + first * col->cols;
-}
-
-// The rows [lo, hi) (as y) of the column whose pixels have every y tap: my in
-// [taps - 1, out_h - 1].
-static inline int32_t full_lo(const dw_column *col) {
-    const int32_t y = col->ay.taps - 1 - col->sy.m0;
-    return y < 0 ? 0 : (y > col->sy.count ? col->sy.count : y);
-}
-
-static inline int32_t full_hi(const dw_column *col, int32_t lo) {
-    const int32_t y = col->ay.size_out - col->sy.m0;
-    return y < lo ? lo : (y > col->sy.count ? col->sy.count : y);
-}
-
-// What the values need, copied once.
+// What the values need, copied once (so the int8 stores do not make the compiler reload them).
 typedef struct {
     float c[4], old_scale, inv;
-    int accumulate, store;  // store: pass 1, else pass 0 with accumulate (amax)
 } dw_put;
 
-// `count` pixels with the same taps, the table entries [tab, end) (not empty: see taps_run):
-// base moves by step from one to the next. Pass 0 without accumulate: max |acc| per channel into m. These run functions are
-// kept out of line: in a small function gcc keeps the tap loop's values in registers.
-__attribute__((noinline)) static void full_max(const dw_tap *tab, const dw_tap *end,
-                                               uintptr_t base, int32_t step, int32_t count,
-                                               int32_t m[4]) {
+// Pass 0 without accumulate: max |acc| per channel into m.
+__attribute__((noinline)) static void put_max(const int32_t *s, int32_t count, int32_t m[4]) {
     int32_t m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3];
-    for (int32_t k = 0; k < count; k++, base += (uintptr_t)step) {
-        int32_t s[4];
-        sums4_flat(base, tab, end, s);
+    for (const int32_t *end = s + 4 * count; s != end; s += 4) {
         m0 = abs_max(m0, s[0]);
         m1 = abs_max(m1, s[1]);
         m2 = abs_max(m2, s[2]);
@@ -157,20 +147,13 @@ __attribute__((noinline)) static void full_max(const dw_tap *tab, const dw_tap *
     m[3] = m3;
 }
 
-// The same through the values (output dst moving by dst_step); returns the running amax.
-// accumulate and store are constants in each caller below, and the values are copied out of
-// *p so the int8 stores do not make the compiler reload them. taps = 0: no taps, the sums 0.
-MT_DSP_INLINE float full_put_body(const dw_tap *tab, const dw_tap *end, uintptr_t base,
-                                  int32_t step, int32_t count, int8_t *dst, int32_t dst_step,
-                                  const dw_put *p, float amax, int accumulate, int store,
-                                  int taps) {
+// The other passes: the values of count pixels (output dst moving by step); returns the running
+// amax. accumulate and store are constants in each caller below.
+MT_DSP_INLINE float put_body(const int32_t *s, int32_t count, int8_t *dst, int32_t step,
+                             const dw_put *p, float amax, int accumulate, int store) {
     const float c0 = p->c[0], c1 = p->c[1], c2 = p->c[2], c3 = p->c[3];
     const float old_scale = p->old_scale, inv = p->inv;
-    for (int32_t k = 0; k < count; k++, base += (uintptr_t)step, dst += dst_step) {
-        int32_t s[4] = {0, 0, 0, 0};
-        if (taps) {
-            sums4_flat(base, tab, end, s);
-        }
+    for (const int32_t *end = s + 4 * count; s != end; s += 4, dst += step) {
         float v0 = (float)s[0] * c0, v1 = (float)s[1] * c1;
         float v2 = (float)s[2] * c2, v3 = (float)s[3] * c3;
         if (accumulate) {
@@ -194,140 +177,263 @@ MT_DSP_INLINE float full_put_body(const dw_tap *tab, const dw_tap *end, uintptr_
     return amax;
 }
 
-__attribute__((noinline)) static float full_store(const dw_tap *tab, const dw_tap *end,
-                                                  uintptr_t base, int32_t step, int32_t count,
-                                                  int8_t *dst, int32_t dst_step,
-                                                  const dw_put *p) {
-    return full_put_body(tab, end, base, step, count, dst, dst_step, p, 0.0f, 0, 1, 1);
+__attribute__((noinline)) static void put_store(const int32_t *s, int32_t count, int8_t *dst,
+                                                int32_t step, const dw_put *p) {
+    put_body(s, count, dst, step, p, 0.0f, 0, 1);
 }
 
-__attribute__((noinline)) static float full_store_acc(const dw_tap *tab, const dw_tap *end,
-                                                      uintptr_t base, int32_t step,
-                                                      int32_t count, int8_t *dst,
-                                                      int32_t dst_step, const dw_put *p) {
-    return full_put_body(tab, end, base, step, count, dst, dst_step, p, 0.0f, 1, 1, 1);
+__attribute__((noinline)) static void put_store_acc(const int32_t *s, int32_t count,
+                                                    int8_t *dst, int32_t step, const dw_put *p) {
+    put_body(s, count, dst, step, p, 0.0f, 1, 1);
 }
 
-__attribute__((noinline)) static float full_amax_acc(const dw_tap *tab, const dw_tap *end,
-                                                     uintptr_t base, int32_t step,
-                                                     int32_t count, int8_t *dst,
-                                                     int32_t dst_step, const dw_put *p,
-                                                     float amax) {
-    return full_put_body(tab, end, base, step, count, dst, dst_step, p, amax, 1, 0, 1);
+__attribute__((noinline)) static float put_amax_acc(const int32_t *s, int32_t count,
+                                                    int8_t *dst, int32_t step, const dw_put *p,
+                                                    float amax) {
+    return put_body(s, count, dst, step, p, amax, 1, 0);
 }
 
-// Pixels with no taps (rare: an edge row or column, or a phase past the kernel).
-__attribute__((noinline)) static float zero_put(int32_t count, int8_t *dst, int32_t dst_step,
-                                                const dw_put *p, float amax) {
-    return full_put_body(0, 0, 0, 0, count, dst, dst_step, p, amax, p->accumulate, p->store, 0);
-}
+// ---- the pass --------------------------------------------------------------------------------
 
-static float full_put(const dw_tap *tab, const dw_tap *end, uintptr_t base, int32_t step,
-                      int32_t count, int8_t *dst, int32_t dst_step, const dw_put *p,
-                      float amax) {
-    if (!p->store) {  // pass 0 with accumulate (without: full_max)
-        return full_amax_acc(tab, end, base, step, count, dst, dst_step, p, amax);
-    }
-    if (p->accumulate) {
-        full_store_acc(tab, end, base, step, count, dst, dst_step, p);
+typedef struct dw_phase_axis dw_phase_axis;
+
+// The pass's state: where the values go, the workspace, the tile.
+typedef struct {
+    const dw_ctx *x;
+    dw_out *o;
+    int32_t ch;                  // the group: channels [ch, ch + 4)
+    int32_t max_acc[4];          // by_max: the group's largest |acc| in the tile
+    dw_put p;
+    int32_t *sums, *tab, *buf;
+    dw_phase_axis *phases;       // stride_h of them, then stride_w
+    int32_t n;                   // the image
+    int32_t by, bh, bx, bw;      // the buffer: output rows [by, by + bh), columns [bx, bx + bw)
+} dw_grp;
+
+// The values of count pixels whose sums are at s.
+static void put_run(dw_grp *r, const int32_t *s, int32_t count, int8_t *dst, int32_t step) {
+    dw_out *o = r->o;
+    if (o->by_max) {
+        put_max(s, count, r->max_acc);
+    } else if (o->pass == 0) {  // with accumulate (without: by_max)
+        o->amax = put_amax_acc(s, count, dst, step, &r->p, o->amax);
+    } else if (o->accumulate) {
+        put_store_acc(s, count, dst, step, &r->p);
     } else {
-        full_store(tab, end, base, step, count, dst, dst_step, p);
+        put_store(s, count, dst, step, &r->p);
     }
-    return amax;
 }
 
-// `count` pixels with the taps [e, end): base moves by step, the output by dst_step.
-static void taps_run(dw_group *g, dw_out *o, const dw_put *p, const dw_tap *e, const dw_tap *end,
-                     uintptr_t base, int32_t step, int32_t count, int8_t *dst, int32_t dst_step) {
-    if (e == end) {  // the sums are 0: max |acc| stays
-        if (!o->by_max) {
-            o->amax = zero_put(count, dst, dst_step, p, o->amax);
+// The outputs the pixels of input indices [a, b) of an axis meet, over the axis's phases:
+// [*lo, *hi], grown from the range given (lo > hi: none yet).
+static void axis_reach(int32_t k, int32_t s, int32_t pad, int32_t a, int32_t b, int32_t *lo,
+                       int32_t *hi) {
+    for (int32_t i = a; i < b; i++) {
+        const int32_t t = i + pad, p = t % s, m = t / s;
+        if (p < k) {
+            const int32_t first = m + 1 - (k - p + s - 1) / s;
+            *lo = first < *lo ? first : *lo;
+            *hi = m > *hi ? m : *hi;
         }
-    } else if (o->by_max) {
-        full_max(e, end, base, step, count, g->max_acc);
-    } else {
-        o->amax = full_put(e, end, base, step, count, dst, dst_step, p, o->amax);
     }
 }
 
-// One column, image n: the rows with every y tap in one run; the others one by one when
-// partial_rows (else phase_tab runs them along the row).
-static void column_image(const dw_column *col, dw_group *g, dw_out *o, const dw_put *p,
-                         int32_t n, int partial_rows) {
-    const int32_t lo = full_lo(col), hi = full_hi(col, lo);
-    int8_t *const dst = o->dst->q + col->i + n * col->i_image;
-    if (lo < hi) {
-        const uintptr_t base = (uintptr_t)col->q +
-                               (uintptr_t)(n * col->q_image + (col->sy.m0 + lo) * col->q_row);
-        taps_run(g, o, p, col->tab, col->tab + col->ay.taps * col->cols, base, col->q_row,
-                 hi - lo, dst + lo * col->i_row, col->i_row);
-    }
-    for (int32_t y = 0; partial_rows && y < col->sy.count; y++) {
-        if (y == lo && lo < hi) {
-            y = hi - 1;
-            continue;
+// The end of the tile from a along an axis of n indices: as many as keep the outputs they meet
+// (clipped to [0, size_out) when clip) within limit entries; at least one. [*lo, *hi]: those
+// outputs (lo > hi: none).
+static int32_t tile_end(int32_t k, int32_t s, int32_t pad, int32_t size_out, int clip, int32_t a,
+                        int32_t n, int32_t limit, int32_t *lo, int32_t *hi) {
+    int32_t b = a;
+    *lo = INT32_MAX;
+    *hi = INT32_MIN;
+    for (; b < n; b++) {
+        int32_t l = *lo, h = *hi;
+        axis_reach(k, s, pad, b, b + 1, &l, &h);
+        const int32_t lc = clip && l < 0 ? 0 : l, hc = clip && h >= size_out ? size_out - 1 : h;
+        if (b > a && hc - lc + 1 > limit) {
+            break;
         }
-        uintptr_t base;
-        const dw_tap *end, *e = pixel_taps(col, n, col->sy.m0 + y, &base, &end);
-        taps_run(g, o, p, e, end, base, col->q_row, 1, dst + y * col->i_row, col->i_row);
+        *lo = l;
+        *hi = h;
+    }
+    if (clip) {
+        *lo = *lo < 0 ? 0 : *lo;
+        *hi = *hi >= size_out ? size_out - 1 : *hi;
+    }
+    return b;
+}
+
+// The tile's grad_out of the group as int16 pairs: rows [by, by + bh) (inside the map),
+// columns [bx, bx + bw), zero outside the map.
+__attribute__((noinline)) static void buffer_fill(const dw_grp *r) {
+    const dw_ctx *x = r->x;
+    const int32_t c = x->in->c, ow = x->out->w;
+    const int32_t l = r->bx < 0 ? -r->bx : 0;  // zero columns on the left, then the map's
+    int32_t mid = ow - (r->bx + l);
+    mid = mid > r->bw - l ? r->bw - l : (mid < 0 ? 0 : mid);
+    const int32_t right = r->bw - l - mid;
+    int32_t *d = r->buf;
+    const int8_t *row = x->q + ((r->n * x->out->h + r->by) * ow + r->bx + l) * c + r->ch;
+    for (int32_t y = 0; y < r->bh; y++, row += ow * c) {
+        for (const int32_t *end = d + 2 * l; d != end; d += 2) {
+            store_pair(d, 0);
+        }
+        const int8_t *q = row;
+        for (const int32_t *end = d + 2 * mid; d != end; d += 2, q += c) {
+            store_pair(d, load_s8x4(q));
+        }
+        for (const int32_t *end = d + 2 * right; d != end; d += 2) {
+            store_pair(d, 0);
+        }
     }
 }
 
-// The phase with tables: first the columns missing some x taps (a table each, all their rows),
-// then the columns with every x tap (one table): their rows with every y tap column by column,
-// the other rows each in one run along the row.
-void mt_dw_q8_phase_tab(const dw_phase *ph, dw_span sy, dw_span sx) {
-    const dw_ctx *x = ph->x;
+// One phase along an axis in the tile: its taps, and its pixels k in [k0, k1) (m = m0 + k at
+// input index i0 + k * stride). Kept in the workspace, one per phase of each axis, for all the
+// groups of the tile.
+struct dw_phase_axis {
+    int32_t phase, taps, m0, i0, k0, k1;
+};
+
+static void phase_axes(dw_phase_axis *p, int32_t k, int32_t s, int32_t size_out, int32_t pad,
+                       int32_t size_in, int32_t lo, int32_t hi) {
+    for (int32_t phase = 0; phase < s; phase++, p++) {
+        const dw_axis a = axis_of(phase, k, s, size_out);
+        const dw_span sp = span_of(&a, pad, size_in);
+        p->phase = phase;
+        p->taps = a.taps;
+        p->m0 = sp.m0;
+        p->i0 = sp.i0;
+        p->k0 = lo > sp.i0 ? (lo - sp.i0 + s - 1) / s : 0;
+        const int32_t e = hi > sp.i0 ? (hi - sp.i0 + s - 1) / s : 0;
+        p->k1 = e < sp.count ? e : sp.count;
+    }
+}
+
+// The phase's weights of the group: table row rr is tap ay.taps - 1 - rr, column cc tap
+// ax.taps - 1 - cc (so that the pixel's taps read the buffer forwards).
+__attribute__((noinline)) static void table_build(const dw_grp *r, const dw_phase_axis *ay,
+                                                   const dw_phase_axis *ax) {
+    const dw_ctx *x = r->x;
+    const int32_t c = x->in->c, kw = x->filter->w;
+    const int32_t rows = ay->taps, cols = ax->taps;
+    const int32_t row_step = x->params->stride_h * kw * c, col_step = x->params->stride_w * c;
+    // tap (rows - 1, cols - 1) of the phase first, then back along each row and up the rows
+    const int8_t *wr = x->w + r->ch + ((ay->phase + (rows - 1) * x->params->stride_h) * kw +
+                                       ax->phase + (cols - 1) * x->params->stride_w) * c;
+    int32_t *e = r->tab;
+    for (int32_t rr = 0; rr < rows; rr++, wr -= row_step, e += 2 * (TAB_ROW - cols)) {
+        const int8_t *wk = wr;
+        for (const int32_t *end = e + 2 * cols; e != end; e += 2, wk -= col_step) {
+            store_pair(e, load_s8x4(wk));
+        }
+    }
+}
+
+// The group's pixels of one phase in the tile.
+__attribute__((noinline)) static void tile_phase(dw_grp *r, const dw_phase_axis *py,
+                                                  const dw_phase_axis *px) {
+    const dw_ctx *x = r->x;
     const mt_dims *in = x->in;
-    const int32_t c = in->c, sw = x->params->stride_w, q_row = x->out->w * c;
-    dw_tap tab[DW_TAB_TAPS];
-    dw_group *g = ph->g;
-    const dw_put p = {{g->c[0], g->c[1], g->c[2], g->c[3]}, ph->o->old_scale, ph->o->inv,
-                      ph->o->accumulate != 0, ph->o->pass == 1};
-    int32_t k_lo = sx.count, k_hi = 0;  // the columns with every x tap: [k_lo, k_hi)
-    dw_column col = {tab, 0, 0, 0, ph->ay, sy, in->n, q_row, x->out->h * q_row,
-                     x->params->stride_h * in->w * c, in->h * in->w * c};
-    for (int full = 0; full < 2; full++) {
-        if (full) {
-            table_build(ph, tab, 0, ph->ax.taps);
-        }
-        for (int32_t k = 0; k < sx.count; k++) {
-            const int32_t mx = sx.m0 + k, ix = sx.i0 + k * sw;
-            const dw_run rx = run_at(&ph->ax, mx);
-            const int32_t cols = rx.count > 0 ? rx.count : 0;
-            if ((cols == ph->ax.taps && rx.first == 0) != full) {
-                continue;
-            }
-            if (full) {
-                k_lo = k < k_lo ? k : k_lo;
-                k_hi = k + 1;
+    const int32_t c = in->c, sh = x->params->stride_h, sw = x->params->stride_w;
+    const int32_t ty = py->taps, tx = px->taps, k0 = px->k0, k1 = px->k1;
+    const int taps = ty > 0 && tx > 0;
+    if (taps) {
+        table_build(r, py, px);
+    }
+    dw_walk walk = {0, 0, {0, 0, 0, 0}, 0, 0, 0, r->bw * 8, tx, r->sums};
+    int8_t *dst = r->o->dst->q + ((r->n * in->h + py->i0 + py->k0 * sh) * in->w +
+                                  px->i0 + k0 * sw) * c + r->ch;
+    for (int32_t y = py->k0; y < py->k1; y++, dst += sh * in->w * c) {
+        const int32_t oy0 = py->m0 + y - ty + 1;  // the output of table row 0
+        int32_t rr0 = r->by - oy0, rr1 = r->by + r->bh - oy0;
+        rr0 = rr0 < 0 ? 0 : rr0;
+        rr1 = rr1 > ty ? ty : rr1;
+        walk.rows = taps ? rr1 - rr0 : 0;
+        walk.w = r->tab + rr0 * TAB_ROW * 2;
+        walk.back = walk.rows * walk.q_row - 8;
+        const int32_t *q = r->buf + ((oy0 + rr0 - r->by) * r->bw + px->m0 - tx + 1 - r->bx) * 2;
+        int8_t *d = dst;
+        for (int32_t k = k0; k < k1; k += RUN_MAX, d += RUN_MAX * sw * c) {
+            const int32_t count = k1 - k < RUN_MAX ? k1 - k : RUN_MAX;
+            if (walk.rows > 0) {
+                walk.q = q + k * 2;
+                walk.end = r->sums + 4 * count;
+                tap_walk(&walk);
             } else {
-                table_build(ph, tab, rx.first, cols);
+                for (int32_t i = 0; i < 4 * count; i++) {
+                    r->sums[i] = 0;
+                }
             }
-            col.cols = cols;
-            col.q = x->q + (mx - rx.first) * c + g->ch;
-            col.i = (sy.i0 * in->w + ix) * c + g->ch;
-            for (int32_t n = 0; n < in->n; n++) {
-                column_image(&col, g, ph->o, &p, n, !full);
-            }
+            put_run(r, r->sums, count, d, sw * c);
         }
     }
-    if (k_lo >= k_hi) {
-        return;
-    }
-    // The rows missing some y taps, over the columns [k_lo, k_hi) (col.cols: every x tap).
-    col.q = x->q + (sx.m0 + k_lo) * c + g->ch;
-    col.i = (sy.i0 * in->w + sx.i0 + k_lo * sw) * c + g->ch;
-    const int32_t lo = full_lo(&col), hi = full_hi(&col, lo);
-    for (int32_t n = 0; n < in->n; n++) {
-        for (int32_t y = 0; y < sy.count; y++) {
-            if (y >= lo && y < hi) {
-                continue;
+}
+
+// The tile's groups: by_max folds each group's max |acc| in the tile into amax at once, the same
+// float as folding the max over the tiles ((float)m * c is monotone in m).
+static void tile_groups(dw_grp *r, int32_t ya, int32_t yb, int32_t xa, int32_t xb) {
+    const dw_ctx *x = r->x;
+    const mt_dims *in = x->in, *f = x->filter, *out = x->out;
+    const mt_conv_params *cp = x->params;
+    const int32_t sh = cp->stride_h, sw = cp->stride_w;
+    dw_phase_axis *pys = r->phases, *pxs = r->phases + sh;
+    phase_axes(pys, f->h, sh, out->h, cp->pad_h, in->h, ya, yb);
+    phase_axes(pxs, f->w, sw, out->w, cp->pad_w, in->w, xa, xb);
+    for (r->ch = 0; r->ch + 4 <= in->c; r->ch += 4) {
+        for (int32_t j = 0; j < 4; j++) {
+            r->p.c[j] = x->s_g * x->s_w[r->ch + j];
+            r->max_acc[j] = 0;
+        }
+        buffer_fill(r);
+        for (const dw_phase_axis *py = pys; py != pys + sh; py++) {
+            for (const dw_phase_axis *px = pxs; px != pxs + sw; px++) {
+                if (py->k0 < py->k1 && px->k0 < px->k1) {
+                    tile_phase(r, py, px);
+                }
             }
-            uintptr_t base;
-            const dw_tap *end, *e = pixel_taps(&col, n, sy.m0 + y, &base, &end);
-            taps_run(g, ph->o, &p, e, end, base, c, k_hi - k_lo,
-                     ph->o->dst->q + col.i + n * col.i_image + y * col.i_row, c * sw);
+        }
+        for (int32_t j = 0; r->o->by_max && j < 4; j++) {
+            r->o->amax = mt_abs_max(r->o->amax, (float)r->max_acc[j] * r->p.c[j]);
+        }
+    }
+}
+
+#define PHASE_WORDS ((int32_t)(sizeof(dw_phase_axis) / 4))
+
+// The workspace holds the sums, the phases of both axes, a table of the most taps and a buffer
+// of at least 7 x 7 entries (every pixel's taps).
+int mt_dw_q8_dsp_applies(const dw_ctx *x) {
+    const int32_t sh = x->params->stride_h, sw = x->params->stride_w;
+    const int32_t ty = (x->filter->h + sh - 1) / sh, tx = (x->filter->w + sw - 1) / sw;
+    return ty <= TAB_ROW && tx <= TAB_ROW &&
+           4 * RUN_MAX + (sh + sw) * PHASE_WORDS + ty * TAB_ROW * 2 + 2 * 49 <= WS_WORDS;
+}
+
+void mt_dw_q8_pass_dsp(const dw_ctx *x, dw_out *o) {
+    int32_t ws[WS_WORDS];
+    const mt_dims *in = x->in, *f = x->filter, *out = x->out;
+    const mt_conv_params *cp = x->params;
+    const int32_t sh = cp->stride_h, sw = cp->stride_w;
+    const int32_t ty_max = (f->h + sh - 1) / sh;  // phase 0 has the most taps
+    int32_t *tab = ws + 4 * RUN_MAX + (sh + sw) * PHASE_WORDS;
+    dw_grp r = {x, o, 0, {0, 0, 0, 0}, {{0.0f, 0.0f, 0.0f, 0.0f}, o->old_scale, o->inv},
+                ws, tab, tab + ty_max * TAB_ROW * 2, (dw_phase_axis *)(ws + 4 * RUN_MAX),
+                0, 0, 0, 0, 0};
+    const int32_t budget = (WS_WORDS - (int32_t)(r.buf - ws)) / 2;  // buffer entries
+    for (r.n = 0; r.n < in->n; r.n++) {
+        for (int32_t xa = 0, xb; xa < in->w; xa = xb) {
+            int32_t lo, hi;
+            xb = tile_end(f->w, sw, cp->pad_w, out->w, 0, xa, in->w, budget / ty_max, &lo, &hi);
+            r.bx = hi >= lo ? lo : 0;  // none: no column of the tile has x taps
+            r.bw = hi >= lo ? hi - lo + 1 : 0;
+            for (int32_t ya = 0, yb; ya < in->h; ya = yb) {
+                yb = tile_end(f->h, sh, cp->pad_h, out->h, 1, ya, in->h,
+                              budget / (r.bw > 0 ? r.bw : 1), &lo, &hi);
+                r.by = hi >= lo ? lo : 0;  // none: every pixel row's taps miss the map
+                r.bh = hi >= lo ? hi - lo + 1 : 0;
+                tile_groups(&r, ya, yb, xa, xb);
+            }
         }
     }
 }
