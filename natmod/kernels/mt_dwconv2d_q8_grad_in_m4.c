@@ -12,6 +12,8 @@
 #include "mt_dwconv2d_q8_grad_in_phase.h"
 
 #if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
+#include <stddef.h>
+
 #include "mt_dsp.h"
 
 #define WS_WORDS 256  // the workspace on the stack (1 KB): sums, weight table, grad_out copy
@@ -45,6 +47,36 @@ typedef struct {
     "smlabb r5, r9, r11, r5\n\t"                   \
     "smlatt r7, r9, r11, r7\n\t"
 
+// r3 = the address of tap cols - 1 of DW_ROWS (cols at [r0, #off]), with the Thumb bit:
+// (cols - 1) * 24 bytes of taps before tap 0 (label 3). Uses r4.
+#define DW_ENTRY(off)                                  \
+    "ldr r3, [r0, #" off "]\n\t"                      \
+    "sub r3, r3, #1\n\t"                              \
+    "add r3, r3, r3, lsl #1\n\t"                      \
+    "lsl r3, r3, #3\n\t"                              \
+    "adr.w r4, 3f\n\t"                                \
+    "sub r3, r4, r3\n\t"                              \
+    "orr r3, r3, #1\n\t"
+
+// The sums r4-r7 of one pixel over r2 >= 1 rows: a row jumps to tap cols - 1 (r3) and falls
+// through to tap 0; r0 the buffer row (stepped by r12), r1 the table row (by 56 bytes).
+#define DW_ROWS                                        \
+    "2: bx r3\n\t"                                    \
+    "4:\n\t"                                          \
+    DW_TAP(6) DW_TAP(5) DW_TAP(4) DW_TAP(3) DW_TAP(2) DW_TAP(1) \
+    "3: ldrd r8, r9, [r0, #0]\n\t"                    \
+    "ldrd r10, r11, [r1], #56\n\t"                    \
+    "smlabb r4, r8, r10, r4\n\t"                      \
+    "smlatt r6, r8, r10, r6\n\t"                      \
+    "smlabb r5, r9, r11, r5\n\t"                      \
+    "smlatt r7, r9, r11, r7\n\t"                      \
+    ".if (3b - 4b) != 144\n\t"                        \
+    ".error \"dw taps: a tap is not 24 bytes\"\n\t"  \
+    ".endif\n\t"                                      \
+    "add r0, r0, r12\n\t"                             \
+    "subs r2, r2, #1\n\t"                             \
+    "bne 2b\n\t"
+
 // Every pixel's 4 sums (r4-r7) over rows x cols taps. A row jumps to tap cols - 1 (r3: its
 // address, with the Thumb bit) and falls through to tap 0; r0 the buffer row, r1 the table row,
 // r2 the rows left, r12 the buffer's row step, lr the sums out.
@@ -53,33 +85,13 @@ __attribute__((naked, noinline)) static void tap_walk(const dw_walk *a) {
     __asm__ volatile(
         "push {r4-r11, lr}\n\t"
         "str r0, [sp, #-8]!\n\t"
-        "ldr r3, [r0, #40]\n\t"
-        "sub r3, r3, #1\n\t"
-        "add r3, r3, r3, lsl #1\n\t"
-        "lsl r3, r3, #3\n\t"  // (cols - 1) * 24 bytes of taps before tap 0
-        "adr.w r4, 3f\n\t"
-        "sub r3, r4, r3\n\t"
-        "orr r3, r3, #1\n\t"
+        DW_ENTRY("40")
         "ldr r12, [r0, #36]\n\t"
         "ldr lr, [r0, #44]\n\t"
         "mov r8, r0\n\t"
         "ldr r0, [r8, #32]\n\t"
         "ldm r8, {r1, r2, r4, r5, r6, r7, r9, r10}\n\t"
-        "2: bx r3\n\t"
-        "4:\n\t"
-        DW_TAP(6) DW_TAP(5) DW_TAP(4) DW_TAP(3) DW_TAP(2) DW_TAP(1)
-        "3: ldrd r8, r9, [r0, #0]\n\t"
-        "ldrd r10, r11, [r1], #56\n\t"
-        "smlabb r4, r8, r10, r4\n\t"
-        "smlatt r6, r8, r10, r6\n\t"
-        "smlabb r5, r9, r11, r5\n\t"
-        "smlatt r7, r9, r11, r7\n\t"
-        ".if (3b - 4b) != 144\n\t"
-        ".error \"dw tap_walk: a tap is not 24 bytes\"\n\t"
-        ".endif\n\t"
-        "add r0, r0, r12\n\t"
-        "subs r2, r2, #1\n\t"
-        "bne 2b\n\t"
+        DW_ROWS
         "stmia lr!, {r4-r7}\n\t"
         "ldr r8, [sp]\n\t"
         "ldm r8, {r1, r2, r4, r5, r6, r7, r9, r10}\n\t"
@@ -89,6 +101,163 @@ __attribute__((naked, noinline)) static void tap_walk(const dw_walk *a) {
         "add sp, sp, #8\n\t"
         "pop {r4-r11, pc}\n\t");
 }
+
+// ---- a whole phase, in asm ------------------------------------------------------------------
+
+// The two common passes (pass 0 without accumulate: max |acc| per channel; pass 1 without
+// accumulate: the int8 values) walk every pixel of a phase in one call, the values made in asm
+// too. What they read (through r0; the offsets are the asm's): words 0-5 are what one ldm
+// reloads for each pixel (the table row, the rows, zero sums). The walker steps the fields
+// marked "asm".
+typedef struct {
+    const int32_t *wrow;  // 0 (asm): the pixel row's first table row
+    int32_t rows;         // 4 (asm): its table rows meeting the buffer, 0 if none
+    int32_t zero[4];      // 8
+    uintptr_t qpix;       // 24 (asm): the pixel's buffer entry at that first row
+    int32_t left;         // 28 (asm): pixels left in the pixel row
+    int32_t n_x;          // 32: pixels per pixel row
+    int32_t oy0;          // 36 (asm): the output of table row 0 for the pixel row
+    int32_t by, by_end;   // 40, 44: the buffer's output rows
+    int32_t ty;           // 48: table rows (0: no taps)
+    const int32_t *tab;   // 52
+    uintptr_t q0;         // 56: the first pixel's buffer entry at output row 0 (an integer:
+                          //     it may lie outside the buffer)
+    int32_t step;         // 60: dst bytes from a pixel to the next
+    int32_t row_skip;     // 64: dst bytes from past a pixel row to the next row's first
+    int32_t rows_left;    // 68 (asm): pixel rows, >= 1
+    int32_t cols;         // 72: taps per table row, 1..TAB_ROW
+    int32_t bw8;          // 76: bytes per buffer row
+    int8_t *dst;          // 80: the first pixel's channel ch
+    int32_t max[4];       // 84: by_max: the largest |acc| per channel (in and out)
+    float c[4], inv, half;  // 100: store: s_g * s_w, the int8 scale's inverse, 0.5
+} dw_phase_walk;
+
+typedef char dw_phase_walk_offsets[(offsetof(dw_phase_walk, qpix) == 24 &&
+                                    offsetof(dw_phase_walk, dst) == 80 &&
+                                    offsetof(dw_phase_walk, max) == 84 &&
+                                    offsetof(dw_phase_walk, c) == 100) ? 1 : -1];
+
+// Before the loops: r3 the row entry, r12 the buffer's row step, lr the output.
+#define DW_PHASE_HEAD                                  \
+    "push {r4-r11, lr}\n\t"                             \
+    "str r0, [sp, #-8]!\n\t"                            \
+    DW_ENTRY("72")                                      \
+    "ldr r12, [r0, #76]\n\t"                            \
+    "ldr lr, [r0, #80]\n\t"
+
+// Each pixel row: the table rows [rr0, rr1) that meet the buffer rows [by, by_end), then each
+// pixel: its sums (none when no row meets) into r4-r7, r8 the struct at label 5.
+#define DW_PHASE_PIXEL                                 \
+    "6: ldr r8, [sp]\n\t"                               \
+    "ldr r9, [r8, #36]\n\t"                             \
+    "ldr r10, [r8, #40]\n\t"                            \
+    "subs r10, r10, r9\n\t"                             \
+    "it lt\n\t"                                         \
+    "movlt r10, #0\n\t"                                 \
+    "ldr r11, [r8, #44]\n\t"                            \
+    "sub r11, r11, r9\n\t"                              \
+    "ldr r2, [r8, #48]\n\t"                             \
+    "cmp r11, r2\n\t"                                   \
+    "it gt\n\t"                                         \
+    "movgt r11, r2\n\t"                                 \
+    "subs r2, r11, r10\n\t"                             \
+    "it lt\n\t"                                         \
+    "movlt r2, #0\n\t"                                  \
+    "ldr r1, [r8, #52]\n\t"                             \
+    "rsb r11, r10, r10, lsl #3\n\t"                     \
+    "add r1, r1, r11, lsl #3\n\t"                       \
+    "add r9, r9, r10\n\t"                               \
+    "ldr r0, [r8, #56]\n\t"                             \
+    "mla r0, r9, r12, r0\n\t"                           \
+    "str r1, [r8, #0]\n\t"                              \
+    "str r2, [r8, #4]\n\t"                              \
+    "str r0, [r8, #24]\n\t"                             \
+    "ldr r9, [r8, #32]\n\t"                             \
+    "str r9, [r8, #28]\n\t"                             \
+    "1: ldm r8, {r1, r2, r4, r5, r6, r7}\n\t"           \
+    "ldr r0, [r8, #24]\n\t"                             \
+    "cmp r2, #0\n\t"                                    \
+    "beq 5f\n\t"                                        \
+    DW_ROWS                                             \
+    "5: ldr r8, [sp]\n\t"
+
+// After the pixel's values: the next pixel, the next pixel row, the end.
+#define DW_PHASE_TAIL                                  \
+    "ldr r9, [r8, #60]\n\t"                             \
+    "add lr, lr, r9\n\t"                                \
+    "ldr r9, [r8, #24]\n\t"                             \
+    "add r9, r9, #8\n\t"                                \
+    "str r9, [r8, #24]\n\t"                             \
+    "ldr r9, [r8, #28]\n\t"                             \
+    "subs r9, r9, #1\n\t"                               \
+    "str r9, [r8, #28]\n\t"                             \
+    "bne 1b\n\t"                                        \
+    "ldr r9, [r8, #64]\n\t"                             \
+    "add lr, lr, r9\n\t"                                \
+    "ldr r9, [r8, #36]\n\t"                             \
+    "add r9, r9, #1\n\t"                                \
+    "str r9, [r8, #36]\n\t"                             \
+    "ldr r9, [r8, #68]\n\t"                             \
+    "subs r9, r9, #1\n\t"                               \
+    "str r9, [r8, #68]\n\t"                             \
+    "bne 6b\n\t"                                        \
+    "add sp, sp, #8\n\t"                                \
+    "pop {r4-r11, pc}\n\t"
+
+// m = max(m, |a|) (r11 a scratch): |a| as (a ^ s) - s, s = a >> 31.
+#define DW_ABS_MAX(m, a)                               \
+    "eor r11, " a ", " a ", asr #31\n\t"                \
+    "sub r11, r11, " a ", asr #31\n\t"                  \
+    "cmp " m ", r11\n\t"                                \
+    "it lt\n\t"                                         \
+    "movlt " m ", r11\n\t"
+
+// Pass 0 without accumulate: max |acc| per channel into max[4].
+__attribute__((naked, noinline)) static void phase_max(dw_phase_walk *a) {
+    (void)a;
+    __asm__ volatile(
+        DW_PHASE_HEAD
+        DW_PHASE_PIXEL
+        "add r9, r8, #84\n\t"
+        "ldm r9, {r0, r1, r2, r10}\n\t"
+        DW_ABS_MAX("r0", "r4") DW_ABS_MAX("r1", "r5") DW_ABS_MAX("r2", "r6")
+        DW_ABS_MAX("r10", "r7")
+        "stm r9, {r0, r1, r2, r10}\n\t"
+        DW_PHASE_TAIL);
+}
+
+#if defined(__ARM_FP)
+// One value as store_q8 makes it from acc a and scale c (s0-s3; s4 inv, s5 0.5), into
+// byte j of the pixel: t = ((float)a * c) * inv, sign from t's bits, |t| + 0.5 truncated
+// (vcvt rounds toward zero), at most 127.
+#define DW_STORE(a, c, j)                              \
+    "vmov s6, " a "\n\t"                                \
+    "vcvt.f32.s32 s6, s6\n\t"                           \
+    "vmul.f32 s6, s6, " c "\n\t"                        \
+    "vmul.f32 s6, s6, s4\n\t"                           \
+    "vmov r9, s6\n\t"                                   \
+    "vabs.f32 s6, s6\n\t"                               \
+    "vadd.f32 s6, s6, s5\n\t"                           \
+    "vcvt.s32.f32 s6, s6\n\t"                           \
+    "vmov r10, s6\n\t"                                  \
+    "usat r10, #7, r10\n\t"                             \
+    "eor r10, r10, r9, asr #31\n\t"                     \
+    "sub r10, r10, r9, asr #31\n\t"                     \
+    "strb r10, [lr, #" j "]\n\t"
+
+// Pass 1 without accumulate: the int8 values.
+__attribute__((naked, noinline)) static void phase_store(dw_phase_walk *a) {
+    (void)a;
+    __asm__ volatile(
+        "add r1, r0, #100\n\t"
+        "vldm r1, {s0-s5}\n\t"
+        DW_PHASE_HEAD
+        DW_PHASE_PIXEL
+        DW_STORE("r4", "s0", "0") DW_STORE("r5", "s1", "1") DW_STORE("r6", "s2", "2")
+        DW_STORE("r7", "s3", "3")
+        DW_PHASE_TAIL);
+}
+#endif
 
 // ---- the values -----------------------------------------------------------------------------
 
@@ -132,23 +301,13 @@ typedef struct {
     float c[4], old_scale, inv;
 } dw_put;
 
-// Pass 0 without accumulate: max |acc| per channel into m.
-__attribute__((noinline)) static void put_max(const int32_t *s, int32_t count, int32_t m[4]) {
-    int32_t m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3];
-    for (const int32_t *end = s + 4 * count; s != end; s += 4) {
-        m0 = abs_max(m0, s[0]);
-        m1 = abs_max(m1, s[1]);
-        m2 = abs_max(m2, s[2]);
-        m3 = abs_max(m3, s[3]);
-    }
-    m[0] = m0;
-    m[1] = m1;
-    m[2] = m2;
-    m[3] = m3;
-}
+// The values of count pixels whose sums are at s, into dst moving by step: one of the four
+// below for the pass, called through dw_grp.put.
+typedef struct dw_grp dw_grp;
+typedef void dw_put_fn(dw_grp *r, const int32_t *s, int32_t count, int8_t *dst, int32_t step);
 
-// The other passes: the values of count pixels (output dst moving by step); returns the running
-// amax. accumulate and store are constants in each caller below.
+// The values' loop; accumulate and store are constants in each caller below. Returns the
+// running amax.
 MT_DSP_INLINE float put_body(const int32_t *s, int32_t count, int8_t *dst, int32_t step,
                              const dw_put *p, float amax, int accumulate, int store) {
     const float c0 = p->c[0], c1 = p->c[1], c2 = p->c[2], c3 = p->c[3];
@@ -177,30 +336,16 @@ MT_DSP_INLINE float put_body(const int32_t *s, int32_t count, int8_t *dst, int32
     return amax;
 }
 
-__attribute__((noinline)) static void put_store(const int32_t *s, int32_t count, int8_t *dst,
-                                                int32_t step, const dw_put *p) {
-    put_body(s, count, dst, step, p, 0.0f, 0, 1);
-}
-
-__attribute__((noinline)) static void put_store_acc(const int32_t *s, int32_t count,
-                                                    int8_t *dst, int32_t step, const dw_put *p) {
-    put_body(s, count, dst, step, p, 0.0f, 1, 1);
-}
-
-__attribute__((noinline)) static float put_amax_acc(const int32_t *s, int32_t count,
-                                                    int8_t *dst, int32_t step, const dw_put *p,
-                                                    float amax) {
-    return put_body(s, count, dst, step, p, amax, 1, 0);
-}
-
 // ---- the pass --------------------------------------------------------------------------------
 
 typedef struct dw_phase_axis dw_phase_axis;
 
 // The pass's state: where the values go, the workspace, the tile.
-typedef struct {
+struct dw_grp {
     const dw_ctx *x;
     dw_out *o;
+    dw_put_fn *put;
+    void (*phase)(dw_phase_walk *);  // the asm walker of the pass, or 0 (accumulate)
     int32_t ch;                  // the group: channels [ch, ch + 4)
     int32_t max_acc[4];          // by_max: the group's largest |acc| in the tile
     dw_put p;
@@ -208,20 +353,37 @@ typedef struct {
     dw_phase_axis *phases;       // stride_h of them, then stride_w
     int32_t n;                   // the image
     int32_t by, bh, bx, bw;      // the buffer: output rows [by, by + bh), columns [bx, bx + bw)
-} dw_grp;
+};
 
-// The values of count pixels whose sums are at s.
-static void put_run(dw_grp *r, const int32_t *s, int32_t count, int8_t *dst, int32_t step) {
-    dw_out *o = r->o;
-    if (o->by_max) {
-        put_max(s, count, r->max_acc);
-    } else if (o->pass == 0) {  // with accumulate (without: by_max)
-        o->amax = put_amax_acc(s, count, dst, step, &r->p, o->amax);
-    } else if (o->accumulate) {
-        put_store_acc(s, count, dst, step, &r->p);
-    } else {
-        put_store(s, count, dst, step, &r->p);
+// Pass 0 without accumulate: max |acc| per channel.
+static void put_max(dw_grp *r, const int32_t *s, int32_t count, int8_t *dst, int32_t step) {
+    (void)dst;
+    (void)step;
+    int32_t m0 = r->max_acc[0], m1 = r->max_acc[1], m2 = r->max_acc[2], m3 = r->max_acc[3];
+    for (const int32_t *end = s + 4 * count; s != end; s += 4) {
+        m0 = abs_max(m0, s[0]);
+        m1 = abs_max(m1, s[1]);
+        m2 = abs_max(m2, s[2]);
+        m3 = abs_max(m3, s[3]);
     }
+    r->max_acc[0] = m0;
+    r->max_acc[1] = m1;
+    r->max_acc[2] = m2;
+    r->max_acc[3] = m3;
+}
+
+static void put_amax_acc(dw_grp *r, const int32_t *s, int32_t count, int8_t *dst,
+                         int32_t step) {
+    r->o->amax = put_body(s, count, dst, step, &r->p, r->o->amax, 1, 0);
+}
+
+static void put_store(dw_grp *r, const int32_t *s, int32_t count, int8_t *dst, int32_t step) {
+    put_body(s, count, dst, step, &r->p, 0.0f, 0, 1);
+}
+
+static void put_store_acc(dw_grp *r, const int32_t *s, int32_t count, int8_t *dst,
+                          int32_t step) {
+    put_body(s, count, dst, step, &r->p, 0.0f, 1, 1);
 }
 
 // The outputs the pixels of input indices [a, b) of an axis meet, over the axis's phases:
@@ -330,42 +492,59 @@ __attribute__((noinline)) static void table_build(const dw_grp *r, const dw_phas
     }
 }
 
-// The group's pixels of one phase in the tile.
+// The group's pixels of one phase in the tile: pixel row by pixel row (the rows of the table
+// that meet the buffer), RUN_MAX pixels a walk.
 __attribute__((noinline)) static void tile_phase(dw_grp *r, const dw_phase_axis *py,
                                                   const dw_phase_axis *px) {
     const dw_ctx *x = r->x;
-    const mt_dims *in = x->in;
-    const int32_t c = in->c, sh = x->params->stride_h, sw = x->params->stride_w;
-    const int32_t ty = py->taps, tx = px->taps, k0 = px->k0, k1 = px->k1;
-    const int taps = ty > 0 && tx > 0;
-    if (taps) {
+    const int32_t c = x->in->c, sh = x->params->stride_h, sw = x->params->stride_w;
+    const int32_t ty = py->taps, tx = px->taps, n_x = px->k1 - px->k0;
+    const int32_t bw = r->bw, by = r->by, by_end = r->by + r->bh, step = sw * c;
+    int32_t *const sums = r->sums;
+    dw_put_fn *const put = r->put;
+    if (ty > 0 && tx > 0) {
         table_build(r, py, px);
     }
-    dw_walk walk = {0, 0, {0, 0, 0, 0}, 0, 0, 0, r->bw * 8, tx, r->sums};
-    int8_t *dst = r->o->dst->q + ((r->n * in->h + py->i0 + py->k0 * sh) * in->w +
-                                  px->i0 + k0 * sw) * c + r->ch;
-    for (int32_t y = py->k0; y < py->k1; y++, dst += sh * in->w * c) {
-        const int32_t oy0 = py->m0 + y - ty + 1;  // the output of table row 0
-        int32_t rr0 = r->by - oy0, rr1 = r->by + r->bh - oy0;
-        rr0 = rr0 < 0 ? 0 : rr0;
-        rr1 = rr1 > ty ? ty : rr1;
-        walk.rows = taps ? rr1 - rr0 : 0;
-        walk.w = r->tab + rr0 * TAB_ROW * 2;
-        walk.back = walk.rows * walk.q_row - 8;
-        const int32_t *q = r->buf + ((oy0 + rr0 - r->by) * r->bw + px->m0 - tx + 1 - r->bx) * 2;
-        int8_t *d = dst;
-        for (int32_t k = k0; k < k1; k += RUN_MAX, d += RUN_MAX * sw * c) {
-            const int32_t count = k1 - k < RUN_MAX ? k1 - k : RUN_MAX;
-            if (walk.rows > 0) {
-                walk.q = q + k * 2;
-                walk.end = r->sums + 4 * count;
-                tap_walk(&walk);
-            } else {
-                for (int32_t i = 0; i < 4 * count; i++) {
-                    r->sums[i] = 0;
-                }
+    int8_t *dst = r->o->dst->q + r->ch +
+                  ((r->n * x->in->h + py->i0 + py->k0 * sh) * x->in->w + px->i0 +
+                   px->k0 * sw) * c;
+    int32_t oy0 = py->m0 + py->k0 - ty + 1;  // the output of table row 0
+    // the buffer entry of the first pixel at output row 0, table column 0
+    const int32_t q0 = (px->m0 + px->k0 - tx + 1 - r->bx - by * bw) * 2;
+    if (r->phase) {
+        dw_phase_walk pw = {0, 0, {0, 0, 0, 0}, 0, 0, n_x, oy0, by, by_end, tx > 0 ? ty : 0,
+                            r->tab, (uintptr_t)r->buf + (uintptr_t)(q0 * 4), step,
+                            sh * x->in->w * c - n_x * step, py->k1 - py->k0, tx > 0 ? tx : 1,
+                            bw * 8, dst,
+                            {r->max_acc[0], r->max_acc[1], r->max_acc[2], r->max_acc[3]},
+                            {r->p.c[0], r->p.c[1], r->p.c[2], r->p.c[3]}, r->p.inv, 0.5f};
+        r->phase(&pw);
+        for (int32_t j = 0; j < 4; j++) {
+            r->max_acc[j] = pw.max[j];
+        }
+        return;
+    }
+    dw_walk walk = {0, 0, {0, 0, 0, 0}, 0, 0, 0, bw * 8, tx, sums};
+    for (int32_t y = py->k0; y < py->k1; y++, oy0++, dst += sh * x->in->w * c) {
+        const int32_t rr0 = by > oy0 ? by - oy0 : 0;
+        const int32_t rr1 = by_end - oy0 < ty ? by_end - oy0 : ty;
+        walk.rows = tx > 0 ? rr1 - rr0 : 0;
+        if (walk.rows > 0) {
+            walk.w = r->tab + rr0 * TAB_ROW * 2;
+            walk.back = walk.rows * bw * 8 - 8;
+            walk.q = r->buf + q0 + (oy0 + rr0) * bw * 2;
+        } else {
+            for (int32_t i = 0; i < 4 * RUN_MAX; i++) {
+                sums[i] = 0;
             }
-            put_run(r, r->sums, count, d, sw * c);
+        }
+        for (int32_t k = 0; k < n_x; k += RUN_MAX, walk.q += 2 * RUN_MAX) {
+            const int32_t count = n_x - k < RUN_MAX ? n_x - k : RUN_MAX;
+            if (walk.rows > 0) {
+                walk.end = sums + 4 * count;
+                tap_walk(&walk);
+            }
+            put(r, sums, count, dst + k * step, step);
         }
     }
 }
@@ -417,7 +596,13 @@ void mt_dw_q8_pass_dsp(const dw_ctx *x, dw_out *o) {
     const int32_t sh = cp->stride_h, sw = cp->stride_w;
     const int32_t ty_max = (f->h + sh - 1) / sh;  // phase 0 has the most taps
     int32_t *tab = ws + 4 * RUN_MAX + (sh + sw) * PHASE_WORDS;
-    dw_grp r = {x, o, 0, {0, 0, 0, 0}, {{0.0f, 0.0f, 0.0f, 0.0f}, o->old_scale, o->inv},
+    dw_put_fn *put = o->by_max ? put_max : o->pass == 0 ? put_amax_acc  // with accumulate
+                     : o->accumulate ? put_store_acc : put_store;
+    void (*phase)(dw_phase_walk *) = o->by_max ? phase_max : 0;
+#if defined(__ARM_FP)
+    phase = o->pass == 1 && !o->accumulate ? phase_store : phase;
+#endif
+    dw_grp r = {x, o, put, phase, 0, {0, 0, 0, 0}, {{0.0f, 0.0f, 0.0f, 0.0f}, o->old_scale, o->inv},
                 ws, tab, tab + ty_max * TAB_ROW * 2, (dw_phase_axis *)(ws + 4 * RUN_MAX),
                 0, 0, 0, 0, 0};
     const int32_t budget = (WS_WORDS - (int32_t)(r.buf - ws)) / 2;  // buffer entries
