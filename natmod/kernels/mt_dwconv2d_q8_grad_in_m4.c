@@ -106,16 +106,16 @@ __attribute__((naked, noinline)) static void tap_walk(const dw_walk *a) {
 
 // The two common passes (pass 0 without accumulate: max |acc| per channel; pass 1 without
 // accumulate: the int8 values) walk every pixel of a phase in one call, the values made in asm
-// too. What they read (through r0; the offsets are the asm's): words 0-5 are what one ldm
-// reloads for each pixel (the table row, the rows, zero sums). The walker steps the fields
-// marked "asm".
+// too. What they read (through r0; the offsets are the asm's): words 0-6 are what one ldm
+// reloads for each pixel (its buffer entry, the table row, the rows, zero sums). The walker
+// steps the fields marked "asm".
 typedef struct {
-    const int32_t *wrow;  // 0 (asm): the pixel row's first table row
-    int32_t rows;         // 4 (asm): its table rows meeting the buffer, 0 if none
-    int32_t zero[4];      // 8
-    uintptr_t qpix;       // 24 (asm): the pixel's buffer entry at that first row
-    int32_t left;         // 28 (asm): pixels left in the pixel row
-    int32_t n_x;          // 32: pixels per pixel row
+    uintptr_t qpix;       // 0 (asm): the pixel's buffer entry at the pixel row's first table row
+    const int32_t *wrow;  // 4 (asm): that table row
+    int32_t rows;         // 8 (asm): the table rows meeting the buffer, 0 if none
+    int32_t zero[4];      // 12
+    uintptr_t qend;       // 28 (asm): qpix past the pixel row's last pixel
+    int32_t n8;           // 32: 8 * pixels per pixel row (one buffer entry each)
     int32_t oy0;          // 36 (asm): the output of table row 0 for the pixel row
     int32_t by, by_end;   // 40, 44: the buffer's output rows
     int32_t ty;           // 48: table rows (0: no taps)
@@ -130,23 +130,30 @@ typedef struct {
     int8_t *dst;          // 80: the first pixel's channel ch
     int32_t max[4];       // 84: by_max: the largest |acc| per channel (in and out)
     float c[4], inv, half;  // 100: store: s_g * s_w, the int8 scale's inverse, 0.5
+    uint32_t entry[2];    // 124 (asm): the rows' entry (DW_ENTRY), and the values' (no taps)
 } dw_phase_walk;
 
-typedef char dw_phase_walk_offsets[(offsetof(dw_phase_walk, qpix) == 24 &&
+typedef char dw_phase_walk_offsets[(offsetof(dw_phase_walk, qend) == 28 &&
                                     offsetof(dw_phase_walk, dst) == 80 &&
                                     offsetof(dw_phase_walk, max) == 84 &&
-                                    offsetof(dw_phase_walk, c) == 100) ? 1 : -1];
+                                    offsetof(dw_phase_walk, c) == 100 &&
+                                    offsetof(dw_phase_walk, entry) == 124) ? 1 : -1];
 
-// Before the loops: r3 the row entry, r12 the buffer's row step, lr the output.
+// Before the loops: the entries, r12 the buffer's row step, lr the output.
 #define DW_PHASE_HEAD                                  \
     "push {r4-r11, lr}\n\t"                             \
     "str r0, [sp, #-8]!\n\t"                            \
     DW_ENTRY("72")                                      \
+    "str r3, [r0, #124]\n\t"                            \
+    "adr.w r4, 5f\n\t"                                  \
+    "orr r4, r4, #1\n\t"                                \
+    "str r4, [r0, #128]\n\t"                            \
     "ldr r12, [r0, #76]\n\t"                            \
     "ldr lr, [r0, #80]\n\t"
 
-// Each pixel row: the table rows [rr0, rr1) that meet the buffer rows [by, by_end), then each
-// pixel: its sums (none when no row meets) into r4-r7, r8 the struct at label 5.
+// Each pixel row: the table rows [rr0, rr1) that meet the buffer rows [by, by_end) (none: r3
+// jumps straight to the values, of zero sums), then each pixel: its sums into r4-r7, r8 the
+// struct again at label 5.
 #define DW_PHASE_PIXEL                                 \
     "6: ldr r8, [sp]\n\t"                               \
     "ldr r9, [r8, #36]\n\t"                             \
@@ -169,15 +176,15 @@ typedef char dw_phase_walk_offsets[(offsetof(dw_phase_walk, qpix) == 24 &&
     "add r9, r9, r10\n\t"                               \
     "ldr r0, [r8, #56]\n\t"                             \
     "mla r0, r9, r12, r0\n\t"                           \
-    "str r1, [r8, #0]\n\t"                              \
-    "str r2, [r8, #4]\n\t"                              \
-    "str r0, [r8, #24]\n\t"                             \
+    "stm r8, {r0, r1, r2}\n\t"                          \
     "ldr r9, [r8, #32]\n\t"                             \
+    "add r9, r9, r0\n\t"                                \
     "str r9, [r8, #28]\n\t"                             \
-    "1: ldm r8, {r1, r2, r4, r5, r6, r7}\n\t"           \
-    "ldr r0, [r8, #24]\n\t"                             \
     "cmp r2, #0\n\t"                                    \
-    "beq 5f\n\t"                                        \
+    "ite ne\n\t"                                        \
+    "ldrne r3, [r8, #124]\n\t"                          \
+    "ldreq r3, [r8, #128]\n\t"                          \
+    "1: ldm r8, {r0, r1, r2, r4, r5, r6, r7}\n\t"       \
     DW_ROWS                                             \
     "5: ldr r8, [sp]\n\t"
 
@@ -185,12 +192,11 @@ typedef char dw_phase_walk_offsets[(offsetof(dw_phase_walk, qpix) == 24 &&
 #define DW_PHASE_TAIL                                  \
     "ldr r9, [r8, #60]\n\t"                             \
     "add lr, lr, r9\n\t"                                \
-    "ldr r9, [r8, #24]\n\t"                             \
+    "ldr r9, [r8, #0]\n\t"                              \
     "add r9, r9, #8\n\t"                                \
-    "str r9, [r8, #24]\n\t"                             \
-    "ldr r9, [r8, #28]\n\t"                             \
-    "subs r9, r9, #1\n\t"                               \
-    "str r9, [r8, #28]\n\t"                             \
+    "str r9, [r8, #0]\n\t"                              \
+    "ldr r10, [r8, #28]\n\t"                            \
+    "cmp r9, r10\n\t"                                   \
     "bne 1b\n\t"                                        \
     "ldr r9, [r8, #64]\n\t"                             \
     "add lr, lr, r9\n\t"                                \
@@ -512,12 +518,13 @@ __attribute__((noinline)) static void tile_phase(dw_grp *r, const dw_phase_axis 
     // the buffer entry of the first pixel at output row 0, table column 0
     const int32_t q0 = (px->m0 + px->k0 - tx + 1 - r->bx - by * bw) * 2;
     if (r->phase) {
-        dw_phase_walk pw = {0, 0, {0, 0, 0, 0}, 0, 0, n_x, oy0, by, by_end, tx > 0 ? ty : 0,
-                            r->tab, (uintptr_t)r->buf + (uintptr_t)(q0 * 4), step,
-                            sh * x->in->w * c - n_x * step, py->k1 - py->k0, tx > 0 ? tx : 1,
-                            bw * 8, dst,
+        dw_phase_walk pw = {0, 0, 0, {0, 0, 0, 0}, 0, 8 * n_x, oy0, by, by_end,
+                            tx > 0 ? ty : 0, r->tab, (uintptr_t)r->buf + (uintptr_t)(q0 * 4),
+                            step, sh * x->in->w * c - n_x * step, py->k1 - py->k0,
+                            tx > 0 ? tx : 1, bw * 8, dst,
                             {r->max_acc[0], r->max_acc[1], r->max_acc[2], r->max_acc[3]},
-                            {r->p.c[0], r->p.c[1], r->p.c[2], r->p.c[3]}, r->p.inv, 0.5f};
+                            {r->p.c[0], r->p.c[1], r->p.c[2], r->p.c[3]}, r->p.inv, 0.5f,
+                            {0, 0}};
         r->phase(&pw);
         for (int32_t j = 0; j < 4; j++) {
             r->max_acc[j] = pw.max[j];
