@@ -148,6 +148,15 @@ Q8_GRAD_IN_SHAPES = (
     ("fc", dict(n=1, in_shape=(1, 1, 6), c_out=15, accumulate=1)),
     # pixels without taps (stride above the kernel) with accumulate: the DSP path's zero_put
     ("dwconv2d", dict(n=2, h=7, w=8, c_in=8, k=(2, 2), stride=(3, 3), accumulate=1)),
+    # The DSP path's tiles (mt_dwconv2d_q8_grad_in_m4.c): a map wider than its grad_out buffer
+    # (tiles across, more than 8 pixels a row: the accumulate walk's runs of 8), 7x7 taps (the
+    # smallest buffer: tiles across and down), stride 2 with tiles down in both passes, a 4x4
+    # map under a 5x5 kernel (every pixel row loses taps at the top or bottom, every column at
+    # a side). Phases without taps: the stride-3 cases above.
+    ("dwconv2d", dict(h=5, w=40, c_in=8, accumulate=1)),
+    ("dwconv2d", dict(h=20, w=9, c_in=5, k=(7, 7))),
+    ("dwconv2d", dict(n=2, h=17, w=16, c_in=8, k=(5, 5), stride=(2, 2))),
+    ("dwconv2d", dict(h=4, w=4, c_in=12, k=(5, 5))),
 )
 
 
