@@ -22,6 +22,11 @@
 
 // ---- the taps, in asm -----------------------------------------------------------------------
 
+// The asm functions below are naked, noipa (gcc cannot see which registers the asm uses, so
+// callers must assume the ABI's clobbers) and aligned to 4: an adr's base is the word-aligned
+// pc, so a function placed at 2 mod 4 (its own section under -ffunction-sections, as the module
+// is built) would compute its jump targets 2 bytes off.
+
 // What tap_walk reads (through r0; the offsets are the asm's). The first 8 words are what one
 // ldm reloads for each pixel: the table, the rows, zero sums, the step back, the end.
 typedef struct {
@@ -80,7 +85,7 @@ typedef struct {
 // Every pixel's 4 sums (r4-r7) over rows x cols taps. A row jumps to tap cols - 1 (r3: its
 // address, with the Thumb bit) and falls through to tap 0; r0 the buffer row, r1 the table row,
 // r2 the rows left, r12 the buffer's row step, lr the sums out.
-__attribute__((naked, noinline)) static void tap_walk(const dw_walk *a) {
+__attribute__((naked, noinline, noipa, aligned(4))) static void tap_walk(const dw_walk *a) {
     (void)a;
     __asm__ volatile(
         "push {r4-r11, lr}\n\t"
@@ -219,7 +224,7 @@ typedef char dw_phase_walk_offsets[(offsetof(dw_phase_walk, qend) == 28 &&
     "movlt " m ", r11\n\t"
 
 // Pass 0 without accumulate: max |acc| per channel into max[4].
-__attribute__((naked, noinline)) static void phase_max(dw_phase_walk *a) {
+__attribute__((naked, noinline, noipa, aligned(4))) static void phase_max(dw_phase_walk *a) {
     (void)a;
     __asm__ volatile(
         DW_PHASE_HEAD
@@ -252,7 +257,7 @@ __attribute__((naked, noinline)) static void phase_max(dw_phase_walk *a) {
     "strb r10, [lr, #" j "]\n\t"
 
 // Pass 1 without accumulate: the int8 values.
-__attribute__((naked, noinline)) static void phase_store(dw_phase_walk *a) {
+__attribute__((naked, noinline, noipa, aligned(4))) static void phase_store(dw_phase_walk *a) {
     (void)a;
     __asm__ volatile(
         "add r1, r0, #100\n\t"
@@ -269,7 +274,7 @@ __attribute__((naked, noinline)) static void phase_store(dw_phase_walk *a) {
 
 // n >= 1 entries: d[2 i], d[2 i + 1] = the int16 pairs (bytes 0 and 2, 1 and 3) of the 4 int8 at
 // p + i * step; two a step (5.5 instructions an entry).
-__attribute__((naked, noinline)) static void pairs_copy(int32_t *d, const int8_t *p,
+__attribute__((naked, noinline, noipa, aligned(4))) static void pairs_copy(int32_t *d, const int8_t *p,
                                                         int32_t step, int32_t n) {
     (void)d;
     (void)p;
