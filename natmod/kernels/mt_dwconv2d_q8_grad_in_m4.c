@@ -3,8 +3,8 @@
 // sign-extended copy of grad_out and a table of sign-extended weights, the taps in asm (the
 // same bytes as the general loop: the sums are exact int32).
 //
-// Per group and image the input is cut into tiles whose grad_out fits the stack buffer (one tile
-// for the small maps the trained layers have). Each tile's grad_out is copied once as int16
+// Per image the input is cut into tiles whose grad_out fits the stack buffer (one tile for the
+// small maps the trained layers have); per tile, each group's grad_out is copied once as int16
 // pairs (channels 0 and 2, 1 and 3), with zero columns where the taps run past the left or
 // right edge; the pixels of one phase then all walk the same rows x cols taps, without tests:
 // the rows past the top or bottom edge are left out per pixel row (they are not in the buffer),
