@@ -129,10 +129,10 @@ Q8_GRAD_IN_SHAPES = (
     ("pwconv2d", dict(h=1, w=3, c_in=7, c_out=129, k=(1, 1), padding="valid")),
     ("fc", dict(n=2, in_shape=(1, 1, 9), c_out=13, accumulate=1)),
     ("fc", dict(n=1, in_shape=(1, 1, 21), c_out=131)),
-    # dwconv2d by phase and column (mt_dwconv2d_q8_grad_in.c): pixels with every tap and
+    # dwconv2d by phase (mt_dwconv2d_q8_grad_in.c and _m4.c): pixels with every tap and
     # border ones, two groups of 4 and a tail, batches, stride 2 with odd sizes, padding 0 / 1 /
     # 3, images smaller than the kernel (no pixel has every tap), a stride above the kernel
-    # (phases without taps), more than 49 taps in a phase (no table on the DSP path), only
+    # (phases without taps), more than 7 taps along an axis of a phase (not the DSP path), only
     # tail channels.
     ("dwconv2d", dict(h=6, w=7, c_in=9)),
     ("dwconv2d", dict(n=2, h=7, w=9, c_in=8, k=(7, 7), stride=(2, 2), accumulate=1)),
@@ -146,7 +146,7 @@ Q8_GRAD_IN_SHAPES = (
     ("dwconv2d", dict(h=6, w=9, c_in=8, k=(7, 8), accumulate=1)),  # 56 taps in one phase
     # The DSP one-pixel sums: eight rows a step, then four, a pair and one (c_out = 15).
     ("fc", dict(n=1, in_shape=(1, 1, 6), c_out=15, accumulate=1)),
-    # pixels without taps (stride above the kernel) with accumulate: the DSP path's zero_put
+    # pixels without taps (stride above the kernel) with accumulate: the DSP path's zero sums
     ("dwconv2d", dict(n=2, h=7, w=8, c_in=8, k=(2, 2), stride=(3, 3), accumulate=1)),
     # The DSP 1x1 block mode (stride 1, unpadded, 8+ pixels). Four input channels a block (c_out
     # > 64): chunks of 128 output channels whose sums wait in the scratch (one group of pixels;
@@ -164,6 +164,15 @@ Q8_GRAD_IN_SHAPES = (
     ("pwconv2d", dict(h=3, w=3, c_in=45, c_out=61, k=(1, 1), padding="valid")),
     ("pwconv2d", dict(h=2, w=4, c_in=11, c_out=64, k=(1, 1), padding="valid", accumulate=1)),
     ("pwconv2d", dict(h=3, w=4, c_in=64, c_out=12, k=(1, 1), padding="valid")),
+    # The DSP path's tiles (mt_dwconv2d_q8_grad_in_m4.c): a map wider than its grad_out buffer
+    # (tiles across, more than 8 pixels a row: the accumulate walk's runs of 8), 7x7 taps (the
+    # smallest buffer: tiles across and down), stride 2 with tiles down in both passes, a 4x4
+    # map under a 5x5 kernel (every pixel row loses taps at the top or bottom, every column at
+    # a side). Phases without taps: the stride-3 cases above.
+    ("dwconv2d", dict(h=5, w=40, c_in=8, accumulate=1)),
+    ("dwconv2d", dict(h=20, w=9, c_in=5, k=(7, 7))),
+    ("dwconv2d", dict(n=2, h=17, w=16, c_in=8, k=(5, 5), stride=(2, 2))),
+    ("dwconv2d", dict(h=4, w=4, c_in=12, k=(5, 5))),
 )
 
 

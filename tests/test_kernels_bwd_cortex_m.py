@@ -131,6 +131,20 @@ def cases():
                                                                               1e-3),
         *q8(random_grad(rng, n * c_out)), np.zeros(0, np.float32), np.zeros(0, np.float32),
         np.array([12345], np.int32)]
+    # The bias sums' DSP path: 8 and 4 channels in int16 halfwords, blocks of 256 pixels (320
+    # here, channels 0 and 5 all -128, 1 and 6 all 127: the halfwords' limits), one left over.
+    gq, gs = q8(random_grad(rng, 320 * 13))
+    for ch, v in ((0, -128), (1, 127), (5, -128), (6, 127), (9, -128), (10, 127)):
+        gq.reshape(320, 13)[:, ch] = v
+    yield "mt_bias_q8_update", [1, 20, 16, 13] + [1, 2, A.f32_bits(0.1), A.f32_bits(0.0)], [
+        rng.integers(-9999, 9999, size=13).astype(np.int32), random_scales(rng, 13, 1e-9, 1e-8),
+        gq, gs, np.zeros(0, np.float32), np.zeros(0, np.float32), np.array([12345], np.int32)]
+    # The int8 add's pass-through loops: plain and accumulated, -128 and a negative scale.
+    for accumulate, sign in ((0, 1), (1, 1), (0, -1)):
+        gq, gs = q8(random_grad(rng, 37))
+        gq[3] = -128
+        yield "mt_add_q8_grad_in", [1, 1, 1, 37, accumulate], [
+            gq, gs * sign, *q8(random_grad(rng, 37))]
     logits = rng.integers(-128, 128, size=3 * 10, dtype=np.int8)
     yield "mt_xent_q8_grad_in", [3, 10, 4, A.f32_bits(0.2)], [
         logits, np.array([1, 9, 4], np.int32), np.zeros(1, np.float32),

@@ -129,15 +129,8 @@ static void phase_any(const dw_phase *ph, dw_span sy, dw_span sx) {
 
 static void phase_pass(const dw_phase *ph) {
     const dw_ctx *x = ph->x;
-    const dw_span sy = span_of(&ph->ay, x->params->pad_h, x->in->h);
-    const dw_span sx = span_of(&ph->ax, x->params->pad_w, x->in->w);
-#if defined(__ARM_FEATURE_DSP)
-    if (ph->g->width == 4 && ph->ay.taps * ph->ax.taps <= DW_TAB_TAPS) {
-        mt_dw_q8_phase_tab(ph, sy, sx);
-        return;
-    }
-#endif
-    phase_any(ph, sy, sx);
+    phase_any(ph, span_of(&ph->ay, x->params->pad_h, x->in->h),
+              span_of(&ph->ax, x->params->pad_w, x->in->w));
 }
 
 #if MT_X64
@@ -197,7 +190,14 @@ static void dw_pass(const dw_ctx *x, dw_out *o) {
 #endif
     const mt_dims *f = x->filter, *out = x->out;
     const int32_t c = x->in->c, sh = x->params->stride_h, sw = x->params->stride_w;
-    for (int32_t ch = 0; ch < c;) {
+    int32_t ch = 0;
+#if MT_DW_DSP
+    if (c >= 4 && mt_dw_q8_dsp_applies(x)) {
+        mt_dw_q8_pass_dsp(x, o);  // the groups of 4: channels [0, c - c % 4)
+        ch = c - c % 4;
+    }
+#endif
+    while (ch < c) {
         dw_group g = {ch, c - ch >= 4 ? 4 : 1, {0.0f, 0.0f, 0.0f, 0.0f}, {0, 0, 0, 0}};
         for (int32_t j = 0; j < g.width; j++) {
             g.c[j] = x->s_g * x->s_w[ch + j];

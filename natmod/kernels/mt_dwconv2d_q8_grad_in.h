@@ -8,8 +8,8 @@
 
 #include "mt_grad.h"
 
-// No scratch (the DSP path keeps a weight table of up to 49 taps on the stack, about 1 KB for
-// the call). MT_ERR_SHAPE when kh * kw * 128 * 128 does not fit an int32.
+// No scratch (the DSP path keeps a 1 KB workspace on the stack: a weight table and a copy of
+// part of grad_out). MT_ERR_SHAPE when kh * kw * 128 * 128 does not fit an int32.
 mt_status mt_dwconv2d_q8_grad_in(const mt_conv_params *params, const mt_grad_params *grad,
                                  const mt_dims *input_dims, const mt_grad_dst *grad_in,
                                  const mt_dims *filter_dims, const int8_t *filter,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The parts of mt_dwconv2d_q8_grad_in that its general loop (mt_dwconv2d_q8_grad_in.c) and its
-// Cortex-M4 table path (mt_dwconv2d_q8_grad_in_m4.c) share: the phase geometry and where the
+// Cortex-M4/M7 path (mt_dwconv2d_q8_grad_in_m4.c) share: the phase geometry and where the
 // values go. Private to those two files.
 //
 // The input pixel (iy, ix) meets output oy through tap ky when iy + pad_h = oy * stride_h + ky.
@@ -88,12 +88,15 @@ static inline dw_span span_of(const dw_axis *ax, int32_t pad, int32_t size_in) {
     return sp;
 }
 
-#if defined(__ARM_FEATURE_DSP)
-#define DW_TAB_TAPS 49  // taps of one phase: 7x7 at stride 1, 13x13 at 2 (588 bytes of stack)
-
-// The phase through tables of sign-extended weights (mt_dwconv2d_q8_grad_in_m4.c), for a group of
-// 4 channels and at most DW_TAB_TAPS taps in the phase.
-void mt_dw_q8_phase_tab(const dw_phase *ph, dw_span sy, dw_span sx);
+// The Cortex-M4/M7 path (mt_dwconv2d_q8_grad_in_m4.c): one pass over the channels in groups of
+// 4 (the c % 4 left are the general loop's), when no phase has more than 7 taps along an axis
+// (mt_dw_q8_dsp_applies).
+#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
+#define MT_DW_DSP 1
+int mt_dw_q8_dsp_applies(const dw_ctx *x);
+void mt_dw_q8_pass_dsp(const dw_ctx *x, dw_out *o);
+#else
+#define MT_DW_DSP 0
 #endif
 
 #endif
