@@ -56,53 +56,51 @@ typedef struct {
     "smlabb  %[a1], %[t], %[e], %[a1]\n\t"              \
     "smlatt  %[a3], %[t], %[e], %[a3]\n\t"
 
-// Two pixels a step: the second read at [p, step], then both pointers move two steps.
+// Two pixels a step: the second read at [p, step], then both pointers move two steps. An odd
+// run enters at 2 (the second pixel) with the pointers one step back.
 #define TWO_PIXELS(PIXEL)                                                     \
+    "cmp     %[g], #0\n\t"                                                    \
+    "bne     2f\n"                                                            \
+    "1:\n\t"                                                                  \
     PIXEL("[%[x]]", "[%[q]]")                                                 \
+    "2:\n\t"                                                                  \
     PIXEL("[%[x], %[xs]]", "[%[q], %[qs]]")                                   \
     "add     %[x], %[x], %[xs], lsl #1\n\t"                                   \
     "add     %[q], %[q], %[qs], lsl #1\n\t"
 
 // sum[0 .. 4 groups) += the run's terms, 4 channels a group from r->x (conv: against r->q's
-// one channel; depthwise: against r->q's 4 channels of the group). The loop over pixel pairs is
-// asm: in C, gcc reloaded a step from the stack in the loop (14 instructions a pixel, now 10 for
-// a conv, 12.5 depthwise). Out of line: the asm takes 13 registers (depthwise keeps the loop's
-// end in memory), which gcc at -Os -fpic cannot give inside the big caller.
+// one channel; depthwise: against r->q's 4 channels of the group); pixels >= 1. The loop over
+// pixel pairs is asm: in C, gcc reloaded a step from the stack in the loop (14 instructions a
+// pixel, now 10 for a conv, 12.5 depthwise). Out of line: the asm takes 13 registers
+// (depthwise keeps the loop's end in memory), which gcc at -Os -fpic cannot give inside the big
+// caller. The pointers are integers here: an odd run's start one step back lies outside the
+// buffers, and is never read.
 __attribute__((noinline)) static void dsp_run_sums(const run *r, int32_t off2, int depthwise,
                                                    int32_t groups, int32_t *sum) {
-    const int32_t xs = r->x_step, qs = r->q_step, pairs = r->pixels >> 1;
+    const int32_t xs = r->x_step, qs = r->q_step, odd = r->pixels & 1;
+    const int32_t steps = (r->pixels + 1) >> 1;  // loop steps
+    const uintptr_t x0 = (uintptr_t)r->x - (odd ? xs : 0), q0 = (uintptr_t)r->q - (odd ? qs : 0);
     for (int32_t i = 0; i < groups; i++, sum += 4) {
-        int32_t a0 = sum[0], a1 = sum[1], a2 = sum[2], a3 = sum[3], g, v, e;
-        const int8_t *x = r->x + 4 * i, *q = depthwise ? r->q + 4 * i : r->q;
-        if (pairs > 0 && !depthwise) {
-            int32_t n = pairs;
-            __asm__("1:\n\t" TWO_PIXELS(CONV_PIXEL) "subs    %[n], %[n], #1\n\t"
+        int32_t a0 = sum[0], a1 = sum[1], a2 = sum[2], a3 = sum[3], g = odd, v, e;
+        uintptr_t x = x0 + 4 * i, q = depthwise ? q0 + 4 * i : q0;
+        if (!depthwise) {
+            int32_t n = steps;
+            __asm__(TWO_PIXELS(CONV_PIXEL) "subs    %[n], %[n], #1\n\t"
                     "bne     1b"
                     : [x] "+r"(x), [q] "+r"(q), [n] "+r"(n), [a0] "+r"(a0), [a1] "+r"(a1),
-                      [a2] "+r"(a2), [a3] "+r"(a3), [g] "=&r"(g), [v] "=&r"(v), [e] "=&r"(e)
+                      [a2] "+r"(a2), [a3] "+r"(a3), [g] "+r"(g), [v] "=&r"(v), [e] "=&r"(e)
                     : [xs] "r"(xs), [qs] "r"(qs), [off2] "r"(off2)
                     : "cc", "memory");
-        } else if (pairs > 0) {
-            const int8_t *const end = x + 2 * pairs * xs;
+        } else {
+            const uintptr_t end = x + 2 * steps * xs;
             int32_t t;
-            __asm__("1:\n\t" TWO_PIXELS(DW_PIXEL) "ldr     %[t], %[end]\n\t"
+            __asm__(TWO_PIXELS(DW_PIXEL) "ldr     %[t], %[end]\n\t"
                     "cmp     %[x], %[t]\n\t"
                     "bne     1b"
                     : [x] "+r"(x), [q] "+r"(q), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2),
-                      [a3] "+r"(a3), [g] "=&r"(g), [v] "=&r"(v), [e] "=&r"(e), [t] "=&r"(t)
+                      [a3] "+r"(a3), [g] "+r"(g), [v] "=&r"(v), [e] "=&r"(e), [t] "=&r"(t)
                     : [xs] "r"(xs), [qs] "r"(qs), [off2] "r"(off2), [end] "m"(end)
                     : "cc", "memory");
-        }
-        if (r->pixels & 1) {  // the last pixel
-            v = load_s8x4(x);
-            if (depthwise) {
-                mac4_offset(load_s8x4(q), v, off2, &a0, &a1, &a2, &a3);
-            } else {
-                g = *q;
-                e = __sxtab16(off2, v), v = sxtab16_ror8(off2, v);
-                a0 = __smlabb(g, e, a0), a2 = __smlabt(g, e, a2);
-                a1 = __smlabb(g, v, a1), a3 = __smlabt(g, v, a3);
-            }
         }
         sum[0] = a0, sum[1] = a1, sum[2] = a2, sum[3] = a3;
     }
