@@ -71,12 +71,12 @@ typedef struct {
 // sum[0 .. 4 groups) += the run's terms, 4 channels a group from r->x (conv: against r->q's
 // one channel; depthwise: against r->q's 4 channels of the group); pixels >= 1. The loop over
 // pixel pairs is asm: in C, gcc reloaded a step from the stack in the loop (14 instructions a
-// pixel, now 10 for a conv, 12.5 depthwise). Out of line: the asm takes 13 registers
-// (depthwise keeps the loop's end in memory), which gcc at -Os -fpic cannot give inside the big
-// caller. The pointers are integers here: an odd run's start one step back lies outside the
-// buffers, and is never read.
-__attribute__((noinline)) static void dsp_run_sums(const run *r, int32_t off2, int depthwise,
-                                                   int32_t groups, int32_t *sum) {
+// pixel, now 10 for a conv, 12.5 depthwise). Out of line: the asm takes 13 registers, which
+// gcc at -Os -fpic cannot give inside the big caller; depthwise keeps the loop's end in memory
+// (a 14th register operand is "impossible constraints" even here). The pointers are integers:
+// an odd run's start one step back lies outside the buffers, and is never read.
+MT_DSP_INLINE void dsp_run_sums(const run *r, int32_t off2, int depthwise, int32_t groups,
+                                int32_t *sum) {
     const int32_t xs = r->x_step, qs = r->q_step, odd = r->pixels & 1;
     const int32_t steps = (r->pixels + 1) >> 1;  // loop steps
     const uintptr_t x0 = (uintptr_t)r->x - (odd ? xs : 0), q0 = (uintptr_t)r->q - (odd ? qs : 0);
@@ -104,6 +104,17 @@ __attribute__((noinline)) static void dsp_run_sums(const run *r, int32_t off2, i
         }
         sum[0] = a0, sum[1] = a1, sum[2] = a2, sum[3] = a3;
     }
+}
+
+// One copy each, depthwise a constant in it.
+__attribute__((noinline)) static void conv_run_sums(const run *r, int32_t off2, int32_t groups,
+                                                    int32_t *sum) {
+    dsp_run_sums(r, off2, 0, groups, sum);
+}
+
+__attribute__((noinline)) static void dw_run_sums(const run *r, int32_t off2, int32_t groups,
+                                                  int32_t *sum) {
+    dsp_run_sums(r, off2, 1, groups, sum);
 }
 #endif
 
@@ -186,8 +197,8 @@ static void run_sums(const run *r, int32_t offset, int depthwise, const int32_t 
 #if defined(__ARM_FEATURE_DSP)
     const int32_t off2 = (int32_t)(((uint32_t)offset & 0xFFFFu) * 0x10001u);
     if ((!depthwise || q_contiguous) && count >= 4 && r->pixels > 0) {
-        dsp_run_sums(r, off2, depthwise, count >> 2, sum + i);
-        i += count & ~3;
+        (depthwise ? dw_run_sums : conv_run_sums)(r, off2, count >> 2, sum);
+        i = count & ~3;
     }
 #else
     (void)q_contiguous;
