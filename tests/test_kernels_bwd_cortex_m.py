@@ -49,8 +49,8 @@ def update_case(rng, op, rounding, momentum, channels=None, **case):
 
 def update_cases(rng):
     """Every branch of the DSP sums: channel counts not multiples of 4, more than one chunk of
-    32, odd pixel counts, padding, stride 2, channel lists (contiguous and not), all four
-    rounding modes, momentum."""
+    32, odd and even pixel counts (runs of one pixel too), padding, stride 2, channel lists
+    (contiguous and not), all four rounding modes, momentum."""
     yield update_case(rng, "conv2d", 0, 0.0, c_in=11, c_out=3, h=7, w=5, stride=(2, 2))
     yield update_case(rng, "conv2d", 2, 0.9, channels=[0, 2, 3, 5, 6, 9, 10], c_in=11, c_out=2,
                       k_sel=7, h=5, w=5)
@@ -62,6 +62,9 @@ def update_cases(rng):
     yield update_case(rng, "dwconv2d", 1, 0.0, channels=[0, 1, 2, 4, 5], c_in=7, k_sel=5, h=4,
                       w=5, k=(5, 5))
     yield update_case(rng, "dwconv2d", 0, 0.9, c_in=37, h=3, w=3)
+    # Runs of one pixel (the two-pixel loop entered at its second pixel and left at once).
+    yield update_case(rng, "dwconv2d", 2, 0.0, c_in=8, h=2, w=1)
+    yield update_case(rng, "conv2d", 2, 0.0, c_in=8, c_out=2, h=2, w=1)
 
 
 def fc_update_case(rng, n, rounding, momentum, k, features=40, c_out=3, qas=1, low=1e-4):
