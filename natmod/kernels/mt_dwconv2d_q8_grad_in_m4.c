@@ -638,16 +638,18 @@ void mt_dw_q8_pass_dsp(const dw_ctx *x, dw_out *o) {
     const mt_conv_params *cp = x->params;
     const int32_t sh = cp->stride_h, sw = cp->stride_w;
     const int32_t ty_max = (f->h + sh - 1) / sh;  // phase 0 has the most taps
-    int32_t *tab = ws + 4 * RUN_MAX + (sh + sw) * PHASE_WORDS;
     dw_put_fn *put = o->by_max ? put_max : o->pass == 0 ? put_amax_acc  // with accumulate
                      : o->accumulate ? put_store_acc : put_store;
     void (*phase)(dw_phase_walk *) = o->by_max ? phase_max : 0;
 #if defined(__ARM_FP)
     phase = o->pass == 1 && !o->accumulate ? phase_store : phase;
 #endif
+    // only tap_walk's passes keep sums: the asm walkers' give those words to the buffer (fewer
+    // tiles, so less grad_out copied twice at their seams)
+    int32_t *phases = ws + (phase ? 0 : 4 * RUN_MAX);
+    int32_t *tab = phases + (sh + sw) * PHASE_WORDS;
     dw_grp r = {x, o, put, phase, 0, {0, 0, 0, 0}, {{0.0f, 0.0f, 0.0f, 0.0f}, o->old_scale, o->inv},
-                ws, tab, tab + ty_max * TAB_ROW * 2, (dw_phase_axis *)(ws + 4 * RUN_MAX),
-                0, 0, 0, 0, 0};
+                ws, tab, tab + ty_max * TAB_ROW * 2, (dw_phase_axis *)phases, 0, 0, 0, 0, 0};
     const int32_t budget = (WS_WORDS - (int32_t)(r.buf - ws)) / 2;  // buffer entries
     for (r.n = 0; r.n < in->n; r.n++) {
         for (int32_t xa = 0, xb; xa < in->w; xa = xb) {
