@@ -17,7 +17,8 @@
 #include "mt_dsp.h"
 
 #define WS_WORDS 256  // the workspace on the stack (1 KB): sums, weight table, grad_out copy
-#define TAB_ROW 7     // entries (2 words each) per table row: the asm's row step of 56 bytes
+#define TAB_ROW 7     // entries (2 words each) per table row
+#define TAB_WORDS 15  // a table row: TAB_ROW entries, then its link (the asm's row step of 60 bytes)
 #define RUN_MAX 8     // pixels per call of the tap walk (their sums: 32 words)
 
 // ---- the taps, in asm -----------------------------------------------------------------------
@@ -43,7 +44,8 @@ typedef struct {
 
 // One tap i of a row: 8 bytes of q pairs at r0 + 8 i, of weight pairs at r1 + 8 i; every
 // instruction is 32 bits, so a tap is 24 bytes of code (checked below), which the entry jump
-// into the row relies on. Tap 0, the last of a row, steps r1 to the next table row.
+// into the row relies on. Tap 0, the last of a row, steps r1 to the next table row (60 bytes:
+// the row's link word, at 56, is the phase walkers').
 #define DW_TAP(i)                                  \
     "ldrd r8, r9, [r0, #8*" #i "]\n\t"             \
     "ldrd r10, r11, [r1, #8*" #i "]\n\t"           \
@@ -63,14 +65,13 @@ typedef struct {
     "sub r3, r4, r3\n\t"                              \
     "orr r3, r3, #1\n\t"
 
-// The sums r4-r7 of one pixel over r2 >= 1 rows: a row jumps to tap cols - 1 (r3) and falls
-// through to tap 0; r0 the buffer row (stepped by r12), r1 the table row (by 56 bytes).
-#define DW_ROWS                                        \
-    "2: bx r3\n\t"                                    \
+// One row of taps, entered at tap cols - 1 (r3) and falling through to tap 0; r0 the buffer
+// row (stepped by r12 after it), r1 the table row (by 60 bytes).
+#define DW_ROW                                         \
     "4:\n\t"                                          \
     DW_TAP(6) DW_TAP(5) DW_TAP(4) DW_TAP(3) DW_TAP(2) DW_TAP(1) \
     "3: ldrd r8, r9, [r0, #0]\n\t"                    \
-    "ldrd r10, r11, [r1], #56\n\t"                    \
+    "ldrd r10, r11, [r1], #60\n\t"                    \
     "smlabb r4, r8, r10, r4\n\t"                      \
     "smlatt r6, r8, r10, r6\n\t"                      \
     "smlabb r5, r9, r11, r5\n\t"                      \
@@ -78,9 +79,22 @@ typedef struct {
     ".if (3b - 4b) != 144\n\t"                        \
     ".error \"dw taps: a tap is not 24 bytes\"\n\t"  \
     ".endif\n\t"                                      \
-    "add r0, r0, r12\n\t"                             \
+    "add r0, r0, r12\n\t"
+
+// The sums r4-r7 of one pixel over r2 >= 1 rows, counted down.
+#define DW_ROWS                                        \
+    "2: bx r3\n\t"                                    \
+    DW_ROW                                             \
     "subs r2, r2, #1\n\t"                             \
     "bne 2b\n\t"
+
+// The same over the table rows linked from r1: each row's link word (its last, read once r1 has
+// stepped past the row) is the next row's entry, or the caller's exit after the last row (two
+// instructions a row where DW_ROWS takes four).
+#define DW_ROWS_LINKED                                 \
+    "bx r3\n\t"                                       \
+    DW_ROW                                             \
+    "ldr pc, [r1, #-4]\n\t"
 
 // Every pixel's 4 sums (r4-r7) over rows x cols taps. A row jumps to tap cols - 1 (r3: its
 // address, with the Thumb bit) and falls through to tap 0; r0 the buffer row, r1 the table row,
@@ -111,54 +125,68 @@ __attribute__((naked, noinline, noipa, aligned(4))) static void tap_walk(const d
 
 // The two common passes (pass 0 without accumulate: max |acc| per channel; pass 1 without
 // accumulate: the int8 values) walk every pixel of a phase in one call, the values made in asm
-// too. What they read (through r0; the offsets are the asm's): words 0-6 are what one ldm
-// reloads for each pixel (its buffer entry, the table row, the rows, zero sums). The walker
+// too. What they read (through r0; the offsets are the asm's): words 0-2 are what one ldm
+// reloads after each pixel (r0's step back to the next pixel, the output's step, the pixel
+// row's end), words 3-7 what one ldm reloads before it (the table row, zero sums). The walker
 // steps the fields marked "asm".
 typedef struct {
-    uintptr_t qpix;       // 0 (asm): the pixel's buffer entry at the pixel row's first table row
-    const int32_t *wrow;  // 4 (asm): that table row
-    int32_t rows;         // 8 (asm): the table rows meeting the buffer, 0 if none
-    int32_t zero[4];      // 12
-    uintptr_t qend;       // 28 (asm): qpix past the pixel row's last pixel
+    int32_t back;         // 0 (asm): rows * bw8 - 8: from r0 past a pixel's last row to the next
+                          //     pixel's first
+    int32_t step;         // 4: dst bytes from a pixel to the next
+    uintptr_t qend;       // 8 (asm): the buffer entry past the pixel row's last pixel
+    const int32_t *wrow;  // 12 (asm): the pixel row's first table row
+    int32_t zero[4];      // 16
     int32_t n8;           // 32: 8 * pixels per pixel row (one buffer entry each)
     int32_t oy0;          // 36 (asm): the output of table row 0 for the pixel row
     int32_t by, by_end;   // 40, 44: the buffer's output rows
     int32_t ty;           // 48: table rows (0: no taps)
-    const int32_t *tab;   // 52
+    int32_t *tab;         // 52
     uintptr_t q0;         // 56: the first pixel's buffer entry at output row 0 (an integer:
                           //     it may lie outside the buffer)
-    int32_t step;         // 60: dst bytes from a pixel to the next
-    int32_t row_skip;     // 64: dst bytes from past a pixel row to the next row's first
-    int32_t rows_left;    // 68 (asm): pixel rows, >= 1
-    int32_t cols;         // 72: taps per table row, 1..TAB_ROW
-    int32_t bw8;          // 76: bytes per buffer row
-    int8_t *dst;          // 80: the first pixel's channel ch
-    int32_t max[4];       // 84: by_max: the largest |acc| per channel (in and out)
-    float c[4], inv, half;  // 100: store: s_g * s_w, the int8 scale's inverse, 0.5
-    uint32_t entry[2];    // 124 (asm): the rows' entry (DW_ENTRY), and the values' (no taps)
+    int32_t row_skip;     // 60: dst bytes from past a pixel row to the next row's first
+    int32_t rows_left;    // 64 (asm): pixel rows, >= 1
+    int32_t cols;         // 68: taps per table row, 1..TAB_ROW
+    int32_t bw8;          // 72: bytes per buffer row
+    int8_t *dst;          // 76: the first pixel's channel ch
+    int32_t max[4];       // 80: by_max: the largest |acc| per channel (in and out)
+    float c[4], inv, half;  // 96: store: s_g * s_w, the int8 scale's inverse, 0.5
+    uint32_t entry[2];    // 120 (asm): the rows' entry (DW_ENTRY), and the values' (no taps)
 } dw_phase_walk;
 
-typedef char dw_phase_walk_offsets[(offsetof(dw_phase_walk, qend) == 28 &&
-                                    offsetof(dw_phase_walk, dst) == 80 &&
-                                    offsetof(dw_phase_walk, max) == 84 &&
-                                    offsetof(dw_phase_walk, c) == 100 &&
-                                    offsetof(dw_phase_walk, entry) == 124) ? 1 : -1];
+typedef char dw_phase_walk_offsets[(offsetof(dw_phase_walk, wrow) == 12 &&
+                                    offsetof(dw_phase_walk, n8) == 32 &&
+                                    offsetof(dw_phase_walk, row_skip) == 60 &&
+                                    offsetof(dw_phase_walk, dst) == 76 &&
+                                    offsetof(dw_phase_walk, max) == 80 &&
+                                    offsetof(dw_phase_walk, c) == 96 &&
+                                    offsetof(dw_phase_walk, entry) == 120) ? 1 : -1];
 
-// Before the loops: the entries, r12 the buffer's row step, lr the output.
+// Before the loops: the entries, every table row's link the rows' entry, r12 the buffer's row
+// step, lr the output.
 #define DW_PHASE_HEAD                                  \
     "push {r4-r11, lr}\n\t"                             \
     "str r0, [sp, #-8]!\n\t"                            \
-    DW_ENTRY("72")                                      \
-    "str r3, [r0, #124]\n\t"                            \
+    DW_ENTRY("68")                                      \
+    "str r3, [r0, #120]\n\t"                            \
     "adr.w r4, 5f\n\t"                                  \
     "orr r4, r4, #1\n\t"                                \
-    "str r4, [r0, #128]\n\t"                            \
-    "ldr r12, [r0, #76]\n\t"                            \
-    "ldr lr, [r0, #80]\n\t"
+    "str r4, [r0, #124]\n\t"                            \
+    "ldr r1, [r0, #52]\n\t"                             \
+    "ldr r2, [r0, #48]\n\t"                             \
+    "cmp r2, #0\n\t"                                    \
+    "beq 8f\n\t"                                        \
+    "7: str r3, [r1, #56]\n\t"                          \
+    "add r1, r1, #60\n\t"                               \
+    "subs r2, r2, #1\n\t"                               \
+    "bne 7b\n\t"                                        \
+    "8: ldr r12, [r0, #72]\n\t"                         \
+    "ldr lr, [r0, #76]\n\t"
 
 // Each pixel row: the table rows [rr0, rr1) that meet the buffer rows [by, by_end) (none: r3
-// jumps straight to the values, of zero sums), then each pixel: its sums into r4-r7, r8 the
-// struct again at label 5.
+// jumps straight to the values, of zero sums), the last one's link the exit (label 5), left so:
+// rr1 never grows from a pixel row to the next, so no later pixel row enters that row (the head
+// links every row again for each call); then each pixel: its sums into r4-r7, r0 past its last
+// buffer row, r8 the struct again at label 5.
 #define DW_PHASE_PIXEL                                 \
     "6: ldr r8, [sp]\n\t"                               \
     "ldr r9, [r8, #36]\n\t"                             \
@@ -176,96 +204,116 @@ typedef char dw_phase_walk_offsets[(offsetof(dw_phase_walk, qend) == 28 &&
     "it lt\n\t"                                         \
     "movlt r2, #0\n\t"                                  \
     "ldr r1, [r8, #52]\n\t"                             \
-    "rsb r11, r10, r10, lsl #3\n\t"                     \
-    "add r1, r1, r11, lsl #3\n\t"                       \
+    "rsb r11, r10, r10, lsl #4\n\t"                     \
+    "add r1, r1, r11, lsl #2\n\t"                       \
     "add r9, r9, r10\n\t"                               \
     "ldr r0, [r8, #56]\n\t"                             \
     "mla r0, r9, r12, r0\n\t"                           \
-    "stm r8, {r0, r1, r2}\n\t"                          \
+    "str r1, [r8, #12]\n\t"                             \
+    "mul r9, r2, r12\n\t"                               \
+    "sub r9, r9, #8\n\t"                                \
+    "str r9, [r8, #0]\n\t"                              \
     "ldr r9, [r8, #32]\n\t"                             \
     "add r9, r9, r0\n\t"                                \
-    "str r9, [r8, #28]\n\t"                             \
+    "str r9, [r8, #8]\n\t"                              \
+    "rsb r9, r2, r2, lsl #4\n\t"                        \
+    "add r9, r1, r9, lsl #2\n\t"                        \
+    "sub r9, r9, #4\n\t"                                \
+    "ldr r10, [r8, #124]\n\t"                           \
     "cmp r2, #0\n\t"                                    \
     "ite ne\n\t"                                        \
-    "ldrne r3, [r8, #124]\n\t"                          \
-    "ldreq r3, [r8, #128]\n\t"                          \
-    "1: ldm r8, {r0, r1, r2, r4, r5, r6, r7}\n\t"       \
-    DW_ROWS                                             \
+    "ldrne r3, [r8, #120]\n\t"                          \
+    "moveq r3, r10\n\t"                                 \
+    "it ne\n\t"                                         \
+    "strne r10, [r9]\n\t"                               \
+    "add r8, r8, #12\n\t"                               \
+    "1: ldm r8, {r1, r4, r5, r6, r7}\n\t"               \
+    DW_ROWS_LINKED                                      \
     "5: ldr r8, [sp]\n\t"
 
-// After the pixel's values: the next pixel, the next pixel row, the end.
+// After the pixel's values: the next pixel (r8 then at wrow for label 1), the next pixel row,
+// the end.
 #define DW_PHASE_TAIL                                  \
-    "ldr r9, [r8, #60]\n\t"                             \
-    "add lr, lr, r9\n\t"                                \
-    "ldr r9, [r8, #0]\n\t"                              \
-    "add r9, r9, #8\n\t"                                \
-    "str r9, [r8, #0]\n\t"                              \
-    "ldr r10, [r8, #28]\n\t"                            \
-    "cmp r9, r10\n\t"                                   \
+    "ldm r8!, {r9, r10, r11}\n\t"                       \
+    "sub r0, r0, r9\n\t"                                \
+    "add lr, lr, r10\n\t"                               \
+    "cmp r0, r11\n\t"                                   \
     "bne 1b\n\t"                                        \
-    "ldr r9, [r8, #64]\n\t"                             \
+    "ldr r8, [sp]\n\t"                                  \
+    "ldr r9, [r8, #60]\n\t"                             \
     "add lr, lr, r9\n\t"                                \
     "ldr r9, [r8, #36]\n\t"                             \
     "add r9, r9, #1\n\t"                                \
     "str r9, [r8, #36]\n\t"                             \
-    "ldr r9, [r8, #68]\n\t"                             \
+    "ldr r9, [r8, #64]\n\t"                             \
     "subs r9, r9, #1\n\t"                               \
-    "str r9, [r8, #68]\n\t"                             \
+    "str r9, [r8, #64]\n\t"                             \
     "bne 6b\n\t"                                        \
     "add sp, sp, #8\n\t"                                \
     "pop {r4-r11, pc}\n\t"
 
-// m = max(m, |a|) (r11 a scratch): |a| as (a ^ s) - s, s = a >> 31.
-#define DW_ABS_MAX(m, a)                               \
-    "eor r11, " a ", " a ", asr #31\n\t"                \
-    "sub r11, r11, " a ", asr #31\n\t"                  \
-    "cmp " m ", r11\n\t"                                \
+// m = max(m, |a|) (t a scratch): |a| as (a ^ s) - s, s = a >> 31.
+#define DW_ABS_MAX(m, a, t)                            \
+    "eor " t ", " a ", " a ", asr #31\n\t"              \
+    "sub " t ", " t ", " a ", asr #31\n\t"              \
+    "cmp " m ", " t "\n\t"                              \
     "it lt\n\t"                                         \
-    "movlt " m ", r11\n\t"
+    "movlt " m ", " t "\n\t"
 
-// Pass 0 without accumulate: max |acc| per channel into max[4].
+// Pass 0 without accumulate: max |acc| per channel into max[4] (r0 kept for the next pixel;
+// lr, the output, is not needed: a scratch).
 __attribute__((naked, noinline, noipa, aligned(4))) static void phase_max(dw_phase_walk *a) {
     (void)a;
     __asm__ volatile(
         DW_PHASE_HEAD
         DW_PHASE_PIXEL
-        "add r9, r8, #84\n\t"
-        "ldm r9, {r0, r1, r2, r10}\n\t"
-        DW_ABS_MAX("r0", "r4") DW_ABS_MAX("r1", "r5") DW_ABS_MAX("r2", "r6")
-        DW_ABS_MAX("r10", "r7")
-        "stm r9, {r0, r1, r2, r10}\n\t"
+        "add r9, r8, #80\n\t"
+        "ldm r9, {r1, r2, r10, r11}\n\t"
+        DW_ABS_MAX("r1", "r4", "lr") DW_ABS_MAX("r2", "r5", "lr") DW_ABS_MAX("r10", "r6", "lr")
+        DW_ABS_MAX("r11", "r7", "lr")
+        "stm r9, {r1, r2, r10, r11}\n\t"
         DW_PHASE_TAIL);
 }
 
 #if defined(__ARM_FP)
-// One value as store_q8 makes it from acc a and scale c (s0-s3; s4 inv, s5 0.5), into
-// byte j of the pixel: t = ((float)a * c) * inv, sign from t's bits, |t| + 0.5 truncated
-// (vcvt rounds toward zero), at most 127.
-#define DW_STORE(a, c, j)                              \
-    "vmov s6, " a "\n\t"                                \
+// Two values as store_q8 makes them from accs a, b and scales ca, cb (of s0-s3; s4 inv, s5 0.5),
+// into bytes j, j + 1 of the pixel (r9, r10 scratch): t = ((float)a * c) * inv, sign from t's
+// bits, |t| + 0.5 truncated (vcvt rounds toward zero), at most 127. In pairs: one vmov moves
+// two words each way.
+#define DW_STORE2(a, b, ca, cb, j, j1)                 \
+    "vmov s6, s7, " a ", " b "\n\t"                     \
     "vcvt.f32.s32 s6, s6\n\t"                           \
-    "vmul.f32 s6, s6, " c "\n\t"                        \
+    "vcvt.f32.s32 s7, s7\n\t"                           \
+    "vmul.f32 s6, s6, " ca "\n\t"                       \
+    "vmul.f32 s7, s7, " cb "\n\t"                       \
     "vmul.f32 s6, s6, s4\n\t"                           \
-    "vmov r9, s6\n\t"                                   \
+    "vmul.f32 s7, s7, s4\n\t"                           \
+    "vmov r9, r10, s6, s7\n\t"                          \
     "vabs.f32 s6, s6\n\t"                               \
+    "vabs.f32 s7, s7\n\t"                               \
     "vadd.f32 s6, s6, s5\n\t"                           \
+    "vadd.f32 s7, s7, s5\n\t"                           \
     "vcvt.s32.f32 s6, s6\n\t"                           \
-    "vmov r10, s6\n\t"                                  \
-    "usat r10, #7, r10\n\t"                             \
-    "eor r10, r10, r9, asr #31\n\t"                     \
-    "sub r10, r10, r9, asr #31\n\t"                     \
-    "strb r10, [lr, #" j "]\n\t"
+    "vcvt.s32.f32 s7, s7\n\t"                           \
+    "vmov " a ", " b ", s6, s7\n\t"                     \
+    "usat " a ", #7, " a "\n\t"                         \
+    "usat " b ", #7, " b "\n\t"                         \
+    "eor " a ", " a ", r9, asr #31\n\t"                 \
+    "sub " a ", " a ", r9, asr #31\n\t"                 \
+    "eor " b ", " b ", r10, asr #31\n\t"                \
+    "sub " b ", " b ", r10, asr #31\n\t"                \
+    "strb " a ", [lr, #" j "]\n\t"                      \
+    "strb " b ", [lr, #" j1 "]\n\t"
 
 // Pass 1 without accumulate: the int8 values.
 __attribute__((naked, noinline, noipa, aligned(4))) static void phase_store(dw_phase_walk *a) {
     (void)a;
     __asm__ volatile(
-        "add r1, r0, #100\n\t"
+        "add r1, r0, #96\n\t"
         "vldm r1, {s0-s5}\n\t"
         DW_PHASE_HEAD
         DW_PHASE_PIXEL
-        DW_STORE("r4", "s0", "0") DW_STORE("r5", "s1", "1") DW_STORE("r6", "s2", "2")
-        DW_STORE("r7", "s3", "3")
+        DW_STORE2("r4", "r5", "s0", "s1", "0", "1") DW_STORE2("r6", "r7", "s2", "s3", "2", "3")
         DW_PHASE_TAIL);
 }
 #endif
@@ -529,7 +577,7 @@ __attribute__((noinline)) static void table_build(const dw_grp *r, const dw_phas
     const int8_t *wr = x->w + r->ch + ((ay->phase + (rows - 1) * x->params->stride_h) * kw +
                                        ax->phase + (cols - 1) * x->params->stride_w) * c;
     int32_t *e = r->tab;
-    for (int32_t rr = 0; rr < rows; rr++, wr -= row_step, e += 2 * TAB_ROW) {
+    for (int32_t rr = 0; rr < rows; rr++, wr -= row_step, e += TAB_WORDS) {
         pairs_copy(e, wr, -col_step, cols);
     }
 }
@@ -554,9 +602,9 @@ __attribute__((noinline)) static void tile_phase(dw_grp *r, const dw_phase_axis 
     // the buffer entry of the first pixel at output row 0, table column 0
     const int32_t q0 = (px->m0 + px->k0 - tx + 1 - r->bx - by * bw) * 2;
     if (r->phase) {
-        dw_phase_walk pw = {0, 0, 0, {0, 0, 0, 0}, 0, 8 * n_x, oy0, by, by_end,
+        dw_phase_walk pw = {0, step, 0, 0, {0, 0, 0, 0}, 8 * n_x, oy0, by, by_end,
                             tx > 0 ? ty : 0, r->tab, (uintptr_t)r->buf + (uintptr_t)(q0 * 4),
-                            step, sh * x->in->w * c - n_x * step, py->k1 - py->k0,
+                            sh * x->in->w * c - n_x * step, py->k1 - py->k0,
                             tx > 0 ? tx : 1, bw * 8, dst,
                             {r->max_acc[0], r->max_acc[1], r->max_acc[2], r->max_acc[3]},
                             {r->p.c[0], r->p.c[1], r->p.c[2], r->p.c[3]}, r->p.inv, 0.5f,
@@ -573,7 +621,7 @@ __attribute__((noinline)) static void tile_phase(dw_grp *r, const dw_phase_axis 
         const int32_t rr1 = by_end - oy0 < ty ? by_end - oy0 : ty;
         walk.rows = tx > 0 ? rr1 - rr0 : 0;
         if (walk.rows > 0) {
-            walk.w = r->tab + rr0 * TAB_ROW * 2;
+            walk.w = r->tab + rr0 * TAB_WORDS;
             walk.back = walk.rows * bw * 8 - 8;
             walk.q = r->buf + q0 + (oy0 + rr0) * bw * 2;
         } else {
@@ -629,7 +677,7 @@ int mt_dw_q8_dsp_applies(const dw_ctx *x) {
     const int32_t sh = x->params->stride_h, sw = x->params->stride_w;
     const int32_t ty = (x->filter->h + sh - 1) / sh, tx = (x->filter->w + sw - 1) / sw;
     return ty <= TAB_ROW && tx <= TAB_ROW &&
-           4 * RUN_MAX + (sh + sw) * PHASE_WORDS + ty * TAB_ROW * 2 + 2 * 49 <= WS_WORDS;
+           4 * RUN_MAX + (sh + sw) * PHASE_WORDS + ty * TAB_WORDS + 2 * 49 <= WS_WORDS;
 }
 
 void mt_dw_q8_pass_dsp(const dw_ctx *x, dw_out *o) {
@@ -638,16 +686,18 @@ void mt_dw_q8_pass_dsp(const dw_ctx *x, dw_out *o) {
     const mt_conv_params *cp = x->params;
     const int32_t sh = cp->stride_h, sw = cp->stride_w;
     const int32_t ty_max = (f->h + sh - 1) / sh;  // phase 0 has the most taps
-    int32_t *tab = ws + 4 * RUN_MAX + (sh + sw) * PHASE_WORDS;
     dw_put_fn *put = o->by_max ? put_max : o->pass == 0 ? put_amax_acc  // with accumulate
                      : o->accumulate ? put_store_acc : put_store;
     void (*phase)(dw_phase_walk *) = o->by_max ? phase_max : 0;
 #if defined(__ARM_FP)
     phase = o->pass == 1 && !o->accumulate ? phase_store : phase;
 #endif
+    // only tap_walk's passes keep sums: the asm walkers' give those words to the buffer (fewer
+    // tiles, so less grad_out copied twice at their seams)
+    int32_t *phases = ws + (phase ? 0 : 4 * RUN_MAX);
+    int32_t *tab = phases + (sh + sw) * PHASE_WORDS;
     dw_grp r = {x, o, put, phase, 0, {0, 0, 0, 0}, {{0.0f, 0.0f, 0.0f, 0.0f}, o->old_scale, o->inv},
-                ws, tab, tab + ty_max * TAB_ROW * 2, (dw_phase_axis *)(ws + 4 * RUN_MAX),
-                0, 0, 0, 0, 0};
+                ws, tab, tab + ty_max * TAB_WORDS, (dw_phase_axis *)phases, 0, 0, 0, 0, 0};
     const int32_t budget = (WS_WORDS - (int32_t)(r.buf - ws)) / 2;  // buffer entries
     for (r.n = 0; r.n < in->n; r.n++) {
         for (int32_t xa = 0, xb; xa < in->w; xa = xb) {
