@@ -106,16 +106,19 @@ MT_DSP_INLINE void dsp_run_sums(const run *r, int32_t off2, int depthwise, int32
     }
 }
 
-// One copy each, depthwise a constant in it.
-__attribute__((noinline)) static void conv_run_sums(const run *r, int32_t off2, int32_t groups,
-                                                    int32_t *sum) {
+// One copy each, depthwise a constant in it. Never unrolled: with -funroll-loops (bench/'s
+// flags table) the unrolled group loop left no registers for the asm.
+#define RUN_SUMS_ATTRS __attribute__((noinline, optimize("no-unroll-loops")))
+RUN_SUMS_ATTRS static void conv_run_sums(const run *r, int32_t off2, int32_t groups,
+                                         int32_t *sum) {
     dsp_run_sums(r, off2, 0, groups, sum);
 }
 
-__attribute__((noinline)) static void dw_run_sums(const run *r, int32_t off2, int32_t groups,
-                                                  int32_t *sum) {
+RUN_SUMS_ATTRS static void dw_run_sums(const run *r, int32_t off2, int32_t groups,
+                                       int32_t *sum) {
     dsp_run_sums(r, off2, 1, groups, sum);
 }
+#undef RUN_SUMS_ATTRS
 #endif
 
 #if defined(__ARM_ARCH_6M__)
