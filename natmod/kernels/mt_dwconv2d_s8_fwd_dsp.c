@@ -107,8 +107,9 @@ MT_DSP_INLINE void window4(const int8_t *x, const dw_tap4 *w, int32_t rows, int3
     }
 }
 
-// One tap in window3x3: x word at [xr] (or [xr, c]), table entry at [wr] (then the next).
-#define DW_TAP3(load)                                                        \
+// One tap of window3x3 and run_row: the x word at `load`, the table entry at [wr] (then the
+// next).
+#define DW_TAP(load)                                                        \
     "ldr     %[v], " load "\n\t"                                             \
     "ldrd    %[we], %[wo], [%[wr]], #8\n\t"                                   \
     "sxtab16 %[e], %[off], %[v]\n\t"                                          \
@@ -117,8 +118,8 @@ MT_DSP_INLINE void window4(const int8_t *x, const dw_tap4 *w, int32_t rows, int3
     "smlatt  %[a2], %[we], %[e], %[a2]\n\t"                                   \
     "smlabb  %[a1], %[wo], %[v], %[a1]\n\t"                                   \
     "smlatt  %[a3], %[wo], %[v], %[a3]\n\t"
-#define DW_ROW3 DW_TAP3("[%[xr]]") DW_TAP3("[%[xr], %[c]]") \
-    "add     %[xr], %[xr], %[c]\n\t" DW_TAP3("[%[xr], %[c]]")
+#define DW_ROW3 DW_TAP("[%[xr]]") DW_TAP("[%[xr], %[c]]") \
+    "add     %[xr], %[xr], %[c]\n\t" DW_TAP("[%[xr], %[c]]")
 
 // A 3x3 window inside the input (x at its top-left tap, w at the table), one asm block: 8
 // instructions a tap and 2 a row (gcc's loop of tap4 spent 10 a tap).
@@ -198,17 +199,8 @@ MT_DSP_INLINE void run3x3(const dw_group *g, const int8_t *x, int8_t *y, int32_t
         : "cc", "memory");
 }
 
-// One tap of run_row: x word at `load`, the table entry at [wr] (then the next).
-#define DW_TAPW(load)                                                        \
-    "ldr     %[v], " load "\n\t"                                             \
-    "ldrd    %[we], %[wo], [%[wr]], #8\n\t"                                   \
-    "sxtab16 %[e], %[off], %[v]\n\t"                                          \
-    "sxtab16 %[v], %[off], %[v], ror #8\n\t"                                  \
-    "smlabb  %[a0], %[we], %[e], %[a0]\n\t"                                   \
-    "smlatt  %[a2], %[we], %[e], %[a2]\n\t"                                   \
-    "smlabb  %[a1], %[wo], %[v], %[a1]\n\t"                                   \
-    "smlatt  %[a3], %[wo], %[v], %[a3]\n\t"
-#define DW_TAPW2 DW_TAPW("[%[x]]") DW_TAPW("[%[x], %[c]]") "add     %[x], %[x], %[c], lsl #1\n\t"
+// Two taps of run_row, x moved on past them.
+#define DW_TAPW2 DW_TAP("[%[x]]") DW_TAP("[%[x], %[c]]") "add     %[x], %[x], %[c], lsl #1\n\t"
 
 // run3x3 for filters kw = 3, 5 or 7 wide (row_taps: their kw taps) and any run of rows of
 // them (g->w_begin .. w_end: the rows inside the input): the rows in an asm loop (the table
@@ -251,15 +243,15 @@ MT_DSP_INLINE void run3x3(const dw_group *g, const int8_t *x, int8_t *y, int32_t
         : "cc", "memory")
 
 static void run_row3(const dw_group *g, const int8_t *x, int8_t *y, int32_t c, int32_t offsets) {
-    DW_RUN_ROW(DW_TAPW2 DW_TAPW("[%[x]]"));
+    DW_RUN_ROW(DW_TAPW2 DW_TAP("[%[x]]"));
 }
 
 static void run_row5(const dw_group *g, const int8_t *x, int8_t *y, int32_t c, int32_t offsets) {
-    DW_RUN_ROW(DW_TAPW2 DW_TAPW2 DW_TAPW("[%[x]]"));
+    DW_RUN_ROW(DW_TAPW2 DW_TAPW2 DW_TAP("[%[x]]"));
 }
 
 static void run_row7(const dw_group *g, const int8_t *x, int8_t *y, int32_t c, int32_t offsets) {
-    DW_RUN_ROW(DW_TAPW2 DW_TAPW2 DW_TAPW2 DW_TAPW("[%[x]]"));
+    DW_RUN_ROW(DW_TAPW2 DW_TAPW2 DW_TAPW2 DW_TAP("[%[x]]"));
 }
 
 
